@@ -1,0 +1,138 @@
+// The kernel interface. Everything above this layer (tensors, nn, models) reaches numbers only
+// through a Backend, so a faster backend (WebAssembly SIMD, WebGPU) drops in without touching
+// tensor or model code. A Storage is an opaque handle: the reference backend keeps a typed array
+// in it, a WebAssembly backend keeps an offset into its linear memory.
+//
+// Conventions for every kernel:
+// - all buffers are dense and row-major; shapes and strides are in elements;
+// - "strides" for broadcasting give 0 on a broadcast dimension;
+// - outputs are written, never resized; the caller allocates them with `alloc`.
+
+export type DType = "float32" | "float64" | "int32" | "bool";
+export type FloatDType = "float32" | "float64";
+export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
+
+export interface Storage {
+  readonly dtype: DType;
+  readonly length: number;
+}
+
+export type UnaryOp =
+  | "neg" | "abs" | "sign" | "exp" | "log" | "sqrt" | "rsqrt" | "sin" | "cos" | "tanh"
+  | "sigmoid" | "relu" | "gelu_tanh" | "gelu_erf" | "silu" | "softplus" | "reciprocal"
+  | "square" | "erf" | "floor" | "ceil" | "round" | "logical_not" | "isnan" | "isinf";
+
+export type BinaryOp =
+  | "add" | "sub" | "mul" | "div" | "pow" | "maximum" | "minimum" | "atan2"
+  | "gt" | "ge" | "lt" | "le" | "eq" | "ne" | "logical_and" | "logical_or";
+
+export type ReduceOp = "sum" | "prod" | "max" | "min" | "argmax" | "argmin";
+
+/** Batched matrix product: for each batch index, out = op(A)·op(B), op = transpose or not. */
+export interface MatmulSpec {
+  /** Broadcast batch shape of the output (may be empty). */
+  batchShape: readonly number[];
+  /** Element strides of A's and B's batch dims over batchShape (0 where broadcast). */
+  aBatchStrides: readonly number[];
+  bBatchStrides: readonly number[];
+  m: number;
+  k: number;
+  n: number;
+  /** A is stored as (k, m) instead of (m, k). */
+  transA: boolean;
+  /** B is stored as (n, k) instead of (k, n). */
+  transB: boolean;
+}
+
+/** (outer, dim, inner) view of a tensor around one axis: most axis-wise kernels use it. */
+export interface AxisSpec {
+  outer: number;
+  dim: number;
+  inner: number;
+}
+
+export interface Conv2dSpec {
+  batch: number;
+  channels: number;
+  height: number;
+  width: number;
+  kernelH: number;
+  kernelW: number;
+  strideH: number;
+  strideW: number;
+  padH: number;
+  padW: number;
+  dilationH: number;
+  dilationW: number;
+  outH: number;
+  outW: number;
+}
+
+export interface AdamWSpec {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** Step count after this update (1 for the first), for bias correction. */
+  step: number;
+  /** true: AdamW (decoupled decay); false: Adam with L2 added to the gradient. */
+  decoupled: boolean;
+}
+
+export interface Backend {
+  readonly name: string;
+
+  // ---- memory ----
+  alloc(dtype: DType, length: number): Storage;
+  fromArray(data: TypedArray): Storage;
+  /** A view of the storage's numbers; valid until the next allocation. Copy it to keep it. */
+  read(s: Storage): TypedArray;
+  /** Copy `data` into the storage at element `offset`. */
+  write(s: Storage, data: TypedArray | readonly number[], offset?: number): void;
+  /** Release the memory now (a no-op where the garbage collector owns it). */
+  dispose(s: Storage): void;
+
+  // ---- elementwise ----
+  fill(out: Storage, value: number): void;
+  /** out = x converted to out's dtype (float→int truncates toward zero, like PyTorch). */
+  cast(x: Storage, out: Storage): void;
+  unary(op: UnaryOp, x: Storage, out: Storage): void;
+  binary(op: BinaryOp, a: Storage, aStrides: readonly number[], b: Storage, bStrides: readonly number[], out: Storage, outShape: readonly number[]): void;
+  /** out = cond ? a : b, each input broadcast by its strides. */
+  where(cond: Storage, cStrides: readonly number[], a: Storage, aStrides: readonly number[], b: Storage, bStrides: readonly number[], out: Storage, outShape: readonly number[]): void;
+  /** out[i] = x[offset + Σ idx_d·strides_d]: permute, slice, expand and flip are all this. */
+  strided(x: Storage, offset: number, strides: readonly number[], out: Storage, outShape: readonly number[]): void;
+  /** The inverse scatter of `strided`: x[offset + Σ idx_d·strides_d] += src[i] (x accumulates). */
+  stridedAdd(src: Storage, srcShape: readonly number[], x: Storage, offset: number, strides: readonly number[]): void;
+
+  // ---- reductions ----
+  /** Reduce x (shape) over the dims where `reduced[d]`; out has the keepdim shape. argmax/argmin write int32. */
+  reduce(op: ReduceOp, x: Storage, shape: readonly number[], reduced: readonly boolean[], out: Storage): void;
+  cumsum(x: Storage, out: Storage, spec: AxisSpec): void;
+  /** Stable sort along the axis; values and int32 indices out. */
+  sort(x: Storage, values: Storage, indices: Storage, spec: AxisSpec, descending: boolean): void;
+
+  // ---- linear algebra ----
+  matmul(a: Storage, b: Storage, out: Storage, spec: MatmulSpec): void;
+
+  // ---- neural-network kernels ----
+  /** Softmax (or log-softmax) along the axis. */
+  softmax(x: Storage, out: Storage, spec: AxisSpec, log: boolean): void;
+  /** Given y = softmax(x) (or log-softmax) and dy, write dx. */
+  softmaxBackward(y: Storage, dy: Storage, dx: Storage, spec: AxisSpec, log: boolean): void;
+  /** out[o, j, i] = x[o, index[j], i]; out's axis has length index.length. */
+  indexSelect(x: Storage, index: Storage, out: Storage, spec: AxisSpec): void;
+  /** dx[o, index[j], i] += dout[o, j, i] (dx accumulates); spec describes dx. */
+  indexAdd(dout: Storage, index: Storage, dx: Storage, spec: AxisSpec): void;
+  /** PyTorch gather: out[.., j, ..] = x[.., index[.., j, ..], ..] along `dim`. */
+  gather(x: Storage, xShape: readonly number[], index: Storage, indexShape: readonly number[], dim: number, out: Storage): void;
+  /** PyTorch scatter_add_: target[.., index[.., j, ..], ..] += src[.., j, ..] along `dim`. */
+  scatterAdd(target: Storage, targetShape: readonly number[], index: Storage, indexShape: readonly number[], src: Storage, dim: number): void;
+  /** im2col: x (B, C, H, W) → cols (B, C·kH·kW, outH·outW), zero padding. */
+  unfold2d(x: Storage, cols: Storage, spec: Conv2dSpec): void;
+  /** col2im, the adjoint of unfold2d: dx (zeroed by the caller) += fold(dcols). */
+  fold2d(dcols: Storage, dx: Storage, spec: Conv2dSpec): void;
+  /** One Adam/AdamW step in place on p, m, v given gradient g. */
+  adamw(p: Storage, g: Storage, m: Storage, v: Storage, spec: AdamWSpec): void;
+}

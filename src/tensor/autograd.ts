@@ -1,0 +1,139 @@
+// Reverse-mode automatic differentiation on a define-by-run tape.
+//
+// Every op that produces a tensor from inputs that require gradients attaches a GradNode to its
+// output: the inputs and a backward function mapping the output's gradient to the inputs'
+// gradients. `backward()` walks these nodes from the output in reverse topological order,
+// summing gradients where a tensor is used more than once, and stores the result in `.grad` of
+// the leaves. Backward functions are written with tensor ops, so with `createGraph` the
+// backward pass is itself recorded and can be differentiated again.
+import type { Tensor } from "./tensor.js";
+
+export interface GradNode {
+  /** The op's name, for error messages and graph printing. */
+  readonly op: string;
+  readonly inputs: readonly Tensor[];
+  /** dL/d(output) → dL/d(input) for each input (null where an input gets no gradient). */
+  readonly backward: (grad: Tensor) => readonly (Tensor | null | undefined)[];
+}
+
+let gradEnabled = true;
+
+export function isGradEnabled(): boolean {
+  return gradEnabled;
+}
+
+/** Runs fn without recording operations (like `with torch.no_grad():`). */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/** Runs fn with recording on, even inside noGrad. */
+export function enableGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = true;
+  try {
+    return fn();
+  } finally {
+    gradEnabled = prev;
+  }
+}
+
+/** Records `out` as computed by `op` from `inputs` if any of them needs a gradient. */
+export function attach(out: Tensor, op: string, inputs: readonly Tensor[], backward: GradNode["backward"]): Tensor {
+  if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
+    out._setGradFn({ op, inputs, backward });
+  }
+  return out;
+}
+
+/** Tensors reachable from root through grad nodes, ordered so each comes after all its consumers. */
+function reverseTopologicalOrder(root: Tensor): Tensor[] {
+  const order: Tensor[] = [];
+  const visited = new Set<Tensor>();
+  // Iterative DFS (a long RNN unroll would overflow the call stack).
+  const stack: [Tensor, number][] = [[root, 0]];
+  visited.add(root);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    const [t, i] = top;
+    const inputs = t.gradFn?.inputs ?? [];
+    if (i < inputs.length) {
+      top[1]++;
+      const child = inputs[i];
+      if (child.requiresGrad && !visited.has(child)) {
+        visited.add(child);
+        stack.push([child, 0]);
+      }
+    } else {
+      stack.pop();
+      order.push(t);
+    }
+  }
+  return order.reverse();
+}
+
+export interface BackwardOptions {
+  /** Record the backward pass so gradients can be differentiated again. */
+  createGraph?: boolean;
+  /** Only compute gradients for these tensors and return them instead of accumulating into .grad. */
+  inputs?: readonly Tensor[];
+}
+
+/** Runs the backward pass from root with upstream gradient `seed`. */
+export function runBackward(root: Tensor, seed: Tensor, opts: BackwardOptions = {}): Map<Tensor, Tensor> {
+  if (!root.requiresGrad) {
+    throw new Error("backward: tensor does not require grad and has no grad_fn (did you forget requiresGrad: true, or call it inside noGrad?)");
+  }
+  const grads = new Map<Tensor, Tensor>();
+  grads.set(root, seed);
+  const wanted = opts.inputs ? new Set(opts.inputs) : null;
+  const result = new Map<Tensor, Tensor>();
+  const run = () => {
+    for (const t of reverseTopologicalOrder(root)) {
+      let g = grads.get(t);
+      if (g === undefined) continue;
+      grads.delete(t); // free it as soon as it is consumed
+      for (const hook of t._hooks) g = hook(g) ?? g;
+      if (wanted) {
+        if (wanted.has(t)) result.set(t, g);
+      } else if (t.gradFn === null || t._retainsGrad) {
+        t.grad = t.grad === null ? (opts.createGraph ? g : g.detach()) : t.grad.add(g);
+      }
+      const node = t.gradFn;
+      if (node === null) continue;
+      const inputGrads = node.backward(g);
+      node.inputs.forEach((input, i) => {
+        const gi = inputGrads[i];
+        if (!input.requiresGrad || gi === null || gi === undefined) return;
+        if (gi.shape.length !== input.shape.length || gi.shape.some((s, d) => s !== input.shape[d])) {
+          throw new Error(`backward of ${node.op}: gradient shape [${gi.shape}] does not match input shape [${input.shape}]`);
+        }
+        const prev = grads.get(input);
+        grads.set(input, prev === undefined ? gi : prev.add(gi));
+      });
+    }
+  };
+  if (opts.createGraph) enableGrad(run);
+  else noGrad(run);
+  return result;
+}
+
+/**
+ * Functional gradient, like torch.func.grad: grad(f)(...xs) returns dL/dx for each x, where
+ * L = f(...xs) must be a scalar. Inputs are used as given (they need requiresGrad).
+ */
+export function grad(f: (...xs: Tensor[]) => Tensor, opts: { createGraph?: boolean } = {}): (...xs: Tensor[]) => Tensor[] {
+  return (...xs: Tensor[]) => {
+    const inputs = xs.map((x) => (x.requiresGrad ? x : x.detach().requiresGrad_(true)));
+    const out = enableGrad(() => f(...inputs));
+    if (out.numel() !== 1) throw new Error(`grad: f must return a scalar, got shape [${out.shape}]`);
+    const got = runBackward(out, out.onesLike(), { createGraph: opts.createGraph, inputs });
+    return inputs.map((x) => got.get(x) ?? x.zerosLike());
+  };
+}

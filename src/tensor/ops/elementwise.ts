@@ -1,0 +1,224 @@
+// Elementwise ops: each one's forward (a backend kernel) and backward (tensor ops, so the
+// backward itself is differentiable) side by side. Binary ops broadcast like NumPy; their
+// gradients are summed back to each input's shape.
+import { backend } from "../../backend/index.js";
+import type { BinaryOp, DType, UnaryOp } from "../../backend/types.js";
+import { attach, isGradEnabled } from "../autograd.js";
+import { floatTypeOf, isFloat, promoteTypes } from "../dtype.js";
+import { broadcastShapes, broadcastStrides, fmt } from "../shape.js";
+import { Tensor, type TensorLike } from "../tensor.js";
+import { sumToShape } from "./shape.js";
+
+export function isGradRecording(): boolean {
+  return isGradEnabled();
+}
+
+/** Wraps a JS number as a 0-d tensor of the given dtype (floats stay floats: 0.5 never becomes int). */
+export function asTensor(x: TensorLike, like: DType): Tensor {
+  if (x instanceof Tensor) return x;
+  if (typeof x !== "number" && typeof x !== "boolean") throw new Error(`expected a Tensor or a number, got ${typeof x}`);
+  const v = Number(x);
+  const dtype = !isFloat(like) && !Number.isInteger(v) ? "float32" : like === "bool" && typeof x === "number" ? "int32" : like;
+  const t = Tensor.empty([], dtype);
+  backend().fill(t.storage, v);
+  return t;
+}
+
+// ------------------------------------------------------------------ dtype conversion
+export function cast(x: Tensor, dtype: DType): Tensor {
+  if (x.dtype === dtype) return x;
+  const out = Tensor.empty(x.shape, dtype);
+  backend().cast(x.storage, out.storage);
+  if (!isFloat(dtype)) return out;
+  // d(cast x)/dx = 1: cast the gradient back
+  return attach(out, "cast", [x], (g) => [cast(g, x.dtype)]);
+}
+
+export function clone(x: Tensor): Tensor {
+  const out = Tensor.empty(x.shape, x.dtype);
+  backend().write(out.storage, backend().read(x.storage));
+  return attach(out, "clone", [x], (g) => [g]);
+}
+
+// ------------------------------------------------------------------ unary
+function unaryKernel(op: UnaryOp, x: Tensor, dtype: DType = floatTypeOf(x.dtype)): Tensor {
+  const input = cast(x, dtype);
+  const out = Tensor.empty(x.shape, dtype);
+  backend().unary(op, input.storage, out.storage);
+  return out;
+}
+
+/** Defines a differentiable unary op: grad(g, x, y) returns dL/dx given dL/dy = g. */
+function unary(op: UnaryOp, grad: ((g: Tensor, x: Tensor, y: Tensor) => Tensor) | null, keepDtype = false) {
+  return (x: Tensor): Tensor => {
+    const y = unaryKernel(op, x, keepDtype ? x.dtype : floatTypeOf(x.dtype));
+    if (grad === null || !isFloat(y.dtype)) return y;
+    return attach(y, op, [x], (g) => [grad(g, x, y)]);
+  };
+}
+
+const zeroGrad = (g: Tensor) => g.zerosLike();
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+export const neg = unary("neg", (g) => g.neg(), true);
+export const abs = unary("abs", (g, x) => g.mul(x.sign()), true);
+export const sign = unary("sign", zeroGrad, true);
+export const exp = unary("exp", (g, _x, y) => g.mul(y));
+export const log = unary("log", (g, x) => g.div(x));
+export const sqrt = unary("sqrt", (g, _x, y) => g.div(y.mul(2)));
+export const rsqrt = unary("rsqrt", (g, _x, y) => g.mul(y.pow(3)).mul(-0.5));
+export const square = unary("square", (g, x) => g.mul(x).mul(2), true);
+export const reciprocal = unary("reciprocal", (g, _x, y) => g.mul(y.square()).neg());
+export const sin = unary("sin", (g, x) => g.mul(x.cos()));
+export const cos = unary("cos", (g, x) => g.mul(x.sin()).neg());
+export const tanh = unary("tanh", (g, _x, y) => g.mul(sub(1, y.square())));
+export const sigmoid = unary("sigmoid", (g, _x, y) => g.mul(y).mul(sub(1, y)));
+export const relu = unary("relu", (g, x) => g.mul(x.gt(0)), true);
+// d/dx [x σ(x)] = σ(x) (1 + x (1 − σ(x)))
+export const silu = unary("silu", (g, x) => {
+  const s = x.sigmoid();
+  return g.mul(s.mul(add(1, x.mul(sub(1, s)))));
+});
+export const softplus = unary("softplus", (g, x) => g.mul(x.sigmoid()));
+// d/dx erf x = 2/√π e^{−x²}
+export const erf = unary("erf", (g, x) => g.mul(x.square().neg().exp()).mul(2 / Math.sqrt(Math.PI)));
+export const floor = unary("floor", zeroGrad, true);
+export const ceil = unary("ceil", zeroGrad, true);
+export const round = unary("round", zeroGrad, true);
+export const logicalNot = (x: Tensor): Tensor => unaryKernel("logical_not", x, "bool");
+export const isnan = (x: Tensor): Tensor => unaryKernel("isnan", x, "bool");
+export const isinf = (x: Tensor): Tensor => unaryKernel("isinf", x, "bool");
+
+// GELU, exact: x Φ(x), so d/dx = Φ(x) + x φ(x).
+const geluErf = unary("gelu_erf", (g, x) => {
+  const cdf = add(1, x.mul(Math.SQRT1_2).erf()).mul(0.5);
+  const pdf = x.square().mul(-0.5).exp().mul(INV_SQRT_2PI);
+  return g.mul(cdf.add(x.mul(pdf)));
+});
+// GELU, tanh approximation: ½x(1 + tanh u), u = √(2/π)(x + 0.044715x³).
+const geluTanh = unary("gelu_tanh", (g, x) => {
+  const t = x.add(x.pow(3).mul(0.044715)).mul(SQRT_2_OVER_PI).tanh();
+  const du = add(1, x.square().mul(3 * 0.044715)).mul(SQRT_2_OVER_PI);
+  return g.mul(add(1, t).mul(0.5).add(x.mul(0.5).mul(sub(1, t.square())).mul(du)));
+});
+export function gelu(x: Tensor, opts: { approximate?: "none" | "tanh" } = {}): Tensor {
+  const mode = opts.approximate ?? "none";
+  if (mode !== "none" && mode !== "tanh") throw new Error(`gelu: approximate must be "none" or "tanh", got ${JSON.stringify(mode)}`);
+  return mode === "tanh" ? geluTanh(x) : geluErf(x);
+}
+
+// ------------------------------------------------------------------ binary
+/** Runs a broadcasting binary kernel; inputs are cast to `dtype`, output has dtype `outDtype`. */
+function binaryKernel(op: BinaryOp, a: Tensor, b: Tensor, dtype: DType, outDtype: DType): Tensor {
+  const shape = broadcastShapes(op, a.shape, b.shape);
+  const A = cast(a, dtype);
+  const B = cast(b, dtype);
+  const out = Tensor.empty(shape, outDtype);
+  backend().binary(op, A.storage, broadcastStrides(a.shape, shape), B.storage, broadcastStrides(b.shape, shape), out.storage, shape);
+  return out;
+}
+
+function operands(x: TensorLike, y: TensorLike, op: string): [Tensor, Tensor] {
+  if (!(x instanceof Tensor) && !(y instanceof Tensor)) throw new Error(`${op}: at least one argument must be a Tensor`);
+  const a = x instanceof Tensor ? x : asTensor(x, (y as Tensor).dtype);
+  const b = y instanceof Tensor ? y : asTensor(y, a.dtype);
+  return [a, b];
+}
+
+/** Defines a differentiable broadcasting binary op. */
+function binary(op: BinaryOp, grad: (g: Tensor, a: Tensor, b: Tensor, y: Tensor) => [Tensor | null, Tensor | null], floatOnly = false) {
+  return (x: TensorLike, y: TensorLike): Tensor => {
+    const [a, b] = operands(x, y, op);
+    let dtype = promoteTypes(a.dtype, b.dtype);
+    if (dtype === "bool" || floatOnly) dtype = floatOnly ? floatTypeOf(dtype) : "int32";
+    const out = binaryKernel(op, a, b, dtype, dtype);
+    if (!isFloat(dtype)) return out;
+    return attach(out, op, [a, b], (g) => {
+      const [ga, gb] = grad(g, a, b, out);
+      return [ga && sumToShape(ga, a.shape), gb && sumToShape(gb, b.shape)];
+    });
+  };
+}
+
+export const add = binary("add", (g) => [g, g]);
+export const sub = binary("sub", (g) => [g, g.neg()]);
+export const mul = binary("mul", (g, a, b) => [g.mul(b), g.mul(a)]);
+// Division is true division: integers divide as floats, like torch.div.
+export const div = binary("div", (g, a, b) => [g.div(b), a.requiresGrad || b.requiresGrad ? g.mul(a).div(b.square()).neg() : null], true);
+// d(a^b)/da = b a^(b−1); d(a^b)/db = a^b ln a (taken as 0 where a = 0, as PyTorch does)
+export const pow = binary("pow", (g, a, b, y) => [
+  a.requiresGrad ? g.mul(b).mul(a.pow(sub(b, 1))) : null,
+  b.requiresGrad ? g.mul(y).mul(where(a.eq(0), 0, a.abs().log())) : null,
+]);
+// Ties split the gradient evenly between both inputs, as PyTorch does.
+export const maximum = binary("maximum", (g, a, b) => {
+  const share = a.gt(b).to(g.dtype).add(a.eq(b).to(g.dtype).mul(0.5));
+  return [g.mul(share), g.mul(sub(1, share))];
+});
+export const minimum = binary("minimum", (g, a, b) => {
+  const share = a.lt(b).to(g.dtype).add(a.eq(b).to(g.dtype).mul(0.5));
+  return [g.mul(share), g.mul(sub(1, share))];
+});
+// d atan2(a, b) = (b da − a db) / (a² + b²)
+export const atan2 = binary("atan2", (g, a, b) => {
+  const r2 = a.square().add(b.square());
+  return [g.mul(b).div(r2), g.mul(a).div(r2).neg()];
+}, true);
+
+function comparison(op: BinaryOp) {
+  return (x: TensorLike, y: TensorLike): Tensor => {
+    const [a, b] = operands(x, y, op);
+    return binaryKernel(op, a, b, promoteTypes(a.dtype, b.dtype), "bool");
+  };
+}
+export const gt = comparison("gt");
+export const ge = comparison("ge");
+export const lt = comparison("lt");
+export const le = comparison("le");
+export const eq = comparison("eq");
+export const ne = comparison("ne");
+export const logicalAnd = comparison("logical_and");
+export const logicalOr = comparison("logical_or");
+
+/** where(cond, a, b): a where cond is true, else b; all three broadcast together. */
+export function where(cond: Tensor, x: TensorLike, y: TensorLike): Tensor {
+  if (!(cond instanceof Tensor)) throw new Error("where: cond must be a Tensor");
+  const [a, b] = x instanceof Tensor || y instanceof Tensor ? operands(x, y, "where") : [asTensor(x, "float32"), asTensor(y, "float32")];
+  const shape = broadcastShapes("where", cond.shape, a.shape, b.shape);
+  const dtype = promoteTypes(a.dtype, b.dtype);
+  const A = cast(a, dtype);
+  const B = cast(b, dtype);
+  const C = cast(cond, "bool");
+  const out = Tensor.empty(shape, dtype);
+  backend().where(C.storage, broadcastStrides(cond.shape, shape), A.storage, broadcastStrides(a.shape, shape), B.storage, broadcastStrides(b.shape, shape), out.storage, shape);
+  if (!isFloat(dtype)) return out;
+  return attach(out, "where", [a, b], (g) => [
+    a.requiresGrad ? sumToShape(where(C, g, 0), a.shape) : null,
+    b.requiresGrad ? sumToShape(where(C, 0, g), b.shape) : null,
+  ]);
+}
+
+/** Limits values to [min, max]; the gradient passes where min ≤ x ≤ max. */
+export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
+  if ((min === undefined || min === null) && (max === undefined || max === null)) throw new Error("clamp: at least one of min and max must be given");
+  let y = noGradUnary(x, (t) => (min !== undefined && min !== null ? maximum(t, min) : t));
+  y = noGradUnary(y, (t) => (max !== undefined && max !== null ? minimum(t, max) : t));
+  if (!isFloat(y.dtype)) return y;
+  return attach(y, "clamp", [x], (g) => {
+    let pass = x.isnan().logicalNot();
+    if (min !== undefined && min !== null) pass = pass.logicalAnd(x.ge(min));
+    if (max !== undefined && max !== null) pass = pass.logicalAnd(x.le(max));
+    return [where(pass, g, 0)];
+  });
+}
+
+function noGradUnary(x: Tensor, f: (t: Tensor) => Tensor): Tensor {
+  return f(x.detach());
+}
+
+export function checkSameShape(op: string, a: Tensor, b: Tensor): void {
+  if (a.shape.length !== b.shape.length || a.shape.some((s, i) => s !== b.shape[i])) {
+    throw new Error(`${op}: shapes ${fmt(a.shape)} and ${fmt(b.shape)} must match`);
+  }
+}
