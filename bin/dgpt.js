@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The `dgpt` command: runs the compiled CLI (built by `npm install` / `npm run build`).
-import("../dist/src/cli/main.js").then((m) => m.main(process.argv.slice(2))).catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});
+import("../dist/src/cli/main.js")
+  .then((m) => m.main(process.argv.slice(2)))
+  .catch((err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exitCode = 1;
+  });

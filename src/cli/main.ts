@@ -1,0 +1,63 @@
+// The `dgpt` command line. Thin: parse flags, call the library, present the result.
+import { readFileSync } from "node:fs";
+import { Command, CommanderError } from "commander";
+import { demoFit, demoSpirals } from "./demo.js";
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
+    return pkg.version;
+  } catch {
+    return "unknown";
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command("dgpt")
+    .description("decoding-gpt: build, train and take apart neural networks and GPTs, in TypeScript")
+    .version(version())
+    .showHelpAfterError()
+    .exitOverride();
+  const demo = program.command("demo").description("small end-to-end demos that train in seconds");
+  demo
+    .command("fit")
+    .description("universal function approximation: an MLP fits a 1-D function")
+    .option("--target <name>", "sin | abs | step | square | sawtooth | gauss", "sin")
+    .option("--hidden <n>", "hidden units per layer", "32")
+    .option("--layers <n>", "hidden layers", "2")
+    .option("--steps <n>", "training steps", "1000")
+    .option("--lr <x>", "Adam learning rate", "0.01")
+    .option("--seed <n>", "random seed", "0")
+    .option("--out <file>", "HTML file for the plots", "fit.html")
+    .action((opts: Record<string, string>) => demoFit(opts));
+  demo
+    .command("spirals")
+    .description("a 2-D spirals classifier: loss falls, accuracy rises, decision regions plotted")
+    .option("--classes <n>", "number of spiral arms", "3")
+    .option("--points <n>", "points per class", "100")
+    .option("--hidden <n>", "hidden units", "64")
+    .option("--steps <n>", "training steps", "500")
+    .option("--lr <x>", "Adam learning rate", "0.01")
+    .option("--seed <n>", "random seed", "0")
+    .option("--out <file>", "HTML file for the plots", "spirals.html")
+    .action((opts: Record<string, string>) => demoSpirals(opts));
+  return program;
+}
+
+/** Runs the CLI; returns the exit code instead of exiting, so tests can call it. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander has printed the message (or the help / version) already
+      if (err.exitCode !== 0) process.exitCode = err.exitCode;
+      return err.exitCode;
+    }
+    console.error(`dgpt: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+    return 1;
+  }
+}
