@@ -16,6 +16,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ["bin/**/*.js"],
+    languageOptions: { globals: { process: "readonly", console: "readonly" } },
+  },
+  {
     // The core must run in a browser: no node: imports outside the Node edges.
     files: ["src/**/*.ts"],
     ignores: ["src/cli/**", "src/node.ts", "src/**/node/**", "src/**/*.node.ts"],

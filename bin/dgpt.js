@@ -2,6 +2,9 @@
 // The `dgpt` command: runs the compiled CLI (built by `npm install` / `npm run build`).
 import("../dist/src/cli/main.js")
   .then((m) => m.main(process.argv.slice(2)))
+  .then((code) => {
+    process.exitCode = code;
+  })
   .catch((err) => {
     console.error(err instanceof Error ? err.message : err);
     process.exitCode = 1;

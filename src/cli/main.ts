@@ -53,11 +53,9 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       // commander has printed the message (or the help / version) already
-      if (err.exitCode !== 0) process.exitCode = err.exitCode;
       return err.exitCode;
     }
     console.error(`dgpt: ${err instanceof Error ? err.message : String(err)}`);
-    process.exitCode = 1;
     return 1;
   }
 }

@@ -7,7 +7,6 @@ import type { Tensor } from "../tensor/tensor.js";
 import { checkRange, Optimizer, type ParamsArg } from "./optimizer.js";
 
 export interface AdamOptions {
-  [k: string]: number | boolean | readonly number[];
   lr: number;
   betas: readonly [number, number];
   eps: number;

@@ -2,7 +2,9 @@
 // and state dicts in PyTorch's shape ({ state: {i: {...}}, paramGroups: [{..., params: [i]}] }).
 import type { Tensor } from "../tensor/tensor.js";
 
-export type Hyper = Record<string, number | boolean | readonly number[]>;
+/** Hyperparameters of a group: numbers, flags and pairs (betas). */
+export type Hyper = object;
+type HyperRecord = Record<string, number | boolean | readonly number[]>;
 
 export interface ParamGroup<H extends Hyper = Hyper> {
   params: Tensor[];
@@ -14,7 +16,7 @@ export type ParamsArg<H> = Iterable<Tensor> | readonly ({ params: Iterable<Tenso
 export interface OptimizerStateDict {
   /** Per-parameter state by global parameter index: numbers (step) and tensors (moments). */
   state: Record<number, Record<string, Tensor | number>>;
-  paramGroups: (Hyper & { params: number[] })[];
+  paramGroups: (HyperRecord & { params: number[] })[];
 }
 
 export abstract class Optimizer<H extends Hyper = Hyper> {
@@ -54,19 +56,19 @@ export abstract class Optimizer<H extends Hyper = Hyper> {
 
   /** The learning rate of the first group (most code has one). */
   get lr(): number {
-    return this.paramGroups[0].options.lr as number;
+    return (this.paramGroups[0].options as unknown as HyperRecord).lr as number;
   }
 
   /** Sets the learning rate of every group, as schedulers do. */
   setLr(lr: number): void {
     if (!Number.isFinite(lr) || lr < 0) throw new Error(`setLr: learning rate must be a non-negative number, got ${lr}`);
-    for (const g of this.paramGroups) (g.options as Hyper).lr = lr;
+    for (const g of this.paramGroups) (g.options as unknown as HyperRecord).lr = lr;
   }
 
   stateDict(): OptimizerStateDict {
     const index = new Map<Tensor, number>();
     const paramGroups = this.paramGroups.map((g) => ({
-      ...g.options,
+      ...(g.options as unknown as HyperRecord),
       params: g.params.map((p) => {
         index.set(p, index.size);
         return index.size - 1;
@@ -90,7 +92,7 @@ export abstract class Optimizer<H extends Hyper = Hyper> {
       if (g.params.length !== mine.params.length) throw new Error(`loadStateDict: group ${i} has ${g.params.length} parameters in the state, ${mine.params.length} here`);
       g.params.forEach((idx, j) => (params[idx] = mine.params[j]));
       const { params: _ignored, ...options } = g;
-      mine.options = { ...mine.options, ...(options as Partial<H>) } as H;
+      mine.options = { ...mine.options, ...(options as unknown as Partial<H>) } as H;
     });
     this.state.clear();
     for (const [k, s] of Object.entries(sd.state)) {

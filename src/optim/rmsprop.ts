@@ -5,7 +5,6 @@ import type { Tensor } from "../tensor/tensor.js";
 import { checkRange, Optimizer, type ParamsArg } from "./optimizer.js";
 
 export interface RMSpropOptions {
-  [k: string]: number | boolean;
   lr: number;
   alpha: number;
   eps: number;

@@ -5,7 +5,6 @@ import type { Tensor } from "../tensor/tensor.js";
 import { checkRange, Optimizer, type ParamsArg } from "./optimizer.js";
 
 export interface SGDOptions {
-  [k: string]: number | boolean;
   lr: number;
   momentum: number;
   dampening: number;

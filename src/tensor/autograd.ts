@@ -103,14 +103,17 @@ export function runBackward(root: Tensor, seed: Tensor, opts: BackwardOptions = 
       if (wanted) {
         if (wanted.has(t)) result.set(t, g);
       } else if (t.gradFn === null || t._retainsGrad) {
-        t.grad = t.grad === null ? (opts.createGraph ? g : g.detach()) : t.grad.add(g);
+        // a fresh copy: one gradient tensor can reach several leaves (a + b), and .grad must not alias it
+        t.grad = t.grad === null ? (opts.createGraph ? g.clone() : g.detach().clone()) : t.grad.add(g);
       }
       const node = t.gradFn;
       if (node === null) continue;
       const inputGrads = node.backward(g);
       node.inputs.forEach((input, i) => {
-        const gi = inputGrads[i];
+        let gi = inputGrads[i];
         if (!input.requiresGrad || gi === null || gi === undefined) return;
+        // ops compute in the promoted dtype; a float32 input still gets a float32 gradient
+        if (gi.dtype !== input.dtype) gi = gi.to(input.dtype);
         if (gi.shape.length !== input.shape.length || gi.shape.some((s, d) => s !== input.shape[d])) {
           throw new Error(`backward of ${node.op}: gradient shape [${gi.shape}] does not match input shape [${input.shape}]`);
         }

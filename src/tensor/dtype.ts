@@ -41,6 +41,6 @@ export function makeTypedArray(dtype: DType, data: ArrayLike<number> | number): 
     case "int32":
       return typeof data === "number" ? new Int32Array(data) : Int32Array.from(data);
     case "bool":
-      return typeof data === "number" ? new Uint8Array(data) : Uint8Array.from(data, (v) => (v ? 1 : 0));
+      return typeof data === "number" ? new Uint8Array(data) : Uint8Array.from(data, (v) => (Number(v) !== 0 ? 1 : 0)); // NaN → true
   }
 }

@@ -56,7 +56,8 @@ export function unaryFn(op: UnaryOp): (x: number) => number {
     case "ceil": return Math.ceil;
     // round half to even, like PyTorch
     case "round": return (x) => { const r = Math.round(x); return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r; };
-    case "logical_not": return (x) => (x ? 0 : 1);
+    // truthiness as PyTorch's: anything but 0 is true, NaN included
+    case "logical_not": return (x) => (x === 0 ? 1 : 0);
     case "isnan": return (x) => (Number.isNaN(x) ? 1 : 0);
     case "isinf": return (x) => (x === Infinity || x === -Infinity ? 1 : 0);
   }
@@ -79,8 +80,8 @@ export function binaryFn(op: BinaryOp): (a: number, b: number) => number {
     case "le": return (a, b) => (a <= b ? 1 : 0);
     case "eq": return (a, b) => (a === b ? 1 : 0);
     case "ne": return (a, b) => (a !== b ? 1 : 0);
-    case "logical_and": return (a, b) => (a && b ? 1 : 0);
-    case "logical_or": return (a, b) => (a || b ? 1 : 0);
+    case "logical_and": return (a, b) => (a !== 0 && b !== 0 ? 1 : 0);
+    case "logical_or": return (a, b) => (a !== 0 || b !== 0 ? 1 : 0);
   }
 }
 
@@ -158,6 +159,6 @@ export function fill(out: Storage, value: number): void {
 export function cast(x: Storage, out: Storage): void {
   const X = arr(x);
   const O = arr(out);
-  if (out.dtype === "bool") for (let i = 0; i < O.length; i++) O[i] = X[i] ? 1 : 0;
+  if (out.dtype === "bool") for (let i = 0; i < O.length; i++) O[i] = X[i] !== 0 ? 1 : 0; // NaN → true
   else for (let i = 0; i < O.length; i++) O[i] = X[i]; // Int32Array truncates toward zero
 }

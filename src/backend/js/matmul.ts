@@ -24,7 +24,6 @@ export function matmul(a: Storage, b: Storage, out: Storage, spec: MatmulSpec): 
       acc.fill(0);
       for (let p = 0; p < k; p++) {
         const av = A[ao + i * aRow + p * aCol];
-        if (av === 0) continue;
         const bBase = bo + p * bRow;
         for (let j = 0; j < n; j++) acc[j] += av * B[bBase + j * bCol];
       }

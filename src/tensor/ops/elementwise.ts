@@ -146,9 +146,10 @@ export const sub = binary("sub", (g) => [g, g.neg()]);
 export const mul = binary("mul", (g, a, b) => [g.mul(b), g.mul(a)]);
 // Division is true division: integers divide as floats, like torch.div.
 export const div = binary("div", (g, a, b) => [g.div(b), a.requiresGrad || b.requiresGrad ? g.mul(a).div(b.square()).neg() : null], true);
-// d(a^b)/da = b a^(b−1); d(a^b)/db = a^b ln a (taken as 0 where a = 0, as PyTorch does)
+// d(a^b)/da = b a^(b−1) (taken as 0 where b = 0, even at a = 0); d(a^b)/db = a^b ln a (taken as 0
+// where a = 0), both as PyTorch does
 export const pow = binary("pow", (g, a, b, y) => [
-  a.requiresGrad ? g.mul(b).mul(a.pow(sub(b, 1))) : null,
+  a.requiresGrad ? g.mul(where(b.eq(0), 0, b.mul(a.pow(sub(b, 1))))) : null,
   b.requiresGrad ? g.mul(y).mul(where(a.eq(0), 0, a.abs().log())) : null,
 ]);
 // Ties split the gradient evenly between both inputs, as PyTorch does.

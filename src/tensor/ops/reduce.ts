@@ -109,10 +109,19 @@ export function logsumexp(x: Tensor, dim: Dims, keepdim = false): Tensor {
 export function norm(x: Tensor, p = 2, dim?: Dims, keepdim = false): Tensor {
   const xf = cast(x, floatTypeOf(x.dtype));
   if (p === Infinity) return amax(xf.abs(), dim, keepdim);
-  if (p === 2) return sum(xf.square(), dim, keepdim).sqrt();
   if (p === 1) return sum(xf.abs(), dim, keepdim);
   if (!(p > 0)) throw new Error(`norm: p must be positive, got ${p}`);
-  return sum(xf.abs().pow(p), dim, keepdim).pow(1 / p);
+  const dims = normalizeDims(dim, x.ndim, "norm");
+  const kept = keptShape(x.shape, dims);
+  const y = reshape(sum(xf.detach().abs().pow(p), dims, true).pow(1 / p), finalShape(x.shape, dims, keepdim));
+  // d‖x‖/dx = sign(x)|x|^(p−1) / ‖x‖^(p−1), taken as 0 where ‖x‖ = 0, as PyTorch does (the chain
+  // rule through the root would give 0·∞ = NaN there, e.g. for a zeroed-out activation)
+  return attach(y, "norm", [xf], (g) => {
+    const n = reshape(y, kept);
+    const scale = where(n.eq(0), 0, reshape(g, kept).div(p === 2 ? n : n.pow(p - 1)));
+    const dir = p === 2 ? xf : where(xf.eq(0), 0, xf.sign().mul(xf.abs().pow(p - 1)));
+    return [dir.mul(scale)];
+  });
 }
 
 export function cumsum(x: Tensor, dim: number): Tensor {
@@ -145,9 +154,9 @@ export function topk(x: Tensor, k: number, dim = -1, largest = true, sorted = tr
 }
 
 export function all(x: Tensor): boolean {
-  return reduceKernel("min", cast(x, "int32"), x.shape.map((_, i) => i)).item() !== 0 || x.numel() === 0;
+  return reduceKernel("min", cast(x, "bool"), x.shape.map((_, i) => i)).item() !== 0 || x.numel() === 0;
 }
 
 export function any(x: Tensor): boolean {
-  return x.numel() > 0 && reduceKernel("max", cast(x, "int32"), x.shape.map((_, i) => i)).item() !== 0;
+  return x.numel() > 0 && reduceKernel("max", cast(x, "bool"), x.shape.map((_, i) => i)).item() !== 0;
 }

@@ -227,7 +227,7 @@ function triangle(x: Tensor, diagonal: number, lower: boolean): Tensor {
   const m = new Uint8Array(r * c);
   for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) m[i * c + j] = (lower ? j - i <= diagonal : j - i >= diagonal) ? 1 : 0;
   backend().write(mask.storage, m);
-  return x.where(mask, 0);
+  return x.where(mask, Tensor.empty([], x.dtype).fill_(0)); // a zero of x's own dtype, so bool masks stay bool
 }
 
 export function tril(x: Tensor, diagonal = 0): Tensor {

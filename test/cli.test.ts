@@ -1,0 +1,77 @@
+// The dgpt CLI and the Node file edges: demos train and write plots; bad flags fail clearly;
+// module checkpoints round-trip through .safetensors files.
+import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { main } from "../src/cli/main.js";
+import { trainSpirals } from "../src/demos/spirals.js";
+import { fitFunction } from "../src/demos/fit.js";
+import { loadModule, manualSeed, nn, saveModule } from "../src/node.js";
+
+const dir = mkdtempSync(join(tmpdir(), "dgpt-test-"));
+
+function capture(fn: () => Promise<number>): Promise<{ code: number; err: string }> {
+  const orig = console.error;
+  let err = "";
+  console.error = (...a: unknown[]) => {
+    err += a.join(" ") + "\n";
+  };
+  return fn().finally(() => (console.error = orig)).then((code) => ({ code, err }));
+}
+
+test("the fit demo lowers the loss by orders of magnitude", () => {
+  const r = fitFunction({ target: "sin", steps: 300, seed: 1 });
+  assert.ok(r.finalLoss < r.losses[0] / 100, `loss ${r.losses[0]} → ${r.finalLoss}`);
+  assert.equal(r.prediction.length, r.x.length);
+});
+
+test("the spirals classifier's loss falls and accuracy rises", () => {
+  const r = trainSpirals({ classes: 3, pointsPerClass: 60, steps: 150, grid: 10 });
+  assert.ok(r.losses[r.losses.length - 1] < r.losses[0] / 3, `loss ${r.losses[0]} → ${r.losses.at(-1)}`);
+  assert.ok(r.accuracies[0] < 0.6 && r.finalAccuracy > 0.9, `accuracy ${r.accuracies[0]} → ${r.finalAccuracy}`);
+  assert.equal(r.grid.length, 10);
+});
+
+test("dgpt demo fit writes an HTML page with the plots", async () => {
+  const out = join(dir, "fit.html");
+  const orig = console.log;
+  console.log = () => {};
+  try {
+    assert.equal(await main(["demo", "fit", "--steps", "20", "--out", out]), 0);
+  } finally {
+    console.log = orig;
+  }
+  const html = readFileSync(out, "utf8");
+  assert.match(html, /^<!DOCTYPE html>/);
+  assert.match(html, /MLP fit of sin\(x\)/);
+  assert.equal((html.match(/<figure>/g) ?? []).length, 2);
+});
+
+test("bad flags give a clear error and a non-zero exit code", async () => {
+  let r = await capture(() => main(["demo", "fit", "--steps", "abc", "--out", join(dir, "x.html")]));
+  assert.equal(r.code, 1);
+  assert.match(r.err, /--steps: expected a number, got "abc"/);
+  r = await capture(() => main(["demo", "fit", "--target", "nope", "--out", join(dir, "x.html")]));
+  assert.match(r.err, /unknown target "nope"/);
+  r = await capture(() => main(["demo", "spirals", "--classes", "1", "--out", join(dir, "x.html")]));
+  assert.match(r.err, /need at least 2 classes/);
+  r = await capture(() => main(["demo", "fit", "--steps", "2", "--out", join(dir, "missing-dir", "x.html")]));
+  assert.equal(r.code, 1);
+  assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith("x")), []);
+});
+
+test("module weights round-trip through a .safetensors file; bad files are refused", async () => {
+  manualSeed(0);
+  const a = new nn.MLP([3, 5, 2]);
+  const path = join(dir, "mlp.safetensors");
+  await saveModule(path, a, { note: "test" });
+  const b = new nn.MLP([3, 5, 2]);
+  assert.deepEqual(await loadModule(path, b), { note: "test" });
+  assert.deepEqual(b.layers[1].weight.toArray(), a.layers[1].weight.toArray());
+  await assert.rejects(loadModule(path, new nn.MLP([3, 4, 2])), /size mismatch for "layers.0.weight"/);
+  const bad = join(dir, "bad.safetensors");
+  writeFileSync(bad, readFileSync(path).subarray(0, 20));
+  await assert.rejects(loadModule(bad, b), /safetensors: .*bad\.safetensors/);
+});
