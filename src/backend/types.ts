@@ -17,6 +17,15 @@ export interface Storage {
   readonly length: number;
 }
 
+/**
+ * A storage whose numbers JavaScript can see as a typed array (plain arrays, or a view into
+ * WebAssembly memory). The reference kernels run on any of these, so a fast backend only needs
+ * to override the kernels it speeds up.
+ */
+export interface HostStorage extends Storage {
+  readonly data: TypedArray;
+}
+
 export type UnaryOp =
   | "neg" | "abs" | "sign" | "exp" | "log" | "sqrt" | "rsqrt" | "sin" | "cos" | "tanh"
   | "sigmoid" | "relu" | "gelu_tanh" | "gelu_erf" | "silu" | "softplus" | "reciprocal"
@@ -84,6 +93,7 @@ export interface Backend {
   readonly name: string;
 
   // ---- memory ----
+  /** A new storage filled with zeros (kernels that accumulate, like stridedAdd, rely on it). */
   alloc(dtype: DType, length: number): Storage;
   fromArray(data: TypedArray): Storage;
   /** A view of the storage's numbers; valid until the next allocation. Copy it to keep it. */
@@ -97,6 +107,7 @@ export interface Backend {
   fill(out: Storage, value: number): void;
   /** out = x converted to out's dtype (float→int truncates toward zero, like PyTorch). */
   cast(x: Storage, out: Storage): void;
+  /** out = op(x); out is bool for logical_not, isnan and isinf (x keeps its own dtype for the last two). */
   unary(op: UnaryOp, x: Storage, out: Storage): void;
   binary(op: BinaryOp, a: Storage, aStrides: readonly number[], b: Storage, bStrides: readonly number[], out: Storage, outShape: readonly number[]): void;
   /** out = cond ? a : b, each input broadcast by its strides. */

@@ -1,7 +1,7 @@
 // Reference-backend memory: a Storage is simply a typed array of the right kind.
-import type { DType, Storage, TypedArray } from "../types.js";
+import type { DType, HostStorage, Storage, TypedArray } from "../types.js";
 
-export class ArrayStorage implements Storage {
+export class ArrayStorage implements HostStorage {
   constructor(
     readonly dtype: DType,
     public data: TypedArray,
@@ -24,10 +24,14 @@ export function newTypedArray(dtype: DType, length: number): TypedArray {
   }
 }
 
-/** The typed array behind a storage made by this backend. */
+/**
+ * The typed array behind a storage. Any storage that exposes its numbers as a typed array
+ * (WebAssembly memory does, through a view) can run the reference kernels.
+ */
 export function arr(s: Storage): TypedArray {
-  if (!(s instanceof ArrayStorage)) throw new Error(`reference backend: storage was not made by this backend`);
-  return s.data;
+  const data = (s as Partial<HostStorage>).data;
+  if (data === undefined) throw new Error(`reference backend: storage has no host-visible data`);
+  return data;
 }
 
 /**

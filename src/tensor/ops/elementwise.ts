@@ -41,8 +41,8 @@ export function clone(x: Tensor): Tensor {
 }
 
 // ------------------------------------------------------------------ unary
-function unaryKernel(op: UnaryOp, x: Tensor, dtype: DType = floatTypeOf(x.dtype)): Tensor {
-  const input = cast(x, dtype);
+function unaryKernel(op: UnaryOp, x: Tensor, dtype: DType = floatTypeOf(x.dtype), inputDtype: DType = dtype): Tensor {
+  const input = cast(x, inputDtype);
   const out = Tensor.empty(x.shape, dtype);
   backend().unary(op, input.storage, out.storage);
   return out;
@@ -87,8 +87,9 @@ export const floor = unary("floor", zeroGrad, true);
 export const ceil = unary("ceil", zeroGrad, true);
 export const round = unary("round", zeroGrad, true);
 export const logicalNot = (x: Tensor): Tensor => unaryKernel("logical_not", x, "bool");
-export const isnan = (x: Tensor): Tensor => unaryKernel("isnan", x, "bool");
-export const isinf = (x: Tensor): Tensor => unaryKernel("isinf", x, "bool");
+// tests on the values themselves: casting to bool first would turn NaN and ±∞ into true
+export const isnan = (x: Tensor): Tensor => unaryKernel("isnan", x, "bool", x.dtype);
+export const isinf = (x: Tensor): Tensor => unaryKernel("isinf", x, "bool", x.dtype);
 
 // GELU, exact: x Φ(x), so d/dx = Φ(x) + x φ(x).
 const geluErf = unary("gelu_erf", (g, x) => {

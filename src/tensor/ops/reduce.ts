@@ -113,7 +113,8 @@ export function norm(x: Tensor, p = 2, dim?: Dims, keepdim = false): Tensor {
   if (!(p > 0)) throw new Error(`norm: p must be positive, got ${p}`);
   const dims = normalizeDims(dim, x.ndim, "norm");
   const kept = keptShape(x.shape, dims);
-  const y = reshape(sum(xf.detach().abs().pow(p), dims, true).pow(1 / p), finalShape(x.shape, dims, keepdim));
+  const xd = xf.detach();
+  const y = reshape(p === 2 ? sum(xd.square(), dims, true).sqrt() : sum(xd.abs().pow(p), dims, true).pow(1 / p), finalShape(x.shape, dims, keepdim));
   // d‖x‖/dx = sign(x)|x|^(p−1) / ‖x‖^(p−1), taken as 0 where ‖x‖ = 0, as PyTorch does (the chain
   // rule through the root would give 0·∞ = NaN there, e.g. for a zeroed-out activation)
   return attach(y, "norm", [xf], (g) => {

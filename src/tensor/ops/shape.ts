@@ -101,6 +101,7 @@ export function sumToShape(g: Tensor, shape: Shape): Tensor {
 export function slice(x: Tensor, dim: number, start?: number | null, end?: number | null, step = 1): Tensor {
   const d = normalizeDim(dim, x.ndim, "slice");
   if (!Number.isInteger(step) || step <= 0) throw new Error(`slice: step must be a positive integer, got ${step}`);
+  for (const v of [start, end]) if (v !== undefined && v !== null && !Number.isInteger(v)) throw new Error(`slice: start and end must be integers, got ${start} and ${end}`);
   const n = x.shape[d];
   const clampIdx = (v: number) => Math.min(Math.max(v < 0 ? v + n : v, 0), n);
   const s = start === undefined || start === null ? 0 : clampIdx(start);
@@ -148,6 +149,7 @@ export function flip(x: Tensor, dims: number | readonly number[]): Tensor {
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   if (!Array.isArray(tensors) || tensors.length === 0) throw new Error("cat: expected a non-empty list of tensors");
   const first = tensors[0];
+  if (first.ndim === 0) throw new Error("cat: zero-dimensional tensors cannot be concatenated (use stack)");
   const d = normalizeDim(dim, first.ndim, "cat");
   const dtype = tensors.map((t) => t.dtype).reduce(promoteTypes);
   for (const t of tensors) {

@@ -1,0 +1,2 @@
+// AssemblyScript entry: every kernel the WebAssembly backend exports.
+export { matmulF32, matmulScratchBytes } from "./matmul";

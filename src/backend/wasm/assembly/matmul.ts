@@ -1,0 +1,162 @@
+// AssemblyScript: single-precision matrix multiply C = op(A)·op(B) with WebAssembly SIMD.
+//
+// The classic GotoBLAS/BLIS structure, small enough to read:
+// 1. pack a KC-deep slice of op(B) into column panels NR = 8 wide (two f32x4 vectors), zero-padded;
+// 2. pack MR = 4 rows of op(A) for the same slice;
+// 3. the micro-kernel keeps a 4×8 block of C in 8 vector registers and, for each p, adds
+//    A[i, p]·B[p, j..j+8] with one broadcast and two fused multiply-adds per row.
+// Packing turns any transpose into unit-stride loads, so all four transpose forms share the kernel.
+// Rows of C are independent, so threads can split [rowStart, rowEnd) with bit-identical results.
+
+// @ts-ignore: decorator
+@inline const MR: i32 = 4;
+// @ts-ignore: decorator
+@inline const NR: i32 = 8;
+// @ts-ignore: decorator
+@inline const KC: i32 = 256;
+
+// a·b + c: one fused instruction with relaxed SIMD, else multiply then add.
+// @ts-ignore: decorator
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+/** Pack rows i0..i0+mr of op(A), columns p0..p0+kc, as dst[p·MR + r] (zero rows past mr). */
+function packA(a: usize, rowStride: i32, colStride: i32, i0: i32, mr: i32, p0: i32, kc: i32, dst: usize): void {
+  for (let p = 0; p < kc; p++) {
+    for (let r = 0; r < MR; r++) {
+      const v: f32 = r < mr ? load<f32>(a + (<usize>((i0 + r) * rowStride + (p0 + p) * colStride) << 2)) : 0;
+      store<f32>(dst + (<usize>(p * MR + r) << 2), v);
+    }
+  }
+}
+
+/** Pack op(B) rows p0..p0+kc, all n columns, as panels: dst[(jp·kc + p)·NR + c] (zero past n). */
+function packB(b: usize, rowStride: i32, colStride: i32, p0: i32, kc: i32, n: i32, dst: usize): void {
+  const panels = (n + NR - 1) / NR;
+  for (let jp = 0; jp < panels; jp++) {
+    const j0 = jp * NR;
+    const base = dst + (<usize>(jp * kc * NR) << 2);
+    if (colStride == 1 && j0 + NR <= n) {
+      // fast path: each row of the panel is 8 contiguous floats
+      for (let p = 0; p < kc; p++) {
+        const src = b + (<usize>((p0 + p) * rowStride + j0) << 2);
+        const d = base + (<usize>(p * NR) << 2);
+        v128.store(d, v128.load(src));
+        v128.store(d, v128.load(src, 16), 16);
+      }
+    } else {
+      for (let p = 0; p < kc; p++) {
+        for (let c = 0; c < NR; c++) {
+          const j = j0 + c;
+          const v: f32 = j < n ? load<f32>(b + (<usize>((p0 + p) * rowStride + j * colStride) << 2)) : 0;
+          store<f32>(base + (<usize>(p * NR + c) << 2), v);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * C[4×8] (+)= Ap·Bp over kc steps. Writes the mr×nr corner that lies inside C; `accumulate`
+ * adds to C (later KC slices) instead of overwriting it (the first slice).
+ */
+function kernel(ap: usize, bp: usize, kc: i32, c: usize, ldc: i32, mr: i32, nr: i32, accumulate: bool): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let p = 0; p < kc; p++) {
+    const b0 = v128.load(bp);
+    const b1 = v128.load(bp, 16);
+    const a0 = v128.load32_splat(ap);
+    c00 = madd(a0, b0, c00);
+    c01 = madd(a0, b1, c01);
+    const a1 = v128.load32_splat(ap, 4);
+    c10 = madd(a1, b0, c10);
+    c11 = madd(a1, b1, c11);
+    const a2 = v128.load32_splat(ap, 8);
+    c20 = madd(a2, b0, c20);
+    c21 = madd(a2, b1, c21);
+    const a3 = v128.load32_splat(ap, 12);
+    c30 = madd(a3, b0, c30);
+    c31 = madd(a3, b1, c31);
+    ap += MR << 2;
+    bp += NR << 2;
+  }
+  if (mr == MR && nr == NR) {
+    const row = <usize>ldc << 2;
+    if (accumulate) {
+      v128.store(c, f32x4.add(v128.load(c), c00));
+      v128.store(c, f32x4.add(v128.load(c, 16), c01), 16);
+      v128.store(c + row, f32x4.add(v128.load(c + row), c10));
+      v128.store(c + row, f32x4.add(v128.load(c + row, 16), c11), 16);
+      v128.store(c + 2 * row, f32x4.add(v128.load(c + 2 * row), c20));
+      v128.store(c + 2 * row, f32x4.add(v128.load(c + 2 * row, 16), c21), 16);
+      v128.store(c + 3 * row, f32x4.add(v128.load(c + 3 * row), c30));
+      v128.store(c + 3 * row, f32x4.add(v128.load(c + 3 * row, 16), c31), 16);
+    } else {
+      v128.store(c, c00);
+      v128.store(c, c01, 16);
+      v128.store(c + row, c10);
+      v128.store(c + row, c11, 16);
+      v128.store(c + 2 * row, c20);
+      v128.store(c + 2 * row, c21, 16);
+      v128.store(c + 3 * row, c30);
+      v128.store(c + 3 * row, c31, 16);
+    }
+    return;
+  }
+  // edge tile: spill to a scratch block, copy the part inside C
+  const tmp = memory.data(MR * NR * 4, 16);
+  v128.store(tmp, c00); v128.store(tmp, c01, 16);
+  v128.store(tmp, c10, 32); v128.store(tmp, c11, 48);
+  v128.store(tmp, c20, 64); v128.store(tmp, c21, 80);
+  v128.store(tmp, c30, 96); v128.store(tmp, c31, 112);
+  for (let r = 0; r < mr; r++) {
+    for (let j = 0; j < nr; j++) {
+      const dst = c + (<usize>(r * ldc + j) << 2);
+      const v = load<f32>(tmp + (<usize>(r * NR + j) << 2));
+      store<f32>(dst, accumulate ? load<f32>(dst) + v : v);
+    }
+  }
+}
+
+/** Bytes of scratch space `matmulF32` needs for these sizes (packed B slice + packed A block). */
+export function matmulScratchBytes(k: i32, n: i32): i32 {
+  const kc = min(k, KC);
+  return (((n + NR - 1) / NR) * NR * kc + MR * kc) * 4 + 64;
+}
+
+/**
+ * One matrix product for rows [rowStart, rowEnd) of C (m×n, row-major at c).
+ * op(A) is m×k: element (i, p) at a + 4·(i·aRow + p·aCol); op(B) is k×n likewise with bRow, bCol.
+ * `scratch` must hold matmulScratchBytes(k, n) bytes, private to this caller.
+ */
+export function matmulF32(
+  a: usize, aRow: i32, aCol: i32,
+  b: usize, bRow: i32, bCol: i32,
+  c: usize, m: i32, k: i32, n: i32,
+  rowStart: i32, rowEnd: i32, scratch: usize,
+): void {
+  if (k == 0) {
+    memory.fill(c + (<usize>(rowStart * n) << 2), 0, <usize>((rowEnd - rowStart) * n) << 2);
+    return;
+  }
+  const panels = (n + NR - 1) / NR;
+  const bPacked = (scratch + 15) & ~15;
+  const aPacked = bPacked + (<usize>(panels * NR * min(k, KC)) << 2);
+  for (let p0 = 0; p0 < k; p0 += KC) {
+    const kc = min(KC, k - p0);
+    packB(b, bRow, bCol, p0, kc, n, bPacked);
+    for (let i0 = rowStart; i0 < rowEnd; i0 += MR) {
+      const mr = min(MR, rowEnd - i0);
+      packA(a, aRow, aCol, i0, mr, p0, kc, aPacked);
+      for (let jp = 0; jp < panels; jp++) {
+        const j0 = jp * NR;
+        kernel(aPacked, bPacked + (<usize>(jp * kc * NR) << 2), kc, c + (<usize>(i0 * n + j0) << 2), n, mr, min(NR, n - j0), p0 > 0);
+      }
+    }
+  }
+}

@@ -1,0 +1,109 @@
+// The WebAssembly heap: one shared, growable WebAssembly.Memory that every tensor of the wasm
+// backend lives in, and a small allocator over it written in TypeScript.
+//
+// Blocks come from a bump pointer and go back to free lists by size class (powers of two up to
+// 64 KiB, then multiples of 64 KiB), so a training loop that makes the same tensors every step
+// reuses the same blocks and memory stays flat. Storages are released explicitly (Tensor.dispose,
+// scopes) or, as a safety net, when the garbage collector finalises them.
+import type { DType, HostStorage, TypedArray } from "../types.js";
+
+const PAGE = 65536;
+/** Where our blocks start: below is AssemblyScript's static data (scratch tiles). */
+const HEAP_BASE = 1 << 16;
+export const MAX_PAGES = 65536;
+
+function sizeClass(bytes: number): number {
+  const b = Math.max(64, bytes);
+  if (b <= PAGE) return 2 ** Math.ceil(Math.log2(b));
+  return Math.ceil(b / PAGE) * PAGE;
+}
+
+const ITEM_BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
+
+export class WasmStorage implements HostStorage {
+  released = false;
+  constructor(
+    readonly heap: WasmHeap,
+    readonly dtype: DType,
+    readonly length: number,
+    /** Byte offset in the heap's memory. */
+    readonly ptr: number,
+    readonly blockBytes: number,
+    /** A view of the numbers; valid forever (shared memory never detaches on growth). */
+    readonly data: TypedArray,
+  ) {}
+}
+
+export class WasmHeap {
+  readonly memory: WebAssembly.Memory;
+  private top = HEAP_BASE;
+  private readonly freeLists = new Map<number, number[]>();
+  bytesInUse = 0;
+  peakBytes = 0;
+  private readonly finalizer = new FinalizationRegistry<[number, number]>(([ptr, bytes]) => this.releaseBlock(ptr, bytes));
+
+  constructor(initialPages = 32) {
+    this.memory = new WebAssembly.Memory({ initial: initialPages, maximum: MAX_PAGES, shared: true });
+  }
+
+  /** Bytes reserved from the memory so far (the high-water mark of the bump pointer). */
+  get reservedBytes(): number {
+    return this.top;
+  }
+
+  /** A block of at least `bytes` bytes, 64-byte aligned. Its contents are arbitrary. */
+  allocBlock(bytes: number): [ptr: number, blockBytes: number] {
+    const cls = sizeClass(bytes);
+    const list = this.freeLists.get(cls);
+    let ptr = list?.pop();
+    if (ptr === undefined) {
+      ptr = this.top;
+      const end = ptr + cls;
+      if (end > MAX_PAGES * PAGE) throw new Error(`wasm backend: out of memory (asked for ${bytes} bytes with ${this.bytesInUse} in use; the limit is 4 GiB)`);
+      const have = this.memory.buffer.byteLength;
+      if (end > have) this.memory.grow(Math.max(Math.ceil((end - have) / PAGE), Math.ceil(have / PAGE / 4)));
+      this.top = end;
+    }
+    this.bytesInUse += cls;
+    this.peakBytes = Math.max(this.peakBytes, this.bytesInUse);
+    return [ptr, cls];
+  }
+
+  releaseBlock(ptr: number, blockBytes: number): void {
+    let list = this.freeLists.get(blockBytes);
+    if (!list) this.freeLists.set(blockBytes, (list = []));
+    list.push(ptr);
+    this.bytesInUse -= blockBytes;
+  }
+
+  /** A zero-filled storage for `length` elements of `dtype`. */
+  alloc(dtype: DType, length: number, zero = true): WasmStorage {
+    const bytes = length * ITEM_BYTES[dtype];
+    const [ptr, blockBytes] = this.allocBlock(bytes);
+    const data = view(this.memory.buffer, dtype, ptr, length);
+    if (zero) data.fill(0);
+    const s = new WasmStorage(this, dtype, length, ptr, blockBytes, data);
+    this.finalizer.register(s, [ptr, blockBytes], s);
+    return s;
+  }
+
+  release(s: WasmStorage): void {
+    if (s.released) return;
+    s.released = true;
+    this.finalizer.unregister(s);
+    this.releaseBlock(s.ptr, s.blockBytes);
+  }
+}
+
+function view(buffer: ArrayBufferLike, dtype: DType, ptr: number, length: number): TypedArray {
+  switch (dtype) {
+    case "float32":
+      return new Float32Array(buffer, ptr, length);
+    case "float64":
+      return new Float64Array(buffer, ptr, length);
+    case "int32":
+      return new Int32Array(buffer, ptr, length);
+    case "bool":
+      return new Uint8Array(buffer, ptr, length);
+  }
+}
