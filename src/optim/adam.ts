@@ -2,7 +2,6 @@
 // correction; Adam adds weight decay to the gradient (L2), AdamW shrinks the weights directly
 // (decoupled decay, Loshchilov & Hutter). The update runs as one fused backend kernel.
 import { backend } from "../backend/index.js";
-import { noGrad } from "../tensor/autograd.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { checkRange, Optimizer, type ParamsArg } from "./optimizer.js";
 
@@ -30,17 +29,17 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
     checkRange("eps", o.eps, 0, Infinity, name);
     checkRange("weightDecay", o.weightDecay, 0, Infinity, name);
   }
-  step(): void {
-    noGrad(() => {
+  protected update(): void {
+    {
       for (const { params, options: o } of this.paramGroups) {
         for (const p of params) {
           if (p.grad === null) continue;
-          let s = this.state.get(p);
-          if (s === undefined) {
-            s = { step: 0, expAvg: p.zerosLike(), expAvgSq: p.zerosLike() };
-            this.state.set(p, s);
+          if (!this.state.has(p)) {
+            this.setState(p, "expAvg", p.zerosLike());
+            this.setState(p, "expAvgSq", p.zerosLike());
           }
-          s.step = (s.step as number) + 1;
+          const s = this.state.get(p)!;
+          s.step = ((s.step as number | undefined) ?? 0) + 1;
           const g = p.grad.dtype === p.dtype ? p.grad : p.grad.to(p.dtype);
           backend().adamw(p.storage, g.storage, (s.expAvg as Tensor).storage, (s.expAvgSq as Tensor).storage, {
             lr: o.lr,
@@ -53,7 +52,7 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
           });
         }
       }
-    });
+    }
   }
 }
 

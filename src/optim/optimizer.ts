@@ -1,5 +1,7 @@
 // The Optimizer base: parameter groups with their own hyperparameters, per-parameter state,
 // and state dicts in PyTorch's shape ({ state: {i: {...}}, paramGroups: [{..., params: [i]}] }).
+import { noGrad } from "../tensor/autograd.js";
+import { keep, tidy } from "../tensor/scope.js";
 import type { Tensor } from "../tensor/tensor.js";
 
 /** Hyperparameters of a group: numbers, flags and pairs (betas). */
@@ -47,7 +49,22 @@ export abstract class Optimizer<H extends Hyper = Hyper> {
   protected abstract validate(options: H): void;
 
   /** Applies one update to every parameter that has a gradient. */
-  abstract step(): void;
+  step(): void {
+    // temporaries of the update are freed at once; state tensors are kept by setState
+    tidy(() => noGrad(() => this.update()));
+  }
+
+  /** The update rule, run inside noGrad and a tidy() scope. */
+  protected abstract update(): void;
+
+  /** Stores a state tensor for p, keeping it alive and freeing the one it replaces. */
+  protected setState(p: Tensor, key: string, value: Tensor | number): void {
+    let s = this.state.get(p);
+    if (!s) this.state.set(p, (s = {}));
+    const old = s[key];
+    if (typeof old !== "number" && old !== undefined && old !== value) old.dispose();
+    s[key] = typeof value === "number" ? value : keep(value);
+  }
 
   /** Clears gradients (sets them to null, as PyTorch's zero_grad(set_to_none=True)). */
   zeroGrad(): void {
@@ -104,7 +121,7 @@ export abstract class Optimizer<H extends Hyper = Hyper> {
         }
       }
       const copy: Record<string, Tensor | number> = {};
-      for (const [name, v] of Object.entries(s)) copy[name] = typeof v === "number" ? v : v.clone().detach();
+      for (const [name, v] of Object.entries(s)) copy[name] = typeof v === "number" ? v : keep(v.clone().detach());
       this.state.set(p, copy);
     }
   }

@@ -1,6 +1,5 @@
 // RMSprop: divide the gradient by a running root-mean-square of recent gradients,
 // following torch.optim.RMSprop (alpha, eps, momentum, centered, weight decay).
-import { noGrad } from "../tensor/autograd.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { checkRange, Optimizer, type ParamsArg } from "./optimizer.js";
 
@@ -24,31 +23,32 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
     checkRange("momentum", o.momentum, 0, 1, "RMSprop");
     checkRange("weightDecay", o.weightDecay, 0, Infinity, "RMSprop");
   }
-  step(): void {
-    noGrad(() => {
+  protected update(): void {
+    {
       for (const { params, options: o } of this.paramGroups) {
         for (const p of params) {
           if (p.grad === null) continue;
           let g: Tensor = p.grad;
           if (o.weightDecay !== 0) g = g.add(p.mul(o.weightDecay));
-          const s = this.state.get(p) ?? { step: 0, squareAvg: p.zerosLike() };
-          s.step = (s.step as number) + 1;
+          const s = this.state.get(p) ?? {};
+          this.setState(p, "step", ((s.step as number | undefined) ?? 0) + 1);
           // E[g²] ← αE[g²] + (1 − α)g²
-          s.squareAvg = (s.squareAvg as Tensor).mul(o.alpha).add(g.square().mul(1 - o.alpha));
+          const squareAvg = ((s.squareAvg as Tensor | undefined) ?? p.zerosLike()).mul(o.alpha).add(g.square().mul(1 - o.alpha));
+          this.setState(p, "squareAvg", squareAvg);
           let denom: Tensor;
           if (o.centered) {
-            s.gradAvg = ((s.gradAvg as Tensor | undefined) ?? p.zerosLike()).mul(o.alpha).add(g.mul(1 - o.alpha));
-            denom = (s.squareAvg as Tensor).sub((s.gradAvg as Tensor).square()).sqrt().add(o.eps);
-          } else denom = (s.squareAvg as Tensor).sqrt().add(o.eps);
+            const gradAvg = ((s.gradAvg as Tensor | undefined) ?? p.zerosLike()).mul(o.alpha).add(g.mul(1 - o.alpha));
+            this.setState(p, "gradAvg", gradAvg);
+            denom = squareAvg.sub(gradAvg.square()).sqrt().add(o.eps);
+          } else denom = squareAvg.sqrt().add(o.eps);
           let update = g.div(denom);
           if (o.momentum > 0) {
-            s.momentumBuffer = ((s.momentumBuffer as Tensor | undefined) ?? p.zerosLike()).mul(o.momentum).add(update);
-            update = s.momentumBuffer as Tensor;
+            update = ((s.momentumBuffer as Tensor | undefined) ?? p.zerosLike()).mul(o.momentum).add(update);
+            this.setState(p, "momentumBuffer", update);
           }
-          this.state.set(p, s);
           p.copy_(p.sub(update.mul(o.lr)));
         }
       }
-    });
+    }
   }
 }

@@ -42,7 +42,7 @@ export function clipGradNorm_(params: Iterable<Tensor>, maxNorm: number): number
     for (const p of withGrad) sq += p.grad!.square().sum().item();
     const norm = Math.sqrt(sq);
     const scale = maxNorm / (norm + 1e-6);
-    if (scale < 1) for (const p of withGrad) p.grad = p.grad!.mul(scale);
+    if (scale < 1) for (const p of withGrad) p.grad!.copy_(p.grad!.mul(scale)); // in place: the gradient stays owned by p
     return norm;
   });
 }

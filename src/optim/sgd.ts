@@ -1,6 +1,5 @@
 // Stochastic gradient descent with momentum (heavy-ball or Nesterov) and L2 weight decay,
 // following torch.optim.SGD's update rule exactly.
-import { noGrad } from "../tensor/autograd.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { checkRange, Optimizer, type ParamsArg } from "./optimizer.js";
 
@@ -22,8 +21,8 @@ export class SGD extends Optimizer<SGDOptions> {
     checkRange("weightDecay", o.weightDecay, 0, Infinity, "SGD");
     if (o.nesterov && (o.momentum <= 0 || o.dampening !== 0)) throw new Error("SGD: Nesterov momentum requires a momentum and zero dampening");
   }
-  step(): void {
-    noGrad(() => {
+  protected update(): void {
+    {
       for (const { params, options: o } of this.paramGroups) {
         for (const p of params) {
           if (p.grad === null) continue;
@@ -33,12 +32,12 @@ export class SGD extends Optimizer<SGDOptions> {
           if (o.momentum !== 0) {
             const s = this.state.get(p);
             const buf = s === undefined ? g.clone() : (s.momentumBuffer as Tensor).mul(o.momentum).add(g.mul(1 - o.dampening));
-            this.state.set(p, { momentumBuffer: buf });
+            this.setState(p, "momentumBuffer", buf);
             g = o.nesterov ? g.add(buf.mul(o.momentum)) : buf;
           }
           p.copy_(p.sub(g.mul(o.lr)));
         }
       }
-    });
+    }
   }
 }

@@ -105,6 +105,7 @@ export function runBackward(root: Tensor, seed: Tensor, opts: BackwardOptions = 
       } else if (t.gradFn === null || t._retainsGrad) {
         // a fresh copy: one gradient tensor can reach several leaves (a + b), and .grad must not alias it
         t.grad = t.grad === null ? (opts.createGraph ? g.clone() : g.detach().clone()) : t.grad.add(g);
+        t._ownsGrad = !opts.createGraph; // a recorded gradient may feed a later graph: leave it to the GC
       }
       const node = t.gradFn;
       if (node === null) continue;

@@ -2,6 +2,7 @@
 // and every op as a function (torch.* style) besides the methods.
 export { Tensor, type TensorLike, type NestedArray, type Dims } from "./tensor.js";
 export { noGrad, enableGrad, isGradEnabled, grad, type GradNode } from "./autograd.js";
+export { tidy, keep, scopeDepth } from "./scope.js";
 export { Generator, manualSeed, defaultGenerator } from "./random.js";
 export { promoteTypes, isFloat, type DType, type TypedArray } from "./dtype.js";
 export { broadcastShapes, sizeOf } from "./shape.js";

@@ -14,6 +14,7 @@ import * as L from "./ops/linalg.js";
 import * as F from "./ops/nn.js";
 import * as R from "./ops/reduce.js";
 import * as S from "./ops/shape.js";
+import { keep, registerTensor, releaseStorage } from "./scope.js";
 import { contiguousStrides, fmt, type Shape, sizeOf } from "./shape.js";
 
 export type Scalar = number | boolean;
@@ -25,9 +26,14 @@ export class Tensor {
   readonly shape: readonly number[];
   readonly dtype: DType;
   /** Where the numbers live; opaque outside the backend. Views (reshape) share it. */
-  readonly storage: Storage;
+  private readonly _storage: Storage;
+  private _disposed = false;
+  /** @internal survives tidy() scopes (see keep) */
+  _kept = false;
   /** dL/d(this), filled by backward() on leaves (and on tensors that called retainGrad()). */
-  grad: Tensor | null = null;
+  private _grad: Tensor | null = null;
+  /** @internal the gradient was made by backward(), so replacing it disposes it */
+  _ownsGrad = false;
   private _requiresGrad = false;
   private _gradFn: GradNode | null = null;
   /** @internal set by retainGrad() */
@@ -40,7 +46,8 @@ export class Tensor {
   /** @internal Use tensor(), zeros() etc. to make tensors. */
   constructor(storage: Storage, shape: Shape, dtype: DType = storage.dtype) {
     if (storage.length !== sizeOf(shape)) throw new Error(`Tensor: storage of ${storage.length} elements does not fit shape ${fmt(shape)}`);
-    this.storage = storage;
+    this._storage = storage;
+    registerTensor(this, storage);
     this.shape = Object.freeze([...shape]);
     this.dtype = dtype;
   }
@@ -53,6 +60,38 @@ export class Tensor {
   /** @internal A tensor that copies the given typed array. */
   static fromTypedArray(data: TypedArray, shape: Shape): Tensor {
     return new Tensor(backend().fromArray(data), shape);
+  }
+
+  /** Where the numbers live; throws once the tensor is disposed. */
+  get storage(): Storage {
+    if (this._disposed) throw new Error(`Tensor of shape ${fmt(this.shape)} was disposed (made inside tidy() and neither returned nor kept, or dispose() was called)`);
+    return this._storage;
+  }
+
+  get isDisposed(): boolean {
+    return this._disposed;
+  }
+
+  /**
+   * Releases this tensor's hold on its memory now (its storage is freed once no view shares it).
+   * Using the tensor afterwards is an error. Safe to call twice.
+   */
+  dispose(): void {
+    if (this._disposed) return;
+    this._disposed = true;
+    this._gradFn = null;
+    releaseStorage(this._storage);
+  }
+
+  /** dL/d(this), filled by backward() on leaves (and on tensors that called retainGrad()). */
+  get grad(): Tensor | null {
+    return this._grad;
+  }
+  set grad(g: Tensor | null) {
+    // a gradient made by backward() belongs to this tensor: replacing it (zeroGrad) frees it
+    if (this._grad !== null && this._grad !== g && this._ownsGrad) this._grad.dispose();
+    this._grad = g === null ? null : keep(g);
+    this._ownsGrad = false;
   }
 
   // ---------------------------------------------------------------- metadata

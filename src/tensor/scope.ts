@@ -1,0 +1,80 @@
+// Deterministic memory release. With the reference backend the garbage collector frees tensors;
+// with WebAssembly memory it cannot see how much a tensor holds, so memory is released by
+// reference counts on storages and by scopes:
+//
+//   const loss = tidy(() => { ...forward, backward, optimizer step...; return loss.detach(); });
+//
+// Every tensor made inside tidy() is disposed when it returns, except the tensors it returns
+// and those marked with keep() (gradients and optimizer state are kept automatically).
+// Views (reshape, detach) share a storage; it is released when its last tensor is disposed.
+// The garbage collector remains a safety net for tensors made outside any scope.
+import { backend } from "../backend/index.js";
+import type { Storage } from "../backend/types.js";
+import type { Tensor } from "./tensor.js";
+
+const storageRefs = new WeakMap<Storage, number>();
+const scopes: Tensor[][] = [];
+
+/** @internal called by the Tensor constructor */
+export function registerTensor(t: Tensor, storage: Storage): void {
+  storageRefs.set(storage, (storageRefs.get(storage) ?? 0) + 1);
+  if (scopes.length > 0) scopes[scopes.length - 1].push(t);
+}
+
+/** @internal called by Tensor.dispose */
+export function releaseStorage(storage: Storage): void {
+  const n = (storageRefs.get(storage) ?? 1) - 1;
+  if (n > 0) storageRefs.set(storage, n);
+  else {
+    storageRefs.delete(storage);
+    backend().dispose(storage);
+  }
+}
+
+/** Marks a tensor to survive every enclosing tidy() (like tf.keep). */
+export function keep<T extends Tensor>(t: T): T {
+  t._kept = true;
+  return t;
+}
+
+/** Tensors found in a returned value: a tensor, or arrays / plain objects holding tensors. */
+function collect(value: unknown, out: Set<Tensor>, depth = 0): void {
+  if (value === null || typeof value !== "object" || depth > 4) return;
+  if ((value as { storage?: unknown }).storage !== undefined && "shape" in value && "dtype" in value) {
+    out.add(value as Tensor);
+    return;
+  }
+  const items = Array.isArray(value) ? value : Object.getPrototypeOf(value) === Object.prototype ? Object.values(value) : [];
+  for (const v of items) collect(v, out, depth + 1);
+}
+
+/**
+ * Runs fn and disposes every tensor created during it, except those it returns (found in a
+ * returned tensor, array or plain object) and those marked with keep(). Scopes nest: a returned
+ * tensor belongs to the enclosing scope.
+ */
+export function tidy<T>(fn: () => T): T {
+  scopes.push([]);
+  let result: T;
+  let ok = false;
+  try {
+    result = fn();
+    ok = true;
+  } finally {
+    const made = scopes.pop()!;
+    const returned = new Set<Tensor>();
+    if (ok) collect(result!, returned);
+    const parent = scopes.length > 0 ? scopes[scopes.length - 1] : null;
+    for (const t of made) {
+      if (t._kept) continue;
+      if (returned.has(t)) parent?.push(t);
+      else t.dispose();
+    }
+  }
+  return result!;
+}
+
+/** How many tidy() scopes are open (for tests and debugging). */
+export function scopeDepth(): number {
+  return scopes.length;
+}

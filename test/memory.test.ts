@@ -1,0 +1,77 @@
+// Deterministic memory: scopes dispose what they made, views share storage safely, gradients and
+// optimizer state survive, and a training loop's WebAssembly memory stays flat.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { backend, createWasmBackend, setBackend } from "../src/backend/index.js";
+import { crossEntropy, keep, manualSeed, nn, optim, randint, randn, scopeDepth, tensor, tidy } from "../src/index.js";
+
+test("tidy disposes what it made, except what it returns or keeps", () => {
+  const outside = randn(3);
+  let inner: ReturnType<typeof randn> | undefined;
+  let kept: ReturnType<typeof randn> | undefined;
+  const result = tidy(() => {
+    inner = outside.mul(2);
+    kept = keep(outside.add(1));
+    return { y: inner.add(1), list: [inner.sub(1)] };
+  });
+  assert.equal(scopeDepth(), 0);
+  assert.ok(inner!.isDisposed && !kept!.isDisposed && !outside.isDisposed);
+  assert.ok(!result.y.isDisposed && !result.list[0].isDisposed);
+  assert.throws(() => inner!.add(1), /was disposed \(made inside tidy\(\) and neither returned nor kept/);
+});
+
+test("a view keeps its storage alive after the original is disposed", () => {
+  const r = tidy(() => {
+    const a = tensor([1, 2, 3, 4]);
+    return a.reshape(2, 2); // shares a's storage; a itself is disposed
+  });
+  assert.deepEqual(r.toArray(), [[1, 2], [3, 4]]);
+});
+
+test("an exception inside tidy still disposes and closes the scope", () => {
+  let t: ReturnType<typeof randn> | undefined;
+  assert.throws(() =>
+    tidy(() => {
+      t = randn(2);
+      throw new Error("boom");
+    }), /boom/);
+  assert.equal(scopeDepth(), 0);
+  assert.ok(t!.isDisposed);
+});
+
+test("a training loop's WebAssembly memory is flat: gradients and Adam state survive, temporaries do not", () => {
+  const prev = backend();
+  const wasm = createWasmBackend();
+  setBackend(wasm);
+  try {
+    manualSeed(0);
+    const model = new nn.MLP([16, 64, 10]);
+    const opt = new optim.AdamW(model.parameters(), { lr: 1e-2 });
+    const x = randn(32, 16);
+    const y = randint(0, 10, [32]);
+    const inUse: number[] = [];
+    let first = 0;
+    let last = 0;
+    for (let step = 0; step < 300; step++) {
+      const loss = tidy(() => {
+        const l = crossEntropy(model.forward(x), y);
+        opt.zeroGrad();
+        l.backward();
+        opt.step();
+        return l.detach();
+      });
+      if (step === 0) first = loss.item();
+      last = loss.item();
+      loss.dispose();
+      inUse.push(wasm.heap.bytesInUse);
+    }
+    assert.ok(last < first / 2, `loss ${first} → ${last}`);
+    assert.equal(inUse[299], inUse[10], `bytes in use drift: ${inUse[10]} → ${inUse[299]}`);
+    assert.ok(model.parameters().every((p) => p.grad !== null && !p.grad.isDisposed));
+    // parameters, their grads and two Adam moments: 4 copies of the weights, block-rounded
+    const weights = model.numParameters() * 4;
+    assert.ok(inUse[299] < 4 * 2 * weights + (1 << 16), `in use ${inUse[299]} for ${weights} bytes of weights`);
+  } finally {
+    setBackend(prev);
+  }
+});

@@ -1,0 +1,67 @@
+// The WebAssembly backend against the reference backend: every fast kernel must equal the
+// reference within float32 tolerance on random shapes, odd sizes and transposes included.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { createWasmBackend, jsBackend, wasmFeatures, type MatmulSpec } from "../src/backend/index.js";
+import { Generator } from "../src/index.js";
+
+const variants = (["simd", "relaxed-simd"] as const).filter((v) => (v === "simd" ? wasmFeatures().simd : wasmFeatures().relaxedSimd));
+
+test("this Node runs WebAssembly SIMD (and relaxed SIMD with the flag the test script passes)", () => {
+  assert.ok(wasmFeatures().simd);
+  assert.ok(wasmFeatures().relaxedSimd, "npm test runs node with --experimental-wasm-relaxed-simd");
+});
+
+function randomArray(g: Generator, n: number): Float32Array {
+  return Float32Array.from({ length: n }, () => g.normal());
+}
+
+for (const variant of variants) {
+  const wasm = createWasmBackend({ variant });
+  test(`${variant}: matmul equals the reference in all transpose forms, odd and batched shapes`, () => {
+    const g = new Generator(42);
+    const shapes: [number, number, number][] = [[1, 1, 1], [1, 7, 1], [3, 5, 2], [4, 8, 8], [5, 9, 17], [13, 1, 9], [33, 65, 31], [64, 64, 64], [7, 300, 11], [130, 257, 3]];
+    for (const [m, k, n] of shapes) {
+      for (const transA of [false, true]) {
+        for (const transB of [false, true]) {
+          for (const batch of [[], [3], [2, 1]] as number[][]) {
+            const bCount = batch.reduce((a, b) => a * b, 1);
+            const bBatch = batch.length === 2 ? [2, 3] : batch; // broadcast A's second batch dim against B's
+            const outBatch = batch.length === 2 ? [2, 3] : batch;
+            const bCountB = bBatch.reduce((a, b) => a * b, 1);
+            const A = randomArray(g, bCount * m * k);
+            const B = randomArray(g, bCountB * k * n);
+            const spec: MatmulSpec = {
+              batchShape: outBatch, m, k, n, transA, transB,
+              aBatchStrides: batch.length === 2 ? [m * k, 0] : batch.map(() => m * k),
+              bBatchStrides: bBatch.length === 2 ? [3 * k * n, k * n] : bBatch.map(() => k * n),
+            };
+            const outLen = outBatch.reduce((a, b) => a * b, 1) * m * n;
+            const ref = jsBackend.alloc("float32", outLen);
+            jsBackend.matmul(jsBackend.fromArray(A), jsBackend.fromArray(B), ref, spec);
+            const got = wasm.alloc("float32", outLen);
+            wasm.matmul(wasm.fromArray(A), wasm.fromArray(B), got, spec);
+            const r = jsBackend.read(ref);
+            const w = wasm.read(got);
+            for (let i = 0; i < outLen; i++) {
+              const tol = 1e-5 * Math.sqrt(k) * (1 + Math.abs(r[i]));
+              if (Math.abs(r[i] - w[i]) > tol) assert.fail(`m=${m} k=${k} n=${n} transA=${transA} transB=${transB} batch=[${batch}] at ${i}: ${w[i]} vs ${r[i]}`);
+            }
+          }
+        }
+      }
+    }
+  });
+}
+
+test("the heap reuses freed blocks, so repeated allocation stays flat", () => {
+  const wasm = createWasmBackend();
+  for (let i = 0; i < 1000; i++) {
+    const s = wasm.alloc("float32", 1000 + (i % 7));
+    wasm.dispose(s);
+  }
+  assert.ok(wasm.heap.reservedBytes < 1 << 20, `reserved ${wasm.heap.reservedBytes}`);
+  assert.equal(wasm.heap.bytesInUse, 0);
+  const a = wasm.alloc("float32", 10);
+  assert.deepEqual([...wasm.read(a)], new Array(10).fill(0), "fresh storage is zero-filled even when the block is reused");
+});
