@@ -1,7 +1,9 @@
 // decoding-gpt in Node: the library plus its Node-only edges (files, plots written to disk).
 // The first import turns on relaxed SIMD in Node 20 before any WebAssembly is compiled.
 import "./backend/wasm/relaxed.node.js";
+import "./backend/wasm/setup.node.js";
 export * from "./index.js";
+export { spawnNodeWorker, defaultThreads } from "./backend/wasm/threads.node.js";
 export { writeFileAtomic, readSafetensorsFile, readSafetensorsFileHeader, writeSafetensorsFile } from "./io/files.node.js";
 export { saveSafetensors, loadSafetensors, saveModule, loadModule } from "./io/checkpoint.node.js";
 export { writePlot, installNodePlotDocument } from "./plot/index.node.js";

@@ -65,3 +65,30 @@ test("the heap reuses freed blocks, so repeated allocation stays flat", () => {
   const a = wasm.alloc("float32", 10);
   assert.deepEqual([...wasm.read(a)], new Array(10).fill(0), "fresh storage is zero-filled even when the block is reused");
 });
+
+test("two threads give bit-identical results run to run, equal to one thread within float32 rounding", async () => {
+  const { spawnNodeWorker } = await import("../src/backend/wasm/threads.node.js");
+  const one = createWasmBackend({ threads: 1 });
+  const two = createWasmBackend({ threads: 2, spawn: spawnNodeWorker });
+  try {
+    await two.ready();
+    const g = new Generator(5);
+    for (const [batch, m, k, n] of [[1, 130, 70, 90], [6, 33, 17, 40], [48, 16, 32, 16]]) {
+      const A = randomArray(g, batch * m * k);
+      const B = randomArray(g, batch * k * n);
+      const spec: MatmulSpec = { batchShape: [batch], aBatchStrides: [m * k], bBatchStrides: [k * n], m, k, n, transA: false, transB: true };
+      const run = (be: typeof one) => {
+        const out = be.alloc("float32", batch * m * n);
+        be.matmul(be.fromArray(A), be.fromArray(B), out, spec);
+        return Float32Array.from(be.read(out));
+      };
+      const r1 = run(one);
+      const r2a = run(two);
+      const r2b = run(two);
+      assert.deepEqual(r2a, r2b, "same thread count, same bits");
+      for (let i = 0; i < r1.length; i++) assert.ok(Math.abs(r1[i] - r2a[i]) <= 1e-5 * (1 + Math.abs(r1[i])));
+    }
+  } finally {
+    two.terminate();
+  }
+});

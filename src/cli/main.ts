@@ -1,4 +1,6 @@
 // The `dgpt` command line. Thin: parse flags, call the library, present the result.
+// The Node entry point comes first: relaxed SIMD and worker threads for the kernels.
+import "../node.js";
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { demoFit, demoSpirals } from "./demo.js";

@@ -6,8 +6,10 @@ import { stridedOffsets } from "../js/storage.js";
 import type { Backend, DType, MatmulSpec, Storage, TypedArray } from "../types.js";
 import { WasmHeap, WasmStorage } from "./heap.js";
 import { KERNELS_RELAXED, KERNELS_SIMD } from "./kernels.generated.js";
+import { spawnWebWorker, type SpawnWorker, WorkerPool } from "./pool.js";
 
 interface KernelExports {
+  matmulBatchF32(a: number, aRow: number, aCol: number, b: number, bRow: number, bCol: number, c: number, m: number, k: number, n: number, offsets: number, b0: number, b1: number, rowStart: number, rowEnd: number, scratch: number): void;
   matmulF32(a: number, aRow: number, aCol: number, b: number, bRow: number, bCol: number, c: number, m: number, k: number, n: number, rowStart: number, rowEnd: number, scratch: number): void;
   matmulScratchBytes(k: number, n: number): number;
 }
@@ -31,13 +33,29 @@ export function wasmFeatures(): { simd: boolean; relaxedSimd: boolean } {
 export interface WasmBackend extends Backend {
   readonly heap: WasmHeap;
   readonly variant: "relaxed-simd" | "simd";
+  readonly threads: number;
+  /** Resolves once every worker thread is up (until then kernels run on the calling thread). */
+  ready(): Promise<void>;
+  /** Stops the worker threads (the backend then must not be used for parallel work). */
+  terminate(): void;
 }
 
 /**
  * Compiles the kernels and returns a backend (synchronously: fine in Node and workers; browsers'
  * main threads may refuse synchronous compilation of large modules, ours is a few KB).
  */
-export function createWasmBackend(opts: { variant?: "relaxed-simd" | "simd" } = {}): WasmBackend {
+export interface WasmBackendOptions {
+  variant?: "relaxed-simd" | "simd";
+  /** Threads to use, this one included (default 1; the Node entry point sets all cores). */
+  threads?: number;
+  /** How to start a worker (worker_threads in Node, Web Workers in browsers). */
+  spawn?: SpawnWorker;
+}
+
+/** Work below this many multiply-adds runs on one thread: waking workers costs more. */
+const PARALLEL_MIN_MACS = 1 << 18;
+
+export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
   const features = wasmFeatures();
   if (!features.simd) throw new Error("wasm backend: this runtime has no WebAssembly SIMD");
   const variant = opts.variant ?? (features.relaxedSimd ? "relaxed-simd" : "simd");
@@ -53,28 +71,57 @@ export function createWasmBackend(opts: { variant?: "relaxed-simd" | "simd" } = 
     },
   });
   const k = instance.exports as unknown as KernelExports;
+  const threads = Math.max(1, Math.floor(opts.threads ?? 1));
+  let pool: WorkerPool | null = null;
+  if (threads > 1) {
+    const spawn = opts.spawn ?? (typeof Worker !== "undefined" ? spawnWebWorker : undefined);
+    if (!spawn) throw new Error("wasm backend: threads > 1 needs a way to start workers (pass spawn, or use the Node entry point)");
+    const [control] = heap.allocBlock(WorkerPool.controlBytes(threads));
+    pool = new WorkerPool(threads, module, heap.memory, control, instance.exports, spawn);
+  }
+  /** The pool, once every worker is up (until then kernels run on this thread). */
+  const readyPool = () => (pool !== null && pool.ready === threads - 1 ? pool : null);
 
   const isWasmF32 = (...ss: Storage[]) => ss.every((s) => s instanceof WasmStorage && s.dtype === "float32" && s.heap === heap);
 
   function matmul(a: Storage, b: Storage, out: Storage, spec: MatmulSpec): void {
     if (!isWasmF32(a, b, out)) return jsBackend.matmul(a, b, out, spec);
     const { m, k: kk, n, transA, transB } = spec;
-    const A = a as WasmStorage;
-    const B = b as WasmStorage;
-    const C = out as WasmStorage;
     const aOff = stridedOffsets(spec.batchShape, spec.aBatchStrides);
     const bOff = stridedOffsets(spec.batchShape, spec.bBatchStrides);
-    const [scratch, scratchBytes] = heap.allocBlock(k.matmulScratchBytes(kk, n));
-    try {
-      for (let i = 0; i < aOff.length; i++) {
-        k.matmulF32(
-          A.ptr + aOff[i] * 4, transA ? 1 : kk, transA ? m : 1,
-          B.ptr + bOff[i] * 4, transB ? 1 : n, transB ? kk : 1,
-          C.ptr + i * m * n * 4, m, kk, n, 0, m, scratch,
-        );
+    const batches = aOff.length;
+    // per-batch element offsets of A, B and C, read by the kernel
+    const [offsets, offsetBytes] = heap.allocBlock(batches * 12);
+    const o = new Int32Array(heap.memory.buffer, offsets, batches * 3);
+    for (let i = 0; i < batches; i++) {
+      o[3 * i] = aOff[i];
+      o[3 * i + 1] = bOff[i];
+      o[3 * i + 2] = i * m * n;
+    }
+    const p = batches * m * kk * n >= PARALLEL_MIN_MACS ? readyPool() : null;
+    const parts = p === null ? 1 : threads;
+    const scratchBytes = k.matmulScratchBytes(kk, n);
+    const scratch = Array.from({ length: parts }, () => heap.allocBlock(scratchBytes));
+    const common = [(a as WasmStorage).ptr, transA ? 1 : kk, transA ? m : 1, (b as WasmStorage).ptr, transB ? 1 : n, transB ? kk : 1, (out as WasmStorage).ptr, m, kk, n, offsets];
+    // split batches when there are enough of them, else rows (in multiples of the 4-row tile)
+    const args = scratch.map(([s], t) => {
+      if (batches >= parts) {
+        const b0 = Math.floor((batches * t) / parts);
+        const b1 = Math.floor((batches * (t + 1)) / parts);
+        return [...common, b0, b1, 0, m, s];
       }
+      const tiles = Math.ceil(m / 4);
+      const r0 = Math.min(m, 4 * Math.floor((tiles * t) / parts));
+      const r1 = Math.min(m, 4 * Math.floor((tiles * (t + 1)) / parts));
+      return [...common, 0, batches, r0, r1, s];
+    });
+    const call = (x: number[]) => (k.matmulBatchF32 as (...xs: number[]) => void)(...x);
+    try {
+      if (p === null) call(args[0]);
+      else p.run("matmulBatchF32", args, call);
     } finally {
-      heap.releaseBlock(scratch, scratchBytes);
+      for (const [s, bytes] of scratch) heap.releaseBlock(s, bytes);
+      heap.releaseBlock(offsets, offsetBytes);
     }
   }
 
@@ -83,6 +130,14 @@ export function createWasmBackend(opts: { variant?: "relaxed-simd" | "simd" } = 
     name: "wasm",
     heap,
     variant,
+    threads,
+    terminate: () => pool?.terminate(),
+    ready: async () => {
+      for (let waited = 0; pool !== null && readyPool() === null; waited += 5) {
+        if (waited > 10_000) throw new Error("wasm backend: worker threads did not start within 10 s");
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    },
     alloc: (dtype: DType, length: number) => heap.alloc(dtype, length),
     fromArray: (data: TypedArray) => {
       const dtype: DType = data instanceof Float32Array ? "float32" : data instanceof Float64Array ? "float64" : data instanceof Int32Array ? "int32" : "bool";

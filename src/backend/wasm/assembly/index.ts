@@ -1,2 +1,2 @@
 // AssemblyScript entry: every kernel the WebAssembly backend exports.
-export { matmulF32, matmulScratchBytes } from "./matmul";
+export { matmulF32, matmulBatchF32, matmulScratchBytes } from "./matmul";

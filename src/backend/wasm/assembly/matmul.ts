@@ -160,3 +160,24 @@ export function matmulF32(
     }
   }
 }
+
+/**
+ * Batched form: for batches [b0, b1) with element offsets (aOff, bOff, cOff) as i32 triples at
+ * `offsets`, runs matmulF32 over rows [rowStart, rowEnd) of each. Threads split either batches or rows.
+ */
+export function matmulBatchF32(
+  a: usize, aRow: i32, aCol: i32,
+  b: usize, bRow: i32, bCol: i32,
+  c: usize, m: i32, k: i32, n: i32,
+  offsets: usize, b0: i32, b1: i32,
+  rowStart: i32, rowEnd: i32, scratch: usize,
+): void {
+  for (let i = b0; i < b1; i++) {
+    const o = offsets + (<usize>(i * 3) << 2);
+    matmulF32(
+      a + (<usize>load<i32>(o) << 2), aRow, aCol,
+      b + (<usize>load<i32>(o, 4) << 2), bRow, bCol,
+      c + (<usize>load<i32>(o, 8) << 2), m, k, n, rowStart, rowEnd, scratch,
+    );
+  }
+}

@@ -1,0 +1,143 @@
+// A persistent pool of worker threads that share the backend's WebAssembly memory and run the
+// same kernels on different parts of a job. Dispatch goes through a control block in that shared
+// memory with Atomics (no message passing per job), so starting a parallel kernel costs
+// microseconds. Each worker always gets the same part of a given job, so results are
+// bit-identical from run to run for a given thread count.
+//
+// Workers are created by a `SpawnWorker` function: worker_threads in Node (threads.node.ts),
+// Web Workers in browsers (spawnWebWorker below).
+
+/** Starts a worker running `source` (a classic script) and hands it `init`. */
+export type SpawnWorker = (source: string, init: WorkerInit) => { terminate(): void };
+
+export interface WorkerInit {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  /** Byte offset of the control block in the shared memory. */
+  control: number;
+  index: number;
+  maxArgs: number;
+}
+
+// control block layout (int32 slots, then float64 job slots)
+const SEQ = 0; // incremented to start a job
+const DONE = 1; // workers that finished the current job
+const READY = 2; // workers that have started
+const FN = 3; // index of the kernel to run (into the export names list)
+const HEADER_BYTES = 64;
+/** Iterations a worker polls for the next job before it sleeps (on the order of 100 µs). */
+const SPIN = 200_000;
+
+/** The worker's program: instantiate the kernels on the shared memory, then wait for jobs. */
+const WORKER_SOURCE = `
+"use strict";
+function start(init) {
+  const { module, memory, control, index, maxArgs } = init;
+  const instance = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error("wasm kernel aborted"); } } });
+  const names = Object.keys(instance.exports).filter((k) => typeof instance.exports[k] === "function").sort();
+  const ctl = new Int32Array(memory.buffer, control, 16);
+  const args = new Float64Array(memory.buffer, control + ${HEADER_BYTES} + index * maxArgs * 8, maxArgs);
+  let seen = Atomics.load(ctl, ${SEQ});
+  Atomics.add(ctl, ${READY}, 1);
+  for (;;) {
+    // spin a little before sleeping: a training step dispatches kernels back to back, and
+    // waking a sleeping thread costs tens of microseconds
+    for (let spin = 0; spin < ${SPIN} && Atomics.load(ctl, ${SEQ}) === seen; spin++);
+    if (Atomics.load(ctl, ${SEQ}) === seen) Atomics.wait(ctl, ${SEQ}, seen);
+    seen = Atomics.load(ctl, ${SEQ});
+    const argc = args[0];
+    if (argc >= 0) {
+      const a = [];
+      for (let i = 1; i <= argc; i++) a.push(args[i]);
+      instance.exports[names[Atomics.load(ctl, ${FN})]](...a);
+    }
+    Atomics.add(ctl, ${DONE}, 1);
+    Atomics.notify(ctl, ${DONE});
+  }
+}
+if (typeof require === "function") start(require("node:worker_threads").workerData);
+else self.onmessage = (e) => start(e.data);
+`;
+
+/** Spawns a browser Web Worker from the source (a Blob URL). */
+export const spawnWebWorker: SpawnWorker = (source, init) => {
+  const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+  const w = new Worker(url);
+  w.postMessage(init);
+  return { terminate: () => w.terminate() };
+};
+
+export class WorkerPool {
+  private readonly ctl: Int32Array;
+  private readonly workers: { terminate(): void }[] = [];
+  private readonly names: string[];
+  private readonly argSlots: Float64Array[] = [];
+  /** Main-thread Atomics.wait is allowed in Node and workers, not on a browser page. */
+  private readonly canBlock: boolean;
+
+  constructor(
+    readonly threads: number,
+    module: WebAssembly.Module,
+    private readonly memory: WebAssembly.Memory,
+    control: number,
+    exportsObject: object,
+    spawn: SpawnWorker,
+    private readonly maxArgs = 24,
+  ) {
+    this.names = Object.keys(exportsObject).filter((k) => typeof (exportsObject as Record<string, unknown>)[k] === "function").sort();
+    this.ctl = new Int32Array(memory.buffer, control, 16);
+    this.ctl.fill(0);
+    for (let i = 1; i < threads; i++) {
+      this.argSlots.push(new Float64Array(memory.buffer, control + HEADER_BYTES + (i - 1) * maxArgs * 8, maxArgs));
+      this.workers.push(spawn(WORKER_SOURCE, { module, memory, control, index: i - 1, maxArgs }));
+    }
+    const g = globalThis as { document?: unknown; process?: unknown };
+    this.canBlock = g.document === undefined;
+  }
+
+  /** Bytes the control block needs for `threads` threads. */
+  static controlBytes(threads: number, maxArgs = 24): number {
+    return HEADER_BYTES + Math.max(1, threads) * maxArgs * 8;
+  }
+
+  /** Workers that have started and wait for jobs. */
+  get ready(): number {
+    return Atomics.load(this.ctl, READY);
+  }
+
+  /**
+   * Runs kernel `name` with argument lists parts[0] (on this thread) and parts[1..] (on workers,
+   * which must all be ready). Returns when every part is done.
+   */
+  run(name: string, parts: number[][], runLocal: (args: number[]) => void): void {
+    const fn = this.names.indexOf(name);
+    if (fn < 0) throw new Error(`worker pool: no kernel named ${name}`);
+    const remote = parts.length - 1;
+    if (remote > this.workers.length) throw new Error(`worker pool: ${parts.length} parts for ${this.threads} threads`);
+    for (let w = remote; w < this.workers.length; w++) this.argSlots[w][0] = -1; // idle this time
+    for (let w = 0; w < remote; w++) {
+      const args = parts[w + 1];
+      if (args.length >= this.maxArgs) throw new Error(`worker pool: too many arguments for ${name}`);
+      const slot = this.argSlots[w];
+      slot[0] = args.length;
+      for (let i = 0; i < args.length; i++) slot[i + 1] = args[i];
+    }
+    Atomics.store(this.ctl, FN, fn);
+    Atomics.store(this.ctl, DONE, 0);
+    Atomics.add(this.ctl, SEQ, 1);
+    Atomics.notify(this.ctl, SEQ);
+    runLocal(parts[0]);
+    // every worker wakes and reports, idle or not
+    const expected = this.workers.length;
+    for (let spin = 0; ; spin++) {
+      const done = Atomics.load(this.ctl, DONE);
+      if (done >= expected) break;
+      if (this.canBlock && spin > SPIN) Atomics.wait(this.ctl, DONE, done, 1000);
+    }
+  }
+
+  terminate(): void {
+    for (const w of this.workers) w.terminate();
+    this.workers.length = 0;
+  }
+}
