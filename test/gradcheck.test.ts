@@ -7,7 +7,7 @@ import {
   add, amax, amin, atan2, avgPool2d, binaryCrossEntropyWithLogits, cat, chunk, conv2d, crossEntropy, cumsum, div,
   dropout, einsum, embedding, gather, Generator, grad, gradcheck, indexSelect, layerNorm, linear, logSoftmax,
   logsumexp, manualSeed, matmul, maximum, maxPool2d, minimum, mseLoss, mul, nllLoss, norm, outer, pow, rand, randn,
-  rmsNorm, scatterAdd, softmax, split, stack, sub, tensor, type Tensor, unfold2d, where,
+  ones, rmsNorm, scatterAdd, softmax, split, stack, sub, tensor, type Tensor, unfold2d, where,
 } from "../src/index.js";
 
 const F64 = { dtype: "float64" } as const;
@@ -521,4 +521,43 @@ describe("double backward (gradients of gradients)", () => {
       check(`norm p=${p}''`, (x) => dnorm(x)[0], [rn(2, 3)]);
     }
   });
+});
+
+test("fused attention: forward equals softmax(q kᵀ/√d) v and gradients pass finite differences", async () => {
+  const { scaledDotProductAttention } = await import("../src/tensor/ops/fused.js");
+  manualSeed(11);
+  for (const causal of [false, true]) {
+    const q = randn(2, 3, 4, { dtype: "float64" });
+    const k = randn(2, 5, 4, { dtype: "float64" });
+    const v = randn(2, 5, 4, { dtype: "float64" });
+    const composite = (qq: Tensor, kk: Tensor, vv: Tensor) => {
+      let s = qq.matmul(kk.mT).mul(0.5);
+      if (causal) s = s.maskedFill(ones(3, 5, { dtype: "bool" }).triu(3), -Infinity);
+      return s.softmax(-1).matmul(vv);
+    };
+    const fused = scaledDotProductAttention(q, k, v, { isCausal: causal });
+    const ref = composite(q, k, v);
+    const a = fused.dataSync();
+    const b = ref.dataSync();
+    for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) < 1e-12, `causal=${causal} ${i}: ${a[i]} vs ${b[i]}`);
+    const r = gradcheck((qq, kk, vv) => scaledDotProductAttention(qq, kk, vv, { isCausal: causal }), [q, k, v]);
+    assert.ok(r.ok, r.worst);
+  }
+});
+
+test("fused layerNorm equals the composite definition, gradients and double backward included", async () => {
+  const { layerNormComposite, layerNorm } = await import("../src/tensor/ops/nn.js");
+  manualSeed(12);
+  const x = randn(3, 2, 6, { dtype: "float64" });
+  const w = randn(6, { dtype: "float64" });
+  const b = randn(6, { dtype: "float64" });
+  const a = layerNorm(x, [6], w, b).dataSync();
+  const c = layerNormComposite(x, [6], w, b).dataSync();
+  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - c[i]) < 1e-12);
+  for (const [ww, bb] of [[w, b], [null, null], [w, null]] as const) {
+    const r = gradcheck((...t) => layerNorm(t[0], [6], ww ? t[1] : null, bb ? t[2] : null), [x, w, b].slice(0, 1 + (ww ? 1 : 0) + (bb ? 1 : 0)));
+    assert.ok(r.ok, r.worst);
+  }
+  const dd = gradcheck((xx, ww) => grad((x2: Tensor) => layerNorm(x2, [6], ww).square().sum(), { createGraph: true })(xx)[0], [x, w]);
+  assert.ok(dd.ok, dd.worst);
 });

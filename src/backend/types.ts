@@ -77,6 +77,26 @@ export interface Conv2dSpec {
   outW: number;
 }
 
+/** Rows × d for row-wise kernels (LayerNorm over the last dim). */
+export interface RowSpec {
+  rows: number;
+  d: number;
+}
+
+/**
+ * Scaled dot-product attention for `batch` independent (query, key) sets (batch = B·n_heads):
+ * q is (batch, tq, dHead), k and v are (batch, tk, dHead), out is (batch, tq, dHead).
+ * With `causal`, query i sees keys j ≤ i + (tk − tq) (the last tq positions of a tk-long context).
+ */
+export interface AttentionSpec {
+  batch: number;
+  tq: number;
+  tk: number;
+  dHead: number;
+  scale: number;
+  causal: boolean;
+}
+
 export interface AdamWSpec {
   lr: number;
   beta1: number;
@@ -144,6 +164,20 @@ export interface Backend {
   unfold2d(x: Storage, cols: Storage, spec: Conv2dSpec): void;
   /** col2im, the adjoint of unfold2d: dx (zeroed by the caller) += fold(dcols). */
   fold2d(dcols: Storage, dx: Storage, spec: Conv2dSpec): void;
+  /**
+   * LayerNorm over the last dim: out = (x − μ)/σ ⊙ w + b, σ = √(var + eps); writes each row's
+   * μ and 1/σ (float32 or float64 like x) for the backward. w and b may be null.
+   */
+  layerNorm(x: Storage, w: Storage | null, b: Storage | null, out: Storage, mean: Storage, rstd: Storage, spec: RowSpec, eps: number): void;
+  /** LayerNorm backward: writes dx; adds Σ_rows dy ⊙ x̂ into dw and Σ_rows dy into db when given. */
+  layerNormBackward(dy: Storage, x: Storage, mean: Storage, rstd: Storage, w: Storage | null, dx: Storage, dw: Storage | null, db: Storage | null, spec: RowSpec): void;
+  /**
+   * Fused attention: out = softmax(q kᵀ · scale, causal mask) v, never storing the tq × tk
+   * pattern; writes each query row's log-sum-exp of the scaled scores (batch × tq) for backward.
+   */
+  attention(q: Storage, k: Storage, v: Storage, out: Storage, lse: Storage, spec: AttentionSpec): void;
+  /** Attention backward from dout (and the forward's out, lse): writes dq, dk, dv. */
+  attentionBackward(q: Storage, k: Storage, v: Storage, out: Storage, lse: Storage, dout: Storage, dq: Storage, dk: Storage, dv: Storage, spec: AttentionSpec): void;
   /** One Adam/AdamW step in place on p, m, v given gradient g. */
   adamw(p: Storage, g: Storage, m: Storage, v: Storage, spec: AdamWSpec): void;
 }

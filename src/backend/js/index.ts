@@ -2,6 +2,7 @@
 // every fast backend is tested against it.
 import type { Backend, DType, Storage, TypedArray } from "../types.js";
 import { binary, cast, fill, strided, stridedAdd, unary, where } from "./elementwise.js";
+import { attention, attentionBackward, layerNorm, layerNormBackward } from "./fused.js";
 import { matmul } from "./matmul.js";
 import { adamw, fold2d, gather, indexAdd, indexSelect, scatterAdd, softmax, softmaxBackward, unfold2d } from "./nn.js";
 import { cumsum, reduce, sort } from "./reduce.js";
@@ -43,4 +44,8 @@ export const jsBackend: Backend = {
   unfold2d,
   fold2d,
   adamw,
+  layerNorm,
+  layerNormBackward,
+  attention,
+  attentionBackward,
 };

@@ -2,17 +2,12 @@
 // (matrix products first) run as SIMD code compiled from AssemblyScript, and every other kernel
 // is the reference one, running directly on views of that memory (no copies in or out).
 import { jsBackend } from "../js/index.js";
-import { stridedOffsets } from "../js/storage.js";
-import type { Backend, DType, MatmulSpec, Storage, TypedArray } from "../types.js";
+import type { Backend, DType, Storage, TypedArray } from "../types.js";
+import { type KernelFn, WasmContext } from "./context.js";
 import { WasmHeap, WasmStorage } from "./heap.js";
 import { KERNELS_RELAXED, KERNELS_SIMD } from "./kernels.generated.js";
+import { matmulKernels } from "./ops/matmul.js";
 import { spawnWebWorker, type SpawnWorker, WorkerPool } from "./pool.js";
-
-interface KernelExports {
-  matmulBatchF32(a: number, aRow: number, aCol: number, b: number, bRow: number, bCol: number, c: number, m: number, k: number, n: number, offsets: number, b0: number, b1: number, rowStart: number, rowEnd: number, scratch: number): void;
-  matmulF32(a: number, aRow: number, aCol: number, b: number, bRow: number, bCol: number, c: number, m: number, k: number, n: number, rowStart: number, rowEnd: number, scratch: number): void;
-  matmulScratchBytes(k: number, n: number): number;
-}
 
 function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
   if (typeof atob === "function") {
@@ -52,9 +47,6 @@ export interface WasmBackendOptions {
   spawn?: SpawnWorker;
 }
 
-/** Work below this many multiply-adds runs on one thread: waking workers costs more. */
-const PARALLEL_MIN_MACS = 1 << 18;
-
 export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
   const features = wasmFeatures();
   if (!features.simd) throw new Error("wasm backend: this runtime has no WebAssembly SIMD");
@@ -70,7 +62,6 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
       },
     },
   });
-  const k = instance.exports as unknown as KernelExports;
   const threads = Math.max(1, Math.floor(opts.threads ?? 1));
   let pool: WorkerPool | null = null;
   if (threads > 1) {
@@ -82,48 +73,7 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
   /** The pool, once every worker is up (until then kernels run on this thread). */
   const readyPool = () => (pool !== null && pool.ready === threads - 1 ? pool : null);
 
-  const isWasmF32 = (...ss: Storage[]) => ss.every((s) => s instanceof WasmStorage && s.dtype === "float32" && s.heap === heap);
-
-  function matmul(a: Storage, b: Storage, out: Storage, spec: MatmulSpec): void {
-    if (!isWasmF32(a, b, out)) return jsBackend.matmul(a, b, out, spec);
-    const { m, k: kk, n, transA, transB } = spec;
-    const aOff = stridedOffsets(spec.batchShape, spec.aBatchStrides);
-    const bOff = stridedOffsets(spec.batchShape, spec.bBatchStrides);
-    const batches = aOff.length;
-    // per-batch element offsets of A, B and C, read by the kernel
-    const [offsets, offsetBytes] = heap.allocBlock(batches * 12);
-    const o = new Int32Array(heap.memory.buffer, offsets, batches * 3);
-    for (let i = 0; i < batches; i++) {
-      o[3 * i] = aOff[i];
-      o[3 * i + 1] = bOff[i];
-      o[3 * i + 2] = i * m * n;
-    }
-    const p = batches * m * kk * n >= PARALLEL_MIN_MACS ? readyPool() : null;
-    const parts = p === null ? 1 : threads;
-    const scratchBytes = k.matmulScratchBytes(kk, n);
-    const scratch = Array.from({ length: parts }, () => heap.allocBlock(scratchBytes));
-    const common = [(a as WasmStorage).ptr, transA ? 1 : kk, transA ? m : 1, (b as WasmStorage).ptr, transB ? 1 : n, transB ? kk : 1, (out as WasmStorage).ptr, m, kk, n, offsets];
-    // split batches when there are enough of them, else rows (in multiples of the 4-row tile)
-    const args = scratch.map(([s], t) => {
-      if (batches >= parts) {
-        const b0 = Math.floor((batches * t) / parts);
-        const b1 = Math.floor((batches * (t + 1)) / parts);
-        return [...common, b0, b1, 0, m, s];
-      }
-      const tiles = Math.ceil(m / 4);
-      const r0 = Math.min(m, 4 * Math.floor((tiles * t) / parts));
-      const r1 = Math.min(m, 4 * Math.floor((tiles * (t + 1)) / parts));
-      return [...common, 0, batches, r0, r1, s];
-    });
-    const call = (x: number[]) => (k.matmulBatchF32 as (...xs: number[]) => void)(...x);
-    try {
-      if (p === null) call(args[0]);
-      else p.run("matmulBatchF32", args, call);
-    } finally {
-      for (const [s, bytes] of scratch) heap.releaseBlock(s, bytes);
-      heap.releaseBlock(offsets, offsetBytes);
-    }
-  }
+  const ctx = new WasmContext(heap, instance.exports as unknown as Record<string, KernelFn>, threads, readyPool);
 
   return {
     ...jsBackend,
@@ -148,6 +98,7 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     dispose: (s: Storage) => {
       if (s instanceof WasmStorage && s.heap === heap) heap.release(s);
     },
-    matmul,
+    // the kernel families written for WebAssembly, each over the reference ones
+    ...matmulKernels(ctx),
   };
 }

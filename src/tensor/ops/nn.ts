@@ -9,6 +9,7 @@ import { axisSpec, fmt, normalizeDim } from "../shape.js";
 import { Tensor } from "../tensor.js";
 import { cast, where } from "./elementwise.js";
 import { checkIndex, gather, indexSelect } from "./indexing.js";
+import { layerNormFused } from "./fused.js";
 import { matmulT } from "./linalg.js";
 import { mean, sum } from "./reduce.js";
 import { reshape, unsqueeze } from "./shape.js";
@@ -143,6 +144,16 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?
   if (k > x.ndim || normalizedShape.some((s, i) => s !== x.shape[x.ndim - k + i])) {
     throw new Error(`layerNorm: input ${fmt(x.shape)} does not end with normalizedShape ${fmt(normalizedShape)}`);
   }
+  const d = normalizedShape[0];
+  const vec = (t: Tensor | null | undefined) => !t || (t.ndim === 1 && t.shape[0] === d);
+  // the common case (normalise the last dim, vector weight and bias): one fused kernel each way
+  if (k === 1 && vec(weight) && vec(bias)) return layerNormFused(x, weight ?? null, bias ?? null, eps);
+  return layerNormComposite(x, normalizedShape, weight, bias, eps);
+}
+
+/** LayerNorm from elementary ops (any normalizedShape): the definition the fused kernel follows. */
+export function layerNormComposite(x: Tensor, normalizedShape: readonly number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
+  const k = normalizedShape.length;
   const dims = normalizedShape.map((_, i) => x.ndim - k + i);
   const mu = mean(x, dims, true);
   const centered = x.sub(mu);

@@ -1,0 +1,73 @@
+// `npm run bench`: the speed claims of decoding-gpt, each next to PyTorch measured in the same
+// run on the same machine (Debian's python3-torch; skipped with a note if it is missing).
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { createWasmBackend, jsBackend, type Backend, type MatmulSpec } from "../src/backend/index.js";
+import { spawnNodeWorker } from "../src/backend/wasm/threads.node.js";
+
+const PYTHON = process.env.DGPT_PYTHON ?? "/usr/bin/python3";
+
+function timeit(fn: () => void, minMs = 300): number {
+  fn();
+  let reps = 1;
+  for (;;) {
+    const t0 = performance.now();
+    for (let i = 0; i < reps; i++) fn();
+    const ms = performance.now() - t0;
+    if (ms >= minMs) return ms / reps;
+    reps *= 2;
+  }
+}
+
+function torchResults(spec: object): Record<string, Record<string, number>> | null {
+  try {
+    const out = execFileSync(PYTHON, [fileURLToPath(new URL("./torch_bench.py", import.meta.url)), JSON.stringify(spec)], { encoding: "utf8", env: { ...process.env, OMP_NUM_THREADS: "2" } });
+    return JSON.parse(out);
+  } catch (err) {
+    console.log(`(PyTorch not measured: ${(err as Error).message.split("\n")[0]}; install python3-torch and libopenblas0-pthread)`);
+    return null;
+  }
+}
+
+function table(title: string, header: string[], rows: (string | number)[][]): void {
+  const cells = [header, ...rows.map((r) => r.map((c) => (typeof c === "number" ? (Number.isFinite(c) ? c.toFixed(c >= 100 ? 0 : 1) : "—") : c)))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => String(r[i]).length)));
+  console.log(`\n${title}`);
+  for (const [i, r] of cells.entries()) {
+    console.log("| " + r.map((c, j) => String(c).padStart(widths[j])).join(" | ") + " |");
+    if (i === 0) console.log("|" + widths.map((w) => "-".repeat(w + 2)).join("|") + "|");
+  }
+}
+
+function matmulGflops(be: Backend, batch: number, m: number, k: number, n: number): number {
+  const A = be.alloc("float32", batch * m * k);
+  const B = be.alloc("float32", batch * k * n);
+  const C = be.alloc("float32", batch * m * n);
+  (be.read(A) as Float32Array).forEach((_, i, a) => (a[i] = Math.sin(i)));
+  (be.read(B) as Float32Array).forEach((_, i, a) => (a[i] = Math.cos(i)));
+  const spec: MatmulSpec = { batchShape: batch > 1 ? [batch] : [], aBatchStrides: batch > 1 ? [m * k] : [], bBatchStrides: batch > 1 ? [k * n] : [], m, k, n, transA: false, transB: false };
+  const ms = timeit(() => be.matmul(A, B, C, spec), be === jsBackend ? 100 : 300);
+  return (2 * batch * m * k * n) / ms / 1e6;
+}
+
+async function main(): Promise<void> {
+  const shapes: [number, number, number, number][] = [[1, 64, 64, 64], [1, 128, 128, 128], [1, 256, 256, 256], [1, 768, 128, 512], [48, 64, 32, 64], [1, 512, 512, 512], [1, 1024, 1024, 1024]];
+  const torch = torchResults({ matmul: { shapes, threads: [1, 2] } });
+  const one = createWasmBackend({ threads: 1 });
+  const two = createWasmBackend({ threads: 2, spawn: spawnNodeWorker });
+  await two.ready();
+  const rows = shapes.map(([b, m, k, n]) => {
+    const name = b > 1 ? `${b} × (${m}×${k}·${k}×${n})` : m === k && k === n ? `${m}²` : `${m}×${k}·${k}×${n}`;
+    const js = m * k * n <= 256 ** 3 ? matmulGflops(jsBackend, b, m, k, n) : NaN;
+    const w1 = matmulGflops(one, b, m, k, n);
+    const w2 = matmulGflops(two, b, m, k, n);
+    const key = `${b}x${m}x${k}x${n}`;
+    const t1 = torch?.matmul[`${key}@1`] ?? NaN;
+    const t2 = torch?.matmul[`${key}@2`] ?? NaN;
+    return [name, js, w1, w2, t1, t2, w1 / t1, w2 / t2];
+  });
+  table(`fp32 matmul, GFLOP/s (wasm ${one.variant}; PyTorch ${torch ? "measured now" : "missing"})`, ["shape", "js ref", "wasm 1T", "wasm 2T", "torch 1T", "torch 2T", "ratio 1T", "ratio 2T"], rows);
+  two.terminate();
+}
+
+await main();

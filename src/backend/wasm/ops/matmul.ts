@@ -1,0 +1,33 @@
+// Matrix products on the WebAssembly kernels (see assembly/matmul.ts), split over threads by
+// batches when there are enough of them, else by rows in multiples of the 4-row tile.
+import { stridedOffsets } from "../../js/storage.js";
+import { jsBackend } from "../../js/index.js";
+import type { Backend, MatmulSpec, Storage } from "../../types.js";
+import { WasmContext } from "../context.js";
+
+/** Multiply-adds per thread below which splitting does not pay. */
+const MIN_MACS_PER_THREAD = 1 << 17;
+
+export function matmulKernels(ctx: WasmContext): Partial<Backend> {
+  const scratchBytes = ctx.kernel("matmulScratchBytes");
+  return {
+    matmul(a: Storage, b: Storage, out: Storage, spec: MatmulSpec): void {
+      if (!ctx.owns("float32", a, b, out)) return jsBackend.matmul(a, b, out, spec);
+      const { m, k, n, transA, transB } = spec;
+      const aOff = stridedOffsets(spec.batchShape, spec.aBatchStrides);
+      const bOff = stridedOffsets(spec.batchShape, spec.bBatchStrides);
+      const batches = aOff.length;
+      const parts = ctx.partsFor(batches * m * k * n, MIN_MACS_PER_THREAD);
+      const scratch = scratchBytes(k, n) as number;
+      ctx.withScratch(batches * 12 + parts * (scratch + 64), (base) => {
+        // per-batch element offsets of A, B and C, then one packing buffer per thread
+        const o = new Int32Array(ctx.heap.memory.buffer, base, batches * 3);
+        for (let i = 0; i < batches; i++) o.set([aOff[i], bOff[i], i * m * n], 3 * i);
+        const common = [ctx.ptr(a), transA ? 1 : k, transA ? m : 1, ctx.ptr(b), transB ? 1 : n, transB ? k : 1, ctx.ptr(out), m, k, n, base];
+        const packing = (t: number) => (base + batches * 12 + t * (scratch + 64) + 63) & ~63;
+        const split = batches >= parts ? WasmContext.ranges(batches, parts) : WasmContext.ranges(m, parts, 4);
+        ctx.run("matmulBatchF32", split.map(([lo, hi], t) => (batches >= parts ? [...common, lo, hi, 0, m, packing(t)] : [...common, 0, batches, lo, hi, packing(t)])));
+      });
+    },
+  };
+}

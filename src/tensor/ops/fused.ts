@@ -1,0 +1,81 @@
+// Fused ops: one kernel for what would otherwise be many small ops, forward and backward side by
+// side. The math is the composite's (see layerNormComposite in nn.ts for LayerNorm; softmax(q kᵀ)v
+// for attention); the kernels just avoid materialising the intermediates.
+import { backend } from "../../backend/index.js";
+import { attach, isGradEnabled } from "../autograd.js";
+import { floatTypeOf } from "../dtype.js";
+import { fmt } from "../shape.js";
+import { Tensor } from "../tensor.js";
+import { cast } from "./elementwise.js";
+import { mean } from "./reduce.js";
+
+
+/** LayerNorm over the last dim with one kernel each way; weight and bias are (d) or null. */
+export function layerNormFused(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number): Tensor {
+  const d = x.shape[x.ndim - 1];
+  const dtype = floatTypeOf(x.dtype);
+  const X = cast(x, dtype);
+  const W = weight && cast(weight, dtype);
+  const B = bias && cast(bias, dtype);
+  const rows = d === 0 ? 0 : X.numel() / d;
+  const out = Tensor.empty(x.shape, dtype);
+  const mu = Tensor.empty([rows], dtype);
+  const rstd = Tensor.empty([rows], dtype);
+  const spec = { rows, d };
+  backend().layerNorm(X.storage, W?.storage ?? null, B?.storage ?? null, out.storage, mu.storage, rstd.storage, spec, eps);
+  const inputs = [X, ...(W ? [W] : []), ...(B ? [B] : [])];
+  return attach(out, "layerNorm", inputs, (g) => {
+    if (isGradEnabled()) {
+      // double backward: the same formulas in differentiable ops
+      const m = mean(X, -1, true);
+      const r = X.sub(m).square().mean(-1, true).add(eps).rsqrt();
+      const xhat = X.sub(m).mul(r);
+      const gw = W ? g.mul(W) : g;
+      const dx = r.mul(gw.sub(gw.mean(-1, true)).sub(xhat.mul(gw.mul(xhat).mean(-1, true))));
+      const lead = x.shape.map((_, i) => i).slice(0, -1);
+      return [dx, ...(W ? [g.mul(xhat).sum(lead)] : []), ...(B ? [g.sum(lead)] : [])];
+    }
+    const dx = Tensor.empty(x.shape, dtype);
+    const dw = W ? Tensor.empty([d], dtype) : null;
+    const db = B ? Tensor.empty([d], dtype) : null;
+    backend().layerNormBackward(g.storage, X.storage, mu.storage, rstd.storage, W?.storage ?? null, dx.storage, dw?.storage ?? null, db?.storage ?? null, spec);
+    return [dx, ...(dw ? [dw] : []), ...(db ? [db] : [])];
+  });
+}
+
+export interface AttentionOptions {
+  /** Mask keys after each query (GPT). */
+  isCausal?: boolean;
+  /** Multiplies q·k; default 1/√d_head. */
+  scale?: number;
+}
+
+/**
+ * softmax(q kᵀ·scale) v over the last two dims, like torch's scaled_dot_product_attention:
+ * q (..., T_q, d), k and v (..., T_k, d) with equal leading dims. The T_q × T_k pattern is never
+ * stored; use the unfused ops when you need to see it (hook_pattern does).
+ */
+export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
+  if (q.ndim < 2 || k.ndim !== q.ndim || v.ndim !== q.ndim) throw new Error(`scaledDotProductAttention: q, k, v need the same number (≥ 2) of dims, got ${fmt(q.shape)}, ${fmt(k.shape)}, ${fmt(v.shape)}`);
+  const lead = q.shape.slice(0, -2);
+  const [tq, dHead] = q.shape.slice(-2);
+  const tk = k.shape[k.ndim - 2];
+  const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((s, i) => s === b[i]);
+  if (!same(k.shape, [...lead, tk, dHead]) || !same(v.shape, [...lead, tk, dHead])) {
+    throw new Error(`scaledDotProductAttention: k and v must be ${fmt([...lead, tk, dHead])} to match q ${fmt(q.shape)}, got ${fmt(k.shape)} and ${fmt(v.shape)}`);
+  }
+  if (opts.isCausal && tq > tk) throw new Error(`scaledDotProductAttention: causal attention needs T_q ≤ T_k, got ${tq} and ${tk}`);
+  const dtype = floatTypeOf(q.dtype);
+  const [Q, K, V] = [q, k, v].map((t) => cast(t, dtype));
+  const batch = lead.reduce((a, b) => a * b, 1);
+  const spec = { batch, tq, tk, dHead, scale: opts.scale ?? 1 / Math.sqrt(dHead), causal: opts.isCausal ?? false };
+  const out = Tensor.empty(q.shape, dtype);
+  const lse = Tensor.empty([batch, tq], dtype);
+  backend().attention(Q.storage, K.storage, V.storage, out.storage, lse.storage, spec);
+  return attach(out, "scaledDotProductAttention", [Q, K, V], (g) => {
+    if (isGradEnabled()) throw new Error("scaledDotProductAttention: double backward is not supported by the fused kernel; compose softmax(q·kᵀ)·v instead");
+    const [dq, dk, dv] = [Q, K, V].map((t) => Tensor.empty(t.shape, dtype));
+    backend().attentionBackward(Q.storage, K.storage, V.storage, out.storage, lse.storage, g.storage, dq.storage, dk.storage, dv.storage, spec);
+    return [dq, dk, dv];
+  });
+}
