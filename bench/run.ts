@@ -19,9 +19,14 @@ function timeit(fn: () => void, minMs = 300): number {
   }
 }
 
-function torchResults(spec: object): Record<string, Record<string, number>> | null {
+/**
+ * Runs bench/torch_bench.py with PyTorch limited to `threads` threads: torch.set_num_threads alone
+ * does not bind OpenBLAS's own pool, so the environment sets both.
+ */
+function torchResults(spec: object, threads: number): Record<string, Record<string, number>> | null {
   try {
-    const out = execFileSync(PYTHON, [fileURLToPath(new URL("./torch_bench.py", import.meta.url)), JSON.stringify(spec)], { encoding: "utf8", env: { ...process.env, OMP_NUM_THREADS: "2" } });
+    const t = String(threads);
+    const out = execFileSync(PYTHON, [fileURLToPath(new URL("./torch_bench.py", import.meta.url)), JSON.stringify(spec)], { encoding: "utf8", env: { ...process.env, OMP_NUM_THREADS: t, OPENBLAS_NUM_THREADS: t, MKL_NUM_THREADS: t } });
     return JSON.parse(out);
   } catch (err) {
     console.log(`(PyTorch not measured: ${(err as Error).message.split("\n")[0]}; install python3-torch and libopenblas0-pthread)`);
@@ -52,7 +57,9 @@ function matmulGflops(be: Backend, batch: number, m: number, k: number, n: numbe
 
 async function main(): Promise<void> {
   const shapes: [number, number, number, number][] = [[1, 64, 64, 64], [1, 128, 128, 128], [1, 256, 256, 256], [1, 768, 128, 512], [48, 64, 32, 64], [1, 512, 512, 512], [1, 1024, 1024, 1024]];
-  const torch = torchResults({ matmul: { shapes, threads: [1, 2] } });
+  const torch1 = torchResults({ matmul: { shapes, threads: [1] } }, 1);
+  const torch2 = torchResults({ matmul: { shapes, threads: [2] } }, 2);
+  const torch = torch1 && torch2 ? { matmul: { ...torch1.matmul, ...torch2.matmul } } : null;
   const one = createWasmBackend({ threads: 1 });
   const two = createWasmBackend({ threads: 2, spawn: spawnNodeWorker });
   await two.ready();

@@ -1,8 +1,11 @@
 // A persistent pool of worker threads that share the backend's WebAssembly memory and run the
 // same kernels on different parts of a job. Dispatch goes through a control block in that shared
-// memory with Atomics (no message passing per job), so starting a parallel kernel costs
-// microseconds. Each worker always gets the same part of a given job, so results are
-// bit-identical from run to run for a given thread count.
+// memory with Atomics (no message per job), so a parallel kernel starts in microseconds.
+//
+// Each part of a job is claimed with a compare-and-swap: its worker normally takes it, but once
+// the calling thread has finished its own part it takes any part whose worker has not started
+// (on a busy 2-core machine a worker may not be scheduled for milliseconds). Every part writes
+// its own region with the same code, so results are bit-identical whoever runs it.
 //
 // Workers are created by a `SpawnWorker` function: worker_threads in Node (threads.node.ts),
 // Web Workers in browsers (spawnWebWorker below).
@@ -19,13 +22,15 @@ export interface WorkerInit {
   maxArgs: number;
 }
 
-// control block layout (int32 slots, then float64 job slots)
+// control block: int32 slots
 const SEQ = 0; // incremented to start a job
-const DONE = 1; // workers that finished the current job
+const PARTS_DONE = 1; // parts of the current job finished, by anyone
 const READY = 2; // workers that have started
-const FN = 3; // index of the kernel to run (into the export names list)
+const FN = 3; // index of the kernel to run (into the sorted export names)
+const CLAIM = 4; // CLAIM + w: 0 = part w free, 1 = taken (up to 12 workers)
+const MAX_WORKERS = 12;
 const HEADER_BYTES = 64;
-/** Iterations a worker polls for the next job before it sleeps (on the order of 100 µs). */
+/** Iterations a thread polls before sleeping (on the order of 100 µs). */
 const SPIN = 200_000;
 
 /** The worker's program: instantiate the kernels on the shared memory, then wait for jobs. */
@@ -40,19 +45,17 @@ function start(init) {
   let seen = Atomics.load(ctl, ${SEQ});
   Atomics.add(ctl, ${READY}, 1);
   for (;;) {
-    // spin a little before sleeping: a training step dispatches kernels back to back, and
-    // waking a sleeping thread costs tens of microseconds
+    // spin a little before sleeping: a training step dispatches kernels back to back
     for (let spin = 0; spin < ${SPIN} && Atomics.load(ctl, ${SEQ}) === seen; spin++);
     if (Atomics.load(ctl, ${SEQ}) === seen) Atomics.wait(ctl, ${SEQ}, seen);
     seen = Atomics.load(ctl, ${SEQ});
+    if (Atomics.compareExchange(ctl, ${CLAIM} + index, 0, 1) !== 0) continue; // idle, or taken over
     const argc = args[0];
-    if (argc >= 0) {
-      const a = [];
-      for (let i = 1; i <= argc; i++) a.push(args[i]);
-      instance.exports[names[Atomics.load(ctl, ${FN})]](...a);
-    }
-    Atomics.add(ctl, ${DONE}, 1);
-    Atomics.notify(ctl, ${DONE});
+    const a = [];
+    for (let i = 1; i <= argc; i++) a.push(args[i]);
+    instance.exports[names[Atomics.load(ctl, ${FN})]](...a);
+    Atomics.add(ctl, ${PARTS_DONE}, 1);
+    Atomics.notify(ctl, ${PARTS_DONE});
   }
 }
 if (typeof require === "function") start(require("node:worker_threads").workerData);
@@ -72,27 +75,28 @@ export class WorkerPool {
   private readonly workers: { terminate(): void }[] = [];
   private readonly names: string[];
   private readonly argSlots: Float64Array[] = [];
-  /** Main-thread Atomics.wait is allowed in Node and workers, not on a browser page. */
+  /** Atomics.wait is allowed in Node and in workers, not on a browser page's main thread. */
   private readonly canBlock: boolean;
 
   constructor(
     readonly threads: number,
     module: WebAssembly.Module,
-    private readonly memory: WebAssembly.Memory,
+    memory: WebAssembly.Memory,
     control: number,
     exportsObject: object,
     spawn: SpawnWorker,
     private readonly maxArgs = 24,
   ) {
+    if (threads - 1 > MAX_WORKERS) throw new Error(`worker pool: at most ${MAX_WORKERS + 1} threads`);
     this.names = Object.keys(exportsObject).filter((k) => typeof (exportsObject as Record<string, unknown>)[k] === "function").sort();
     this.ctl = new Int32Array(memory.buffer, control, 16);
     this.ctl.fill(0);
+    this.ctl.fill(1, CLAIM, CLAIM + MAX_WORKERS); // nothing to claim yet
     for (let i = 1; i < threads; i++) {
       this.argSlots.push(new Float64Array(memory.buffer, control + HEADER_BYTES + (i - 1) * maxArgs * 8, maxArgs));
       this.workers.push(spawn(WORKER_SOURCE, { module, memory, control, index: i - 1, maxArgs }));
     }
-    const g = globalThis as { document?: unknown; process?: unknown };
-    this.canBlock = g.document === undefined;
+    this.canBlock = (globalThis as { document?: unknown }).document === undefined;
   }
 
   /** Bytes the control block needs for `threads` threads. */
@@ -106,15 +110,15 @@ export class WorkerPool {
   }
 
   /**
-   * Runs kernel `name` with argument lists parts[0] (on this thread) and parts[1..] (on workers,
-   * which must all be ready). Returns when every part is done.
+   * Runs kernel `name` with argument lists parts[0] (here) and parts[1..] (offered to the
+   * workers); returns when every part is done.
    */
   run(name: string, parts: number[][], runLocal: (args: number[]) => void): void {
     const fn = this.names.indexOf(name);
     if (fn < 0) throw new Error(`worker pool: no kernel named ${name}`);
     const remote = parts.length - 1;
     if (remote > this.workers.length) throw new Error(`worker pool: ${parts.length} parts for ${this.threads} threads`);
-    for (let w = remote; w < this.workers.length; w++) this.argSlots[w][0] = -1; // idle this time
+    // publish the job: arguments first, then open the claims, then wake the workers
     for (let w = 0; w < remote; w++) {
       const args = parts[w + 1];
       if (args.length >= this.maxArgs) throw new Error(`worker pool: too many arguments for ${name}`);
@@ -123,16 +127,23 @@ export class WorkerPool {
       for (let i = 0; i < args.length; i++) slot[i + 1] = args[i];
     }
     Atomics.store(this.ctl, FN, fn);
-    Atomics.store(this.ctl, DONE, 0);
+    Atomics.store(this.ctl, PARTS_DONE, 0);
+    for (let w = 0; w < this.workers.length; w++) Atomics.store(this.ctl, CLAIM + w, w < remote ? 0 : 1);
     Atomics.add(this.ctl, SEQ, 1);
     Atomics.notify(this.ctl, SEQ);
     runLocal(parts[0]);
-    // every worker wakes and reports, idle or not
-    const expected = this.workers.length;
+    // take over parts no worker has started
+    let mine = 0;
+    for (let w = 0; w < remote; w++) {
+      if (Atomics.compareExchange(this.ctl, CLAIM + w, 0, 1) === 0) {
+        runLocal(parts[w + 1]);
+        mine++;
+      }
+    }
     for (let spin = 0; ; spin++) {
-      const done = Atomics.load(this.ctl, DONE);
-      if (done >= expected) break;
-      if (this.canBlock && spin > SPIN) Atomics.wait(this.ctl, DONE, done, 1000);
+      const done = Atomics.load(this.ctl, PARTS_DONE);
+      if (done + mine >= remote) break;
+      if (this.canBlock && spin > SPIN) Atomics.wait(this.ctl, PARTS_DONE, done, 1000);
     }
   }
 
