@@ -92,3 +92,38 @@ test("two threads give bit-identical results run to run, equal to one thread wit
     two.terminate();
   }
 });
+
+test("fused attention forward and backward equal the reference (causal and not, odd sizes, 2 threads)", async () => {
+  const { spawnNodeWorker } = await import("../src/backend/wasm/threads.node.js");
+  const backends = [...variants.map((variant) => createWasmBackend({ variant })), createWasmBackend({ threads: 2, spawn: spawnNodeWorker })];
+  await backends[backends.length - 1].ready();
+  const g = new Generator(9);
+  try {
+    for (const [batch, tq, tk, d] of [[1, 1, 1, 1], [3, 5, 5, 7], [2, 3, 8, 4], [48, 16, 16, 32], [4, 33, 33, 17]]) {
+      for (const causal of [false, true]) {
+        const spec = { batch, tq, tk, dHead: d, scale: 1 / Math.sqrt(d), causal };
+        const inputs = [batch * tq * d, batch * tk * d, batch * tk * d, batch * tq * d].map((n) => randomArray(g, n));
+        const run = (be: typeof jsBackend) => {
+          const [q, k, v, dout] = inputs.map((a) => be.fromArray(a));
+          const out = be.alloc("float32", batch * tq * d);
+          const lse = be.alloc("float32", batch * tq);
+          be.attention(q, k, v, out, lse, spec);
+          const [dq, dk, dv] = [batch * tq * d, batch * tk * d, batch * tk * d].map((n) => be.alloc("float32", n));
+          be.attentionBackward(q, k, v, out, lse, dout, dq, dk, dv, spec);
+          return [out, lse, dq, dk, dv].map((s) => Float32Array.from(be.read(s)));
+        };
+        const ref = run(jsBackend);
+        for (const be of backends) {
+          run(be).forEach((got, which) => {
+            got.forEach((x, i) => {
+              const r = ref[which][i];
+              if (!(Math.abs(x - r) <= 2e-5 * (1 + Math.abs(r)))) assert.fail(`${be.name}/${(be as { variant?: string }).variant} [${batch},${tq},${tk},${d}] causal=${causal} output ${which} at ${i}: ${x} vs ${r}`);
+            });
+          });
+        }
+      }
+    }
+  } finally {
+    for (const be of backends) be.terminate();
+  }
+});

@@ -6,6 +6,7 @@ import type { Backend, DType, Storage, TypedArray } from "../types.js";
 import { type KernelFn, WasmContext } from "./context.js";
 import { WasmHeap, WasmStorage } from "./heap.js";
 import { KERNELS_RELAXED, KERNELS_SIMD } from "./kernels.generated.js";
+import { attentionKernels } from "./ops/attention.js";
 import { matmulKernels } from "./ops/matmul.js";
 import { spawnWebWorker, type SpawnWorker, WorkerPool } from "./pool.js";
 
@@ -100,5 +101,6 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     },
     // the kernel families written for WebAssembly, each over the reference ones
     ...matmulKernels(ctx),
+    ...attentionKernels(ctx),
   };
 }
