@@ -9,3 +9,5 @@ export { crossEntropy, nllLoss, mseLoss, binaryCrossEntropyWithLogits, dropout, 
 export { parseSafetensors, serializeSafetensors, readSafetensorsHeader, SafetensorsError } from "./io/safetensors.js";
 export { saveTensors, loadTensors } from "./io/tensors.js";
 export * as plot from "./plot/index.js";
+export * as tokenizers from "./tokenizers/index.js";
+export * as data from "./data/index.js";

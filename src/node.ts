@@ -7,3 +7,5 @@ export { spawnNodeWorker, defaultThreads } from "./backend/wasm/threads.node.js"
 export { writeFileAtomic, readSafetensorsFile, readSafetensorsFileHeader, writeSafetensorsFile } from "./io/files.node.js";
 export { saveSafetensors, loadSafetensors, saveModule, loadModule } from "./io/checkpoint.node.js";
 export { writePlot, installNodePlotDocument } from "./plot/index.node.js";
+export { loadTokenizerFile, loadVocabMergesFiles, saveTokenizerFile } from "./tokenizers/files.node.js";
+export * as dataNode from "./data/index.node.js";

@@ -4,6 +4,7 @@ import "../node.js";
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { demoFit, demoSpirals } from "./demo.js";
+import { registerTokenizeCommands } from "./tokenize.js";
 
 function version(): string {
   try {
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
     .option("--seed <n>", "random seed", "0")
     .option("--out <file>", "HTML file for the plots", "spirals.html")
     .action((opts: Record<string, string>) => demoSpirals(opts));
+  registerTokenizeCommands(program);
   return program;
 }
 

@@ -14,4 +14,32 @@ export interface Tokenizer {
   idToToken(id: number): string;
   /** The id of a piece of text that is exactly one token, or undefined. */
   tokenToId(token: string): number | undefined;
+  /** Optional (every tokenizer in this folder has it): each token with the span of `text` it
+   * came from, for coloured token views. */
+  encodeWithOffsets?(text: string): TokenSpan[];
+  /** Optional (every tokenizer in this folder has it): a JSON-ready object that loadTokenizer
+   * reads back (a Hugging Face tokenizer.json for BPE). */
+  toJSON?(): unknown;
+}
+
+/** One token of an encoded text: its id, its piece, and the text it covers, text.slice(start, end).
+ * A byte-level token that holds part of a multi-byte character covers that whole character, so
+ * neighbouring spans may overlap. */
+export interface TokenSpan {
+  id: number;
+  token: string;
+  start: number;
+  end: number;
+}
+
+/** Options of `encode` for tokenizers that have special tokens (BPE, GPT-2). */
+export interface EncodeOptions {
+  /**
+   * Which special tokens written in the text become their special id. "all" (the default, as in
+   * Hugging Face's tokenizers): "<|endoftext|>" in the text is id 50256 for GPT-2. "none": special
+   * tokens are encoded as ordinary text ("<|endoftext|>" → "<", "|", "endoftext", "|", ">"), which
+   * is what you want for untrusted text. Or a list of the ones allowed. (tiktoken's default is
+   * different: it throws on special tokens unless told otherwise.)
+   */
+  allowedSpecial?: "all" | "none" | readonly string[];
 }

@@ -1,0 +1,166 @@
+// `dgpt tokenize` (see how a text becomes tokens) and `dgpt bpe train` (learn a byte-level BPE
+// vocabulary from a corpus, watching the merges, and save it as tokenizer.json).
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { barChart, htmlPage, linePlot } from "../plot/index.js";
+import { writePlot } from "../plot/files.node.js";
+import { BpeTokenizer } from "../tokenizers/bpe.js";
+import { CharTokenizer } from "../tokenizers/char.js";
+import { gpt2Tokenizer } from "../tokenizers/gpt2.js";
+import { loadTokenizerFile, saveTokenizerFile } from "../tokenizers/files.node.js";
+import { trainBpe, type LearnedMerge } from "../tokenizers/train.js";
+import type { TokenSpan, Tokenizer } from "../tokenizers/types.js";
+import { WordTokenizer } from "../tokenizers/word.js";
+import { intOption } from "./options.js";
+import { progress } from "./progress.js";
+
+export function registerTokenizeCommands(program: Command): void {
+  program
+    .command("tokenize")
+    .description("show the tokens of a text: pieces, ids, counts")
+    .argument("[text]", "the text (or use --file)")
+    .option("--tokenizer <name>", "gpt2 | char | word | a tokenizer file (tokenizer.json, or a saved char/word tokenizer)", "gpt2")
+    .option("--file <path>", "read the text from this file")
+    .option("--corpus <path>", "for char/word: build the vocabulary from this file (default: the text itself)")
+    .option("--no-special", "encode special tokens such as <|endoftext|> as plain text")
+    .option("--json", "print JSON: the ids and each token's piece and span")
+    .option("--plot <file.html>", "write a histogram of token lengths")
+    .action((text: string | undefined, opts: Record<string, string | boolean>) => tokenizeCommand(text, opts));
+
+  const bpe = program.command("bpe").description("byte-level BPE tokenizers");
+  bpe
+    .command("train")
+    .description("train a byte-level BPE tokenizer and save it as a Hugging Face tokenizer.json")
+    .requiredOption("--input <files...>", "training text file(s)")
+    .option("--vocab-size <n>", "final vocabulary size (special tokens + 256 bytes + merges)", "2000")
+    .option("--min-frequency <n>", "stop when the best pair occurs fewer times", "2")
+    .option("--special <tokens>", "comma-separated special tokens (ids 0, 1, ...)", "<|endoftext|>")
+    .option("--out <file>", "where to write tokenizer.json", "tokenizer.json")
+    .option("--show-merges", "print every merge as it is learned")
+    .option("--plot <file.html>", "HTML page with token-length histograms (default: next to --out)")
+    .action((opts: Record<string, string | string[] | boolean>) => bpeTrainCommand(opts));
+}
+
+// ----------------------------------------------------------------------------------------------
+
+async function tokenizeCommand(arg: string | undefined, o: Record<string, string | boolean>): Promise<void> {
+  if (o.file !== undefined && arg !== undefined) throw new Error("give either a text or --file, not both");
+  const text = typeof o.file === "string" ? await readFile(o.file, "utf8") : arg;
+  if (text === undefined) throw new Error("nothing to tokenize: give a text or --file <path>");
+  const tok = await pickTokenizer(String(o.tokenizer ?? "gpt2"), text, typeof o.corpus === "string" ? o.corpus : undefined);
+  const spans = tok instanceof BpeTokenizer ? tok.encodeWithOffsets(text, { allowedSpecial: o.special === false ? "none" : "all" }) : encodeSpans(tok, text);
+  if (o.json) {
+    console.log(JSON.stringify({ tokenizer: tok.kind, vocabSize: tok.vocabSize, count: spans.length, ids: spans.map((s) => s.id), tokens: spans }));
+  } else {
+    console.log(`${tok.kind} (vocabulary ${tok.vocabSize}): ${spans.length} tokens for ${[...text].length} characters`);
+    if (process.stdout.isTTY && !process.env.NO_COLOR) {
+      console.log(colourPieces(text, spans));
+      console.log(`ids: ${spans.map((s) => s.id).join(" ")}`);
+    } else {
+      for (const s of spans) console.log(`${String(s.id).padStart(7)}  ${showPiece(tok, s)}`);
+    }
+  }
+  if (typeof o.plot === "string") {
+    const out = resolve(o.plot);
+    const svg = lengthHistogram(spans.map((s) => [...s.token].length), `Token lengths (${tok.kind})`, "tokens in the text");
+    await writePlot(out, htmlPage(`Tokens of the text (${tok.kind})`, [{ heading: "Token lengths", svg, caption: `${spans.length} tokens` }]));
+    console.error(`plot written to ${out}`);
+  }
+}
+
+async function pickTokenizer(name: string, text: string, corpusPath: string | undefined): Promise<Tokenizer> {
+  if (name === "gpt2") return gpt2Tokenizer();
+  if (name === "char" || name === "word") {
+    const corpus = corpusPath === undefined ? text : await readFile(corpusPath, "utf8");
+    return name === "char" ? CharTokenizer.fromText(corpus, { unk: true }) : WordTokenizer.fromText(corpus);
+  }
+  return loadTokenizerFile(name);
+}
+
+function encodeSpans(tok: Tokenizer, text: string): TokenSpan[] {
+  if (tok.encodeWithOffsets) return tok.encodeWithOffsets(text);
+  return tok.encode(text).map((id) => ({ id, token: tok.idToToken(id), start: 0, end: 0 }));
+}
+
+/** A token's piece for a listing; a byte-level token holding part of a character (which would
+ * show as "�") is shown as its bytes instead, e.g. <F0 9F>. */
+function showPiece(tok: Tokenizer, s: TokenSpan): string {
+  if (tok instanceof BpeTokenizer && s.token.includes("\uFFFD")) {
+    const bytes = tok.idToBytes(s.id);
+    try {
+      new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    } catch {
+      return `${JSON.stringify(s.token)}  <${[...bytes].map((b) => b.toString(16).toUpperCase().padStart(2, "0")).join(" ")}>`;
+    }
+  }
+  return JSON.stringify(s.token);
+}
+
+/** The text with each token on a coloured background. A character split over several byte-level
+ * tokens is shown once, with the first token's colour. */
+function colourPieces(text: string, spans: readonly TokenSpan[]): string {
+  const backgrounds = [44, 42, 43, 45, 46, 41]; // blue, green, yellow, magenta, cyan, red
+  let out = "";
+  let shown = 0;
+  spans.forEach((s, i) => {
+    const piece = text.slice(Math.max(s.start, shown), s.end).replace(/\n/g, "↵\n");
+    shown = Math.max(shown, s.end);
+    if (piece) out += `\x1b[30;${backgrounds[i % backgrounds.length]}m${piece}\x1b[0m`;
+  });
+  return out;
+}
+
+function lengthHistogram(lengths: readonly number[], title: string, what: string, unit = "characters"): string {
+  const max = Math.min(32, lengths.reduce((m, n) => Math.max(m, n), 1));
+  const counts = new Array<number>(max).fill(0);
+  for (const n of lengths) counts[Math.min(n, max) - 1]! += 1;
+  const labels = counts.map((_, i) => (i + 1 === max && lengths.some((n) => n > max) ? `${max}+` : String(i + 1)));
+  return barChart({ title, labels, values: counts, xLabel: `length (${unit})`, yLabel: what });
+}
+
+// ----------------------------------------------------------------------------------------------
+
+async function bpeTrainCommand(o: Record<string, string | string[] | boolean>): Promise<void> {
+  const flags = o as Record<string, string>;
+  const vocabSize = intOption(flags, "vocabSize", 2000);
+  const minFrequency = intOption(flags, "minFrequency", 2);
+  const specialTokens = String(o.special ?? "").split(",").filter((s) => s.length > 0);
+  const inputs = Array.isArray(o.input) ? o.input : [String(o.input)];
+  const texts = await Promise.all(inputs.map((p) => readFile(p, "utf8")));
+  const bytes = texts.reduce((n, t) => n + Buffer.byteLength(t), 0);
+  const out = resolve(String(o.out ?? "tokenizer.json"));
+  const plotPath = resolve(typeof o.plot === "string" ? o.plot : out.replace(/(\.json)?$/i, ".html"));
+
+  const totalMerges = vocabSize - specialTokens.length - 256;
+  const bar = o.showMerges ? null : progress("bpe", Math.max(1, totalMerges));
+  const counts: number[] = [];
+  const started = performance.now();
+  const tok = trainBpe(texts, {
+    vocabSize,
+    minFrequency,
+    specialTokens,
+    onMerge: (m: LearnedMerge, rank: number) => {
+      counts.push(m.count);
+      if (o.showMerges) console.log(`${String(rank).padStart(6)}  ${JSON.stringify(m.left)} + ${JSON.stringify(m.right)} → ${JSON.stringify(m.text)}  (id ${m.id}, ${m.count}×)`);
+      else bar!.update(rank + 1, { count: m.count });
+    },
+  });
+  bar?.stop();
+  const seconds = (performance.now() - started) / 1000;
+  await saveTokenizerFile(out, tok);
+  const ids = texts.flatMap((t) => tok.encode(t, { allowedSpecial: "none" }));
+  console.log(`learned ${tok.merges.length} merges (vocabulary ${tok.vocabSize}) from ${(bytes / 1e6).toFixed(2)} MB in ${seconds.toFixed(2)} s; the corpus is ${ids.length} tokens (${(bytes / ids.length).toFixed(2)} bytes per token)`);
+  if (tok.merges.length < totalMerges) console.log(`stopped early: no pair occurs ${minFrequency} times or more`);
+  console.log(`tokenizer written to ${out}`);
+
+  const vocabLengths: number[] = [];
+  for (let id = specialTokens.length; id < tok.vocabSize; id++) vocabLengths.push(tok.idToBytes(id).length);
+  const usedLengths = ids.map((id) => tok.idToBytes(id).length);
+  await writePlot(plotPath, htmlPage(`BPE tokenizer: ${tok.vocabSize} tokens`, [
+    { heading: "Token lengths in the vocabulary", svg: lengthHistogram(vocabLengths, "Vocabulary: token length", "tokens", "bytes"), caption: "Each merge makes a longer token; the 256 base tokens are single bytes." },
+    { heading: "Token lengths in the corpus", svg: lengthHistogram(usedLengths, "Corpus: length of each token used", "occurrences", "bytes"), caption: `${ids.length} tokens for ${bytes} bytes` },
+    ...(counts.length > 1 ? [{ heading: "Frequency of each merge", svg: linePlot({ title: "How often the merged pair occurred, by merge rank", series: [{ name: "count", x: counts.map((_, i) => i), y: counts }], xLabel: "merge rank", yLabel: "occurrences", logY: true }) }] : []),
+  ]));
+  console.log(`plot written to ${plotPath}`);
+}

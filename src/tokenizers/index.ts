@@ -1,0 +1,12 @@
+// Tokenizers: text ↔ token ids. Character, word, trainable byte-level BPE, and GPT-2's exact one.
+export type { Tokenizer, TokenSpan, EncodeOptions } from "./types.js";
+export { TokenizerError } from "./errors.js";
+export { CharTokenizer, type CharTokenizerOptions } from "./char.js";
+export { WordTokenizer, type WordTokenizerOptions } from "./word.js";
+export { BpeTokenizer, type BpeModel, type AddedToken } from "./bpe.js";
+export { trainBpe, countWords, type TrainBpeOptions, type LearnedMerge } from "./train.js";
+export { gpt2Tokenizer, mergesFromRanks, parseTiktokenRanks, GPT2_EOT } from "./gpt2.js";
+export { loadTokenizer, loadVocabMerges, serializeTokenizer } from "./load.js";
+export { GPT2_PATTERN, GPT2_PATTERN_JS, pretokenize } from "./pretokenize.js";
+export { BYTE_TO_CHAR, CHAR_TO_BYTE, bytesToVocabString, vocabStringToBytes } from "./bytes.js";
+export { MergeTable, mergeSimple, mergeWithHeap } from "./merge.js";
