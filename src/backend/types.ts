@@ -29,7 +29,9 @@ export interface HostStorage extends Storage {
 export type UnaryOp =
   | "neg" | "abs" | "sign" | "exp" | "log" | "sqrt" | "rsqrt" | "sin" | "cos" | "tanh"
   | "sigmoid" | "relu" | "gelu_tanh" | "gelu_erf" | "silu" | "softplus" | "reciprocal"
-  | "square" | "erf" | "floor" | "ceil" | "round" | "logical_not" | "isnan" | "isinf";
+  | "square" | "erf" | "floor" | "ceil" | "round" | "logical_not" | "isnan" | "isinf"
+  // derivatives, so a backward pass is one kernel and a multiply: d/dx gelu(x) in both forms
+  | "gelu_erf_grad" | "gelu_tanh_grad";
 
 export type BinaryOp =
   | "add" | "sub" | "mul" | "div" | "pow" | "maximum" | "minimum" | "atan2"

@@ -60,6 +60,13 @@ export function unaryFn(op: UnaryOp): (x: number) => number {
     case "logical_not": return (x) => (x === 0 ? 1 : 0);
     case "isnan": return (x) => (Number.isNaN(x) ? 1 : 0);
     case "isinf": return (x) => (x === Infinity || x === -Infinity ? 1 : 0);
+    // Φ(x) + x φ(x)
+    case "gelu_erf_grad": return (x) => 0.5 * (1 + erf(x / Math.SQRT2)) + (x * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI);
+    // ½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²),  t = tanh(√(2/π)(x + 0.044715x³))
+    case "gelu_tanh_grad": return (x) => {
+      const t = Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x));
+      return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x);
+    };
   }
 }
 

@@ -91,14 +91,18 @@ export const logicalNot = (x: Tensor): Tensor => unaryKernel("logical_not", x, "
 export const isnan = (x: Tensor): Tensor => unaryKernel("isnan", x, "bool", x.dtype);
 export const isinf = (x: Tensor): Tensor => unaryKernel("isinf", x, "bool", x.dtype);
 
-// GELU, exact: x Φ(x), so d/dx = Φ(x) + x φ(x).
+// GELU, exact: x Φ(x), so d/dx = Φ(x) + x φ(x): one derivative kernel in a plain backward pass,
+// differentiable ops when the backward itself is recorded (double backward).
 const geluErf = unary("gelu_erf", (g, x) => {
+  if (!isGradEnabled()) return g.mul(unaryKernel("gelu_erf_grad", x, g.dtype));
   const cdf = add(1, x.mul(Math.SQRT1_2).erf()).mul(0.5);
   const pdf = x.square().mul(-0.5).exp().mul(INV_SQRT_2PI);
   return g.mul(cdf.add(x.mul(pdf)));
 });
 // GELU, tanh approximation: ½x(1 + tanh u), u = √(2/π)(x + 0.044715x³).
 const geluTanh = unary("gelu_tanh", (g, x) => {
+  if (!isGradEnabled()) return g.mul(unaryKernel("gelu_tanh_grad", x, g.dtype));
+  // double backward: the same derivative in differentiable ops
   const t = x.add(x.pow(3).mul(0.044715)).mul(SQRT_2_OVER_PI).tanh();
   const du = add(1, x.square().mul(3 * 0.044715)).mul(SQRT_2_OVER_PI);
   return g.mul(add(1, t).mul(0.5).add(x.mul(0.5).mul(sub(1, t.square())).mul(du)));

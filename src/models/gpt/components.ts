@@ -1,0 +1,285 @@
+// The parts of a GPT, with TransformerLens's parameter and hook names. Shapes in comments use
+// b = batch, p = position, h = head, d = d_model, k = d_head, m = d_mlp, v = d_vocab.
+import { normal_ } from "../../nn/init.js";
+import { Module, parameter } from "../../nn/module.js";
+import { ones, zeros } from "../../tensor/creation.js";
+import { dropout, embedding, layerNorm, rmsNorm } from "../../tensor/ops/nn.js";
+import { scaledDotProductAttention } from "../../tensor/ops/fused.js";
+import { cat } from "../../tensor/ops/shape.js";
+import type { Tensor } from "../../tensor/tensor.js";
+import type { GPTConfig } from "./config.js";
+import { HookPoint } from "./hooks.js";
+import { alibiBias, applyRotary, rotaryTables } from "./positional.js";
+
+const normalWeight = (shape: number[], std: number) => parameter(normal_(zeros(shape), 0, std));
+
+/** W_E (v, d): token id → its vector. */
+export class Embed extends Module {
+  W_E: Tensor;
+  constructor(cfg: GPTConfig) {
+    super();
+    this.W_E = normalWeight([cfg.d_vocab, cfg.d_model], cfg.initializer_range);
+  }
+  forward(tokens: Tensor): Tensor {
+    return embedding(tokens, this.W_E); // (b, p, d)
+  }
+}
+
+/** W_pos (n_ctx, d): learned absolute positions. */
+export class PosEmbed extends Module {
+  W_pos: Tensor;
+  constructor(cfg: GPTConfig) {
+    super();
+    this.W_pos = normalWeight([cfg.n_ctx, cfg.d_model], cfg.initializer_range);
+  }
+  /** Rows offset .. offset+pos of W_pos, broadcast over the batch: (1, p, d). */
+  forward(pos: number, offset = 0): Tensor {
+    return this.W_pos.narrow(0, offset, pos).unsqueeze(0);
+  }
+}
+
+/** W_U (d, v) and b_U (v): residual stream → logits. With tied embeddings W_U = W_Eᵀ. */
+export class Unembed extends Module {
+  W_U: Tensor | null;
+  b_U: Tensor | null;
+  constructor(
+    cfg: GPTConfig,
+    private readonly embed: Embed,
+  ) {
+    super();
+    this.W_U = cfg.tie_embeddings ? null : normalWeight([cfg.d_model, cfg.d_vocab], cfg.initializer_range);
+    this.b_U = cfg.use_bias && !cfg.tie_embeddings ? parameter(zeros([cfg.d_vocab])) : null;
+  }
+  /** The unembedding matrix (d, v), whether tied or not. */
+  get weight(): Tensor {
+    return this.W_U ?? this.embed.W_E.mT;
+  }
+  forward(x: Tensor): Tensor {
+    const logits = this.W_U ? x.matmul(this.W_U) : x.matmul(this.embed.W_E.mT);
+    return this.b_U ? logits.add(this.b_U) : logits;
+  }
+  // the embedding is a sibling module, not a child: keep it out of this module's parameters
+  override *namedChildren(): Generator<[string, Module]> {}
+}
+
+/**
+ * LayerNorm (or RMSNorm) with TransformerLens's hooks: hook_scale = √(var + eps) per position,
+ * hook_normalized = the normalised vector before the affine w, b. When no hook is attached the
+ * fused kernel runs instead of the hooked composite.
+ */
+export class Norm extends Module {
+  w: Tensor;
+  b: Tensor | null;
+  hook_scale = new HookPoint();
+  hook_normalized = new HookPoint();
+  constructor(
+    private readonly cfg: GPTConfig,
+    private readonly kind: "LN" | "RMS",
+  ) {
+    super();
+    this.w = parameter(ones([cfg.d_model]));
+    this.b = kind === "LN" && cfg.use_bias ? parameter(zeros([cfg.d_model])) : null;
+  }
+  forward(x: Tensor): Tensor {
+    const { eps, d_model: d } = this.cfg;
+    if (!this.hook_scale.hasHooks && !this.hook_normalized.hasHooks) {
+      return this.kind === "LN" ? layerNorm(x, [d], this.w, this.b, eps) : rmsNorm(x, [d], this.w, eps);
+    }
+    const centered = this.kind === "LN" ? x.sub(x.mean(-1, true)) : x;
+    const scale = this.hook_scale.forward(centered.square().mean(-1, true).add(eps).sqrt()); // (b, p, 1)
+    const normalized = this.hook_normalized.forward(centered.div(scale)); // (b, p, d)
+    const y = normalized.mul(this.w);
+    return this.b ? y.add(this.b) : y;
+  }
+}
+
+/** Keys and values of earlier positions, so generation computes only the new ones. */
+export interface LayerKV {
+  k: Tensor | null; // (b, p_past, h, k)
+  v: Tensor | null;
+}
+
+/**
+ * Multi-head causal self-attention with per-head weights W_Q, W_K, W_V (h, d, k) and W_O (h, k, d):
+ *   q = x W_Q + b_Q,  scores = q kᵀ / √k (causal mask),  pattern = softmax(scores),
+ *   z = pattern v,  out = Σ_h z_h W_O[h] + b_O.
+ */
+export class Attention extends Module {
+  W_Q: Tensor;
+  W_K: Tensor;
+  W_V: Tensor;
+  W_O: Tensor;
+  b_Q: Tensor | null;
+  b_K: Tensor | null;
+  b_V: Tensor | null;
+  b_O: Tensor | null;
+  hook_q = new HookPoint();
+  hook_k = new HookPoint();
+  hook_v = new HookPoint();
+  hook_attn_scores = new HookPoint();
+  hook_pattern = new HookPoint();
+  hook_z = new HookPoint();
+  hook_result = new HookPoint();
+  constructor(private readonly cfg: GPTConfig) {
+    super();
+    const { n_heads: h, d_model: d, d_head: k, initializer_range: std, n_layers } = cfg;
+    this.W_Q = normalWeight([h, d, k], std);
+    this.W_K = normalWeight([h, d, k], std);
+    this.W_V = normalWeight([h, d, k], std);
+    // output projections start smaller so the residual stream's variance does not grow with depth (GPT-2)
+    this.W_O = normalWeight([h, k, d], std / Math.sqrt(2 * Math.max(1, n_layers)));
+    const bias = (shape: number[]) => (cfg.use_bias ? parameter(zeros(shape)) : null);
+    this.b_Q = bias([h, k]);
+    this.b_K = bias([h, k]);
+    this.b_V = bias([h, k]);
+    this.b_O = bias([d]);
+  }
+
+  /** x (b, p, d) → per-head projection (b, p, h, k) = x·W + b, as one matrix product. */
+  private project(x: Tensor, W: Tensor, b: Tensor | null): Tensor {
+    const [bs, p] = x.shape;
+    const { n_heads: h, d_model: d, d_head: k } = this.cfg;
+    const flatW = W.permute(1, 0, 2).reshape(d, h * k);
+    let y = x.reshape(bs * p, d).matmul(flatW).reshape(bs, p, h, k);
+    if (b) y = y.add(b);
+    return y;
+  }
+
+  /** The combined query-key circuit of head h: W_Q[h] W_K[h]ᵀ (d × d). */
+  W_QK(head: number): Tensor {
+    return this.W_Q.select(0, head).matmul(this.W_K.select(0, head).mT);
+  }
+
+  /** The combined output-value circuit of head h: W_V[h] W_O[h] (d × d). */
+  W_OV(head: number): Tensor {
+    return this.W_V.select(0, head).matmul(this.W_O.select(0, head));
+  }
+
+  forward(x: Tensor, kv?: LayerKV, positionOffset = 0): Tensor {
+    const [bs, p] = x.shape;
+    const { n_heads: h, d_head: k, d_model: d } = this.cfg;
+    let q = this.project(x, this.W_Q, this.b_Q);
+    let key = this.project(x, this.W_K, this.b_K);
+    const val = this.hook_v.forward(this.project(x, this.W_V, this.b_V));
+    if (this.cfg.positional_embedding_type === "rotary") {
+      const { cos, sin } = rotaryTables(p, positionOffset, this.cfg.rotary_dim, this.cfg.rotary_base);
+      q = applyRotary(q, cos, sin, this.cfg.rotary_dim);
+      key = applyRotary(key, cos, sin, this.cfg.rotary_dim);
+    }
+    q = this.hook_q.forward(q);
+    key = this.hook_k.forward(key);
+    let keys = key;
+    let values = val;
+    if (kv) {
+      keys = kv.k ? cat([kv.k, key], 1) : key;
+      values = kv.v ? cat([kv.v, val], 1) : val;
+      kv.k = keys.detach();
+      kv.v = values.detach();
+    }
+    const tk = keys.shape[1];
+    // (b, p, h, k) → (b, h, p, k)
+    const Q = q.permute(0, 2, 1, 3);
+    const K = keys.permute(0, 2, 1, 3);
+    const V = values.permute(0, 2, 1, 3);
+    let zHeads: Tensor; // (b, h, p, k)
+    const fused = !this.hook_attn_scores.hasHooks && !this.hook_pattern.hasHooks && this.cfg.positional_embedding_type !== "alibi" && !(this.cfg.dropout > 0 && this.training);
+    if (fused) {
+      zHeads = scaledDotProductAttention(Q, K, V, { isCausal: true });
+    } else {
+      let scores = Q.matmul(K.mT).div(Math.sqrt(k)); // (b, h, p, tk)
+      if (this.cfg.positional_embedding_type === "alibi") scores = scores.add(alibiBias(h, p, tk));
+      scores = this.hook_attn_scores.forward(scores.maskedFill(causalMask(p, tk), -Infinity));
+      let pattern = this.hook_pattern.forward(scores.softmax(-1));
+      pattern = dropout(pattern, this.cfg.dropout, this.training);
+      zHeads = pattern.matmul(V);
+    }
+    const z = this.hook_z.forward(zHeads.permute(0, 2, 1, 3)); // (b, p, h, k)
+    let out: Tensor;
+    if (this.cfg.use_attn_result || this.hook_result.hasHooks) {
+      // per-head contributions to the residual stream (b, p, h, d), summed
+      const result = this.hook_result.forward(z.unsqueeze(-2).matmul(this.W_O).squeeze(-2));
+      out = result.sum(2);
+    } else {
+      out = z.reshape(bs * p, h * k).matmul(this.W_O.reshape(h * k, d)).reshape(bs, p, d);
+    }
+    return this.b_O ? out.add(this.b_O) : out;
+  }
+}
+
+/** True above the diagonal (key after query), shifted for cached keys: (p, tk) bool. */
+export function causalMask(p: number, tk: number): Tensor {
+  return ones([p, tk], { dtype: "bool" }).triu(tk - p + 1);
+}
+
+/** The MLP: hook_pre = x W_in + b_in (b, p, m), hook_post = act(pre), out = post W_out + b_out. */
+export class MLP extends Module {
+  W_in: Tensor;
+  b_in: Tensor | null;
+  W_out: Tensor;
+  b_out: Tensor | null;
+  hook_pre = new HookPoint();
+  hook_post = new HookPoint();
+  constructor(private readonly cfg: GPTConfig) {
+    super();
+    const { d_model: d, d_mlp: m, initializer_range: std, n_layers } = cfg;
+    this.W_in = normalWeight([d, m], std);
+    this.W_out = normalWeight([m, d], std / Math.sqrt(2 * Math.max(1, n_layers)));
+    this.b_in = cfg.use_bias ? parameter(zeros([m])) : null;
+    this.b_out = cfg.use_bias ? parameter(zeros([d])) : null;
+  }
+  forward(x: Tensor): Tensor {
+    let pre = x.matmul(this.W_in);
+    if (this.b_in) pre = pre.add(this.b_in);
+    pre = this.hook_pre.forward(pre);
+    const post = this.hook_post.forward(act(pre, this.cfg.act_fn));
+    const out = post.matmul(this.W_out);
+    return this.b_out ? out.add(this.b_out) : out;
+  }
+}
+
+function act(x: Tensor, fn: GPTConfig["act_fn"]): Tensor {
+  switch (fn) {
+    case "gelu": return x.gelu();
+    case "gelu_new": return x.gelu({ approximate: "tanh" });
+    case "relu": return x.relu();
+    case "silu": return x.silu();
+    case "tanh": return x.tanh();
+  }
+}
+
+/**
+ * One pre-norm block:
+ *   resid_mid  = resid_pre + attn(ln1(resid_pre))
+ *   resid_post = resid_mid + mlp(ln2(resid_mid))
+ */
+export class TransformerBlock extends Module {
+  ln1: Norm | null;
+  attn: Attention;
+  ln2: Norm | null;
+  mlp: MLP | null;
+  hook_resid_pre = new HookPoint();
+  hook_attn_out = new HookPoint();
+  hook_resid_mid = new HookPoint();
+  hook_mlp_out = new HookPoint();
+  hook_resid_post = new HookPoint();
+  constructor(private readonly cfg: GPTConfig) {
+    super();
+    const norm = () => (cfg.normalization_type === null ? null : new Norm(cfg, cfg.normalization_type));
+    this.ln1 = norm();
+    this.attn = new Attention(cfg);
+    this.ln2 = cfg.attn_only ? null : norm();
+    this.mlp = cfg.attn_only ? null : new MLP(cfg);
+  }
+  forward(x: Tensor, kv?: LayerKV, positionOffset = 0): Tensor {
+    const p = this.cfg.dropout;
+    const residPre = this.hook_resid_pre.forward(x);
+    const attnIn = this.ln1 ? this.ln1.forward(residPre) : residPre;
+    const attnOut = this.hook_attn_out.forward(dropout(this.attn.forward(attnIn, kv, positionOffset), p, this.training));
+    const residMid = this.hook_resid_mid.forward(residPre.add(attnOut));
+    if (!this.mlp) return this.hook_resid_post.forward(residMid);
+    const mlpIn = this.ln2 ? this.ln2.forward(residMid) : residMid;
+    const mlpOut = this.hook_mlp_out.forward(dropout(this.mlp.forward(mlpIn), p, this.training));
+    return this.hook_resid_post.forward(residMid.add(mlpOut));
+  }
+}
+

@@ -1,0 +1,105 @@
+// Every hyperparameter of a GPT in one object, with TransformerLens's field names (snake_case, as
+// in HookedTransformerConfig and Hugging Face config.json files), validated with clear errors.
+
+export type NormalizationType = "LN" | "RMS" | null;
+export type PositionalEmbeddingType = "standard" | "sinusoidal" | "rotary" | "alibi" | "none" | "abacus";
+export type ActFn = "gelu" | "gelu_new" | "relu" | "silu" | "tanh";
+
+export interface GPTConfig {
+  n_layers: number;
+  d_model: number;
+  n_heads: number;
+  /** Width of each head; default d_model / n_heads. */
+  d_head: number;
+  /** Width of the MLP's hidden layer; default 4·d_model. */
+  d_mlp: number;
+  d_vocab: number;
+  /** Longest context (positions). */
+  n_ctx: number;
+  act_fn: ActFn;
+  normalization_type: NormalizationType;
+  positional_embedding_type: PositionalEmbeddingType;
+  /** No MLPs: blocks are attention only (the induction-head experiments use this). */
+  attn_only: boolean;
+  /** Unembedding is the transposed embedding (GPT-2, nanoGPT). */
+  tie_embeddings: boolean;
+  /** Biases in attention, MLP and unembedding (LayerNorm biases follow it too). */
+  use_bias: boolean;
+  /** Dropout on attention patterns and on each residual write (0 = off). */
+  dropout: number;
+  /** Std of the normal init of weights (GPT-2: 0.02); output projections are scaled by 1/√(2·n_layers). */
+  initializer_range: number;
+  eps: number;
+  /** Rotary: how many dims of each head rotate (default d_head) and the base of the frequencies. */
+  rotary_dim: number;
+  rotary_base: number;
+  /** Abacus: token ids of the digits; each digit gets the embedding of its place within its number. */
+  abacus_digit_ids: number[];
+  /** Abacus: positions the digit-place embedding has (longest number + random offset range). */
+  abacus_max_digits: number;
+  /** Store per-head attention results (hook_result, d_model wide per head): memory-heavy, for analysis. */
+  use_attn_result: boolean;
+  seed: number;
+}
+
+export const DEFAULT_CONFIG: Omit<GPTConfig, "n_layers" | "d_model" | "n_heads" | "d_vocab" | "n_ctx" | "d_head" | "d_mlp"> = {
+  act_fn: "gelu",
+  normalization_type: "LN",
+  positional_embedding_type: "standard",
+  attn_only: false,
+  tie_embeddings: false,
+  use_bias: true,
+  dropout: 0,
+  initializer_range: 0.02,
+  eps: 1e-5,
+  rotary_dim: 0,
+  rotary_base: 10000,
+  abacus_digit_ids: [],
+  abacus_max_digits: 32,
+  use_attn_result: false,
+  seed: 0,
+};
+
+export type GPTConfigInput = Pick<GPTConfig, "n_layers" | "d_model" | "n_heads" | "d_vocab" | "n_ctx"> & Partial<GPTConfig>;
+
+const ACT_FNS: ActFn[] = ["gelu", "gelu_new", "relu", "silu", "tanh"];
+const NORMS: NormalizationType[] = ["LN", "RMS", null];
+const POS: PositionalEmbeddingType[] = ["standard", "sinusoidal", "rotary", "alibi", "none", "abacus"];
+
+/** Fills defaults and checks every field; errors name the field and the value. */
+export function makeConfig(input: GPTConfigInput): GPTConfig {
+  if (typeof input !== "object" || input === null) throw new Error("GPT config: expected an object");
+  const known = new Set([...Object.keys(DEFAULT_CONFIG), "n_layers", "d_model", "n_heads", "d_vocab", "n_ctx", "d_head", "d_mlp"]);
+  const unknown = Object.keys(input).filter((k) => !known.has(k));
+  if (unknown.length) throw new Error(`GPT config: unknown field(s) ${unknown.map((k) => `"${k}"`).join(", ")}`);
+  const posInt = (name: keyof GPTConfig, v: unknown, min = 1) => {
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min) throw new Error(`GPT config: ${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  for (const f of ["n_layers", "d_model", "n_heads", "d_vocab", "n_ctx"] as const) {
+    if (input[f] === undefined) throw new Error(`GPT config: missing required field "${f}"`);
+    posInt(f, input[f], f === "n_layers" ? 0 : 1);
+  }
+  const d_head = input.d_head ?? input.d_model / input.n_heads;
+  if (input.d_head === undefined && !Number.isInteger(d_head)) throw new Error(`GPT config: d_model (${input.d_model}) is not divisible by n_heads (${input.n_heads}); set d_head explicitly`);
+  const cfg: GPTConfig = { ...DEFAULT_CONFIG, ...input, d_head, d_mlp: input.d_mlp ?? 4 * input.d_model } as GPTConfig;
+  posInt("d_head", cfg.d_head);
+  posInt("d_mlp", cfg.d_mlp);
+  if (!ACT_FNS.includes(cfg.act_fn)) throw new Error(`GPT config: act_fn must be one of ${ACT_FNS.join(", ")}, got ${JSON.stringify(cfg.act_fn)}`);
+  if (!NORMS.includes(cfg.normalization_type)) throw new Error(`GPT config: normalization_type must be "LN", "RMS" or null, got ${JSON.stringify(cfg.normalization_type)}`);
+  if (!POS.includes(cfg.positional_embedding_type)) throw new Error(`GPT config: positional_embedding_type must be one of ${POS.join(", ")}, got ${JSON.stringify(cfg.positional_embedding_type)}`);
+  if (!(cfg.dropout >= 0 && cfg.dropout < 1)) throw new Error(`GPT config: dropout must be in [0, 1), got ${cfg.dropout}`);
+  if (!(cfg.initializer_range > 0)) throw new Error(`GPT config: initializer_range must be positive, got ${cfg.initializer_range}`);
+  if (!(cfg.eps > 0)) throw new Error(`GPT config: eps must be positive, got ${cfg.eps}`);
+  if (cfg.positional_embedding_type === "rotary") {
+    if (cfg.rotary_dim === 0) cfg.rotary_dim = cfg.d_head;
+    if (cfg.rotary_dim % 2 !== 0 || cfg.rotary_dim > cfg.d_head) throw new Error(`GPT config: rotary_dim must be even and ≤ d_head (${cfg.d_head}), got ${cfg.rotary_dim}`);
+  }
+  if (cfg.positional_embedding_type === "abacus") {
+    if (!Array.isArray(cfg.abacus_digit_ids) || cfg.abacus_digit_ids.length === 0) throw new Error("GPT config: abacus positions need abacus_digit_ids (the token ids of the digits)");
+    for (const id of cfg.abacus_digit_ids) posInt("abacus_digit_ids", id, 0);
+    posInt("abacus_max_digits", cfg.abacus_max_digits);
+  }
+  posInt("seed", cfg.seed, 0);
+  return cfg;
+}

@@ -1,0 +1,249 @@
+// HookedTransformer: a GPT from token ids to logits, with a hook point at every activation
+// TransformerLens names. With components.ts it is the whole forward pass:
+//   resid = W_E[tokens] + positions;  for each block: resid = block(resid);  logits = ln_final(resid) W_U + b_U
+import { Module, parameter } from "../../nn/module.js";
+import { tensor } from "../../tensor/creation.js";
+import { noGrad } from "../../tensor/autograd.js";
+import { backend } from "../../backend/index.js";
+import { crossEntropy } from "../../tensor/ops/nn.js";
+import { Tensor } from "../../tensor/tensor.js";
+import { normal_ } from "../../nn/init.js";
+import { zeros } from "../../tensor/creation.js";
+import { manualSeed } from "../../tensor/random.js";
+import { embedding } from "../../tensor/ops/nn.js";
+import { Embed, type LayerKV, Norm, PosEmbed, TransformerBlock, Unembed } from "./components.js";
+import { type GPTConfig, type GPTConfigInput, makeConfig } from "./config.js";
+import { type HookFn, HookPoint } from "./hooks.js";
+import { abacusPositions, sinusoidalTable } from "./positional.js";
+
+/** Token ids as an int32 tensor (batch, pos), a nested array, or one sequence. */
+export type TokensLike = Tensor | number[] | number[][];
+
+/** Past keys and values of every layer, for generation one token at a time. */
+export class KVCache {
+  readonly layers: LayerKV[];
+  /** Positions already processed. */
+  length = 0;
+  constructor(nLayers: number) {
+    this.layers = Array.from({ length: nLayers }, () => ({ k: null, v: null }));
+  }
+}
+
+export interface ForwardOptions {
+  /** Run only blocks [startAtLayer, stopAtLayer); the input is then the residual stream when startAtLayer > 0. */
+  startAtLayer?: number;
+  stopAtLayer?: number;
+  /** Cache of earlier positions (generation). */
+  cache?: KVCache;
+  /** Abacus only: random offset added to digit places (training-time augmentation). */
+  abacusOffset?: number;
+}
+
+export type HookSpec = [string | ((name: string) => boolean), HookFn];
+
+export class HookedTransformer extends Module {
+  readonly cfg: GPTConfig;
+  embed: Embed;
+  hook_embed = new HookPoint();
+  pos_embed: PosEmbed | null;
+  /** Abacus digit-place embeddings (abacus_max_digits + 1, d): row 0 is "not a digit". */
+  W_abacus: Tensor | null;
+  hook_pos_embed = new HookPoint();
+  blocks: TransformerBlock[];
+  ln_final: Norm | null;
+  unembed: Unembed;
+  private readonly sinusoidal: Tensor | null;
+  private readonly digitIds: Set<number>;
+  private hookIndex: Map<string, HookPoint> | null = null;
+
+  constructor(config: GPTConfigInput) {
+    super();
+    const cfg = (this.cfg = makeConfig(config));
+    manualSeed(cfg.seed);
+    this.embed = new Embed(cfg);
+    this.pos_embed = cfg.positional_embedding_type === "standard" ? new PosEmbed(cfg) : null;
+    this.W_abacus = cfg.positional_embedding_type === "abacus" ? parameter(normal_(zeros([cfg.abacus_max_digits + 1, cfg.d_model]), 0, cfg.initializer_range)) : null;
+    this.sinusoidal = cfg.positional_embedding_type === "sinusoidal" ? sinusoidalTable(cfg.n_ctx, cfg.d_model) : null;
+    this.digitIds = new Set(cfg.abacus_digit_ids);
+    this.blocks = Array.from({ length: cfg.n_layers }, () => new TransformerBlock(cfg));
+    this.ln_final = cfg.normalization_type === null ? null : new Norm(cfg, cfg.normalization_type);
+    this.unembed = new Unembed(cfg, this.embed);
+    for (const [name, m] of this.namedModules()) if (m instanceof HookPoint) m.name = name;
+  }
+
+  /** Every hook point by its TransformerLens name. */
+  hookPoints(): Map<string, HookPoint> {
+    if (!this.hookIndex) {
+      this.hookIndex = new Map();
+      for (const [name, m] of this.namedModules()) if (m instanceof HookPoint) this.hookIndex.set(name, m);
+    }
+    return this.hookIndex;
+  }
+
+  /** The hook point called `name`; unknown names are an error that lists near matches. */
+  hookPoint(name: string): HookPoint {
+    const hp = this.hookPoints().get(name);
+    if (hp) return hp;
+    const names = [...this.hookPoints().keys()];
+    const near = names.map((n) => [n, editDistance(n, name)] as const).sort((a, b) => a[1] - b[1]).slice(0, 3).map(([n]) => n);
+    throw new Error(`unknown hook point "${name}"; did you mean ${near.map((n) => `"${n}"`).join(", ")}?`);
+  }
+
+  /** Turns token input into an int32 (batch, pos) tensor, checking ids and length. */
+  toTokens(tokens: TokensLike): Tensor {
+    let t: Tensor;
+    if (tokens instanceof Tensor) t = tokens.dtype === "int32" ? tokens : tokens.to("int32");
+    else {
+      const rows = Array.isArray(tokens[0]) ? (tokens as number[][]) : [tokens as number[]];
+      t = tensor(rows, { dtype: "int32" });
+    }
+    if (t.ndim === 1) t = t.unsqueeze(0);
+    if (t.ndim !== 2) throw new Error(`tokens must be (batch, pos), got shape [${t.shape}]`);
+    const ids = backend().read(t.storage);
+    for (let i = 0; i < ids.length; i++) {
+      if (!(ids[i] >= 0 && ids[i] < this.cfg.d_vocab)) throw new Error(`token id ${ids[i]} is outside the vocabulary [0, ${this.cfg.d_vocab})`);
+    }
+    return t;
+  }
+
+  /** The residual stream before block 0: token embeddings plus positional information. */
+  embedTokens(tokens: Tensor, offset = 0, abacusOffset = 0): Tensor {
+    const [, pos] = tokens.shape;
+    if (offset + pos > this.cfg.n_ctx && this.cfg.positional_embedding_type !== "rotary" && this.cfg.positional_embedding_type !== "alibi" && this.cfg.positional_embedding_type !== "none") {
+      throw new Error(`sequence of ${offset + pos} positions is longer than n_ctx = ${this.cfg.n_ctx}`);
+    }
+    const embed = this.hook_embed.forward(this.embed.forward(tokens)); // (b, p, d)
+    let posEmbed: Tensor | null = null;
+    if (this.pos_embed) posEmbed = this.pos_embed.forward(pos, offset);
+    else if (this.sinusoidal) posEmbed = this.sinusoidal.narrow(0, offset, pos).unsqueeze(0);
+    else if (this.W_abacus) {
+      const places = abacusPositions(backend().read(tokens.storage), tokens.shape[0], pos, this.digitIds, abacusOffset);
+      for (const p of places) if (p > this.cfg.abacus_max_digits) throw new Error(`a number has more digits (+ offset) than abacus_max_digits = ${this.cfg.abacus_max_digits}`);
+      posEmbed = embedding(tensor(places, { shape: tokens.shape }), this.W_abacus);
+    }
+    if (posEmbed === null) return embed;
+    return embed.add(this.hook_pos_embed.forward(posEmbed));
+  }
+
+  /** Logits (batch, pos, d_vocab) for the tokens, or the residual stream if stopAtLayer is set. */
+  forward(tokens: TokensLike | Tensor, opts: ForwardOptions = {}): Tensor {
+    const start = opts.startAtLayer ?? 0;
+    const stop = opts.stopAtLayer ?? this.cfg.n_layers;
+    const offset = opts.cache?.length ?? 0;
+    let resid: Tensor;
+    let pos: number;
+    if (start === 0) {
+      const t = this.toTokens(tokens);
+      pos = t.shape[1];
+      resid = this.embedTokens(t, offset, opts.abacusOffset ?? 0);
+    } else {
+      if (!(tokens instanceof Tensor) || tokens.ndim !== 3) throw new Error("forward: with startAtLayer > 0 the input must be the residual stream (batch, pos, d_model)");
+      resid = tokens;
+      pos = tokens.shape[1];
+    }
+    for (let l = start; l < stop; l++) resid = this.blocks[l].forward(resid, opts.cache?.layers[l], offset);
+    if (opts.cache) opts.cache.length += pos;
+    if (stop < this.cfg.n_layers) return resid;
+    const normed = this.ln_final ? this.ln_final.forward(resid) : resid;
+    return this.unembed.forward(normed);
+  }
+
+  /**
+   * Mean next-token cross-entropy: logits at position i predict tokens[i + 1] (or `targets`
+   * (batch, pos) when given, with -100 ignored).
+   */
+  loss(tokens: TokensLike, targets?: TokensLike): Tensor {
+    const t = this.toTokens(tokens);
+    if (targets === undefined) {
+      const logits = this.forward(t.narrow(1, 0, t.shape[1] - 1));
+      const y = t.narrow(1, 1, t.shape[1] - 1);
+      return crossEntropy(logits.reshape(-1, this.cfg.d_vocab), y.reshape(-1));
+    }
+    const y = targets instanceof Tensor ? targets.to("int32") : tensor(targets as number[][], { dtype: "int32" });
+    const logits = this.forward(t);
+    return crossEntropy(logits.reshape(-1, this.cfg.d_vocab), y.reshape(-1));
+  }
+
+  /** Runs with hooks attached, removing them afterwards even on error (TransformerLens's run_with_hooks). */
+  runWithHooks<T = Tensor>(tokens: TokensLike, opts: { fwdHooks?: HookSpec[]; bwdHooks?: HookSpec[]; run?: (model: HookedTransformer) => T } = {}): T {
+    const removers: (() => void)[] = [];
+    try {
+      for (const [dir, list] of [["fwd", opts.fwdHooks ?? []], ["bwd", opts.bwdHooks ?? []]] as const) {
+        for (const [sel, fn] of list) {
+          const points = typeof sel === "string" ? [this.hookPoint(sel)] : [...this.hookPoints().values()].filter((h) => sel(h.name));
+          for (const hp of points) removers.push(hp.addHook(fn, dir));
+        }
+      }
+      return opts.run ? opts.run(this) : (this.forward(tokens) as T);
+    } finally {
+      for (const remove of removers) remove();
+    }
+  }
+
+  /**
+   * Runs the model and stores the activations at the chosen hook points (TransformerLens's
+   * run_with_cache). Only what namesFilter selects is kept; with stopAtLayer the run stops early.
+   */
+  runWithCache(tokens: TokensLike, opts: { namesFilter?: string[] | ((name: string) => boolean); stopAtLayer?: number } = {}): { logits: Tensor; cache: Map<string, Tensor> } {
+    const filter = opts.namesFilter;
+    const wanted = filter === undefined ? () => true : Array.isArray(filter) ? ((set) => (n: string) => set.has(n))(new Set(filter)) : filter;
+    if (Array.isArray(filter)) for (const n of filter) this.hookPoint(n); // unknown names are errors
+    const cache = new Map<string, Tensor>();
+    const logits = this.runWithHooks(tokens, {
+      fwdHooks: [[wanted, (act, hp) => void cache.set(hp.name, act.detach())]],
+      run: (m) => m.forward(tokens, { stopAtLayer: opts.stopAtLayer }),
+    });
+    return { logits, cache };
+  }
+
+  /** Parameters split for AdamW: matrices and embeddings decay, biases and norm weights do not (nanoGPT). */
+  parameterGroups(weightDecay: number): { params: Tensor[]; weightDecay: number }[] {
+    const decay = this.parameters().filter((p) => p.ndim >= 2);
+    const noDecay = this.parameters().filter((p) => p.ndim < 2);
+    return [
+      { params: decay, weightDecay },
+      { params: noDecay, weightDecay: 0 },
+    ].filter((g) => g.params.length > 0);
+  }
+
+  /** Greedy or sampled continuation is in generate.ts; this is the logits of the last position. */
+  lastLogits(tokens: TokensLike, cache?: KVCache): Tensor {
+    return noGrad(() => {
+      const logits = this.forward(tokens, { cache });
+      return logits.select(1, logits.shape[1] - 1);
+    });
+  }
+}
+
+function editDistance(a: string, b: string): number {
+  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = dp[0];
+    dp[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = dp[j];
+      dp[j] = Math.min(dp[j] + 1, dp[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return dp[b.length];
+}
+
+/** TransformerLens's get_act_name: getActName("k", 6) → "blocks.6.attn.hook_k". */
+export function getActName(name: string, layer?: number, layerType?: "attn" | "mlp" | "ln1" | "ln2"): string {
+  const ATTN = ["q", "k", "v", "z", "attn_scores", "pattern", "result"];
+  const MLP = ["pre", "post"];
+  const RESID = ["resid_pre", "resid_mid", "resid_post", "attn_out", "mlp_out"];
+  const alias: Record<string, string> = { attn: "pattern", scores: "attn_scores", embed: "hook_embed", pos_embed: "hook_pos_embed" };
+  const n = alias[name] ?? name;
+  if (n.startsWith("hook_") || n.includes(".")) return n;
+  if (layer === undefined) {
+    if (n === "scale" || n === "normalized") return `ln_final.hook_${n}`;
+    throw new Error(`getActName: "${name}" needs a layer`);
+  }
+  if (ATTN.includes(n)) return `blocks.${layer}.attn.hook_${n}`;
+  if (MLP.includes(n)) return `blocks.${layer}.mlp.hook_${n}`;
+  if (RESID.includes(n)) return `blocks.${layer}.hook_${n}`;
+  if (n === "scale" || n === "normalized") return `blocks.${layer}.${layerType ?? "ln1"}.hook_${n}`;
+  throw new Error(`getActName: unknown activation "${name}"`);
+}
