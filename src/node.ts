@@ -9,3 +9,6 @@ export { saveSafetensors, loadSafetensors, saveModule, loadModule } from "./io/c
 export { writePlot, installNodePlotDocument } from "./plot/index.node.js";
 export { loadTokenizerFile, loadVocabMergesFiles, saveTokenizerFile } from "./tokenizers/files.node.js";
 export * as dataNode from "./data/index.node.js";
+export { saveNgram, loadNgram } from "./models/ngram.node.js";
+export { saveModelDir, loadModelDir } from "./models/gpt/io.node.js";
+export { runTraining, lossCurvePage, type RunOptions } from "./train/train.node.js";

@@ -5,6 +5,8 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { demoFit, demoSpirals } from "./demo.js";
 import { registerTokenizeCommands } from "./tokenize.js";
+import { registerTrainCommands } from "./train.js";
+import { registerNgramCommands } from "./ngram.js";
 
 function version(): string {
   try {
@@ -44,7 +46,9 @@ export function buildProgram(): Command {
     .option("--seed <n>", "random seed", "0")
     .option("--out <file>", "HTML file for the plots", "spirals.html")
     .action((opts: Record<string, string>) => demoSpirals(opts));
+  registerTrainCommands(program);
   registerTokenizeCommands(program);
+  registerNgramCommands(program);
   return program;
 }
 

@@ -6,6 +6,7 @@ import { ones, zeros } from "../../tensor/creation.js";
 import { dropout, embedding, layerNorm, rmsNorm } from "../../tensor/ops/nn.js";
 import { scaledDotProductAttention } from "../../tensor/ops/fused.js";
 import { cat } from "../../tensor/ops/shape.js";
+import { keep } from "../../tensor/scope.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import type { GPTConfig } from "./config.js";
 import { HookPoint } from "./hooks.js";
@@ -173,8 +174,11 @@ export class Attention extends Module {
     if (kv) {
       keys = kv.k ? cat([kv.k, key], 1) : key;
       values = kv.v ? cat([kv.v, val], 1) : val;
-      kv.k = keys.detach();
-      kv.v = values.detach();
+      // the cache outlives this step's scope: keep the new tensors, free the ones they replace
+      kv.k?.dispose();
+      kv.v?.dispose();
+      kv.k = keep(keys.detach());
+      kv.v = keep(values.detach());
     }
     const tk = keys.shape[1];
     // (b, p, h, k) → (b, h, p, k)

@@ -1,0 +1,36 @@
+// Named recipes for `dgpt train --preset NAME`: a model config (without d_vocab, which comes
+// from the tokenizer), a training config, and the data and tokenizer they were made for.
+import type { GPTConfigInput } from "../models/gpt/config.js";
+import { NANOGPT_CPU_TRAIN, type TrainConfig } from "./trainer.js";
+
+export interface Preset {
+  description: string;
+  model: Omit<GPTConfigInput, "d_vocab" | "n_ctx"> & { n_ctx?: number };
+  train: TrainConfig;
+  data: string;
+  tokenizer: "char" | "gpt2" | "word";
+}
+
+export const PRESETS: Record<string, Preset> = {
+  "nanogpt-cpu": {
+    description: "nanoGPT's shakespeare_char CPU recipe: 4 layers, 4 heads, d_model 128, context 64, 2000 steps (val loss ≈ 1.88)",
+    model: { n_layers: 4, n_heads: 4, d_model: 128, act_fn: "gelu", tie_embeddings: true, use_bias: false, dropout: 0 },
+    train: NANOGPT_CPU_TRAIN,
+    data: "tinyshakespeare",
+    tokenizer: "char",
+  },
+  tinystories: {
+    description: "a tiny TinyStories-style model with the GPT-2 tokenizer: 4 layers, d_model 128, context 128",
+    model: { n_layers: 4, n_heads: 4, d_model: 128, act_fn: "gelu_new", tie_embeddings: true, use_bias: true, dropout: 0 },
+    train: { ...NANOGPT_CPU_TRAIN, blockSize: 128, batchSize: 16, maxIters: 3000, lrDecayIters: 3000, lr: 2e-3, minLr: 2e-4 },
+    data: "tinystories",
+    tokenizer: "gpt2",
+  },
+  "char-small": {
+    description: "a fast character-level model for quick experiments: 2 layers, d_model 64, context 64, 500 steps",
+    model: { n_layers: 2, n_heads: 4, d_model: 64, act_fn: "gelu", tie_embeddings: true, use_bias: false },
+    train: { ...NANOGPT_CPU_TRAIN, maxIters: 500, lrDecayIters: 500, warmupIters: 50, evalInterval: 100 },
+    data: "tinyshakespeare",
+    tokenizer: "char",
+  },
+};
