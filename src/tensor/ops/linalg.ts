@@ -53,6 +53,12 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   const ka = a.shape[a.ndim - 1];
   const kb = b.shape[b.ndim === 1 ? 0 : b.ndim - 2];
   if (ka !== kb) throw new Error(`matmul: shapes ${fmt(a.shape)} and ${fmt(b.shape)} cannot be multiplied (inner sizes ${ka} and ${kb} differ)`);
+  if (a.ndim > 2 && b.ndim === 2) {
+    // (…, m, k)·(k, n): one (…·m, k)·(k, n) product, so the weight's gradient is a single
+    // product too instead of one per batch entry summed afterwards
+    const lead = a.shape.slice(0, -1);
+    return reshape(matmulT(reshape(a, [-1, b.shape[0]]), b, false, false), [...lead, b.shape[1]]);
+  }
   const A = a.ndim === 1 ? unsqueeze(a, 0) : a;
   const B = b.ndim === 1 ? unsqueeze(b, -1) : b;
   let out = matmulT(A, B, false, false);
