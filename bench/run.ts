@@ -4,6 +4,8 @@ import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createWasmBackend, jsBackend, type Backend, type MatmulSpec } from "../src/backend/index.js";
 import { spawnNodeWorker } from "../src/backend/wasm/threads.node.js";
+import "../src/node.js"; // the Node entry: relaxed SIMD and all cores for the default backend
+import { benchGpt } from "./gpt.js";
 
 const PYTHON = process.env.DGPT_PYTHON ?? "/usr/bin/python3";
 
@@ -55,7 +57,19 @@ function matmulGflops(be: Backend, batch: number, m: number, k: number, n: numbe
   return (2 * batch * m * k * n) / ms / 1e6;
 }
 
+/** `npm run bench -- gpt` runs only the named sections (all by default). */
+const only = (name: string) => process.argv.length <= 2 || process.argv.slice(2).includes(name);
+
 async function main(): Promise<void> {
+  if (only("matmul")) await benchMatmul();
+  if (only("gpt")) {
+    const g = benchGpt();
+    table("GPT, nanoGPT shakespeare_char CPU recipe (4L, 4H, d 128, ctx 64, batch 12)", ["", "ours", "torch 1T", "torch 2T", "ratio"], g.rows);
+    for (const n of g.notes) console.log(n);
+  }
+}
+
+async function benchMatmul(): Promise<void> {
   const shapes: [number, number, number, number][] = [[1, 64, 64, 64], [1, 128, 128, 128], [1, 256, 256, 256], [1, 768, 128, 512], [48, 64, 32, 64], [1, 512, 512, 512], [1, 1024, 1024, 1024]];
   const torch1 = torchResults({ matmul: { shapes, threads: [1] } }, 1);
   const torch2 = torchResults({ matmul: { shapes, threads: [2] } }, 2);

@@ -561,3 +561,16 @@ test("fused layerNorm equals the composite definition, gradients and double back
   const dd = gradcheck((xx, ww) => grad((x2: Tensor) => layerNorm(x2, [6], ww).square().sum(), { createGraph: true })(xx)[0], [x, w]);
   assert.ok(dd.ok, dd.worst);
 });
+
+test("fused attention in the (B, T, H, d) layout equals the permuted (B, H, T, d) one, gradients included", async () => {
+  const { scaledDotProductAttention } = await import("../src/tensor/ops/fused.js");
+  manualSeed(13);
+  const [q, k, v] = [rn(2, 4, 3, 5), rn(2, 4, 3, 5), rn(2, 4, 3, 5)];
+  const a = scaledDotProductAttention(q, k, v, { isCausal: true, layout: "bthd" });
+  const b = scaledDotProductAttention(q.permute(0, 2, 1, 3), k.permute(0, 2, 1, 3), v.permute(0, 2, 1, 3), { isCausal: true }).permute(0, 2, 1, 3);
+  const x = a.dataSync();
+  const y = b.dataSync();
+  for (let i = 0; i < x.length; i++) assert.ok(Math.abs(x[i] - y[i]) < 1e-12);
+  const r = gradcheck((qq, kk, vv) => scaledDotProductAttention(qq, kk, vv, { isCausal: true, layout: "bthd" }), [q, k, v]);
+  assert.ok(r.ok, r.worst);
+});

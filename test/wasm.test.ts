@@ -99,9 +99,9 @@ test("fused attention forward and backward equal the reference (causal and not, 
   await backends[backends.length - 1].ready();
   const g = new Generator(9);
   try {
-    for (const [batch, tq, tk, d] of [[1, 1, 1, 1], [3, 5, 5, 7], [2, 3, 8, 4], [48, 16, 16, 32], [4, 33, 33, 17]]) {
+    for (const [batch, tq, tk, d, heads] of [[1, 1, 1, 1, 0], [3, 5, 5, 7, 0], [2, 3, 8, 4, 0], [48, 16, 16, 32, 0], [4, 33, 33, 17, 0], [6, 5, 5, 7, 3], [8, 3, 9, 4, 4]]) {
       for (const causal of [false, true]) {
-        const spec = { batch, tq, tk, dHead: d, scale: 1 / Math.sqrt(d), causal };
+        const spec = { batch, tq, tk, dHead: d, scale: 1 / Math.sqrt(d), causal, ...(heads ? { layout: "bthd" as const, heads } : {}) };
         const inputs = [batch * tq * d, batch * tk * d, batch * tk * d, batch * tq * d].map((n) => randomArray(g, n));
         const run = (be: typeof jsBackend) => {
           const [q, k, v, dout] = inputs.map((a) => be.fromArray(a));

@@ -97,6 +97,13 @@ export interface AttentionSpec {
   dHead: number;
   scale: number;
   causal: boolean;
+  /**
+   * Memory layout of q, k, v and out: "bhtd" (default) is (batch, t, dHead) per batch entry;
+   * "bthd" is (B, t, heads, dHead) with batch = B·heads, the layout projections produce, so no
+   * permutes are needed around the kernel. lse is (batch, tq) either way.
+   */
+  layout?: "bhtd" | "bthd";
+  heads?: number;
 }
 
 export interface AdamWSpec {

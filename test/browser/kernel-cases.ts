@@ -42,9 +42,9 @@ export function matmulCases(be: Backend, label: string): CaseResult[] {
 export function attentionCases(be: Backend, label: string): CaseResult[] {
   const g = new Generator(9);
   const out: CaseResult[] = [];
-  for (const [batch, tq, tk, d] of [[1, 1, 1, 1], [3, 5, 5, 7], [2, 3, 8, 4], [48, 16, 16, 32]]) {
+  for (const [batch, tq, tk, d, heads] of [[1, 1, 1, 1, 0], [3, 5, 5, 7, 0], [2, 3, 8, 4, 0], [48, 16, 16, 32, 0], [6, 5, 5, 7, 3], [8, 3, 9, 4, 4]]) {
     for (const causal of [false, true]) {
-      const spec = { batch, tq, tk, dHead: d, scale: 1 / Math.sqrt(d), causal };
+      const spec = { batch, tq, tk, dHead: d, scale: 1 / Math.sqrt(d), causal, ...(heads ? { layout: "bthd" as const, heads } : {}) };
       const inputs = [batch * tq * d, batch * tk * d, batch * tk * d, batch * tq * d].map((n) => randomArray(g, n));
       const run = (b: Backend) => {
         const [q, k, v, dout] = inputs.map((a) => b.fromArray(a));
@@ -55,7 +55,7 @@ export function attentionCases(be: Backend, label: string): CaseResult[] {
         b.attentionBackward(q, k, v, o, lse, dout, dq, dk, dv, spec);
         return [o, lse, dq, dk, dv].flatMap((s) => Array.from(b.read(s)));
       };
-      out.push(compare(`${label} attention [${batch},${tq},${tk},${d}] causal=${causal}`, run(be), run(jsBackend), (r) => 2e-5 * (1 + Math.abs(r))));
+      out.push(compare(`${label} attention [${batch},${tq},${tk},${d}] heads=${heads} causal=${causal}`, run(be), run(jsBackend), (r) => 2e-5 * (1 + Math.abs(r))));
     }
   }
   return out;

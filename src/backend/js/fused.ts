@@ -54,6 +54,16 @@ export function layerNormBackward(dy: Storage, x: Storage, mean: Storage, rstd: 
   }
 }
 
+/** Element offset of row t of batch entry bi (length dHead) in a tensor with `t` rows per entry. */
+function rowOffset(s: AttentionSpec, bi: number, t: number, rows: number): number {
+  if (s.layout === "bthd") {
+    const H = s.heads ?? 1;
+    const b = Math.floor(bi / H);
+    return ((b * rows + t) * H + (bi % H)) * s.dHead;
+  }
+  return (bi * rows + t) * s.dHead;
+}
+
 /** Whether query i may attend to key j. */
 const visible = (s: AttentionSpec, i: number, j: number) => !s.causal || j <= i + (s.tk - s.tq);
 
@@ -67,7 +77,7 @@ export function attention(q: Storage, k: Storage, v: Storage, out: Storage, lse:
   const p = new Float64Array(tk);
   for (let b = 0; b < s.batch; b++) {
     for (let i = 0; i < tq; i++) {
-      const qo = (b * tq + i) * d;
+      const qo = rowOffset(s, b, i, tq);
       let max = -Infinity;
       for (let j = 0; j < tk; j++) {
         if (!visible(s, i, j)) {
@@ -75,7 +85,8 @@ export function attention(q: Storage, k: Storage, v: Storage, out: Storage, lse:
           continue;
         }
         let dot = 0;
-        for (let c = 0; c < d; c++) dot += Q[qo + c] * K[(b * tk + j) * d + c];
+        const ko = rowOffset(s, b, j, tk);
+        for (let c = 0; c < d; c++) dot += Q[qo + c] * K[ko + c];
         p[j] = dot * s.scale;
         max = Math.max(max, p[j]);
       }
@@ -86,7 +97,8 @@ export function attention(q: Storage, k: Storage, v: Storage, out: Storage, lse:
       for (let j = 0; j < tk; j++) {
         if (p[j] === -Infinity) continue;
         const w = Math.exp(p[j] - max) / sum;
-        for (let c = 0; c < d; c++) O[qo + c] += w * V[(b * tk + j) * d + c];
+        const vo = rowOffset(s, b, j, tk);
+        for (let c = 0; c < d; c++) O[qo + c] += w * V[vo + c];
       }
     }
   }
@@ -110,12 +122,12 @@ export function attentionBackward(q: Storage, k: Storage, v: Storage, out: Stora
   DV.fill(0);
   for (let b = 0; b < s.batch; b++) {
     for (let i = 0; i < tq; i++) {
-      const qo = (b * tq + i) * d;
+      const qo = rowOffset(s, b, i, tq);
       let delta = 0;
       for (let c = 0; c < d; c++) delta += DO[qo + c] * O[qo + c];
       for (let j = 0; j < tk; j++) {
         if (!visible(s, i, j)) continue;
-        const ko = (b * tk + j) * d;
+        const ko = rowOffset(s, b, j, tk);
         let dot = 0;
         for (let c = 0; c < d; c++) dot += Q[qo + c] * K[ko + c];
         const p = Math.exp(dot * s.scale - L[b * tq + i]);

@@ -181,23 +181,24 @@ export class Attention extends Module {
       kv.v = keep(values.detach());
     }
     const tk = keys.shape[1];
-    // (b, p, h, k) → (b, h, p, k)
-    const Q = q.permute(0, 2, 1, 3);
-    const K = keys.permute(0, 2, 1, 3);
-    const V = values.permute(0, 2, 1, 3);
-    let zHeads: Tensor; // (b, h, p, k)
+    let z: Tensor; // (b, p, h, k)
     const fused = !this.hook_attn_scores.hasHooks && !this.hook_pattern.hasHooks && this.cfg.positional_embedding_type !== "alibi" && !(this.cfg.dropout > 0 && this.training);
     if (fused) {
-      zHeads = scaledDotProductAttention(Q, K, V, { isCausal: true });
+      // one kernel each way, reading q, k, v in the (b, p, h, k) layout the projections give
+      z = scaledDotProductAttention(q, keys, values, { isCausal: true, layout: "bthd" });
     } else {
+      // (b, p, h, k) → (b, h, p, k)
+      const Q = q.permute(0, 2, 1, 3);
+      const K = keys.permute(0, 2, 1, 3);
+      const V = values.permute(0, 2, 1, 3);
       let scores = Q.matmul(K.mT).div(Math.sqrt(k)); // (b, h, p, tk)
       if (this.cfg.positional_embedding_type === "alibi") scores = scores.add(alibiBias(h, p, tk));
       scores = this.hook_attn_scores.forward(scores.maskedFill(causalMask(p, tk), -Infinity));
       let pattern = this.hook_pattern.forward(scores.softmax(-1));
       pattern = dropout(pattern, this.cfg.dropout, this.training);
-      zHeads = pattern.matmul(V);
+      z = pattern.matmul(V).permute(0, 2, 1, 3);
     }
-    const z = this.hook_z.forward(zHeads.permute(0, 2, 1, 3)); // (b, p, h, k)
+    z = this.hook_z.forward(z);
     let out: Tensor;
     if (this.cfg.use_attn_result || this.hook_result.hasHooks) {
       // per-head contributions to the residual stream (b, p, h, d), summed

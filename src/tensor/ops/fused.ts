@@ -48,27 +48,44 @@ export interface AttentionOptions {
   isCausal?: boolean;
   /** Multiplies q·k; default 1/√d_head. */
   scale?: number;
+  /**
+   * "bhtd" (default, like torch): q is (..., T_q, d). "bthd": q is (B, T_q, H, d) as the
+   * projections make it, and so is the output — no permutes around the kernel.
+   */
+  layout?: "bhtd" | "bthd";
 }
 
 /**
- * softmax(q kᵀ·scale) v over the last two dims, like torch's scaled_dot_product_attention:
- * q (..., T_q, d), k and v (..., T_k, d) with equal leading dims. The T_q × T_k pattern is never
- * stored; use the unfused ops when you need to see it (hook_pattern does).
+ * softmax(q kᵀ·scale) v, like torch's scaled_dot_product_attention: q (..., T_q, d), k and v
+ * (..., T_k, d) with equal leading dims (or all three (B, T, H, d) with layout "bthd"). The
+ * T_q × T_k pattern is never stored; use the unfused ops when you need to see it (hook_pattern does).
  */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
-  if (q.ndim < 2 || k.ndim !== q.ndim || v.ndim !== q.ndim) throw new Error(`scaledDotProductAttention: q, k, v need the same number (≥ 2) of dims, got ${fmt(q.shape)}, ${fmt(k.shape)}, ${fmt(v.shape)}`);
-  const lead = q.shape.slice(0, -2);
-  const [tq, dHead] = q.shape.slice(-2);
-  const tk = k.shape[k.ndim - 2];
+  const layout = opts.layout ?? "bhtd";
+  const rank = layout === "bthd" ? 4 : 2;
+  if (q.ndim < rank || k.ndim !== q.ndim || v.ndim !== q.ndim || (layout === "bthd" && q.ndim !== 4)) {
+    throw new Error(`scaledDotProductAttention: q, k, v need the same number (${layout === "bthd" ? "4, (B, T, H, d)" : "≥ 2"}) of dims, got ${fmt(q.shape)}, ${fmt(k.shape)}, ${fmt(v.shape)}`);
+  }
   const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((s, i) => s === b[i]);
-  if (!same(k.shape, [...lead, tk, dHead]) || !same(v.shape, [...lead, tk, dHead])) {
-    throw new Error(`scaledDotProductAttention: k and v must be ${fmt([...lead, tk, dHead])} to match q ${fmt(q.shape)}, got ${fmt(k.shape)} and ${fmt(v.shape)}`);
+  let batch: number, tq: number, tk: number, dHead: number, heads = 1;
+  if (layout === "bthd") {
+    [, tq, heads, dHead] = q.shape;
+    tk = k.shape[1];
+    batch = q.shape[0] * heads;
+    const kv = [q.shape[0], tk, heads, dHead];
+    if (!same(k.shape, kv) || !same(v.shape, kv)) throw new Error(`scaledDotProductAttention: k and v must be ${fmt(kv)} to match q ${fmt(q.shape)}, got ${fmt(k.shape)} and ${fmt(v.shape)}`);
+  } else {
+    const lead = q.shape.slice(0, -2);
+    [tq, dHead] = q.shape.slice(-2);
+    tk = k.shape[k.ndim - 2];
+    batch = lead.reduce((a, b) => a * b, 1);
+    const kv = [...lead, tk, dHead];
+    if (!same(k.shape, kv) || !same(v.shape, kv)) throw new Error(`scaledDotProductAttention: k and v must be ${fmt(kv)} to match q ${fmt(q.shape)}, got ${fmt(k.shape)} and ${fmt(v.shape)}`);
   }
   if (opts.isCausal && tq > tk) throw new Error(`scaledDotProductAttention: causal attention needs T_q ≤ T_k, got ${tq} and ${tk}`);
   const dtype = floatTypeOf(q.dtype);
   const [Q, K, V] = [q, k, v].map((t) => cast(t, dtype));
-  const batch = lead.reduce((a, b) => a * b, 1);
-  const spec = { batch, tq, tk, dHead, scale: opts.scale ?? 1 / Math.sqrt(dHead), causal: opts.isCausal ?? false };
+  const spec = { batch, tq, tk, dHead, scale: opts.scale ?? 1 / Math.sqrt(dHead), causal: opts.isCausal ?? false, layout, heads };
   const out = Tensor.empty(q.shape, dtype);
   const lse = Tensor.empty([batch, tq], dtype);
   backend().attention(Q.storage, K.storage, V.storage, out.storage, lse.storage, spec);

@@ -3,6 +3,8 @@
 // whole head is never stored; the backward recomputes it from the saved log-sum-exp.
 // Threads split the batch (batch = B·n_heads): dk and dv accumulate over query rows of one
 // batch entry, so that keeps every write private to one thread.
+// Layout: with heads = 0, each batch entry's rows are contiguous (batch, t, d); with heads = H,
+// tensors are (B, t, H, d) as the projections make them, and batch entry bi = b·H + h.
 
 /** Σ_c x[c]·y[c] over d floats, four lanes at a time. */
 // @ts-ignore: decorator
@@ -39,6 +41,14 @@
   return causal ? min(tk, i + (tk - tq) + 1) : tk;
 }
 
+/** Byte address of row t of batch entry bi. */
+// @ts-ignore: decorator
+@inline function row(base: usize, bi: i32, t: i32, rows: i32, d: i32, heads: i32): usize {
+  if (heads == 0) return base + (<usize>(bi * rows + t) * d << 2);
+  const b = bi / heads;
+  return base + (<usize>(((b * rows + t) * heads + bi % heads) * d) << 2);
+}
+
 /** Bytes of scratch one thread needs: one row of scores. */
 export function attentionScratchBytes(tk: i32): i32 {
   return tk * 4 + 64;
@@ -46,20 +56,18 @@ export function attentionScratchBytes(tk: i32): i32 {
 
 export function attentionF32(
   q: usize, k: usize, v: usize, out: usize, lse: usize,
-  tq: i32, tk: i32, d: i32, scale: f32, causal: bool,
+  tq: i32, tk: i32, d: i32, scale: f32, causal: bool, heads: i32,
   b0: i32, b1: i32, scratch: usize,
 ): void {
   const rowBytes = <usize>d << 2;
   for (let b = b0; b < b1; b++) {
-    const kb = k + <usize>(b * tk) * rowBytes;
-    const vb = v + <usize>(b * tk) * rowBytes;
     for (let i = 0; i < tq; i++) {
-      const qi = q + <usize>(b * tq + i) * rowBytes;
-      const oi = out + <usize>(b * tq + i) * rowBytes;
+      const qi = row(q, b, i, tq, d, heads);
+      const oi = row(out, b, i, tq, d, heads);
       const n = visibleKeys(i, tq, tk, causal);
       let max: f32 = -Infinity;
       for (let j = 0; j < n; j++) {
-        const s = dot(qi, kb + <usize>j * rowBytes, d) * scale;
+        const s = dot(qi, row(k, b, j, tk, d, heads), d) * scale;
         store<f32>(scratch + (<usize>j << 2), s);
         max = s > max ? s : max;
       }
@@ -71,7 +79,7 @@ export function attentionF32(
       }
       memory.fill(oi, 0, rowBytes);
       const inv: f32 = 1 / sum;
-      for (let j = 0; j < n; j++) axpy(load<f32>(scratch + (<usize>j << 2)) * inv, vb + <usize>j * rowBytes, oi, d);
+      for (let j = 0; j < n; j++) axpy(load<f32>(scratch + (<usize>j << 2)) * inv, row(v, b, j, tk, d, heads), oi, d);
       store<f32>(lse + (<usize>(b * tq + i) << 2), n > 0 ? max + Mathf.log(sum) : -Infinity);
     }
   }
@@ -81,33 +89,30 @@ export function attentionF32(
 export function attentionBackwardF32(
   q: usize, k: usize, v: usize, out: usize, lse: usize, dout: usize,
   dq: usize, dk: usize, dv: usize,
-  tq: i32, tk: i32, d: i32, scale: f32, causal: bool,
+  tq: i32, tk: i32, d: i32, scale: f32, causal: bool, heads: i32,
   b0: i32, b1: i32,
 ): void {
   const rowBytes = <usize>d << 2;
   for (let b = b0; b < b1; b++) {
-    const kb = k + <usize>(b * tk) * rowBytes;
-    const vb = v + <usize>(b * tk) * rowBytes;
-    const dkb = dk + <usize>(b * tk) * rowBytes;
-    const dvb = dv + <usize>(b * tk) * rowBytes;
-    memory.fill(dkb, 0, <usize>tk * rowBytes);
-    memory.fill(dvb, 0, <usize>tk * rowBytes);
+    for (let j = 0; j < tk; j++) {
+      memory.fill(row(dk, b, j, tk, d, heads), 0, rowBytes);
+      memory.fill(row(dv, b, j, tk, d, heads), 0, rowBytes);
+    }
     for (let i = 0; i < tq; i++) {
-      const row = <usize>(b * tq + i) * rowBytes;
-      const qi = q + row;
-      const doi = dout + row;
-      const dqi = dq + row;
+      const qi = row(q, b, i, tq, d, heads);
+      const doi = row(dout, b, i, tq, d, heads);
+      const dqi = row(dq, b, i, tq, d, heads);
       memory.fill(dqi, 0, rowBytes);
-      const delta = dot(doi, out + row, d);
+      const delta = dot(doi, row(out, b, i, tq, d, heads), d);
       const l = load<f32>(lse + (<usize>(b * tq + i) << 2));
       const n = visibleKeys(i, tq, tk, causal);
       for (let j = 0; j < n; j++) {
-        const kj = kb + <usize>j * rowBytes;
+        const kj = row(k, b, j, tk, d, heads);
         const p = Mathf.exp(dot(qi, kj, d) * scale - l);
-        axpy(p, doi, dvb + <usize>j * rowBytes, d);
-        const ds = p * (dot(doi, vb + <usize>j * rowBytes, d) - delta) * scale;
+        axpy(p, doi, row(dv, b, j, tk, d, heads), d);
+        const ds = p * (dot(doi, row(v, b, j, tk, d, heads), d) - delta) * scale;
         axpy(ds, kj, dqi, d);
-        axpy(ds, qi, dkb + <usize>j * rowBytes, d);
+        axpy(ds, qi, row(dk, b, j, tk, d, heads), d);
       }
     }
   }

@@ -4,6 +4,9 @@ import { jsBackend } from "../../js/index.js";
 import type { AttentionSpec, Backend, Storage } from "../../types.js";
 import { WasmContext } from "../context.js";
 
+/** The kernel's layout argument: 0 for (batch, t, d), H for (B, t, H, d). */
+const heads = (s: AttentionSpec) => (s.layout === "bthd" ? (s.heads ?? 1) : 0);
+
 /** Multiply-adds per thread below which splitting does not pay. */
 const MIN_MACS_PER_THREAD = 1 << 16;
 
@@ -18,7 +21,7 @@ export function attentionKernels(ctx: WasmContext): Partial<Backend> {
       ctx.withScratch(parts * per, (base) => {
         const args = WasmContext.ranges(s.batch, parts).map(([b0, b1], t) => [
           ctx.ptr(q), ctx.ptr(k), ctx.ptr(v), ctx.ptr(out), ctx.ptr(lse),
-          s.tq, s.tk, s.dHead, s.scale, s.causal ? 1 : 0, b0, b1, (base + t * per + 63) & ~63,
+          s.tq, s.tk, s.dHead, s.scale, s.causal ? 1 : 0, heads(s), b0, b1, (base + t * per + 63) & ~63,
         ]);
         ctx.run("attentionF32", args);
       });
@@ -28,7 +31,7 @@ export function attentionKernels(ctx: WasmContext): Partial<Backend> {
       const parts = ctx.partsFor(3 * macs(s), MIN_MACS_PER_THREAD);
       const args = WasmContext.ranges(s.batch, parts).map(([b0, b1]) => [
         ctx.ptr(q), ctx.ptr(k), ctx.ptr(v), ctx.ptr(out), ctx.ptr(lse), ctx.ptr(dout), ctx.ptr(dq), ctx.ptr(dk), ctx.ptr(dv),
-        s.tq, s.tk, s.dHead, s.scale, s.causal ? 1 : 0, b0, b1,
+        s.tq, s.tk, s.dHead, s.scale, s.causal ? 1 : 0, heads(s), b0, b1,
       ]);
       ctx.run("attentionBackwardF32", args);
     },
