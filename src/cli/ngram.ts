@@ -120,8 +120,8 @@ function scoreWithProgress(model: NgramModel, ids: number[]): Evaluation {
 
 export async function ngramTrain(o: Opts): Promise<void> {
   const n = intOption(o, "n", 2);
-  const valFraction = numberOption(o, "val-fraction", 0.1);
-  if (!(valFraction >= 0 && valFraction < 1)) throw new Error(`--val-fraction: expected a number in [0, 1), got "${o["val-fraction"]}"`);
+  const valFraction = numberOption(o, "valFraction", 0.1);
+  if (!(valFraction >= 0 && valFraction < 1)) throw new Error(`--val-fraction: expected a number in [0, 1), got "${o.valFraction}"`);
   const smoothing = smoothingOption(o);
   const out = resolve(o.out ?? "ngram.json");
   const text = await readTextFile(o.input);
@@ -155,7 +155,7 @@ export async function ngramSample(o: Opts): Promise<void> {
   const tokenizer = tokenizerFromMeta(meta, path, model.vocabSize);
   const length = intOption(o, "tokens", 200, 0);
   const temperature = numberOption(o, "temperature", 1);
-  const topK = o["top-k"] === undefined ? undefined : intOption(o, "top-k", 1);
+  const topK = o.topK === undefined ? undefined : intOption(o, "topK", 1);
   const prompt = o.prompt === undefined ? [] : tokenizer.encode(o.prompt);
   const ids = model.sample({ length, prompt, generator: new Generator(intOption(o, "seed", 0, 0)), temperature, topK });
   console.log((o.prompt ?? "") + tokenizer.decode(ids));

@@ -1,6 +1,7 @@
 // `dgpt train`, `dgpt generate`, `dgpt eval`, `dgpt logits`: GPTs from the command line.
 import { existsSync, readFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 import { loadCorpus } from "../data/corpus.node.js";
 import type { GPTConfigInput } from "../models/gpt/config.js";
@@ -21,8 +22,15 @@ import { checkTrainConfig, type TrainConfig } from "../train/trainer.js";
 import { intOption, numberOption } from "./options.js";
 import { progress } from "./progress.js";
 
-/** Where known corpora may already sit (the course's shared data folder), before downloading. */
-const LOCAL_DATA = [resolve("data"), resolve("../shared/data")];
+/** The folder holding this package's package.json (the repository, or node_modules/decoding-gpt). */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5 && !existsSync(join(dir, "package.json")); i++) dir = dirname(dir);
+  return dir;
+}
+
+/** Where known corpora may already sit (./data, or the course's shared data folder beside the repository), before downloading. */
+const LOCAL_DATA = [resolve("data"), resolve("../shared/data"), join(packageRoot(), "..", "shared", "data")];
 
 function buildTokenizer(kind: string, text: string): Tokenizer {
   if (kind === "char") return CharTokenizer.fromText(text);
@@ -80,13 +88,14 @@ export function registerTrainCommands(program: Command): void {
       const file = o.config ? readJsonFile(o.config) : {};
       const modelCfg = { ...preset.model, ...(file.model as object | undefined) } as Preset["model"];
       const train: TrainConfig = { ...preset.train, ...(file.train as object | undefined) };
-      const ints: [string, keyof TrainConfig][] = [["max-iters", "maxIters"], ["batch-size", "batchSize"], ["block-size", "blockSize"], ["eval-interval", "evalInterval"], ["eval-iters", "evalIters"], ["seed", "seed"]];
-      for (const [flag, key] of ints) if (o[flag] !== undefined) (train[key] as number) = intOption(o, flag, 0, key === "seed" ? 0 : 1);
-      if (o["max-iters"] !== undefined && (file.train as TrainConfig | undefined)?.lrDecayIters === undefined) train.lrDecayIters = train.maxIters;
+      // commander hands flags over in camelCase: --max-iters → maxIters
+      const ints: (keyof TrainConfig)[] = ["maxIters", "batchSize", "blockSize", "evalInterval", "evalIters", "seed"];
+      for (const key of ints) if (o[key] !== undefined) (train[key] as number) = intOption(o, key, 0, key === "seed" ? 0 : 1);
+      if (o.maxIters !== undefined && (file.train as TrainConfig | undefined)?.lrDecayIters === undefined) train.lrDecayIters = train.maxIters;
       if (o.lr !== undefined) train.lr = numberOption(o, "lr", train.lr);
-      if (o["n-layers"] !== undefined) modelCfg.n_layers = intOption(o, "n-layers", 0);
-      if (o["d-model"] !== undefined) modelCfg.d_model = intOption(o, "d-model", 0);
-      if (o["n-heads"] !== undefined) modelCfg.n_heads = intOption(o, "n-heads", 0);
+      if (o.nLayers !== undefined) modelCfg.n_layers = intOption(o, "nLayers", 0);
+      if (o.dModel !== undefined) modelCfg.d_model = intOption(o, "dModel", 0);
+      if (o.nHeads !== undefined) modelCfg.n_heads = intOption(o, "nHeads", 0);
       if (o.dropout !== undefined) modelCfg.dropout = numberOption(o, "dropout", 0);
       checkTrainConfig(train);
       const dataName = o.data ?? (file.data as string | undefined) ?? preset.data;
@@ -145,10 +154,10 @@ export function registerTrainCommands(program: Command): void {
       process.stdout.write(String(o.prompt));
       const t0 = performance.now();
       const out = generate(model, prompt, {
-        maxNewTokens: intOption(s, "max-tokens", 200, 0),
+        maxNewTokens: intOption(s, "maxTokens", 200, 0),
         temperature: numberOption(s, "temperature", 0.8),
-        topK: s["top-k"] !== undefined ? intOption(s, "top-k", 0) : undefined,
-        topP: s["top-p"] !== undefined ? numberOption(s, "top-p", 1) : undefined,
+        topK: s.topK !== undefined ? intOption(s, "topK", 0) : undefined,
+        topP: s.topP !== undefined ? numberOption(s, "topP", 1) : undefined,
         stopStrings: o.stop as string[] | undefined,
         decode: (ids) => tok.decode(ids),
         useCache: o.cache !== false,
@@ -173,7 +182,7 @@ export function registerTrainCommands(program: Command): void {
       let ids = tok.encode(corpus.text);
       if (o.split === "val") ids = ids.slice(Math.floor(ids.length * 0.9));
       else if (o.split !== "all") throw new Error(`--split must be all or val, got "${o.split}"`);
-      ids = ids.slice(0, intOption(o, "max-tokens", 100000));
+      ids = ids.slice(0, intOption(o, "maxTokens", 100000));
       const T = model.cfg.n_ctx;
       let sum = 0;
       let count = 0;
