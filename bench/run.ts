@@ -57,11 +57,20 @@ function matmulGflops(be: Backend, batch: number, m: number, k: number, n: numbe
   return (2 * batch * m * k * n) / ms / 1e6;
 }
 
-/** `npm run bench -- gpt` runs only the named sections (all by default). */
+/** `npm run bench -- gpt` runs only the named sections (all by default): matmul, tokenize, ngram, gpt. */
 const only = (name: string) => process.argv.length <= 2 || process.argv.slice(2).includes(name);
 
 async function main(): Promise<void> {
   if (only("matmul")) await benchMatmul();
+  // these two print their own tables when imported
+  if (only("tokenize")) {
+    console.log("");
+    await import("./tokenize.js");
+  }
+  if (only("ngram")) {
+    console.log("");
+    await import("./ngram.js");
+  }
   if (only("gpt")) {
     const g = benchGpt();
     table("GPT, nanoGPT shakespeare_char CPU recipe (4L, 4H, d 128, ctx 64, batch 12)", ["", "ours", "torch 1T", "torch 2T", "ratio"], g.rows);
