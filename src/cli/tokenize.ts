@@ -8,6 +8,7 @@ import { writePlot } from "../plot/files.node.js";
 import { BpeTokenizer } from "../tokenizers/bpe.js";
 import { CharTokenizer } from "../tokenizers/char.js";
 import { gpt2Tokenizer } from "../tokenizers/gpt2.js";
+import { existsSync } from "node:fs";
 import { loadTokenizerFile, saveTokenizerFile } from "../tokenizers/files.node.js";
 import { trainBpe, type LearnedMerge } from "../tokenizers/train.js";
 import type { TokenSpan, Tokenizer } from "../tokenizers/types.js";
@@ -75,6 +76,7 @@ async function pickTokenizer(name: string, text: string, corpusPath: string | un
     const corpus = corpusPath === undefined ? text : await readFile(corpusPath, "utf8");
     return name === "char" ? CharTokenizer.fromText(corpus, { unk: true }) : WordTokenizer.fromText(corpus);
   }
+  if (!existsSync(name)) throw new Error(`--tokenizer must be gpt2, char, word or a tokenizer.json file; "${name}" is none of these`);
   return loadTokenizerFile(name);
 }
 

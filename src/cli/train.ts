@@ -112,7 +112,7 @@ export function registerTrainCommands(program: Command): void {
       const result = await runTraining(model, data, train, {
         outDir: out,
         resume: o.resume !== undefined,
-        extraFiles: { "tokenizer.json": JSON.stringify(serializeTokenizer(tokenizer)) },
+        extraFiles: { "tokenizer.json": serializeTokenizer(tokenizer) },
         onStep: (m) => bar.update(m.step + 1, { loss: m.loss, "tok/s": Math.round(m.tokensPerSec), ...(lastEval ? { val: Number(lastEval) } : {}) }),
         onEval: (m) => {
           lastEval = m.val.toFixed(4);
