@@ -109,7 +109,8 @@ export async function runTraining(model: HookedTransformer, data: BatchSource, c
     return m;
   };
   try {
-    let lastEvalStep = -1;
+    // a resumed run has evaluated at its last step already: do not evaluate (and log) it twice
+    let lastEvalStep = trainer.history.evals.at(-1)?.step ?? -1;
     while (trainer.step < config.maxIters) {
       if (trainer.step % config.evalInterval === 0 && trainer.step !== lastEvalStep) {
         await evaluate();

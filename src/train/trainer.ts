@@ -110,6 +110,8 @@ export interface TrainerState {
   bestVal: number;
   rng: number[];
   dataRng: number[];
+  /** Absent in checkpoints written before evaluation had its own generator. */
+  evalRng?: number[];
   history: { steps: StepMetrics[]; evals: EvalMetrics[] };
 }
 
@@ -118,6 +120,8 @@ export class Trainer {
   readonly schedule: (step: number) => number;
   /** Draws batches; separate from the global generator (dropout, init) so both replay on resume. */
   readonly dataGen: Generator;
+  /** Draws evaluation batches, so evaluating (e.g. at the end of a run that is resumed later) never shifts the training batches. */
+  readonly evalGen: Generator;
   step = 0;
   bestVal = Infinity;
   history: TrainerState["history"] = { steps: [], evals: [] };
@@ -132,6 +136,7 @@ export class Trainer {
     this.optimizer = new AdamW(groups, { lr: config.lr, betas: [config.beta1, config.beta2], weightDecay: config.weightDecay });
     this.schedule = warmupCosine({ maxLr: config.lr, minLr: config.minLr, warmupSteps: config.warmupIters, decaySteps: Math.max(config.warmupIters, config.lrDecayIters) });
     this.dataGen = new Generator(config.seed + 1);
+    this.evalGen = new Generator(config.seed + 2);
   }
 
   /** Mean loss over evalIters batches of each split, in eval mode and without gradients. */
@@ -142,7 +147,7 @@ export class Trainer {
       let sum = 0;
       for (let i = 0; i < this.config.evalIters; i++) {
         sum += tidy(() => noGrad(() => {
-          const { x, y } = this.data.getBatch(split, this.dataGen);
+          const { x, y } = this.data.getBatch(split, this.evalGen);
           return this.model.loss(x, y).item();
         }));
       }
@@ -186,7 +191,7 @@ export class Trainer {
   }
 
   state(): TrainerState {
-    return { step: this.step, bestVal: this.bestVal, rng: defaultGenerator.getState(), dataRng: this.dataGen.getState(), history: this.history };
+    return { step: this.step, bestVal: this.bestVal, rng: defaultGenerator.getState(), dataRng: this.dataGen.getState(), evalRng: this.evalGen.getState(), history: this.history };
   }
 
   optimizerState(): OptimizerStateDict {
@@ -200,6 +205,7 @@ export class Trainer {
     this.bestVal = state.bestVal ?? Infinity;
     defaultGenerator.setState(state.rng);
     this.dataGen.setState(state.dataRng);
+    if (state.evalRng) this.evalGen.setState(state.evalRng);
     this.history = state.history ?? { steps: [], evals: [] };
     this.optimizer.loadStateDict(optimizer);
   }

@@ -64,9 +64,10 @@ export class Unembed extends Module {
 }
 
 /**
- * LayerNorm (or RMSNorm) with TransformerLens's hooks: hook_scale = √(var + eps) per position,
- * hook_normalized = the normalised vector before the affine w, b. When no hook is attached the
- * fused kernel runs instead of the hooked composite.
+ * LayerNorm (or RMSNorm) with TransformerLens's hooks: hook_scale = √(var + eps) per position;
+ * hook_normalized is, as in TransformerLens, the output (after w, b) for LayerNorm and the
+ * normalised vector before w for RMSNorm. When no hook is attached the fused kernel runs instead
+ * of the hooked composite.
  */
 export class Norm extends Module {
   w: Tensor;
@@ -88,9 +89,9 @@ export class Norm extends Module {
     }
     const centered = this.kind === "LN" ? x.sub(x.mean(-1, true)) : x;
     const scale = this.hook_scale.forward(centered.square().mean(-1, true).add(eps).sqrt()); // (b, p, 1)
-    const normalized = this.hook_normalized.forward(centered.div(scale)); // (b, p, d)
-    const y = normalized.mul(this.w);
-    return this.b ? y.add(this.b) : y;
+    if (this.kind === "RMS") return this.hook_normalized.forward(centered.div(scale)).mul(this.w);
+    const y = centered.div(scale).mul(this.w);
+    return this.hook_normalized.forward(this.b ? y.add(this.b) : y); // (b, p, d)
   }
 }
 
@@ -117,6 +118,9 @@ export class Attention extends Module {
   hook_q = new HookPoint();
   hook_k = new HookPoint();
   hook_v = new HookPoint();
+  /** Rotary models only (TransformerLens): q and k after rotation; hook_q and hook_k see them before. */
+  hook_rot_q: HookPoint | null;
+  hook_rot_k: HookPoint | null;
   hook_attn_scores = new HookPoint();
   hook_pattern = new HookPoint();
   hook_z = new HookPoint();
@@ -134,6 +138,9 @@ export class Attention extends Module {
     this.b_K = bias([h, k]);
     this.b_V = bias([h, k]);
     this.b_O = bias([d]);
+    const rotary = cfg.positional_embedding_type === "rotary";
+    this.hook_rot_q = rotary ? new HookPoint() : null;
+    this.hook_rot_k = rotary ? new HookPoint() : null;
   }
 
   /** x (b, p, d) → per-head projection (b, p, h, k) = x·W + b, as one matrix product. */
@@ -159,16 +166,14 @@ export class Attention extends Module {
   forward(x: Tensor, kv?: LayerKV, positionOffset = 0): Tensor {
     const [bs, p] = x.shape;
     const { n_heads: h, d_head: k, d_model: d } = this.cfg;
-    let q = this.project(x, this.W_Q, this.b_Q);
-    let key = this.project(x, this.W_K, this.b_K);
+    let q = this.hook_q.forward(this.project(x, this.W_Q, this.b_Q));
+    let key = this.hook_k.forward(this.project(x, this.W_K, this.b_K));
     const val = this.hook_v.forward(this.project(x, this.W_V, this.b_V));
-    if (this.cfg.positional_embedding_type === "rotary") {
+    if (this.hook_rot_q && this.hook_rot_k) {
       const { cos, sin } = rotaryTables(p, positionOffset, this.cfg.rotary_dim, this.cfg.rotary_base);
-      q = applyRotary(q, cos, sin, this.cfg.rotary_dim);
-      key = applyRotary(key, cos, sin, this.cfg.rotary_dim);
+      q = this.hook_rot_q.forward(applyRotary(q, cos, sin, this.cfg.rotary_dim));
+      key = this.hook_rot_k.forward(applyRotary(key, cos, sin, this.cfg.rotary_dim));
     }
-    q = this.hook_q.forward(q);
-    key = this.hook_k.forward(key);
     let keys = key;
     let values = val;
     if (kv) {

@@ -3,7 +3,8 @@
 //   resid = W_E[tokens] + positions;  for each block: resid = block(resid);  logits = ln_final(resid) W_U + b_U
 import { Module, parameter } from "../../nn/module.js";
 import { tensor } from "../../tensor/creation.js";
-import { noGrad } from "../../tensor/autograd.js";
+import { enableGrad, noGrad, runBackward } from "../../tensor/autograd.js";
+import { ActivationCache } from "../../interp/cache.js";
 import { backend } from "../../backend/index.js";
 import { crossEntropy } from "../../tensor/ops/nn.js";
 import { Tensor } from "../../tensor/tensor.js";
@@ -24,6 +25,8 @@ export class KVCache {
   readonly layers: LayerKV[];
   /** Positions already processed. */
   length = 0;
+  /** Abacus positions only: the length of the digit run each sequence ends with. */
+  abacusRuns: Int32Array | null = null;
   constructor(nLayers: number) {
     this.layers = Array.from({ length: nLayers }, () => ({ k: null, v: null }));
   }
@@ -40,6 +43,21 @@ export interface ForwardOptions {
 }
 
 export type HookSpec = [string | ((name: string) => boolean), HookFn];
+
+export interface RunWithCacheOptions {
+  /** Hook names to cache, or a predicate on names (default: all but hook_result). */
+  namesFilter?: string[] | ((name: string) => boolean);
+  /** Run only blocks [0, stopAtLayer); the returned "logits" are then the residual stream. */
+  stopAtLayer?: number;
+  /** Also cache the gradient of `metric` with respect to each cached activation, as "<name>_grad". */
+  inclGradients?: boolean;
+  /** The scalar differentiated by inclGradients (default: mean next-token cross-entropy). */
+  metric?: (output: Tensor) => Tensor;
+  /** Record the autograd tape so the returned logits can be differentiated (default false). */
+  grad?: boolean;
+  /** Drop the batch dimension of the cache (batch size 1), as TransformerLens's remove_batch_dim. */
+  removeBatchDim?: boolean;
+}
 
 export class HookedTransformer extends Module {
   readonly cfg: GPTConfig;
@@ -106,8 +124,11 @@ export class HookedTransformer extends Module {
     return t;
   }
 
-  /** The residual stream before block 0: token embeddings plus positional information. */
-  embedTokens(tokens: Tensor, offset = 0, abacusOffset = 0): Tensor {
+  /**
+   * The residual stream before block 0: token embeddings plus positional information. For abacus
+   * positions, `abacusRuns` carries digit runs over from earlier positions (see abacusPositions).
+   */
+  embedTokens(tokens: Tensor, offset = 0, abacusOffset = 0, abacusRuns?: Int32Array): Tensor {
     const [, pos] = tokens.shape;
     if (offset + pos > this.cfg.n_ctx && this.cfg.positional_embedding_type !== "rotary" && this.cfg.positional_embedding_type !== "alibi" && this.cfg.positional_embedding_type !== "none") {
       throw new Error(`sequence of ${offset + pos} positions is longer than n_ctx = ${this.cfg.n_ctx}`);
@@ -117,12 +138,13 @@ export class HookedTransformer extends Module {
     if (this.pos_embed) posEmbed = this.pos_embed.forward(pos, offset);
     else if (this.sinusoidal) posEmbed = this.sinusoidal.narrow(0, offset, pos).unsqueeze(0);
     else if (this.W_abacus) {
-      const places = abacusPositions(backend().read(tokens.storage), tokens.shape[0], pos, this.digitIds, abacusOffset);
+      const places = abacusPositions(backend().read(tokens.storage), tokens.shape[0], pos, this.digitIds, abacusOffset, abacusRuns);
       for (const p of places) if (p > this.cfg.abacus_max_digits) throw new Error(`a number has more digits (+ offset) than abacus_max_digits = ${this.cfg.abacus_max_digits}`);
       posEmbed = embedding(tensor(places, { shape: tokens.shape }), this.W_abacus);
     }
     if (posEmbed === null) return embed;
-    return embed.add(this.hook_pos_embed.forward(posEmbed));
+    // (batch, pos, d) like TransformerLens's hook_pos_embed, so a hook may replace it per sequence
+    return embed.add(this.hook_pos_embed.forward(posEmbed.expand(embed.shape)));
   }
 
   /** Logits (batch, pos, d_vocab) for the tokens, or the residual stream if stopAtLayer is set. */
@@ -135,7 +157,8 @@ export class HookedTransformer extends Module {
     if (start === 0) {
       const t = this.toTokens(tokens);
       pos = t.shape[1];
-      resid = this.embedTokens(t, offset, opts.abacusOffset ?? 0);
+      const runs = opts.cache && this.W_abacus ? (opts.cache.abacusRuns ??= new Int32Array(t.shape[0])) : undefined;
+      resid = this.embedTokens(t, offset, opts.abacusOffset ?? 0, runs);
     } else {
       if (!(tokens instanceof Tensor) || tokens.ndim !== 3) throw new Error("forward: with startAtLayer > 0 the input must be the residual stream (batch, pos, d_model)");
       resid = tokens;
@@ -182,18 +205,51 @@ export class HookedTransformer extends Module {
 
   /**
    * Runs the model and stores the activations at the chosen hook points (TransformerLens's
-   * run_with_cache). Only what namesFilter selects is kept; with stopAtLayer the run stops early.
+   * run_with_cache) in an ActivationCache (a Map by hook name). Only what namesFilter selects is
+   * kept (by default every hook point but hook_result, which, as in TransformerLens, runs only
+   * with use_attn_result); with stopAtLayer the run stops early and returns the residual stream.
+   * The run records no autograd tape (so nothing but the cache is retained) unless `grad` is set;
+   * with inclGradients it also caches d metric / d activation as "<name>_grad" (TransformerLens's
+   * incl_bwd), without touching the parameters' .grad.
    */
-  runWithCache(tokens: TokensLike, opts: { namesFilter?: string[] | ((name: string) => boolean); stopAtLayer?: number } = {}): { logits: Tensor; cache: Map<string, Tensor> } {
+  runWithCache(tokens: TokensLike, opts: RunWithCacheOptions = {}): { logits: Tensor; cache: ActivationCache } {
     const filter = opts.namesFilter;
-    const wanted = filter === undefined ? () => true : Array.isArray(filter) ? ((set) => (n: string) => set.has(n))(new Set(filter)) : filter;
     if (Array.isArray(filter)) for (const n of filter) this.hookPoint(n); // unknown names are errors
-    const cache = new Map<string, Tensor>();
-    const logits = this.runWithHooks(tokens, {
-      fwdHooks: [[wanted, (act, hp) => void cache.set(hp.name, act.detach())]],
-      run: (m) => m.forward(tokens, { stopAtLayer: opts.stopAtLayer }),
-    });
+    const useResult = this.cfg.use_attn_result;
+    const wanted = filter === undefined ? (n: string) => useResult || !n.endsWith(".hook_result") : Array.isArray(filter) ? ((set) => (n: string) => set.has(n))(new Set(filter)) : filter;
+    if (opts.inclGradients && opts.stopAtLayer !== undefined && !opts.metric) throw new Error("runWithCache: inclGradients with stopAtLayer needs a metric (the default is the next-token loss of the logits)");
+    const cache = new ActivationCache(this);
+    const live = new Map<string, Tensor>(); // the activations themselves, for their gradients
+    const record: HookFn = (act, hp) => {
+      cache.set(hp.name, act.detach());
+      if (!opts.inclGradients) return;
+      // a constant (e.g. sinusoidal positions) becomes a leaf so its gradient exists too
+      const a = act.requiresGrad ? act : act.detach().requiresGrad_();
+      live.set(hp.name, a);
+      return a === act ? undefined : a;
+    };
+    const run = () => {
+      const out = this.runWithHooks(tokens, { fwdHooks: [[wanted, record]], run: (m) => m.forward(tokens, { stopAtLayer: opts.stopAtLayer }) });
+      if (opts.inclGradients) {
+        const value = opts.metric ? opts.metric(out) : this.nextTokenLoss(out, tokens);
+        if (value.numel() !== 1) throw new Error(`runWithCache: the metric must be a scalar, got shape [${value.shape}]`);
+        const grads = runBackward(value, value.onesLike(), { inputs: [...new Set(live.values())] });
+        for (const [name, a] of live) cache.set(`${name}_grad`, (grads.get(a) ?? a.zerosLike()).detach());
+      }
+      return out;
+    };
+    const logits = opts.grad || opts.inclGradients ? enableGrad(run) : noGrad(run);
+    if (opts.removeBatchDim) cache.removeBatchDim();
     return { logits, cache };
+  }
+
+  /** Mean cross-entropy of logits (b, p, v) predicting the next token of `tokens`. */
+  private nextTokenLoss(logits: Tensor, tokens: TokensLike): Tensor {
+    const t = this.toTokens(tokens);
+    const p = t.shape[1];
+    if (p < 2) throw new Error("runWithCache: the default metric (next-token loss) needs at least 2 positions; pass a metric");
+    const v = this.cfg.d_vocab;
+    return crossEntropy(logits.narrow(1, 0, p - 1).reshape(-1, v), t.narrow(1, 1, p - 1).reshape(-1));
   }
 
   /** Parameters split for AdamW: matrices and embeddings decay, biases and norm weights do not (nanoGPT). */
@@ -231,7 +287,7 @@ function editDistance(a: string, b: string): number {
 
 /** TransformerLens's get_act_name: getActName("k", 6) → "blocks.6.attn.hook_k". */
 export function getActName(name: string, layer?: number, layerType?: "attn" | "mlp" | "ln1" | "ln2"): string {
-  const ATTN = ["q", "k", "v", "z", "attn_scores", "pattern", "result"];
+  const ATTN = ["q", "k", "v", "z", "rot_q", "rot_k", "attn_scores", "pattern", "result"];
   const MLP = ["pre", "post"];
   const RESID = ["resid_pre", "resid_mid", "resid_post", "attn_out", "mlp_out"];
   const alias: Record<string, string> = { attn: "pattern", scores: "attn_scores", embed: "hook_embed", pos_embed: "hook_pos_embed" };

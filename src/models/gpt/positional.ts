@@ -70,17 +70,19 @@ export function alibiBias(nHeads: number, tq: number, tk: number): Tensor {
 /**
  * Abacus positions: for each token, 1 + its index within the run of digit tokens it belongs to
  * (0 for non-digits), plus `offset` for digits (a random offset during training lets the model
- * generalise to longer numbers).
+ * generalise to longer numbers). `runs`, when given (one per batch row), carries the length of the
+ * digit run in from earlier positions (generation with a KV cache) and is updated.
  */
-export function abacusPositions(tokens: ArrayLike<number>, batch: number, pos: number, digitIds: ReadonlySet<number>, offset = 0): Int32Array {
+export function abacusPositions(tokens: ArrayLike<number>, batch: number, pos: number, digitIds: ReadonlySet<number>, offset = 0, runs?: Int32Array): Int32Array {
   const out = new Int32Array(batch * pos);
   for (let b = 0; b < batch; b++) {
-    let run = 0;
+    let run = runs?.[b] ?? 0;
     for (let p = 0; p < pos; p++) {
       const t = tokens[b * pos + p];
       run = digitIds.has(t) ? run + 1 : 0;
       out[b * pos + p] = run === 0 ? 0 : run + offset;
     }
+    if (runs) runs[b] = run;
   }
   return out;
 }
