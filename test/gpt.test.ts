@@ -584,7 +584,7 @@ describe("dgpt train / generate / eval / logits", () => {
     const r = await capture(() => main(["train", "--preset", "char-small", "--data", SHAKESPEARE, "--max-iters", "50", "--eval-interval", "25", "--eval-iters", "2", "--out", out, "--sample", "0"]));
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /data: .*tinyshakespeare.*char tokens .*vocabulary 65/);
-    assert.match(r.out, /model: 2 layers, 4 heads, d_model 64, context 64/);
+    assert.match(r.out, /model: 4 layers, 4 heads, d_model 128, context 64/);
     assert.match(r.out, /step {4}50: train loss [\d.]+, val loss [\d.]+/);
     const lines = readFileSync(join(out, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
     const steps = lines.filter((l) => l.type === "step");
