@@ -1,0 +1,38 @@
+// The optional native tier (AVX2+FMA matmul on the wasm memory) against the reference kernel.
+// Skipped where it is not built; in CI (a machine with a C compiler) it must be there.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { createWasmBackend, jsBackend, type MatmulSpec } from "../src/backend/index.js";
+import { loadNative, withNativeMatmul } from "../src/backend/native/sgemm.node.js";
+import { Generator } from "../src/index.js";
+
+const { addon, reason } = loadNative();
+
+test("the native matmul equals the reference in all transpose forms, batched and odd shapes, 1 and 2 threads", { skip: addon === null && !process.env.CI ? reason : false }, () => {
+  assert.ok(addon, `CI builds the native tier: ${reason}`);
+  const be = createWasmBackend();
+  const g = new Generator(3);
+  for (const threads of [1, 2]) {
+    const matmul = withNativeMatmul(be, addon, threads);
+    for (const [batch, m, k, n] of [[1, 1, 1, 1], [1, 5, 9, 17], [3, 33, 65, 31], [2, 130, 257, 45], [1, 200, 300, 100], [12, 64, 32, 64]]) {
+      for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]]) {
+        const A = Float32Array.from({ length: batch * m * k }, () => g.normal());
+        const B = Float32Array.from({ length: batch * k * n }, () => g.normal());
+        const spec: MatmulSpec = { batchShape: [batch], aBatchStrides: [m * k], bBatchStrides: [k * n], m, k, n, transA, transB };
+        const ref = jsBackend.alloc("float32", batch * m * n);
+        jsBackend.matmul(jsBackend.fromArray(A), jsBackend.fromArray(B), ref, spec);
+        const out = be.alloc("float32", batch * m * n);
+        const [a, b] = [be.fromArray(A), be.fromArray(B)];
+        matmul(a, b, out, spec);
+        const again = be.alloc("float32", batch * m * n);
+        matmul(a, b, again, spec);
+        const r = jsBackend.read(ref);
+        const o = be.read(out);
+        assert.deepEqual(Array.from(be.read(again)), Array.from(o), "bit-identical run to run");
+        for (let i = 0; i < r.length; i++) {
+          if (!(Math.abs(o[i] - r[i]) <= 1e-5 * Math.sqrt(k) * (1 + Math.abs(r[i])))) assert.fail(`${threads} threads [${batch},${m},${k},${n}] tA=${transA} tB=${transB} at ${i}: ${o[i]} vs ${r[i]}`);
+        }
+      }
+    }
+  }
+});
