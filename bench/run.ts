@@ -4,8 +4,11 @@ import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createWasmBackend, jsBackend, type Backend, type MatmulSpec } from "../src/backend/index.js";
 import { spawnNodeWorker } from "../src/backend/wasm/threads.node.js";
+import { loadNative, withNativeMatmul } from "../src/backend/native/sgemm.node.js";
 import "../src/node.js"; // the Node entry: relaxed SIMD and all cores for the default backend
+import { benchElementwise, formatElementwise } from "./elementwise.js";
 import { benchGpt } from "./gpt.js";
+import { benchNn, printTable as printNnTable } from "./nn.js";
 
 const PYTHON = process.env.DGPT_PYTHON ?? "/usr/bin/python3";
 
@@ -57,11 +60,19 @@ function matmulGflops(be: Backend, batch: number, m: number, k: number, n: numbe
   return (2 * batch * m * k * n) / ms / 1e6;
 }
 
-/** `npm run bench -- gpt` runs only the named sections (all by default): matmul, tokenize, ngram, gpt. */
+/** `npm run bench -- gpt` runs only the named sections (all by default): matmul, elementwise, nn, tokenize, ngram, gpt. */
 const only = (name: string) => process.argv.length <= 2 || process.argv.slice(2).includes(name);
 
 async function main(): Promise<void> {
   if (only("matmul")) await benchMatmul();
+  if (only("elementwise")) {
+    const { variant, rows } = await benchElementwise();
+    console.log("\n" + formatElementwise(variant, rows));
+  }
+  if (only("nn")) {
+    console.log("");
+    printNnTable(await benchNn());
+  }
   // these two print their own tables when imported
   if (only("tokenize")) {
     console.log("");
@@ -86,6 +97,11 @@ async function benchMatmul(): Promise<void> {
   const one = createWasmBackend({ threads: 1 });
   const two = createWasmBackend({ threads: 2, spawn: spawnNodeWorker });
   await two.ready();
+  const { addon, reason } = loadNative();
+  const nativeBe = (threads: number) => (addon ? { ...one, matmul: withNativeMatmul(one, addon, threads) } : null);
+  const nat1 = nativeBe(1);
+  const nat2 = nativeBe(2);
+  if (!addon) console.log(`(native tier: ${reason})`);
   const rows = shapes.map(([b, m, k, n]) => {
     const name = b > 1 ? `${b} × (${m}×${k}·${k}×${n})` : m === k && k === n ? `${m}²` : `${m}×${k}·${k}×${n}`;
     const js = m * k * n <= 256 ** 3 ? matmulGflops(jsBackend, b, m, k, n) : NaN;
@@ -94,9 +110,13 @@ async function benchMatmul(): Promise<void> {
     const key = `${b}x${m}x${k}x${n}`;
     const t1 = torch?.matmul[`${key}@1`] ?? NaN;
     const t2 = torch?.matmul[`${key}@2`] ?? NaN;
-    return [name, js, w1, w2, t1, t2, w1 / t1, w2 / t2];
+    const n1 = nat1 ? matmulGflops(nat1, b, m, k, n) : NaN;
+    const n2 = nat2 ? matmulGflops(nat2, b, m, k, n) : NaN;
+    const best1 = Math.max(w1, Number.isNaN(n1) ? 0 : n1);
+    const best2 = Math.max(w2, Number.isNaN(n2) ? 0 : n2);
+    return [name, js, w1, w2, n1, n2, t1, t2, best1 / t1, best2 / t2];
   });
-  table(`fp32 matmul, GFLOP/s (wasm ${one.variant}; PyTorch ${torch ? "measured now" : "missing"})`, ["shape", "js ref", "wasm 1T", "wasm 2T", "torch 1T", "torch 2T", "ratio 1T", "ratio 2T"], rows);
+  table(`fp32 matmul, GFLOP/s (wasm ${one.variant}; native AVX2 tier ${addon ? "built" : "missing"}; PyTorch ${torch ? "measured now" : "missing"}); ratio = our best / PyTorch`, ["shape", "js ref", "wasm 1T", "wasm 2T", "native 1T", "native 2T", "torch 1T", "torch 2T", "ratio 1T", "ratio 2T"], rows);
   two.terminate();
 }
 

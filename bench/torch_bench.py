@@ -32,9 +32,53 @@ def matmul(spec):
     return out
 
 
+def nn(spec):
+    """Eager forward+backward of the small-transformer kernels (bench/nn.ts), microseconds per call.
+
+    Gradients come from torch.autograd.grad (fresh tensors, no accumulation into .grad), like the
+    TypeScript side writing dx; AdamW is torch.optim.AdamW.step() (default implementation) on one
+    parameter tensor.
+    """
+    import torch.nn.functional as F
+
+    def us(fn):
+        # best of 5 rounds (after timeit's own warm-up call), like bench/nn.ts on a shared machine
+        return min(timeit(fn, 0.05) for _ in range(5)) * 1e6
+
+    out = {}
+    for threads in spec["threads"]:
+        torch.set_num_threads(threads)
+        rows, d = spec["layernorm"]
+        x = torch.randn(rows, d, requires_grad=True)
+        w = torch.randn(d, requires_grad=True)
+        b = torch.randn(d, requires_grad=True)
+        dy = torch.randn(rows, d)
+        out[f"layernorm@{threads}"] = us(lambda: torch.autograd.grad(F.layer_norm(x, (d,), w, b), (x, w, b), dy))
+        for key in ("softmax", "log_softmax"):
+            rows, width = spec[key]
+            x = torch.randn(rows, width, requires_grad=True)
+            dy = torch.randn(rows, width)
+            f = torch.softmax if key == "softmax" else torch.log_softmax
+            out[f"{key}@{threads}"] = us(lambda: torch.autograd.grad(f(x, -1), (x,), dy))
+        vocab, d, n = spec["embedding"]
+        table = torch.randn(vocab, d, requires_grad=True)
+        ids = torch.randint(0, vocab, (n,))
+        dy = torch.randn(n, d)
+        out[f"embedding@{threads}"] = us(lambda: torch.autograd.grad(F.embedding(ids, table), (table,), dy))
+        p = torch.nn.Parameter(torch.randn(spec["adamw"]))
+        p.grad = torch.randn(spec["adamw"])
+        opt = torch.optim.AdamW([p], lr=1e-3, weight_decay=0.1)
+        out[f"adamw@{threads}"] = us(opt.step)
+    return out
+
+
 def main():
     spec = json.loads(sys.argv[1])
-    result = {"torch": torch.__version__, "matmul": matmul(spec["matmul"])}
+    result = {"torch": torch.__version__}
+    if "matmul" in spec:
+        result["matmul"] = matmul(spec["matmul"])
+    if "nn" in spec:
+        result["nn"] = nn(spec["nn"])
     print(json.dumps(result))
 
 

@@ -30,7 +30,7 @@ function packageRoot(): string {
 }
 
 /** Where known corpora may already sit (./data, or the course's shared data folder beside the repository), before downloading. */
-const LOCAL_DATA = [resolve("data"), resolve("../shared/data"), join(packageRoot(), "..", "shared", "data")];
+export const LOCAL_DATA = [resolve("data"), resolve("../shared/data"), join(packageRoot(), "..", "shared", "data")];
 
 function buildTokenizer(kind: string, text: string): Tokenizer {
   if (kind === "char") return CharTokenizer.fromText(text);
@@ -40,14 +40,14 @@ function buildTokenizer(kind: string, text: string): Tokenizer {
   throw new Error(`--tokenizer must be char, word, gpt2 or a tokenizer.json file, got "${kind}"`);
 }
 
-function loadDirTokenizer(dir: string): Tokenizer {
+export function loadDirTokenizer(dir: string): Tokenizer {
   const path = join(dir, "tokenizer.json");
   if (!existsSync(path)) throw new Error(`${dir} has no tokenizer.json (pass --tokens as ids instead)`);
   return loadTokenizer(readFileSync(path, "utf8"));
 }
 
 /** The model directory to load: DIR itself, or DIR/best, or DIR/last (a training output folder). */
-function modelDir(dir: string): string {
+export function modelDir(dir: string): string {
   for (const d of [dir, join(dir, "best"), join(dir, "last")]) if (existsSync(join(d, "config.json"))) return d;
   throw new Error(`no model in ${dir} (expected config.json there or in best/ or last/)`);
 }

@@ -7,7 +7,10 @@ import { type KernelFn, WasmContext } from "./context.js";
 import { WasmHeap, WasmStorage } from "./heap.js";
 import { KERNELS_RELAXED, KERNELS_SIMD } from "./kernels.generated.js";
 import { attentionKernels } from "./ops/attention.js";
+import { elementwiseKernels } from "./ops/elementwise.js";
 import { matmulKernels } from "./ops/matmul.js";
+import { reduceKernels } from "./ops/reduce.js";
+import { nnKernels } from "./ops/nn.js";
 import { spawnWebWorker, type SpawnWorker, WorkerPool } from "./pool.js";
 
 function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
@@ -102,5 +105,8 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     // the kernel families written for WebAssembly, each over the reference ones
     ...matmulKernels(ctx),
     ...attentionKernels(ctx),
+    ...elementwiseKernels(ctx),
+    ...reduceKernels(ctx),
+    ...nnKernels(ctx),
   };
 }

@@ -62,7 +62,7 @@ function packB(b: usize, rowStride: i32, colStride: i32, p0: i32, kc: i32, n: i3
  * C[4×8] (+)= Ap·Bp over kc steps. Writes the mr×nr corner that lies inside C; `accumulate`
  * adds to C (later KC slices) instead of overwriting it (the first slice).
  */
-function kernel(ap: usize, bp: usize, kc: i32, c: usize, ldc: i32, mr: i32, nr: i32, accumulate: bool): void {
+function kernel(ap: usize, bp: usize, kc: i32, c: usize, ldc: i32, mr: i32, nr: i32, accumulate: bool, tmp: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -108,8 +108,7 @@ function kernel(ap: usize, bp: usize, kc: i32, c: usize, ldc: i32, mr: i32, nr: 
     }
     return;
   }
-  // edge tile: spill to a scratch block, copy the part inside C
-  const tmp = memory.data(MR * NR * 4, 16);
+  // edge tile: spill to this caller's scratch tile (threads must not share it), copy the part inside C
   v128.store(tmp, c00); v128.store(tmp, c01, 16);
   v128.store(tmp, c10, 32); v128.store(tmp, c11, 48);
   v128.store(tmp, c20, 64); v128.store(tmp, c21, 80);
@@ -123,10 +122,68 @@ function kernel(ap: usize, bp: usize, kc: i32, c: usize, ldc: i32, mr: i32, nr: 
   }
 }
 
+/**
+ * Rows [rowStart, rowEnd) of C without packing, for products with very few rows. Streams op(B)
+ * once per row: along its rows when B is row-major (vectors over columns of C), along its
+ * columns when B is transposed (vector dot products over k).
+ */
+function matvecRows(a: usize, aRow: i32, aCol: i32, b: usize, bRow: i32, bCol: i32, c: usize, k: i32, n: i32, rowStart: i32, rowEnd: i32): void {
+  for (let i = rowStart; i < rowEnd; i++) {
+    const ci = c + (<usize>(i * n) << 2);
+    const ai = a + (<usize>(i * aRow) << 2);
+    if (bCol == 1) {
+      let j = 0;
+      for (; j + 16 <= n; j += 16) {
+        let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+        for (let p = 0; p < k; p++) {
+          const av = v128.load32_splat(ai + (<usize>(p * aCol) << 2));
+          const bp = b + (<usize>(p * bRow + j) << 2);
+          c0 = madd(av, v128.load(bp), c0);
+          c1 = madd(av, v128.load(bp, 16), c1);
+          c2 = madd(av, v128.load(bp, 32), c2);
+          c3 = madd(av, v128.load(bp, 48), c3);
+        }
+        const cj = ci + (<usize>j << 2);
+        v128.store(cj, c0);
+        v128.store(cj, c1, 16);
+        v128.store(cj, c2, 32);
+        v128.store(cj, c3, 48);
+      }
+      for (; j + 4 <= n; j += 4) {
+        let c0 = f32x4.splat(0);
+        for (let p = 0; p < k; p++) c0 = madd(v128.load32_splat(ai + (<usize>(p * aCol) << 2)), v128.load(b + (<usize>(p * bRow + j) << 2)), c0);
+        v128.store(ci + (<usize>j << 2), c0);
+      }
+      for (; j < n; j++) {
+        let s: f32 = 0;
+        for (let p = 0; p < k; p++) s += load<f32>(ai + (<usize>(p * aCol) << 2)) * load<f32>(b + (<usize>(p * bRow + j) << 2));
+        store<f32>(ci + (<usize>j << 2), s);
+      }
+    } else if (bRow == 1 && aCol == 1) {
+      // op(B) column j is contiguous: C[i, j] = A[i, :] · B[:, j]
+      for (let j = 0; j < n; j++) {
+        const bj = b + (<usize>(j * bCol) << 2);
+        let acc = f32x4.splat(0);
+        let p = 0;
+        for (; p + 4 <= k; p += 4) acc = madd(v128.load(ai + (<usize>p << 2)), v128.load(bj + (<usize>p << 2)), acc);
+        let s = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+        for (; p < k; p++) s += load<f32>(ai + (<usize>p << 2)) * load<f32>(bj + (<usize>p << 2));
+        store<f32>(ci + (<usize>j << 2), s);
+      }
+    } else {
+      for (let j = 0; j < n; j++) {
+        let s: f32 = 0;
+        for (let p = 0; p < k; p++) s += load<f32>(ai + (<usize>(p * aCol) << 2)) * load<f32>(b + (<usize>(p * bRow + j * bCol) << 2));
+        store<f32>(ci + (<usize>j << 2), s);
+      }
+    }
+  }
+}
+
 /** Bytes of scratch space `matmulF32` needs for these sizes (packed B slice + packed A block). */
 export function matmulScratchBytes(k: i32, n: i32): i32 {
   const kc = min(k, KC);
-  return (((n + NR - 1) / NR) * NR * kc + MR * kc) * 4 + 64;
+  return (((n + NR - 1) / NR) * NR * kc + MR * kc + MR * NR) * 4 + 64;
 }
 
 /**
@@ -144,9 +201,15 @@ export function matmulF32(
     memory.fill(c + (<usize>(rowStart * n) << 2), 0, <usize>((rowEnd - rowStart) * n) << 2);
     return;
   }
+  if (rowEnd - rowStart < MR) {
+    // a few rows (generation: one token): packing B would cost as much as the product itself
+    matvecRows(a, aRow, aCol, b, bRow, bCol, c, k, n, rowStart, rowEnd);
+    return;
+  }
   const panels = (n + NR - 1) / NR;
   const bPacked = (scratch + 15) & ~15;
   const aPacked = bPacked + (<usize>(panels * NR * min(k, KC)) << 2);
+  const tile = aPacked + (<usize>(MR * min(k, KC)) << 2);
   for (let p0 = 0; p0 < k; p0 += KC) {
     const kc = min(KC, k - p0);
     packB(b, bRow, bCol, p0, kc, n, bPacked);
@@ -155,7 +218,7 @@ export function matmulF32(
       packA(a, aRow, aCol, i0, mr, p0, kc, aPacked);
       for (let jp = 0; jp < panels; jp++) {
         const j0 = jp * NR;
-        kernel(aPacked, bPacked + (<usize>(jp * kc * NR) << 2), kc, c + (<usize>(i0 * n + j0) << 2), n, mr, min(NR, n - j0), p0 > 0);
+        kernel(aPacked, bPacked + (<usize>(jp * kc * NR) << 2), kc, c + (<usize>(i0 * n + j0) << 2), n, mr, min(NR, n - j0), p0 > 0, tile);
       }
     }
   }
