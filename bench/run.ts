@@ -117,6 +117,7 @@ async function benchMatmul(): Promise<void> {
     return [name, js, w1, w2, n1, n2, t1, t2, best1 / t1, best2 / t2];
   });
   table(`fp32 matmul, GFLOP/s (wasm ${one.variant}; native AVX2 tier ${addon ? "built" : "missing"}; PyTorch ${torch ? "measured now" : "missing"}); ratio = our best / PyTorch`, ["shape", "js ref", "wasm 1T", "wasm 2T", "native 1T", "native 2T", "torch 1T", "torch 2T", "ratio 1T", "ratio 2T"], rows);
+  console.log(`thread-pool dispatch: ${two.dispatchOverheadUs().toFixed(1)} µs to run an empty job on ${two.threads} threads and wait for all (median machine noise applies)`);
   two.terminate();
 }
 

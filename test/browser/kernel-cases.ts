@@ -60,3 +60,79 @@ export function attentionCases(be: Backend, label: string): CaseResult[] {
   }
   return out;
 }
+
+/** Elementwise, reduction and nn kernels on a few shapes each (the Node tests go much wider). */
+export function elementwiseAndNnCases(be: Backend, label: string): CaseResult[] {
+  const g = new Generator(21);
+  const out: CaseResult[] = [];
+  const tol = (r: number) => 2e-5 * (1 + Math.abs(r));
+  const run = (name: string, f: (b: Backend) => ArrayLike<number>) => out.push(compare(`${label} ${name}`, f(be), f(jsBackend), tol));
+  const x = randomArray(g, 1037);
+  const y = randomArray(g, 1037);
+  const unaries = ["neg", "abs", "exp", "tanh", "sigmoid", "relu", "gelu_tanh", "gelu_erf", "silu", "softplus", "erf", "sin", "cos", "gelu_erf_grad", "gelu_tanh_grad"] as const;
+  for (const op of unaries) {
+    run(`unary ${op}`, (b) => {
+      const o = b.alloc("float32", x.length);
+      b.unary(op, b.fromArray(x), o);
+      return Float32Array.from(b.read(o));
+    });
+  }
+  // (17, 61) + (61) bias add, (17, 61) * (17, 1)
+  for (const [op, bShape, bStrides] of [["add", 61, [0, 1]], ["mul", 17, [1, 0]]] as const) {
+    run(`binary ${op} broadcast`, (b) => {
+      const o = b.alloc("float32", 17 * 61);
+      b.binary(op, b.fromArray(x.subarray(0, 17 * 61)), [61, 1], b.fromArray(y.subarray(0, bShape)), bStrides, o, [17, 61]);
+      return Float32Array.from(b.read(o));
+    });
+  }
+  for (const reduced of [[false, true], [true, false]]) {
+    run(`reduce sum over ${reduced}`, (b) => {
+      const o = b.alloc("float32", reduced[0] ? 61 : 17);
+      b.reduce("sum", b.fromArray(x.subarray(0, 17 * 61)), [17, 61], reduced, o);
+      return Float32Array.from(b.read(o));
+    });
+  }
+  run("permute (2,5,3,7)→(2,3,5,7)", (b) => {
+    const o = b.alloc("float32", 210);
+    b.strided(b.fromArray(x.subarray(0, 210)), 0, [105, 7, 21, 1], o, [2, 3, 5, 7]);
+    return Float32Array.from(b.read(o));
+  });
+  for (const log of [false, true]) {
+    run(`${log ? "log-" : ""}softmax forward and backward`, (b) => {
+      const spec = { outer: 19, dim: 53, inner: 1 };
+      const yy = b.alloc("float32", 19 * 53);
+      b.softmax(b.fromArray(x.subarray(0, 19 * 53)), yy, spec, log);
+      const dx = b.alloc("float32", 19 * 53);
+      b.softmaxBackward(yy, b.fromArray(y.subarray(0, 19 * 53)), dx, spec, log);
+      return [...b.read(yy), ...b.read(dx)];
+    });
+  }
+  run("layerNorm forward and backward", (b) => {
+    const spec = { rows: 13, d: 37 };
+    const [xs, w, bias, dy] = [x.subarray(0, 481), y.subarray(0, 37), y.subarray(40, 77), y.subarray(100, 581)].map((a) => b.fromArray(a));
+    const o = b.alloc("float32", 481);
+    const mean = b.alloc("float32", 13);
+    const rstd = b.alloc("float32", 13);
+    b.layerNorm(xs, w, bias, o, mean, rstd, spec, 1e-5);
+    const dx = b.alloc("float32", 481);
+    const dw = b.alloc("float32", 37);
+    const db = b.alloc("float32", 37);
+    b.layerNormBackward(dy, xs, mean, rstd, w, dx, dw, db, spec);
+    return [...b.read(o), ...b.read(dx), ...b.read(dw), ...b.read(db)];
+  });
+  run("embedding gather and scatter-add with repeated ids", (b) => {
+    const ids = Int32Array.from([3, 0, 3, 7, 3, 1]);
+    const spec = { outer: 1, dim: 8, inner: 33 };
+    const o = b.alloc("float32", 6 * 33);
+    b.indexSelect(b.fromArray(x.subarray(0, 8 * 33)), b.fromArray(ids), o, spec);
+    const dx = b.alloc("float32", 8 * 33);
+    b.indexAdd(b.fromArray(y.subarray(0, 6 * 33)), b.fromArray(ids), dx, spec);
+    return [...b.read(o), ...b.read(dx)];
+  });
+  run("AdamW step", (b) => {
+    const [p, gr, m, v] = [x, y, x.map((t) => t * 0.1), y.map((t) => t * t)].map((a) => b.fromArray(Float32Array.from(a)));
+    b.adamw(p, gr, m, v, { lr: 1e-2, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1, step: 3, decoupled: true });
+    return [...b.read(p), ...b.read(m), ...b.read(v)];
+  });
+  return out;
+}

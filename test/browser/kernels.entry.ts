@@ -3,7 +3,7 @@
 // public API, then publishes the results on window for the test to read.
 import { createWasmBackend, setBackend, wasmFeatures } from "../../src/backend/index.js";
 import { crossEntropy, manualSeed, nn, optim, randint, randn, tidy } from "../../src/index.js";
-import { attentionCases, type CaseResult, matmulCases } from "./kernel-cases.js";
+import { attentionCases, type CaseResult, elementwiseAndNnCases, matmulCases } from "./kernel-cases.js";
 
 async function main(): Promise<CaseResult[]> {
   const results: CaseResult[] = [];
@@ -12,11 +12,11 @@ async function main(): Promise<CaseResult[]> {
   results.push({ name: "cross-origin isolated (SharedArrayBuffer for threads)", ok: globalThis.crossOriginIsolated === true, detail: String(globalThis.crossOriginIsolated) });
   for (const variant of ["simd", "relaxed-simd"] as const) {
     const be = createWasmBackend({ variant });
-    results.push(...matmulCases(be, variant), ...attentionCases(be, variant));
+    results.push(...matmulCases(be, variant), ...attentionCases(be, variant), ...elementwiseAndNnCases(be, variant));
   }
   const threaded = createWasmBackend({ threads: 2 });
   await threaded.ready();
-  results.push(...matmulCases(threaded, "2 threads"), ...attentionCases(threaded, "2 threads"));
+  results.push(...matmulCases(threaded, "2 threads"), ...attentionCases(threaded, "2 threads"), ...elementwiseAndNnCases(threaded, "2 threads"));
   // a training loop through the public API on the threaded backend
   setBackend(threaded);
   manualSeed(0);

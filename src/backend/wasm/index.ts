@@ -37,6 +37,8 @@ export interface WasmBackend extends Backend {
   ready(): Promise<void>;
   /** Stops the worker threads (the backend then must not be used for parallel work). */
   terminate(): void;
+  /** Microseconds to hand an empty job to every thread and wait for all (NaN without workers). */
+  dispatchOverheadUs(iterations?: number): number;
 }
 
 /**
@@ -86,6 +88,16 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     variant,
     threads,
     terminate: () => pool?.terminate(),
+    dispatchOverheadUs: (iterations = 2000) => {
+      const p = readyPool();
+      if (p === null) return NaN;
+      // matmulScratchBytes is a pure function: the job is nothing but the dispatch
+      const noop = ctx.kernel("matmulScratchBytes");
+      const parts = Array.from({ length: threads }, () => [1, 1]);
+      const t0 = performance.now();
+      for (let i = 0; i < iterations; i++) p.run("matmulScratchBytes", parts, (a) => noop(...a));
+      return ((performance.now() - t0) / iterations) * 1000;
+    },
     ready: async () => {
       for (let waited = 0; pool !== null && readyPool() === null; waited += 5) {
         if (waited > 10_000) throw new Error("wasm backend: worker threads did not start within 10 s");
