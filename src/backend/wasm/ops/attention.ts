@@ -17,7 +17,7 @@ export function attentionKernels(ctx: WasmContext): Partial<Backend> {
     attention(q: Storage, k: Storage, v: Storage, out: Storage, lse: Storage, s: AttentionSpec): void {
       if (!ctx.owns("float32", q, k, v, out, lse)) return jsBackend.attention(q, k, v, out, lse, s);
       const parts = ctx.partsFor(macs(s), MIN_MACS_PER_THREAD);
-      const per = (scratchBytes(s.tk) as number) + 64;
+      const per = (scratchBytes(s.tq, s.tk, s.dHead) as number) + 64;
       ctx.withScratch(parts * per, (base) => {
         const args = WasmContext.ranges(s.batch, parts).map(([b0, b1], t) => [
           ctx.ptr(q), ctx.ptr(k), ctx.ptr(v), ctx.ptr(out), ctx.ptr(lse),
@@ -29,11 +29,14 @@ export function attentionKernels(ctx: WasmContext): Partial<Backend> {
     attentionBackward(q, k, v, out, lse, dout, dq, dk, dv, s): void {
       if (!ctx.owns("float32", q, k, v, out, lse, dout, dq, dk, dv)) return jsBackend.attentionBackward(q, k, v, out, lse, dout, dq, dk, dv, s);
       const parts = ctx.partsFor(3 * macs(s), MIN_MACS_PER_THREAD);
-      const args = WasmContext.ranges(s.batch, parts).map(([b0, b1]) => [
-        ctx.ptr(q), ctx.ptr(k), ctx.ptr(v), ctx.ptr(out), ctx.ptr(lse), ctx.ptr(dout), ctx.ptr(dq), ctx.ptr(dk), ctx.ptr(dv),
-        s.tq, s.tk, s.dHead, s.scale, s.causal ? 1 : 0, heads(s), b0, b1,
-      ]);
-      ctx.run("attentionBackwardF32", args);
+      const per = (scratchBytes(s.tq, s.tk, s.dHead) as number) + 64;
+      ctx.withScratch(parts * per, (base) => {
+        const args = WasmContext.ranges(s.batch, parts).map(([b0, b1], t) => [
+          ctx.ptr(q), ctx.ptr(k), ctx.ptr(v), ctx.ptr(out), ctx.ptr(lse), ctx.ptr(dout), ctx.ptr(dq), ctx.ptr(dk), ctx.ptr(dv),
+          s.tq, s.tk, s.dHead, s.scale, s.causal ? 1 : 0, heads(s), b0, b1, (base + t * per + 63) & ~63,
+        ]);
+        ctx.run("attentionBackwardF32", args);
+      });
     },
   };
 }
