@@ -10,36 +10,40 @@ export interface InterpBenchResult {
   notes: string[];
 }
 
-/** Median milliseconds of `reps` runs after one warm-up. */
-function time(fn: () => void, reps: number): number {
-  fn();
-  const ms: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    fn();
-    ms.push(performance.now() - t0);
+/** Median milliseconds of each function over `reps` rounds, the functions interleaved in every round (after one warm-up round) so load and GC affect them alike. */
+function timeInterleaved(fns: (() => void)[], reps: number): number[] {
+  for (const fn of fns) fn();
+  const ms: number[][] = fns.map(() => []);
+  for (let r = 0; r < reps; r++) {
+    fns.forEach((fn, i) => {
+      const t0 = performance.now();
+      fn();
+      ms[i].push(performance.now() - t0);
+    });
   }
-  return ms.sort((a, b) => a - b)[Math.floor(reps / 2)];
+  return ms.map((m) => m.sort((a, b) => a - b)[Math.floor(reps / 2)]);
 }
 
 export function benchInterp(opts: { reps?: number } = {}): InterpBenchResult {
-  const reps = opts.reps ?? 9;
+  const reps = opts.reps ?? 11;
   manualSeed(0);
   const model = new HookedTransformer({ n_layers: 4, n_heads: 4, d_model: 128, n_ctx: 64, d_vocab: 65, act_fn: "gelu", tie_embeddings: true, use_bias: false, seed: 1337 });
   model.eval();
   const tokens = randint(0, 65, [64, 64], { dtype: "int32" });
   let cachedBytes = 0;
-  const forward = time(() => tidy(() => void noGrad(() => model.forward(tokens))), reps);
-  const full = time(
-    () =>
-      tidy(() => {
-        const { cache } = model.runWithCache(tokens);
-        cachedBytes = [...cache.values()].reduce((s, t) => s + t.numel() * 4, 0);
-      }),
+  const [forward, full, residOnly, withGrads] = timeInterleaved(
+    [
+      () => tidy(() => void noGrad(() => model.forward(tokens))),
+      () =>
+        tidy(() => {
+          const { cache } = model.runWithCache(tokens);
+          cachedBytes = [...cache.values()].reduce((s, t) => s + t.numel() * 4, 0);
+        }),
+      () => tidy(() => void model.runWithCache(tokens, { namesFilter: (n) => n.includes("hook_resid_") })),
+      () => tidy(() => void model.runWithCache(tokens, { inclGradients: true, namesFilter: (n) => n.includes("hook_resid_") })),
+    ],
     reps,
   );
-  const residOnly = time(() => tidy(() => void model.runWithCache(tokens, { namesFilter: (n) => n.includes("hook_resid_") })), reps);
-  const withGrads = time(() => tidy(() => void model.runWithCache(tokens, { inclGradients: true, namesFilter: (n) => n.includes("hook_resid_") })), Math.max(3, Math.floor(reps / 3)));
   return {
     rows: [
       ["plain forward (noGrad)", forward, 1],

@@ -8,6 +8,8 @@ import { loadNative, withNativeMatmul } from "../src/backend/native/sgemm.node.j
 import "../src/node.js"; // the Node entry: relaxed SIMD and all cores for the default backend
 import { benchElementwise, formatElementwise } from "./elementwise.js";
 import { benchGpt } from "./gpt.js";
+import { benchInterp } from "./interp.js";
+import { benchMemory } from "./memory.js";
 import { benchNn, printTable as printNnTable } from "./nn.js";
 
 const PYTHON = process.env.DGPT_PYTHON ?? "/usr/bin/python3";
@@ -60,7 +62,7 @@ function matmulGflops(be: Backend, batch: number, m: number, k: number, n: numbe
   return (2 * batch * m * k * n) / ms / 1e6;
 }
 
-/** `npm run bench -- gpt` runs only the named sections (all by default): matmul, elementwise, nn, tokenize, ngram, gpt. */
+/** `npm run bench -- gpt` runs only the named sections (all by default): matmul, elementwise, nn, tokenize, ngram, gpt; `memory` (10,000 steps) only when named. */
 const only = (name: string) => process.argv.length <= 2 || process.argv.slice(2).includes(name);
 
 async function main(): Promise<void> {
@@ -81,6 +83,16 @@ async function main(): Promise<void> {
   if (only("ngram")) {
     console.log("");
     await import("./ngram.js");
+  }
+  if (process.argv.includes("memory")) {
+    // opt-in (a few minutes): 10,000 training steps of a small GPT
+    const steps = Number(process.env.DGPT_MEMORY_STEPS ?? 10_000);
+    table(`memory over ${steps} training steps of a small GPT (2 layers, d 64, batch 8 × 32)`, ["step", "wasm heap in use, MiB", "wasm memory size, MiB", "RSS, MiB", "ms/step so far"], benchMemory(steps).rows);
+  }
+  if (only("interp")) {
+    const r = benchInterp();
+    table("runWithCache vs forward (nanoGPT CPU model, 64×64 tokens)", ["", "ms", "× forward"], r.rows);
+    for (const n of r.notes) console.log(n);
   }
   if (only("gpt")) {
     const g = benchGpt();

@@ -7,6 +7,7 @@ import { demoFit, demoSpirals } from "./demo.js";
 import { registerTokenizeCommands } from "./tokenize.js";
 import { registerTrainCommands } from "./train.js";
 import { registerNgramCommands } from "./ngram.js";
+import { registerInterpCommands } from "./interp.js";
 
 function version(): string {
   try {
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
   registerTrainCommands(program);
   registerTokenizeCommands(program);
   registerNgramCommands(program);
+  registerInterpCommands(program);
   return program;
 }
 

@@ -32,15 +32,20 @@ export class WasmContext {
     return fn;
   }
 
-  /** How many parts to split a job of `work` units into (1 when waking workers would cost more). */
+  /**
+   * How many parts to split a job of `work` units into (1 when waking workers would cost more).
+   * It depends only on the configured thread count, never on whether the workers are up yet:
+   * kernels that combine per-part partial sums then give the same bits from the first call on.
+   */
   partsFor(work: number, minWorkPerThread: number): number {
-    if (this.threads === 1 || work < 2 * minWorkPerThread || this.pool() === null) return 1;
+    if (this.threads === 1 || work < 2 * minWorkPerThread) return 1;
     return Math.min(this.threads, Math.floor(work / minWorkPerThread));
   }
 
   /**
    * Runs kernel `name` once per argument list, the first on this thread and the others on workers,
-   * in parallel. Each part must write a disjoint region, so results do not depend on timing.
+   * in parallel (all here, in order, while the workers are starting). Each part must write a
+   * disjoint region, so results do not depend on timing or on which thread ran a part.
    */
   run(name: string, parts: number[][]): void {
     const fn = this.kernel(name);

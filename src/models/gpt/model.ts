@@ -4,7 +4,7 @@
 import { Module, parameter } from "../../nn/module.js";
 import { tensor } from "../../tensor/creation.js";
 import { enableGrad, noGrad, runBackward } from "../../tensor/autograd.js";
-import { ActivationCache } from "../../interp/cache.js";
+import { ActivationCache } from "./activation-cache.js";
 import { backend } from "../../backend/index.js";
 import { crossEntropy } from "../../tensor/ops/nn.js";
 import { Tensor } from "../../tensor/tensor.js";

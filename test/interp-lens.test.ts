@@ -1,0 +1,189 @@
+// Lenses and the `dgpt interp` commands: the logit lens reads each layer through ln_final and the
+// unembedding (its last row is the model's output); a tuned lens trained briefly on Shakespeare
+// is closer to the final distribution than the logit lens on held-out text; tuned lenses save and
+// load; `dgpt interp lens | train-lens | attention | dla` write HTML pages and JSON.
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { after, before, describe, test } from "node:test";
+import { Command } from "commander";
+import { registerInterpCommands } from "../src/cli/interp.js";
+import { getBatch } from "../src/data/batch.js";
+import { lensKL, lensLogits, loadTunedLens, logitLens, saveTunedLens, trainTunedLens, TunedLens, tunedLensLogits } from "../src/interp/lens.js";
+import { Generator, HookedTransformer, NANOGPT_CPU_TRAIN, type Tensor, Trainer, noGrad, saveModelDir, textBatches, tokenizers } from "../src/node.js";
+import { serializeTokenizer } from "../src/tokenizers/load.js";
+
+const SHAKESPEARE = fileURLToPath(new URL("../../shared/data/tinyshakespeare.txt", import.meta.url));
+const haveData = existsSync(SHAKESPEARE);
+const text = haveData ? readFileSync(SHAKESPEARE, "utf8").slice(0, 200_000) : "";
+const tmp = mkdtempSync(join(tmpdir(), "dgpt-interp-"));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+const values = (t: Tensor): number[] => Array.from(t.contiguous().dataSync() as Float32Array);
+function maxAbsDiff(a: Tensor, b: Tensor): number {
+  assert.deepEqual(a.shape, b.shape);
+  const x = values(a);
+  const y = values(b);
+  return x.reduce((m, v, i) => Math.max(m, Math.abs(v - y[i])), 0);
+}
+
+/** A 4-layer character model trained for 100 steps on the first 180k characters. */
+function trainedModel(): { model: HookedTransformer; tok: tokenizers.CharTokenizer; ids: Int32Array } {
+  const tok = tokenizers.CharTokenizer.fromText(text);
+  const ids = Int32Array.from(tok.encode(text));
+  const model = new HookedTransformer({ n_layers: 4, d_model: 48, n_heads: 4, n_ctx: 32, d_vocab: tok.vocabSize, seed: 3 });
+  const trainer = new Trainer(model, textBatches(ids.subarray(0, 180_000), { batchSize: 16, blockSize: 32 }), { ...NANOGPT_CPU_TRAIN, maxIters: 100, lrDecayIters: 100, warmupIters: 20, lr: 3e-3, seed: 1 });
+  for (let i = 0; i < 100; i++) trainer.trainStep();
+  model.eval();
+  return { model, tok, ids };
+}
+
+describe("logit lens and tuned lens", { skip: !haveData && "no ../shared/data/tinyshakespeare.txt" }, () => {
+  let model: HookedTransformer;
+  let tok: tokenizers.CharTokenizer;
+  let ids: Int32Array;
+  before(() => ({ model, tok, ids } = trainedModel()));
+
+  test("the logit lens reads each layer through ln_final and W_U; its last row is the model's output", () => {
+    const prompt = tok.encode("ROMEO:\nWhat light through yonder");
+    const { logits, cache } = model.runWithCache([prompt]);
+    const lens = lensLogits(model, cache); // (layers + 1, 1, p, v)
+    assert.deepEqual(lens.shape, [5, 1, prompt.length, tok.vocabSize]);
+    assert.ok(maxAbsDiff(lens.select(0, 4), logits) < 1e-4);
+    // layer l's row = the model's last step (ln_final, unembed) run on resid_pre[l]
+    const viaForward = noGrad(() => model.forward(cache.get("resid_pre", 2), { startAtLayer: 4 }));
+    assert.ok(maxAbsDiff(lens.select(0, 2), viaForward) < 1e-4);
+
+    const r = logitLens(model, prompt, { k: 3 });
+    assert.deepEqual(r.labels, ["0_pre", "1_pre", "2_pre", "3_pre", "final_post"]);
+    assert.equal(r.targets.at(-1), null);
+    const final = values(logits.select(0, 0).softmax(-1));
+    const V = tok.vocabSize;
+    for (let i = 0; i < prompt.length; i++) {
+      const row = final.slice(i * V, (i + 1) * V);
+      const order = row.map((p, t) => [p, t]).sort((a, b) => b[0] - a[0]);
+      assert.deepEqual(r.topTokens[4][i], order.slice(0, 3).map(([, t]) => t));
+      assert.ok(Math.abs(r.topProbs[4][i][0] - order[0][0]) < 1e-5);
+      assert.ok(Math.abs(r.kl[4][i]) < 1e-5, "KL of the output to itself is 0");
+      if (i + 1 < prompt.length) {
+        const t = prompt[i + 1];
+        assert.ok(Math.abs(r.targetProb[4][i] - row[t]) < 1e-5);
+        assert.equal(r.targetRank[4][i], row.filter((p) => p > row[t]).length);
+      }
+    }
+    // the same from a cache without its batch dimension
+    const one = model.runWithCache([prompt], { removeBatchDim: true }).cache;
+    assert.deepEqual(logitLens(model, prompt, { k: 3, cache: one }).topTokens, r.topTokens);
+    // the model's own prediction sharpens with depth: the next character's rank improves on average
+    const meanRank = (l: number) => r.targetRank[l].slice(0, -1).reduce((s, v) => s + v, 0);
+    assert.ok(meanRank(4) < meanRank(0), `rank sum ${meanRank(4)} at the output vs ${meanRank(0)} at the embedding`);
+  });
+
+  test("a tuned lens trained briefly beats the logit lens on held-out text, and saves and loads", () => {
+    const weights = model.stateDict();
+    const copy = Object.fromEntries(Object.entries(weights).map(([k, t]) => [k, t.clone()]));
+    const { lens, losses } = trainTunedLens(model, ids.subarray(0, 180_000), { steps: 60, lr: 3e-3, batchSize: 8, blockSize: 32, seed: 0 });
+    assert.equal(losses.length, 60);
+    assert.ok(losses.at(-1)! < losses[0], `training KL ${losses[0]} → ${losses.at(-1)}`);
+    for (const p of model.parameters()) assert.ok(p.requiresGrad, "the model's parameters still require grad");
+    for (const [k, t] of Object.entries(model.stateDict())) assert.equal(maxAbsDiff(t, copy[k]), 0, `${k} unchanged`);
+    const { x } = getBatch(ids.subarray(180_000), 8, 32, new Generator(5));
+    const cmp = lensKL(model, x, lens);
+    for (const l of [1, 2, 3]) assert.ok(cmp.tunedLens![l] < cmp.logitLens[l], `layer ${l}: tuned ${cmp.tunedLens![l]} vs logit ${cmp.logitLens[l]}`);
+    assert.ok(Math.abs(cmp.tunedLens![4]) < 1e-6 && Math.abs(cmp.logitLens[4]) < 1e-6, `final row ${cmp.tunedLens![4]}, ${cmp.logitLens[4]}`);
+    // an untrained lens is the logit lens (identity translators)
+    const id = lensKL(model, x, TunedLens.forModel(model));
+    assert.ok(id.tunedLens!.every((v, i) => Math.abs(v - id.logitLens[i]) < 1e-5), `identity lens ${id.tunedLens} vs logit lens ${id.logitLens}`);
+    // save / load round trip (safetensors bytes)
+    const bytes = saveTunedLens(lens);
+    const back = loadTunedLens(bytes, model);
+    assert.ok(maxAbsDiff(tunedLensLogits(model, back, x), tunedLensLogits(model, lens, x)) < 1e-5, "the loaded lens gives the same logits");
+    assert.ok(maxAbsDiff(back.translators[2].weight, lens.translators[2].weight) === 0, "and the same weights");
+    assert.throws(() => loadTunedLens(bytes, new HookedTransformer({ n_layers: 2, d_model: 48, n_heads: 4, n_ctx: 32, d_vocab: 65 })), /the lens is for d_model 48, 4 layers; the model has 48, 2/);
+    assert.throws(() => loadTunedLens(saveTunedLens(lens).slice(0, 50)), /./);
+    // the tuned lens table through logitLens
+    const r = logitLens(model, tok.encode("First Citizen:"), { lens });
+    assert.equal(r.kl.length, 5);
+  });
+});
+
+// ---------------------------------------------------------------- the CLI
+/** Runs `dgpt interp ...` through commander and captures console.log. */
+async function dgpt(args: string[]): Promise<{ out: string; err: Error | null }> {
+  const program = new Command("dgpt").exitOverride().configureOutput({ writeErr: () => {}, writeOut: () => {} });
+  registerInterpCommands(program);
+  let out = "";
+  const log = console.log;
+  console.log = (...a: unknown[]) => void (out += a.join(" ") + "\n");
+  try {
+    await program.parseAsync(args, { from: "user" });
+    return { out, err: null };
+  } catch (err) {
+    return { out, err: err as Error };
+  } finally {
+    console.log = log;
+  }
+}
+
+describe("dgpt interp", () => {
+  const dir = join(tmp, "model");
+  const corpus = "the cat sat on the mat. the dog sat on the log. ".repeat(40);
+  const tok = tokenizers.CharTokenizer.fromText(corpus);
+  before(async () => {
+    const model = new HookedTransformer({ n_layers: 2, d_model: 32, n_heads: 2, n_ctx: 32, d_vocab: tok.vocabSize, seed: 1 });
+    await saveModelDir(dir, model);
+    writeFileSync(join(dir, "tokenizer.json"), serializeTokenizer(tok));
+    writeFileSync(join(tmp, "corpus.txt"), corpus);
+  });
+
+  test("lens, train-lens, attention and dla write HTML pages and JSON", async () => {
+    const html = (name: string) => readFileSync(join(tmp, name), "utf8");
+    const json = (name: string) => JSON.parse(readFileSync(join(tmp, name), "utf8"));
+    let r = await dgpt(["interp", "train-lens", "--model", dir, "--data", join(tmp, "corpus.txt"), "--steps", "5", "--out", join(tmp, "lens.safetensors")]);
+    assert.equal(r.err, null, r.err?.message);
+    assert.match(r.out, /held-out KL/);
+    r = await dgpt(["interp", "lens", "--model", dir, "--text", "the cat sat", "--tuned-lens", join(tmp, "lens.safetensors"), "--out", join(tmp, "lens.html"), "--json", join(tmp, "lens.json")]);
+    assert.equal(r.err, null, r.err?.message);
+    assert.match(html("lens.html"), /^<!DOCTYPE html>[\s\S]*Logit lens[\s\S]*<svg[\s\S]*Tuned lens/);
+    const lj = json("lens.json");
+    assert.deepEqual(lj.tokenText, [..."the cat sat"]);
+    assert.deepEqual(lj.logitLens.labels, ["0_pre", "1_pre", "final_post"]);
+    assert.equal(lj.logitLens.topText[2].length, 11);
+    assert.equal(lj.logitLens.targetProb[0][10], null, "no next token at the end (NaN → null)");
+    assert.ok(lj.tunedLens);
+
+    r = await dgpt(["interp", "attention", "--model", dir, "--text", "the cat the cat", "--out", join(tmp, "attn.html"), "--json", join(tmp, "attn.json")]);
+    assert.equal(r.err, null, r.err?.message);
+    assert.equal((html("attn.html").match(/<svg/g) ?? []).length >= 3 + 4, true, "3 score tables + 4 heads");
+    const aj = json("attn.json");
+    assert.equal(aj.patterns.length, 2);
+    assert.equal(aj.patterns[0][1].length, 15);
+    assert.equal(aj.scores.induction_head.length, 2);
+
+    r = await dgpt(["interp", "dla", "--model", dir, "--text", "the cat sat on the", "--target", "m", "--incorrect", "l", "--out", join(tmp, "dla.html"), "--json", join(tmp, "dla.json")]);
+    assert.equal(r.err, null, r.err?.message);
+    assert.match(html("dla.html"), /Per component[\s\S]*<svg[\s\S]*Per head/);
+    const dj = json("dla.json");
+    assert.equal(dj.targetText, "m");
+    assert.equal(dj.heads.labels.length, 4);
+    const total = dj.components.values.reduce((s: number, v: number) => s + v, 0) + dj.constant;
+    assert.ok(Math.abs(total - dj.logit) < 1e-4);
+
+    // one token: nothing follows it, the table is coloured by the top token's probability
+    r = await dgpt(["interp", "lens", "--model", dir, "--text", "t", "--out", join(tmp, "one.html")]);
+    assert.equal(r.err, null, r.err?.message);
+    assert.match(html("one.html"), /probability of the top token/);
+
+    // bad input: clear errors
+    r = await dgpt(["interp", "dla", "--model", dir, "--text", "the cat", "--target", "mat", "--out", join(tmp, "x.html")]);
+    assert.match(r.err?.message ?? "", /--target "mat" is 3 tokens, not one/);
+    r = await dgpt(["interp", "lens", "--model", dir, "--text", "a".repeat(40), "--out", join(tmp, "x.html")]);
+    assert.match(r.err?.message ?? "", /longer than the model's context n_ctx = 32/);
+    r = await dgpt(["interp", "lens", "--model", join(tmp, "nope"), "--text", "a", "--out", join(tmp, "x.html")]);
+    assert.match(r.err?.message ?? "", /no model in/);
+    r = await dgpt(["interp", "attention", "--model", dir, "--tokens", "1,2,x", "--out", join(tmp, "x.html")]);
+    assert.match(r.err?.message ?? "", /--tokens: expected comma-separated integers/);
+  });
+});
