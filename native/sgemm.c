@@ -1,7 +1,8 @@
 // decoding-gpt's native tier: single-precision matrix multiply with AVX2 + FMA (256-bit vectors,
 // twice the width WebAssembly SIMD has), built at `npm install` where a C compiler exists.
-// It works directly on the WebAssembly backend's shared memory: JavaScript passes byte offsets
-// into that memory, whose base address never moves (V8 reserves a shared memory's maximum size).
+// It works directly on the WebAssembly backend's shared memory: JavaScript passes a view of that
+// memory (its base address never moves: V8 reserves a shared memory's maximum size) and byte
+// offsets into it. Each call names its memory, so several backends can use the addon at once.
 //
 // Same structure as the AssemblyScript kernel (src/backend/wasm/assembly/matmul.ts): pack a
 // KC-deep slice of op(B) into 16-wide column panels and 6 rows of op(A), then a 6×16 micro-kernel
@@ -19,7 +20,6 @@
 #define NR 16
 #define KC 256
 
-static uint8_t* base = NULL; // start of the shared WebAssembly memory
 // packing buffers, one set per thread
 static _Thread_local float* bpack = NULL;
 static _Thread_local size_t bpackFloats = 0;
@@ -160,34 +160,32 @@ static int32_t argInt(napi_env env, napi_value v) {
   return x;
 }
 
-// init(view): remembers the base address of the memory the view lies in
-static napi_value Init(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value args[1];
-  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+/** The start of the memory a typed-array view lies in, or NULL (with a JS error thrown). */
+static uint8_t* memoryBase(napi_env env, napi_value view) {
   napi_typedarray_type type;
   size_t length, offset;
   void* data;
   napi_value ab;
-  if (napi_get_typedarray_info(env, args[0], &type, &length, &data, &ab, &offset) != napi_ok) {
-    napi_throw_type_error(env, NULL, "native.init: expected a typed array over the WebAssembly memory");
+  if (napi_get_typedarray_info(env, view, &type, &length, &data, &ab, &offset) != napi_ok || data == NULL) {
+    napi_throw_type_error(env, NULL, "native.sgemm: the first argument must be a typed array over the WebAssembly memory");
     return NULL;
   }
-  base = (uint8_t*)data - offset;
-  return NULL;
+  return (uint8_t*)data - offset;
 }
 
-// sgemm(aByte, aRow, aCol, bByte, bRow, bCol, cByte, m, k, n, threads): C = op(A)·op(B)
+// sgemm(memoryView, aByte, aRow, aCol, bByte, bRow, bCol, cByte, m, k, n, threads): C = op(A)·op(B)
 static napi_value Sgemm(napi_env env, napi_callback_info info) {
-  size_t argc = 11;
-  napi_value args[11];
+  size_t argc = 12;
+  napi_value args[12];
   napi_get_cb_info(env, info, &argc, args, NULL, NULL);
-  if (argc != 11 || base == NULL) {
-    napi_throw_error(env, NULL, "native.sgemm: call init() first and pass 11 arguments");
+  if (argc != 12) {
+    napi_throw_error(env, NULL, "native.sgemm: expected 12 arguments");
     return NULL;
   }
+  uint8_t* base = memoryBase(env, args[0]);
+  if (base == NULL) return NULL;
   int32_t v[11];
-  for (int i = 0; i < 11; i++) v[i] = argInt(env, args[i]);
+  for (int i = 0; i < 11; i++) v[i] = argInt(env, args[i + 1]);
   const float* a = (const float*)(base + (uint32_t)v[0]);
   const float* b = (const float*)(base + (uint32_t)v[3]);
   float* c = (float*)(base + (uint32_t)v[6]);
@@ -206,10 +204,9 @@ static napi_value Supported(napi_env env, napi_callback_info info) {
 
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
-    {"init", NULL, Init, NULL, NULL, NULL, napi_default, NULL},
     {"sgemm", NULL, Sgemm, NULL, NULL, NULL, napi_default, NULL},
     {"supported", NULL, Supported, NULL, NULL, NULL, napi_default, NULL},
   };
-  napi_define_properties(env, exports, 3, props);
+  napi_define_properties(env, exports, 2, props);
   return exports;
 }

@@ -36,3 +36,24 @@ test("the native matmul equals the reference in all transpose forms, batched and
     }
   }
 });
+
+test("two backends (two memories) can use the native matmul side by side", { skip: addon === null && !process.env.CI ? reason : false }, () => {
+  assert.ok(addon, reason);
+  const g = new Generator(4);
+  const [b1, b2] = [createWasmBackend(), createWasmBackend()];
+  const [m1, m2] = [withNativeMatmul(b1, addon, 2), withNativeMatmul(b2, addon, 1)];
+  const spec: MatmulSpec = { batchShape: [], aBatchStrides: [], bBatchStrides: [], m: 40, k: 30, n: 20, transA: false, transB: false };
+  const A = Float32Array.from({ length: 1200 }, () => g.normal());
+  const B = Float32Array.from({ length: 600 }, () => g.normal());
+  const ref = jsBackend.alloc("float32", 800);
+  jsBackend.matmul(jsBackend.fromArray(A), jsBackend.fromArray(B), ref, spec);
+  for (let round = 0; round < 3; round++) {
+    for (const [be, mm] of [[b1, m1], [b2, m2]] as const) {
+      const out = be.alloc("float32", 800);
+      mm(be.fromArray(A), be.fromArray(B), out, spec);
+      const o = be.read(out);
+      const r = jsBackend.read(ref);
+      for (let i = 0; i < 800; i++) assert.ok(Math.abs(o[i] - r[i]) <= 1e-4 * (1 + Math.abs(r[i])), `round ${round} at ${i}: ${o[i]} vs ${r[i]}`);
+    }
+  }
+});

@@ -11,8 +11,8 @@ import type { WasmBackend } from "../wasm/index.js";
 import { WasmStorage } from "../wasm/heap.js";
 
 interface NativeAddon {
-  init(view: Uint8Array): void;
-  sgemm(a: number, aRow: number, aCol: number, b: number, bRow: number, bCol: number, c: number, m: number, k: number, n: number, threads: number): void;
+  /** The first argument is any typed array over the memory the byte offsets point into. */
+  sgemm(memory: Uint8Array, a: number, aRow: number, aCol: number, b: number, bRow: number, bCol: number, c: number, m: number, k: number, n: number, threads: number): void;
   supported(): boolean;
 }
 
@@ -45,7 +45,7 @@ export function loadNative(): { addon: NativeAddon | null; reason: string } {
  * its own); anything else goes to the original.
  */
 export function withNativeMatmul(be: WasmBackend, addon: NativeAddon, threads: number): Backend["matmul"] {
-  addon.init(new Uint8Array(be.heap.memory.buffer, 0, 1));
+  const memory = new Uint8Array(be.heap.memory.buffer, 0, 1);
   const fallback = be.matmul;
   const ours = (s: Storage) => s instanceof WasmStorage && s.heap === be.heap && s.dtype === "float32";
   return (a: Storage, b: Storage, out: Storage, spec: MatmulSpec) => {
@@ -57,7 +57,7 @@ export function withNativeMatmul(be: WasmBackend, addon: NativeAddon, threads: n
     const B = (b as WasmStorage).ptr;
     const C = (out as WasmStorage).ptr;
     for (let i = 0; i < aOff.length; i++) {
-      addon.sgemm(A + aOff[i] * 4, transA ? 1 : k, transA ? m : 1, B + bOff[i] * 4, transB ? 1 : n, transB ? k : 1, C + i * m * n * 4, m, k, n, threads);
+      addon.sgemm(memory, A + aOff[i] * 4, transA ? 1 : k, transA ? m : 1, B + bOff[i] * 4, transB ? 1 : n, transB ? k : 1, C + i * m * n * 4, m, k, n, threads);
     }
   };
 }
