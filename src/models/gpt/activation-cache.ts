@@ -9,6 +9,7 @@
 // Each term x_i thus gets a share of every logit: its direct logit attribution.
 import type { GPTConfig } from "./config.js";
 import { getActName, type HookedTransformer } from "./model.js";
+import { nearest } from "./names.js";
 import { noGrad } from "../../tensor/autograd.js";
 import { tensor, zeros } from "../../tensor/creation.js";
 import { cat, stack } from "../../tensor/ops/shape.js";
@@ -71,25 +72,6 @@ export function applyPosSlice(t: Tensor, dim: number, s: PosSlice): Tensor {
   return t.indexSelect(d, tensor(idx, { dtype: "int32" }));
 }
 
-/** Levenshtein distance, for "did you mean" messages. */
-export function editDistance(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0];
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j];
-      dp[j] = Math.min(dp[j] + 1, dp[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return dp[b.length];
-}
-
-/** The `count` names closest to `name`. */
-export function nearest(name: string, names: Iterable<string>, count = 3): string[] {
-  return [...names].map((n) => [n, editDistance(n, name)] as const).sort((a, b) => a[1] - b[1]).slice(0, count).map(([n]) => n);
-}
 
 /**
  * The activations of a run by hook name (TransformerLens's ActivationCache). It is a Map, so

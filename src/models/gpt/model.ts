@@ -15,6 +15,7 @@ import { embedding } from "../../tensor/ops/nn.js";
 import { Embed, type LayerKV, Norm, PosEmbed, TransformerBlock, Unembed } from "./components.js";
 import { type GPTConfig, type GPTConfigInput, makeConfig } from "./config.js";
 import { type HookFn, HookPoint } from "./hooks.js";
+import { nearest } from "./names.js";
 import { abacusPositions, sinusoidalTable } from "./positional.js";
 
 /** Token ids as an int32 tensor (batch, pos), a nested array, or one sequence. */
@@ -103,7 +104,7 @@ export class HookedTransformer extends Module {
     const hp = this.hookPoints().get(name);
     if (hp) return hp;
     const names = [...this.hookPoints().keys()];
-    const near = names.map((n) => [n, editDistance(n, name)] as const).sort((a, b) => a[1] - b[1]).slice(0, 3).map(([n]) => n);
+    const near = nearest(name, names);
     throw new Error(`unknown hook point "${name}"; did you mean ${near.map((n) => `"${n}"`).join(", ")}?`);
   }
 
@@ -271,19 +272,6 @@ export class HookedTransformer extends Module {
   }
 }
 
-function editDistance(a: string, b: string): number {
-  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = dp[0];
-    dp[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = dp[j];
-      dp[j] = Math.min(dp[j] + 1, dp[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return dp[b.length];
-}
 
 /** TransformerLens's get_act_name: getActName("k", 6) → "blocks.6.attn.hook_k". */
 export function getActName(name: string, layer?: number, layerType?: "attn" | "mlp" | "ln1" | "ln2"): string {
