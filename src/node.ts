@@ -12,3 +12,4 @@ export * as dataNode from "./data/index.node.js";
 export { saveNgram, loadNgram } from "./models/ngram.node.js";
 export { saveModelDir, loadModelDir } from "./models/gpt/io.node.js";
 export { runTraining, lossCurvePage, type RunOptions } from "./train/train.node.js";
+export { saveRNNLanguageModel, loadRNNLanguageModel } from "./models/rnn-lm.node.js";

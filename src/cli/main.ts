@@ -8,6 +8,7 @@ import { registerTokenizeCommands } from "./tokenize.js";
 import { registerTrainCommands } from "./train.js";
 import { registerNgramCommands } from "./ngram.js";
 import { registerInterpCommands } from "./interp.js";
+import { registerLessonCommands } from "./lessons.js";
 
 function version(): string {
   try {
@@ -51,6 +52,7 @@ export function buildProgram(): Command {
   registerTokenizeCommands(program);
   registerNgramCommands(program);
   registerInterpCommands(program);
+  registerLessonCommands(program);
   return program;
 }
 
