@@ -9,6 +9,7 @@ import "../src/node.js"; // the Node entry: relaxed SIMD and all cores for the d
 import { benchElementwise, formatElementwise } from "./elementwise.js";
 import { benchGpt } from "./gpt.js";
 import { benchInterp } from "./interp.js";
+import { benchPatching } from "./patching.js";
 import { benchMemory } from "./memory.js";
 import { benchNn, printTable as printNnTable } from "./nn.js";
 
@@ -93,6 +94,11 @@ async function main(): Promise<void> {
     const r = benchInterp();
     table("runWithCache vs forward (nanoGPT CPU model, 64×64 tokens)", ["", "ms", "× forward"], r.rows);
     for (const n of r.notes) console.log(n);
+  }
+  if (only("patching")) {
+    const p = benchPatching();
+    table("Activation patching sweeps, nanoGPT CPU model (4L, 4H, d 128, ctx 64)", p.header, p.rows);
+    for (const n of p.notes) console.log(n);
   }
   if (only("gpt")) {
     const g = benchGpt();

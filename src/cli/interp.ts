@@ -2,6 +2,7 @@
 // self-contained HTML pages (and the same numbers as JSON with --json).
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
+import { registerCircuitCommands } from "./interp-circuits.js";
 import { loadCorpus } from "../data/corpus.node.js";
 import { detectHead, HEAD_NAMES, attentionPatterns, type HeadName } from "../interp/attention.js";
 import { directLogitAttribution } from "../interp/dla.js";
@@ -94,7 +95,8 @@ function lensSection(r: LogitLensResult, labels: string[], piece: (id: number) =
 }
 
 export function registerInterpCommands(program: Command): void {
-  const interp = program.command("interp").description("interpretability views of a trained model: logit/tuned lens, attention heads, direct logit attribution");
+  const interp = program.command("interp").description("interpretability views of a trained model: lenses, attention heads, attribution, patching, circuits, probes");
+  registerCircuitCommands(interp);
 
   interp
     .command("lens")

@@ -1,0 +1,312 @@
+// `dgpt interp patch | circuits | probe | induction`: causal interventions, weight circuits,
+// linear probes and the induction-head reproduction from the command line. Thin: load the model
+// directory (config.json + model.safetensors + tokenizer.json), call src/interp, write a
+// self-contained HTML page of heatmaps / bar charts and the same numbers as JSON.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Command } from "commander";
+import { loadBrown } from "../data/corpus.node.js";
+import { writeFileAtomic } from "../io/files.node.js";
+import { loadModelDir } from "../models/gpt/io.node.js";
+import { getActName, type HookedTransformer } from "../models/gpt/model.js";
+import { barChart, heatmap, htmlPage, linePlot, type PageSection } from "../plot/index.node.js";
+import { writePlot } from "../plot/files.node.js";
+import { noGrad } from "../tensor/autograd.js";
+import { tidy } from "../tensor/scope.js";
+import { loadTokenizer } from "../tokenizers/load.js";
+import type { Tokenizer } from "../tokenizers/types.js";
+import { compositionScores, copyingScores, svdOV } from "../interp/circuits.js";
+import { embeddingPca, positionalFourier } from "../interp/embeddings.js";
+import { type InductionAnalysis, type InductionTrainResult, repeatedTokenSequences, runInductionExperiment } from "../interp/induction.js";
+import { type PatchingResult, patchHeadsAllPos, patchResidComponent, type StreamComponent } from "../interp/patching.js";
+import { logitDiffMetric, lossMetric, probMetric } from "../interp/patching-core.js";
+import { probeIntervention } from "../interp/probes.js";
+import { brownPosDataset, brownPosProbe } from "../interp/probes-brown.js";
+import { intOption, numberOption } from "./options.js";
+
+type Opts = Record<string, string>;
+
+/** DIR, DIR/best or DIR/last: the first holding config.json. */
+function resolveModelDir(dir: string): string {
+  for (const d of [dir, join(dir, "best"), join(dir, "last")]) if (existsSync(join(d, "config.json"))) return d;
+  throw new Error(`--model: no model in ${dir} (expected config.json there or in best/ or last/)`);
+}
+
+async function loadModel(dir: string): Promise<{ model: HookedTransformer; tokenizer: Tokenizer | null; dir: string }> {
+  const d = resolveModelDir(dir);
+  const model = await loadModelDir(d);
+  model.eval();
+  const tp = join(d, "tokenizer.json");
+  const tokenizer = existsSync(tp) ? loadTokenizer(readFileSync(tp, "utf8")) : null;
+  return { model, tokenizer, dir: d };
+}
+
+function parseIds(s: string, flag: string): number[] {
+  const ids = s.split(",").map((x) => Number(x.trim()));
+  if (ids.length === 0 || ids.some((v) => !Number.isInteger(v) || v < 0)) throw new Error(`${flag}: expected comma-separated token ids, got "${s}"`);
+  return ids;
+}
+
+/** Token ids of a prompt: --X-ids a,b,c or --X text through the model's tokenizer. */
+function promptIds(o: Opts, key: string, flag: string, tok: Tokenizer | null): number[] {
+  const ids = o[`${key}Ids`];
+  if (ids !== undefined) return parseIds(ids, `--${flag}-ids`);
+  const text = o[key];
+  if (text === undefined) throw new Error(`give --${flag} <text> or --${flag}-ids <ids>`);
+  if (!tok) throw new Error(`--${flag}: the model directory has no tokenizer.json; pass --${flag}-ids`);
+  const out = tok.encode(text);
+  if (out.length === 0) throw new Error(`--${flag} encodes to no tokens`);
+  return out;
+}
+
+/** One token: "#17" is id 17; otherwise text that is exactly one token. */
+function oneToken(s: string, flag: string, tok: Tokenizer | null): number {
+  const m = /^#(\d+)$/.exec(s);
+  if (m) return Number(m[1]);
+  if (!tok) throw new Error(`${flag}: without tokenizer.json give the id as #<id>`);
+  const direct = tok.tokenToId(s);
+  if (direct !== undefined) return direct;
+  const enc = tok.encode(s);
+  if (enc.length !== 1) throw new Error(`${flag}: "${s}" is ${enc.length} tokens, not one (use #<id>)`);
+  return enc[0];
+}
+
+const label = (tok: Tokenizer | null, id: number) => (tok ? tok.idToToken(id) : `#${id}`);
+const headLabels = (model: HookedTransformer, layers: number[]) => layers.flatMap((l) => Array.from({ length: model.cfg.n_heads }, (_, h) => `L${l}H${h}`));
+
+async function writeOutputs(out: string, json: string | undefined, html: string, data: unknown): Promise<void> {
+  await writePlot(out, html);
+  if (json) await writeFileAtomic(json, new TextEncoder().encode(JSON.stringify(data, null, 1) + "\n"));
+  console.log(`wrote ${out}${json ? ` and ${json}` : ""}`);
+}
+
+export function registerCircuitCommands(interp: Command): void {
+  interp
+    .command("patch")
+    .description("activation patching between a clean and a corrupted prompt (same length): which layer × position, and which heads, restore the clean behaviour")
+    .requiredOption("--model <dir>", "a model directory (or a training output folder)")
+    .option("--clean <text>", "the clean prompt")
+    .option("--corrupt <text>", "the corrupted prompt (same number of tokens)")
+    .option("--clean-ids <ids>", "the clean prompt as comma-separated token ids")
+    .option("--corrupt-ids <ids>", "the corrupted prompt as token ids")
+    .option("--target <token>", "the answer on the clean prompt (text of one token, or #id)")
+    .option("--distractor <token>", "the answer on the corrupted prompt: the metric is logit(target) − logit(distractor)")
+    .option("--metric <name>", "logit-diff (needs --target and --distractor) | prob (of --target) | loss", "logit-diff")
+    .option("--components <list>", "comma-separated: resid_pre, resid_mid, resid_post, attn_out, mlp_out, heads", "resid_pre,attn_out,mlp_out,heads")
+    .option("--direction <d>", "denoise (run corrupted, patch clean in) | noise", "denoise")
+    .option("--out <file>", "HTML page", "patch.html")
+    .option("--json <file>", "also write the numbers as JSON")
+    .action(async (o: Opts) => {
+      const { model, tokenizer } = await loadModel(o.model);
+      const clean = promptIds(o, "clean", "clean", tokenizer);
+      const corrupted = promptIds(o, "corrupt", "corrupt", tokenizer);
+      if (clean.length !== corrupted.length) throw new Error(`the clean prompt has ${clean.length} tokens and the corrupted one ${corrupted.length}; patching needs the same length`);
+      let metric;
+      if (o.metric === "logit-diff") {
+        if (o.target === undefined || o.distractor === undefined) throw new Error("--metric logit-diff needs --target and --distractor");
+        metric = logitDiffMetric(oneToken(o.target, "--target", tokenizer), oneToken(o.distractor, "--distractor", tokenizer));
+      } else if (o.metric === "prob") {
+        if (o.target === undefined) throw new Error("--metric prob needs --target");
+        metric = probMetric(oneToken(o.target, "--target", tokenizer));
+      } else if (o.metric === "loss") metric = lossMetric([clean]);
+      else throw new Error(`--metric must be logit-diff, prob or loss, got "${o.metric}"`);
+      if (o.direction !== "denoise" && o.direction !== "noise") throw new Error(`--direction must be denoise or noise, got "${o.direction}"`);
+      const direction = o.direction;
+      const components = o.components.split(",").map((s) => s.trim()).filter((c) => !(c === "mlp_out" && model.cfg.attn_only));
+      const known = ["resid_pre", "resid_mid", "resid_post", "attn_out", "mlp_out", "heads"];
+      for (const c of components) if (!known.includes(c)) throw new Error(`--components: unknown "${c}" (known: ${known.join(", ")})`);
+      const tokens = clean.map((id, i) => (id === corrupted[i] ? label(tokenizer, id) : `${label(tokenizer, id)}/${label(tokenizer, corrupted[i])}`));
+      const layers = Array.from({ length: model.cfg.n_layers }, (_, l) => `layer ${l}`);
+      const sections: PageSection[] = [];
+      const results: Record<string, PatchingResult<number[][]>> = {};
+      const t0 = performance.now();
+      for (const c of components) {
+        const r = c === "heads" ? patchHeadsAllPos(model, { clean: [clean], corrupted: [corrupted], metric, direction }) : patchResidComponent(model, { clean: [clean], corrupted: [corrupted], metric, direction, component: c as StreamComponent });
+        results[c] = r;
+        sections.push({
+          heading: c === "heads" ? "Each head's output (hook_z, all positions)" : `${c}, one layer × position at a time`,
+          svg: heatmap({ values: r.normalized, rowLabels: layers, colLabels: c === "heads" ? Array.from({ length: model.cfg.n_heads }, (_, h) => `H${h}`) : tokens, xLabel: c === "heads" ? "head" : "position (clean/corrupted token)", diverging: true, colorLabel: "(patched − corrupted) / (clean − corrupted)", title: `${o.direction === "noise" ? "Noising" : "Denoising"}: ${c}` }),
+          caption: `clean metric ${r.clean.toFixed(4)}, corrupted ${r.corrupted.toFixed(4)}; 1 = the clean behaviour, 0 = the corrupted one.`,
+        });
+      }
+      console.log(`patched ${components.join(", ")} in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+      const first = Object.values(results)[0];
+      if (first) console.log(`metric: clean ${first.clean.toFixed(4)}, corrupted ${first.corrupted.toFixed(4)}`);
+      await writeOutputs(o.out, o.json, htmlPage("Activation patching", sections), { clean, corrupted, tokens, metric: o.metric, direction: o.direction, results });
+    });
+
+  interp
+    .command("circuits")
+    .description("weight circuits: OV / QK copying scores, K-, Q-, V-composition between heads, embedding PCA and positional Fourier analysis")
+    .requiredOption("--model <dir>", "a model directory (or a training output folder)")
+    .option("--svd <heads>", "also list the SVD read-out of these heads' OV circuits, e.g. 1.0,1.3")
+    .option("--no-fold-ln", "read the raw weights (default: fold each LayerNorm into the weights that read it)")
+    .option("--out <file>", "HTML page", "circuits.html")
+    .option("--json <file>", "also write the numbers as JSON")
+    .action(async (o: Record<string, string | boolean>) => {
+      const { model, tokenizer } = await loadModel(String(o.model));
+      const foldLn = o.foldLn !== false;
+      const { n_layers: L, n_heads: H } = model.cfg;
+      const rows = Array.from({ length: L }, (_, l) => `layer ${l}`);
+      const cols = Array.from({ length: H }, (_, h) => `H${h}`);
+      const ov = copyingScores(model, { foldLn });
+      const qk = copyingScores(model, { foldLn, circuit: "qk" });
+      const sections: PageSection[] = [
+        { heading: "OV copying score", svg: heatmap({ values: ov.score, rowLabels: rows, colLabels: cols, domain: [-1, 1], diverging: true, cellText: true, width: 640, title: "Re Σλ / Σ|λ| of W_E W_V W_O W_U" }), caption: "Near 1: attending to a token raises that token's logit (the head copies)." },
+        { heading: "QK eigenvalue score", svg: heatmap({ values: qk.score, rowLabels: rows, colLabels: cols, domain: [-1, 1], diverging: true, cellText: true, width: 640, title: "Re Σλ / Σ|λ| of W_E W_Q W_Kᵀ W_Eᵀ" }), caption: "Near 1: a token attends to copies of itself." },
+      ];
+      const composition: Record<string, number[][]> = {};
+      if (L > 1) {
+        const labels = headLabels(model, Array.from({ length: L }, (_, l) => l));
+        for (const kind of ["K", "Q", "V"] as const) {
+          const s = compositionScores(model, kind, { foldLn });
+          const flat = labels.map((_, i) => labels.map((__, j) => {
+            const [l1, h1, l2, h2] = [Math.floor(i / H), i % H, Math.floor(j / H), j % H];
+            return l2 > l1 ? s[l1][h1][l2][h2] : NaN;
+          }));
+          composition[kind] = flat;
+          sections.push({ heading: `${kind}-composition`, svg: heatmap({ values: flat, rowLabels: labels, colLabels: labels, xLabel: "later head", yLabel: "earlier head", colorScheme: "viridis", title: `${kind}-composition: ‖W_OV(earlier) · ${kind === "V" ? "W_OV" : kind === "K" ? "W_QKᵀ" : "W_QK"}(later)‖ / (‖·‖ ‖·‖)` }) });
+        }
+      }
+      const pcaE = embeddingPca(model, "W_E", { k: Math.min(20, model.cfg.d_model, model.cfg.d_vocab - 1) });
+      sections.push({ heading: "Token embedding PCA", svg: barChart({ labels: Array.from(pcaE.explainedVarianceRatio, (_, i) => `PC${i}`), values: pcaE.explainedVarianceRatio, yLabel: "share of variance", title: "W_E: explained variance ratio" }) });
+      let fourier = null;
+      if (model.pos_embed) {
+        fourier = positionalFourier(model);
+        sections.push({ heading: "Positional embedding: Fourier power", svg: barChart({ labels: fourier.frequencies.map(String), values: fourier.powerFraction, xLabel: "frequency (cycles per n_ctx)", yLabel: "share of power", title: "DFT of each W_pos column over positions, summed" }), caption: `Power in frequencies 1…n_ctx/8: ${(100 * fourier.lowFrequencyFraction).toFixed(1)}% (smooth embeddings put most power at low frequencies).` });
+        sections.push({ heading: "Positional embedding spectrum per dimension", svg: heatmap({ values: fourier.spectrum.map((r) => r.map((v) => Math.log10(v + 1e-12))), xLabel: "frequency", yLabel: "dimension", colorScheme: "viridis", colorLabel: "log10 power" }) });
+      }
+      const svd: Record<string, unknown> = {};
+      if (typeof o.svd === "string") {
+        for (const spec of o.svd.split(",")) {
+          const m = /^(\d+)\.(\d+)$/.exec(spec.trim());
+          if (!m) throw new Error(`--svd: expected layer.head pairs like 1.0,1.3, got "${spec}"`);
+          const dirs = svdOV(model, Number(m[1]), Number(m[2]), { foldLn, k: 4, topTokens: 6, vocab: tokenizer ? Array.from({ length: model.cfg.d_vocab }, (_, i) => tokenizer.idToToken(i)) : undefined });
+          svd[spec.trim()] = dirs;
+          sections.push({ heading: `SVD of W_OV, head ${spec.trim()}`, svg: barChart({ labels: dirs.map((d) => `σ${d.index}`), values: dirs.map((d) => d.singularValue), title: "singular values" }), caption: dirs.map((d) => `σ${d.index} = ${d.singularValue.toFixed(3)}: reads ${d.inputTop!.map((t) => JSON.stringify(t.token)).join(" ")} → writes ${d.outputTop!.map((t) => JSON.stringify(t.token)).join(" ")}`).join("\n") });
+        }
+      }
+      await writeOutputs(String(o.out), o.json === undefined ? undefined : String(o.json), htmlPage("Weight circuits", sections), { copying: { ov: ov.score, qk: qk.score, ovPositiveFraction: ov.positiveFraction }, composition, embeddingPca: { explainedVarianceRatio: Array.from(pcaE.explainedVarianceRatio) }, positionalFourier: fourier && { power: fourier.power, lowFrequencyFraction: fourier.lowFrequencyFraction, topFrequencies: fourier.topFrequencies.slice(0, 8) }, svd });
+    });
+
+  interp
+    .command("probe")
+    .description("linear probes for part of speech (Brown corpus tags) on the residual stream, with controls and an intervention")
+    .requiredOption("--model <dir>", "a model directory with tokenizer.json")
+    .option("--hooks <list>", "comma-separated hook names (default: resid_pre of layer 0 and resid_post of every layer)")
+    .option("--files <list>", "Brown files to read, e.g. ca01,ca02 (default: the news category)")
+    .option("--windows <n>", "context windows of n_ctx tokens to probe", "200")
+    .option("--tagset <name>", "universal | brown", "universal")
+    .option("--kind <name>", "multinomial | logistic (NOUN vs the rest)", "multinomial")
+    .option("--seed <n>", "train/test split seed", "0")
+    .option("--intervene", "project the best probe's directions out at its hook and report the loss and probe change")
+    .option("--out <file>", "HTML page", "probe.html")
+    .option("--json <file>", "also write the numbers as JSON")
+    .action(async (o: Record<string, string | boolean>) => {
+      const s = o as Opts;
+      const { model, tokenizer } = await loadModel(s.model);
+      if (!tokenizer) throw new Error("probe: the model directory has no tokenizer.json");
+      const corpus = await loadBrown(s.files ? { files: s.files.split(",").map((f) => f.trim()) } : { categories: ["news"] });
+      if (s.tagset !== "universal" && s.tagset !== "brown") throw new Error(`--tagset must be universal or brown, got "${s.tagset}"`);
+      if (s.kind !== "multinomial" && s.kind !== "logistic") throw new Error(`--kind must be multinomial or logistic, got "${s.kind}"`);
+      const data = brownPosDataset(corpus, tokenizer, { contextLength: model.cfg.n_ctx, windows: intOption(s, "windows", 200), tagset: s.tagset });
+      let labels = data.labels;
+      if (s.kind === "logistic") {
+        const noun = data.classes.indexOf(s.tagset === "universal" ? "NOUN" : "nn");
+        labels = Int32Array.from(labels, (l) => (l === noun ? 1 : 0));
+      }
+      const hooks = s.hooks ? s.hooks.split(",").map((h) => h.trim()) : [getActName("resid_pre", 0), ...Array.from({ length: model.cfg.n_layers }, (_, l) => getActName("resid_post", l))];
+      for (const h of hooks) model.hookPoint(h);
+      const results = brownPosProbe(model, { ...data, labels }, hooks, { kind: s.kind, seed: intOption(s, "seed", 0, 0) });
+      const table = results.map((r) => ({ hook: r.hook, accuracy: r.testScore, train: r.trainScore, shuffledControl: r.controlScore, wordTypeControl: r.wordControlScore, selectivity: r.selectivity, majority: r.majorityBaseline }));
+      console.table(table);
+      const sections: PageSection[] = [
+        { heading: "Held-out accuracy by hook", svg: barChart({ labels: results.map((r) => r.hook), values: results.map((r) => r.testScore), horizontal: true, xLabel: "accuracy", title: `${s.kind} probe for ${s.tagset} tags (${data.sites.length} tokens, ${data.classes.length} classes)` }), caption: `Majority baseline ${results[0].majorityBaseline.toFixed(3)}.` },
+        { heading: "Selectivity (accuracy − shuffled-label control)", svg: barChart({ labels: results.map((r) => r.hook), values: results.map((r) => r.selectivity), horizontal: true, xLabel: "selectivity" }) },
+        { heading: "Word-type control (Hewitt & Liang)", svg: barChart({ labels: results.map((r) => r.hook), values: results.map((r) => r.wordControlScore), horizontal: true, xLabel: "control accuracy" }), caption: "A probe fitted to a random tag per word type: how much a probe can memorise." },
+      ];
+      let intervention = null;
+      if (o.intervene) {
+        const best = results.reduce((a, b) => (b.selectivity > a.selectivity ? b : a));
+        intervention = { hook: best.hook, ...probeIntervention(model, data.windows, best.hook, { mode: "project", directions: best.probe.directions() }, { metric: lossMetric(data.windows), read: { hook: best.hook, probe: best.probe, labels, sites: data.sites } }) };
+        console.log(`projecting the probe out at ${best.hook}: loss ${intervention.metricBefore.toFixed(4)} → ${intervention.metricAfter.toFixed(4)}, probe ${intervention.probeBefore!.toFixed(3)} → ${intervention.probeAfter!.toFixed(3)}`);
+      }
+      await writeOutputs(s.out, s.json, htmlPage("Part-of-speech probes", sections), { classes: data.classes, sites: data.sites.length, table, intervention });
+    });
+
+  interp
+    .command("induction")
+    .description("the induction-head reproduction: train a 2-layer attention-only transformer on repeated random tokens and measure its circuit")
+    .option("--n <n>", "length of the repeated sequence (context 2n + 1)", "20")
+    .option("--symbols <n>", "random-token vocabulary", "32")
+    .option("--steps <n>", "training steps", "3000")
+    .option("--d-model <n>", "width", "64")
+    .option("--n-heads <n>", "heads per layer", "4")
+    .option("--lr <x>", "peak learning rate", "0.003")
+    .option("--seed <n>", "seed", "0")
+    .option("--out <file>", "HTML page", "induction.html")
+    .option("--json <file>", "also write the numbers as JSON")
+    .action(async (o: Opts) => {
+      const steps = intOption(o, "steps", 3000);
+      const r = runInductionExperiment({
+        n: intOption(o, "n", 20, 2),
+        nSymbols: intOption(o, "symbols", 32, 2),
+        steps,
+        d_model: intOption(o, "dModel", 64),
+        n_heads: intOption(o, "nHeads", 4),
+        lr: numberOption(o, "lr", 3e-3),
+        seed: intOption(o, "seed", 0, 0),
+        trackEvery: Math.max(1, Math.floor(steps / 30)),
+        onStep: (step, loss) => process.stderr.write(`\rstep ${step + 1}/${steps}  loss ${loss.toFixed(3)}`),
+        logEvery: 25,
+      });
+      process.stderr.write("\n");
+      const report = inductionReport(r);
+      console.log(report.summary);
+      await writeOutputs(o.out, o.json, report.html, report.json);
+    });
+}
+
+/** The HTML page, a text summary and the JSON of an induction experiment (shared with examples/induction.ts). */
+export function inductionReport(r: InductionTrainResult & { analysis: InductionAnalysis }): { html: string; summary: string; json: unknown } {
+  const a = r.analysis;
+  const { model, n, nSymbols } = r;
+  const H = model.cfg.n_heads;
+  const heads = Array.from({ length: H }, (_, h) => `H${h}`);
+  const f3 = (v: number) => v.toFixed(3);
+  const summary = [
+    `trained ${r.losses.length} steps in ${r.seconds.toFixed(1)} s`,
+    `loss: first copy ${f3(a.firstHalfLoss)} (chance ${f3(a.chanceLoss)}), repeated copy ${f3(a.secondHalfLoss)}; in-context gain ${f3(a.inContextGain)}`,
+    `induction scores layer 1: ${a.scores.induction[1].map(f3).join(" ")} (layer 0 max ${f3(Math.max(...a.scores.induction[0]))})`,
+    `previous-token scores layer 0: ${a.scores.previousToken[0].map(f3).join(" ")} (layer 1 max ${f3(Math.max(...a.scores.previousToken[1]))})`,
+    `largest K-composition: L0H${a.maxKComposition.sender[1]} → L1H${a.maxKComposition.receiver[1]} = ${f3(a.maxKComposition.score)} (max Q ${f3(a.maxQComposition)}, max V ${f3(a.maxVComposition)}, random baseline ${f3(a.compositionBaseline)})`,
+    `${a.ablation.method}-ablating induction heads ${a.inductionHeads.map(([l, h]) => `L${l}H${h}`).join(",")}: gain ${f3(a.inContextGain)} → ${f3(a.ablation.all.inContextGain)}; only L1H${a.inductionHead[1]}: → ${f3(a.ablation.top.inContextGain)}; only the previous-token head L0H${a.previousTokenHead[1]}: → ${f3(a.ablation.previousToken.inContextGain)}; all previous-token heads ${a.previousTokenHeads.map(([l, h]) => `L${l}H${h}`).join(",")}: → ${f3(a.ablation.allPreviousToken.inContextGain)}`,
+    `OV copying scores layer 1: ${a.copyingScores[1].map(f3).join(" ")}`,
+  ].join("\n");
+  // one example's attention patterns for the two heads
+  const tokens = repeatedTokenSequences(1, n, nSymbols, 2024)[0];
+  const patterns = tidy(() =>
+    noGrad(() => {
+      const { cache } = model.runWithCache([tokens], { namesFilter: ["blocks.0.attn.hook_pattern", "blocks.1.attn.hook_pattern"] });
+      return [0, 1].map((l) => (cache.get(`blocks.${l}.attn.hook_pattern`)!.toArray() as number[][][][])[0]);
+    }),
+  );
+  const pattern = (l: number, h: number) => patterns[l][h];
+  const labels = tokens.map((t) => (t === nSymbols ? "<bos>" : String(t)));
+  const sections: PageSection[] = [];
+  if (r.history.length) {
+    const x = r.history.map((p) => p.step);
+    sections.push({ heading: "The phase change", svg: linePlot({ series: [{ name: "loss, first copy", x, y: r.history.map((p) => p.firstHalfLoss) }, { name: "loss, repeated copy", x, y: r.history.map((p) => p.secondHalfLoss) }], xLabel: "step", yLabel: "loss (nats)", title: "Test loss on <bos> s s" }) });
+    sections.push({ heading: "Head scores during training", svg: linePlot({ series: [{ name: "best layer-1 induction score", x, y: r.history.map((p) => p.inductionScore) }, { name: "best layer-0 previous-token score", x, y: r.history.map((p) => p.previousTokenScore) }], xLabel: "step", yDomain: [0, 1], title: "Previous-token heads form first, induction heads later" }) });
+  }
+  sections.push({ heading: "Loss by position", svg: linePlot({ series: [{ name: "loss", x: a.lossByPosition.map((_, i) => i), y: a.lossByPosition }], xLabel: "position", yLabel: "loss", title: `Next-token loss on <bos> s s (n = ${n})` }) });
+  sections.push({ heading: "Induction scores", svg: heatmap({ values: a.scores.induction, rowLabels: ["layer 0", "layer 1"], colLabels: heads, domain: [0, 1], cellText: true, width: 560, title: "Attention from i to i − n + 1 (second copy)" }) });
+  sections.push({ heading: "Previous-token scores", svg: heatmap({ values: a.scores.previousToken, rowLabels: ["layer 0", "layer 1"], colLabels: heads, domain: [0, 1], cellText: true, width: 560, title: "Attention from i to i − 1" }) });
+  for (const kind of ["K", "Q", "V"] as const) sections.push({ heading: `${kind}-composition, layer 0 → layer 1`, svg: heatmap({ values: a.composition[kind], rowLabels: heads.map((h) => `L0${h}`), colLabels: heads.map((h) => `L1${h}`), cellText: true, colorScheme: "viridis", width: 560, title: `${kind}-composition scores (random baseline ${f3(a.compositionBaseline)})` }) });
+  sections.push({ heading: "OV copying scores", svg: heatmap({ values: a.copyingScores, rowLabels: ["layer 0", "layer 1"], colLabels: heads, domain: [-1, 1], diverging: true, cellText: true, width: 560, title: "Re Σλ / Σ|λ| of W_E W_V W_O W_U" }) });
+  sections.push({ heading: "Ablation", svg: barChart({ labels: ["none", `L1H${a.inductionHead[1]}`, "all induction heads", `L0H${a.previousTokenHead[1]}`, "all previous-token heads"], values: [a.inContextGain, a.ablation.top.inContextGain, a.ablation.all.inContextGain, a.ablation.previousToken.inContextGain, a.ablation.allPreviousToken.inContextGain], yLabel: "in-context gain (nats)", title: `${a.ablation.method} ablation` }) });
+  sections.push({ heading: `Attention pattern of the previous-token head L0H${a.previousTokenHead[1]}`, svg: heatmap({ values: pattern(0, a.previousTokenHead[1]), rowLabels: labels, colLabels: labels, domain: [0, 1], xLabel: "key", yLabel: "query" }) });
+  sections.push({ heading: `Attention pattern of the induction head L1H${a.inductionHead[1]}`, svg: heatmap({ values: pattern(1, a.inductionHead[1]), rowLabels: labels, colLabels: labels, domain: [0, 1], xLabel: "key", yLabel: "query" }), caption: "The stripe n − 1 below the diagonal: each token of the second copy attends to the token after its earlier occurrence." });
+  const html = htmlPage("Induction heads in a 2-layer attention-only transformer", [{ heading: "Summary", svg: barChart({ labels: ["first copy", "repeated copy", "chance"], values: [a.firstHalfLoss, a.secondHalfLoss, a.chanceLoss], yLabel: "loss (nats)" }), caption: summary }, ...sections]);
+  return { html, summary, json: { config: model.cfg, steps: r.losses.length, seconds: r.seconds, history: r.history, analysis: a } };
+}
