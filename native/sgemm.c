@@ -129,7 +129,7 @@ static void* worker(void* unused) {
 
 /** Rows split in two at a multiple of MR: each C element is still computed by the same code. */
 static void sgemmParallel(const float* a, int aRow, int aCol, const float* b, int bRow, int bCol, float* c, int m, int k, int n) {
-  if ((double)m * k * n < (double)(1 << 18) || m < 2 * MR) {
+  if ((double)m * k * n < (double)(1 << 20) || m < 2 * MR) {
     sgemm(a, aRow, aCol, b, bRow, bCol, c, m, k, n, 0, m);
     return;
   }
