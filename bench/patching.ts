@@ -8,6 +8,9 @@ import { HookedTransformer } from "../src/models/gpt/model.js";
 import { attributionPatching, patchHeadsAllPos, patchHeadsByPos, patchResidPre } from "../src/interp/patching.js";
 import { logitDiffMetric } from "../src/interp/patching-core.js";
 import { Generator, noGrad, tidy } from "../src/index.js";
+import { timeit } from "./timing.js";
+
+const timeMs = (fn: () => void, minMs = 200) => timeit(fn, minMs, 64);
 
 export interface PatchingBenchResult {
   /** header: sweep, patches, ms total, ms / patch, × one forward */
@@ -16,17 +19,6 @@ export interface PatchingBenchResult {
   notes: string[];
 }
 
-function time(fn: () => void, minMs = 200): number {
-  fn();
-  let reps = 1;
-  for (;;) {
-    const t0 = performance.now();
-    for (let i = 0; i < reps; i++) fn();
-    const ms = performance.now() - t0;
-    if (ms >= minMs || reps >= 64) return ms / reps;
-    reps *= 2;
-  }
-}
 
 export function benchPatching(opts: { quick?: boolean } = {}): PatchingBenchResult {
   const model = new HookedTransformer({ n_layers: 4, n_heads: 4, d_model: 128, n_ctx: 64, d_vocab: 65, act_fn: "gelu", tie_embeddings: true, use_bias: false, seed: 1337 });
@@ -38,15 +30,15 @@ export function benchPatching(opts: { quick?: boolean } = {}): PatchingBenchResu
   corrupted[40] = (clean[40] + 7) % 65;
   const metric = logitDiffMetric(clean[63], corrupted[63]);
   const pair = { clean: [clean], corrupted: [corrupted], metric };
-  const forward = time(() => tidy(() => noGrad(() => void model.forward([clean]))));
+  const forward = timeMs(() => tidy(() => noGrad(() => void model.forward([clean]))));
   const rows: (string | number)[][] = [];
   const add = (name: string, patches: number, ms: number) => rows.push([name, patches, ms, ms / patches, ms / forward]);
   rows.push(["one forward (1 × 64 tokens)", 1, forward, forward, 1]);
-  add("resid_pre, layer × position, batched", 4 * 64, time(() => void patchResidPre(model, pair), 1));
-  if (!opts.quick) add("resid_pre, layer × position, 1 forward / patch", 4 * 64, time(() => void patchResidPre(model, { ...pair, batchSize: 1 }), 1));
-  add("head outputs (hook_z), layer × head", 16, time(() => void patchHeadsAllPos(model, pair), 1));
-  add("head outputs, layer × position × head, batched", 4 * 64 * 4, time(() => void patchHeadsByPos(model, pair), 1));
-  add("attribution patching, resid_pre (estimate)", 4 * 64, time(() => void attributionPatching(model, { ...pair, component: "resid_pre" }), 1));
+  add("resid_pre, layer × position, batched", 4 * 64, timeMs(() => void patchResidPre(model, pair), 1));
+  if (!opts.quick) add("resid_pre, layer × position, 1 forward / patch", 4 * 64, timeMs(() => void patchResidPre(model, { ...pair, batchSize: 1 }), 1));
+  add("head outputs (hook_z), layer × head", 16, timeMs(() => void patchHeadsAllPos(model, pair), 1));
+  add("head outputs, layer × position × head, batched", 4 * 64 * 4, timeMs(() => void patchHeadsByPos(model, pair), 1));
+  add("attribution patching, resid_pre (estimate)", 4 * 64, timeMs(() => void attributionPatching(model, { ...pair, component: "resid_pre" }), 1));
   return {
     header: ["sweep", "patches", "ms total", "ms / patch", "× one forward"],
     rows,

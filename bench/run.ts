@@ -1,5 +1,6 @@
 // `npm run bench`: the speed claims of decoding-gpt, each next to PyTorch measured in the same
 // run on the same machine (Debian's python3-torch; skipped with a note if it is missing).
+import { timeit } from "./timing.js";
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createWasmBackend, jsBackend, type Backend, type MatmulSpec } from "../src/backend/index.js";
@@ -15,17 +16,6 @@ import { benchNn, printTable as printNnTable } from "./nn.js";
 
 const PYTHON = process.env.DGPT_PYTHON ?? "/usr/bin/python3";
 
-function timeit(fn: () => void, minMs = 300): number {
-  fn();
-  let reps = 1;
-  for (;;) {
-    const t0 = performance.now();
-    for (let i = 0; i < reps; i++) fn();
-    const ms = performance.now() - t0;
-    if (ms >= minMs) return ms / reps;
-    reps *= 2;
-  }
-}
 
 /**
  * Runs bench/torch_bench.py with PyTorch limited to `threads` threads: torch.set_num_threads alone

@@ -30,7 +30,8 @@ export class Conv2d extends Module {
   }
 }
 
-export class MaxPool2d extends Module {
+/** Shared by the pooling layers: a window, a stride (default: the window) and padding. */
+abstract class Pool2d extends Module {
   constructor(
     readonly kernelSize: Pair,
     readonly stride?: Pair,
@@ -38,19 +39,16 @@ export class MaxPool2d extends Module {
   ) {
     super();
   }
+}
+
+export class MaxPool2d extends Pool2d {
   forward(x: Tensor): Tensor {
     return maxPool2d(x, this.kernelSize, this.stride, this.padding);
   }
 }
 
-export class AvgPool2d extends Module {
-  constructor(
-    readonly kernelSize: Pair,
-    readonly stride?: Pair,
-    readonly padding: Pair = 0,
-  ) {
-    super();
-  }
+/** Average pooling; padded zeros count in the average (PyTorch's count_include_pad=True). */
+export class AvgPool2d extends Pool2d {
   forward(x: Tensor): Tensor {
     return avgPool2d(x, this.kernelSize, this.stride, this.padding);
   }
