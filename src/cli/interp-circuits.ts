@@ -2,7 +2,7 @@
 // linear probes and the induction-head reproduction from the command line. Thin: load the model
 // directory (config.json + model.safetensors + tokenizer.json), call src/interp, write a
 // self-contained HTML page of heatmaps / bar charts and the same numbers as JSON.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { loadBrown } from "../data/corpus.node.js";
@@ -13,7 +13,7 @@ import { barChart, heatmap, htmlPage, linePlot, type PageSection } from "../plot
 import { writePlot } from "../plot/files.node.js";
 import { noGrad } from "../tensor/autograd.js";
 import { tidy } from "../tensor/scope.js";
-import { loadTokenizer } from "../tokenizers/load.js";
+import { loadDirTokenizer, modelDir } from "./train.js";
 import type { Tokenizer } from "../tokenizers/types.js";
 import { compositionScores, copyingScores, svdOV } from "../interp/circuits.js";
 import { embeddingPca, positionalFourier } from "../interp/embeddings.js";
@@ -22,35 +22,25 @@ import { type PatchingResult, patchHeadsAllPos, patchResidComponent, type Stream
 import { logitDiffMetric, lossMetric, probMetric } from "../interp/patching-core.js";
 import { probeIntervention } from "../interp/probes.js";
 import { brownPosDataset, brownPosProbe } from "../interp/probes-brown.js";
-import { intOption, numberOption } from "./options.js";
+import { intOption, numberOption, parseTokenIds } from "./options.js";
 
 type Opts = Record<string, string>;
 
 /** DIR, DIR/best or DIR/last: the first holding config.json. */
-function resolveModelDir(dir: string): string {
-  for (const d of [dir, join(dir, "best"), join(dir, "last")]) if (existsSync(join(d, "config.json"))) return d;
-  throw new Error(`--model: no model in ${dir} (expected config.json there or in best/ or last/)`);
-}
 
 async function loadModel(dir: string): Promise<{ model: HookedTransformer; tokenizer: Tokenizer | null; dir: string }> {
-  const d = resolveModelDir(dir);
+  const d = modelDir(dir);
   const model = await loadModelDir(d);
   model.eval();
-  const tp = join(d, "tokenizer.json");
-  const tokenizer = existsSync(tp) ? loadTokenizer(readFileSync(tp, "utf8")) : null;
+  const tokenizer = existsSync(join(d, "tokenizer.json")) ? loadDirTokenizer(d) : null;
   return { model, tokenizer, dir: d };
 }
 
-function parseIds(s: string, flag: string): number[] {
-  const ids = s.split(",").map((x) => Number(x.trim()));
-  if (ids.length === 0 || ids.some((v) => !Number.isInteger(v) || v < 0)) throw new Error(`${flag}: expected comma-separated token ids, got "${s}"`);
-  return ids;
-}
 
 /** Token ids of a prompt: --X-ids a,b,c or --X text through the model's tokenizer. */
 function promptIds(o: Opts, key: string, flag: string, tok: Tokenizer | null): number[] {
   const ids = o[`${key}Ids`];
-  if (ids !== undefined) return parseIds(ids, `--${flag}-ids`);
+  if (ids !== undefined) return parseTokenIds(ids, `--${flag}-ids`);
   const text = o[key];
   if (text === undefined) throw new Error(`give --${flag} <text> or --${flag}-ids <ids>`);
   if (!tok) throw new Error(`--${flag}: the model directory has no tokenizer.json; pass --${flag}-ids`);

@@ -15,7 +15,7 @@ import { writePlot } from "../plot/files.node.js";
 import { getBatch } from "../data/batch.js";
 import { Generator } from "../tensor/random.js";
 import type { Tokenizer } from "../tokenizers/types.js";
-import { intOption, numberOption } from "./options.js";
+import { intOption, numberOption, parseTokenIds } from "./options.js";
 import { LOCAL_DATA, loadDirTokenizer, modelDir } from "./train.js";
 
 type Opts = Record<string, string>;
@@ -36,8 +36,7 @@ async function loadInputs(o: Opts): Promise<Inputs> {
   let tok: Tokenizer | null = null;
   let ids: number[];
   if (o.tokens !== undefined) {
-    ids = o.tokens.split(",").map((s) => Number(s.trim()));
-    if (ids.some((v) => !Number.isInteger(v))) throw new Error(`--tokens: expected comma-separated integers, got "${o.tokens}"`);
+    ids = parseTokenIds(o.tokens, "--tokens");
   } else if (o.text !== undefined) {
     tok = loadDirTokenizer(dir);
     ids = tok.encode(o.text);

@@ -15,3 +15,10 @@ export function intOption(o: Record<string, string>, name: string, fallback: num
   if (!Number.isSafeInteger(v) || v < min) throw new Error(`${flag(name)}: expected an integer ≥ ${min}, got "${o[name]}"`);
   return v;
 }
+
+/** Comma-separated token ids ("1, 2,3"), each a non-negative integer; the error names the flag. */
+export function parseTokenIds(text: string, flagName: string): number[] {
+  const ids = String(text).split(",").map((x) => Number(x.trim()));
+  if (String(text).trim() === "" || ids.some((v) => !Number.isInteger(v) || v < 0)) throw new Error(`${flagName}: expected comma-separated integers, got "${text}" (token ids, each ≥ 0)`);
+  return ids;
+}

@@ -19,7 +19,7 @@ import { textBatches } from "../train/data.js";
 import { PRESETS, type Preset } from "../train/presets.js";
 import { runTraining } from "../train/train.node.js";
 import { checkTrainConfig, type TrainConfig } from "../train/trainer.js";
-import { intOption, numberOption } from "./options.js";
+import { intOption, numberOption, parseTokenIds } from "./options.js";
 import { progress } from "./progress.js";
 
 /** The folder holding this package's package.json (the repository, or node_modules/decoding-gpt). */
@@ -210,8 +210,7 @@ export function registerTrainCommands(program: Command): void {
       const model = await loadModelDir(dir);
       let ids: number[];
       if (o.tokens !== undefined) {
-        ids = o.tokens.split(",").map((s) => Number(s.trim()));
-        if (ids.some((v) => !Number.isInteger(v))) throw new Error(`--tokens: expected comma-separated integers, got "${o.tokens}"`);
+        ids = parseTokenIds(o.tokens, "--tokens");
       } else if (o.text !== undefined) ids = loadDirTokenizer(dir).encode(o.text);
       else throw new Error("give --tokens or --text");
       const top = intOption(o, "top", 0, 0);
