@@ -30,6 +30,7 @@ import {
   writeFileAtomic,
   writeSafetensorsFile,
 } from "../src/io/files.node.js";
+import { Generator } from "../src/tensor/random.js";
 
 const DIR = fileURLToPath(new URL("../fixtures/safetensors/", import.meta.url));
 
@@ -340,16 +341,10 @@ test("a header claiming 2^53 bytes is rejected before anything is allocated", ()
   expectSafetensorsError(() => parseSafetensors(ok, { maxHeaderBytes: 16 }), ["exceeds the limit of 16 bytes"]);
 });
 
-/** mulberry32: a tiny seeded PRNG, so fuzz failures reproduce. */
+/** A seeded uniform [0, 1) source (the project's generator), so failures reproduce. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const g = new Generator(seed);
+  return () => g.random();
 }
 
 test("fuzz: mutated files parse or throw a SafetensorsError, never anything else", { timeout: 20_000 }, (t) => {

@@ -8,22 +8,17 @@ import { test } from "node:test";
 import { createWasmBackend, jsBackend, wasmFeatures, type Backend, type BinaryOp, type DType, type ReduceOp, type Storage, type TypedArray, type UnaryOp, type WasmBackend } from "../src/backend/index.js";
 import { erf } from "../src/backend/js/elementwise.js";
 import { MIN_WORK_PER_THREAD } from "../src/backend/wasm/ops/elementwise.js";
+import { Generator } from "../src/tensor/random.js";
 
 const variants = (["simd", "relaxed-simd"] as const).filter((v) => (v === "simd" ? wasmFeatures().simd : wasmFeatures().relaxedSimd));
 const backends = variants.map((variant) => createWasmBackend({ variant }));
 
 // ---------------------------------------------------------------- helpers
 
-/** mulberry32: a small seeded generator, so failures reproduce. */
+/** A seeded uniform [0, 1) source (the project's generator), so failures reproduce. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const g = new Generator(seed);
+  return () => g.random();
 }
 
 const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
