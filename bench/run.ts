@@ -102,13 +102,12 @@ async function benchMatmul(): Promise<void> {
   const torch1 = torchResults({ matmul: { shapes, threads: [1] } }, 1);
   const torch2 = torchResults({ matmul: { shapes, threads: [2] } }, 2);
   const torch = torch1 && torch2 ? { matmul: { ...torch1.matmul, ...torch2.matmul } } : null;
+  const { addon, path, reason } = loadNative();
   const one = createWasmBackend({ threads: 1 });
-  const two = createWasmBackend({ threads: 2, spawn: spawnNodeWorker });
+  const two = createWasmBackend({ threads: 2, spawn: spawnNodeWorker, native: addon ? path : undefined });
   await two.ready();
-  const { addon, reason } = loadNative();
-  const nativeBe = (threads: number) => (addon ? { ...one, matmul: withNativeMatmul(one, addon, threads) } : null);
-  const nat1 = nativeBe(1);
-  const nat2 = nativeBe(2);
+  const nat1 = addon ? { ...one, matmul: withNativeMatmul(one, addon) } : null;
+  const nat2 = addon ? { ...two, matmul: withNativeMatmul(two, addon) } : null;
   if (!addon) console.log(`(native tier: ${reason})`);
   const rows = shapes.map(([b, m, k, n]) => {
     const name = b > 1 ? `${b} × (${m}×${k}·${k}×${n})` : m === k && k === n ? `${m}²` : `${m}×${k}·${k}×${n}`;

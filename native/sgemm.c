@@ -4,14 +4,18 @@
 // memory (its base address never moves: V8 reserves a shared memory's maximum size) and byte
 // offsets into it. Each call names its memory, so several backends can use the addon at once.
 //
-// Same structure as the AssemblyScript kernel (src/backend/wasm/assembly/matmul.ts): pack a
-// KC-deep slice of op(B) into 16-wide column panels and 6 rows of op(A), then a 6×16 micro-kernel
-// keeps C's block in 12 vector registers. Each C element is computed by the same instructions
-// in the same order whatever the row range, so splitting rows over threads is bit-identical.
+// The addon is single-threaded: the wasm backend's worker pool calls it on every thread, each
+// call with its own range of batches, columns or rows (src/backend/native/sgemm.node.ts), so one
+// set of threads serves all kernels and none competes with another for the cores.
+//
+// Structure (GotoBLAS): for each KC-deep slice of the product, pack an NC-wide block of op(B)
+// into 16-wide column panels, then a 6×16 micro-kernel keeps a block of C in 12 vector registers
+// while it streams 6 rows of op(A) (read in place: rows of A are addressed through six offsets,
+// so no transpose form needs A copied) against one panel. Every element of C is computed by the
+// same instructions in the same order whatever range a call covers, so any split over threads
+// gives bit-identical results.
 #include <node_api.h>
 #include <immintrin.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,29 +23,36 @@
 #define MR 6
 #define NR 16
 #define KC 256
+#define NC 512 // a packed KC×NC block of B is 512 KiB: it stays in the 1–2 MiB L2 of current cores
 
-// packing buffers, one set per thread
+// this thread's packing buffer for B (each pool thread calls the addon with its own)
 static _Thread_local float* bpack = NULL;
-static _Thread_local size_t bpackFloats = 0;
-static _Thread_local float apack[MR * KC] __attribute__((aligned(32)));
 
+/**
+ * C[0:mr, 0:nr] (+)= Σ_p A(r, p)·B(p, :), with A(r, p) = a[ro[r] + p·cs] (ro[0] = 0) and B a
+ * packed panel, 16 floats per p. Rows past mr repeat row mr-1 (ro says so); their results are
+ * dropped, so edge tiles run the same instructions as full ones.
+ */
 __attribute__((target("avx2,fma")))
-static void kernel(const float* ap, const float* bp, int kc, float* c, int ldc, int mr, int nr, int accumulate) {
-  __m256 acc[MR][2];
-  for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+static void kernel(int kc, const float* a, const long* ro, long cs, const float* bp, float* c, long ldc, int mr, int nr, int accumulate) {
+  const long o1 = ro[1], o2 = ro[2], o3 = ro[3], o4 = ro[4], o5 = ro[5];
+  __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+  __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
   for (int p = 0; p < kc; p++) {
-    __m256 b0 = _mm256_load_ps(bp);
-    __m256 b1 = _mm256_load_ps(bp + 8);
-    for (int r = 0; r < MR; r++) {
-      __m256 a = _mm256_broadcast_ss(ap + r);
-      acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
-      acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
-    }
-    ap += MR;
+    const __m256 b0 = _mm256_load_ps(bp), b1 = _mm256_load_ps(bp + 8);
+    __m256 x;
+    x = _mm256_broadcast_ss(a);      c00 = _mm256_fmadd_ps(x, b0, c00); c01 = _mm256_fmadd_ps(x, b1, c01);
+    x = _mm256_broadcast_ss(a + o1); c10 = _mm256_fmadd_ps(x, b0, c10); c11 = _mm256_fmadd_ps(x, b1, c11);
+    x = _mm256_broadcast_ss(a + o2); c20 = _mm256_fmadd_ps(x, b0, c20); c21 = _mm256_fmadd_ps(x, b1, c21);
+    x = _mm256_broadcast_ss(a + o3); c30 = _mm256_fmadd_ps(x, b0, c30); c31 = _mm256_fmadd_ps(x, b1, c31);
+    x = _mm256_broadcast_ss(a + o4); c40 = _mm256_fmadd_ps(x, b0, c40); c41 = _mm256_fmadd_ps(x, b1, c41);
+    x = _mm256_broadcast_ss(a + o5); c50 = _mm256_fmadd_ps(x, b0, c50); c51 = _mm256_fmadd_ps(x, b1, c51);
+    a += cs;
     bp += NR;
   }
-  if (mr == MR && nr == NR) {
-    for (int r = 0; r < MR; r++) {
+  __m256 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+  if (nr == NR) {
+    for (int r = 0; r < mr; r++) {
       float* cr = c + (size_t)r * ldc;
       if (accumulate) {
         acc[r][0] = _mm256_add_ps(acc[r][0], _mm256_loadu_ps(cr));
@@ -52,106 +63,95 @@ static void kernel(const float* ap, const float* bp, int kc, float* c, int ldc, 
     }
     return;
   }
-  float tmp[MR * NR] __attribute__((aligned(32)));
-  for (int r = 0; r < MR; r++) {
-    _mm256_store_ps(tmp + r * NR, acc[r][0]);
-    _mm256_store_ps(tmp + r * NR + 8, acc[r][1]);
+  float tmp[NR] __attribute__((aligned(32)));
+  for (int r = 0; r < mr; r++) {
+    _mm256_store_ps(tmp, acc[r][0]);
+    _mm256_store_ps(tmp + 8, acc[r][1]);
+    float* cr = c + (size_t)r * ldc;
+    for (int j = 0; j < nr; j++) cr[j] = accumulate ? cr[j] + tmp[j] : tmp[j];
   }
-  for (int r = 0; r < mr; r++)
-    for (int j = 0; j < nr; j++) {
-      float* d = c + (size_t)r * ldc + j;
-      *d = accumulate ? *d + tmp[r * NR + j] : tmp[r * NR + j];
-    }
 }
 
-// op(A) element (i, p) = a[i*aRow + p*aCol]; op(B) element (p, j) = b[p*bRow + j*bCol]
+/** dst[i·ldd + j] = src[j·ld + i] for an 8×8 block: the transpose B needs when it is stored (n, k). */
 __attribute__((target("avx2,fma")))
-static void sgemm(const float* a, int aRow, int aCol, const float* b, int bRow, int bCol, float* c, int m, int k, int n, int rowStart, int rowEnd) {
-  if (k == 0) {
-    memset(c + (size_t)rowStart * n, 0, sizeof(float) * (size_t)(rowEnd - rowStart) * n);
-    return;
-  }
-  int panels = (n + NR - 1) / NR;
-  size_t need = (size_t)panels * NR * KC;
-  if (need > bpackFloats) {
-    free(bpack);
-    bpack = aligned_alloc(32, need * sizeof(float));
-    bpackFloats = need;
-  }
-  for (int p0 = 0; p0 < k; p0 += KC) {
-    int kc = k - p0 < KC ? k - p0 : KC;
-    for (int jp = 0; jp < panels; jp++) {
-      float* dst = bpack + (size_t)jp * kc * NR;
+static inline void transpose8(const float* src, long ld, float* dst, long ldd) {
+  __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + ld), r2 = _mm256_loadu_ps(src + 2 * ld), r3 = _mm256_loadu_ps(src + 3 * ld);
+  __m256 r4 = _mm256_loadu_ps(src + 4 * ld), r5 = _mm256_loadu_ps(src + 5 * ld), r6 = _mm256_loadu_ps(src + 6 * ld), r7 = _mm256_loadu_ps(src + 7 * ld);
+  __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+  __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5), t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+  __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE), s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE), s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  _mm256_store_ps(dst, _mm256_permute2f128_ps(s0, s4, 0x20));
+  _mm256_store_ps(dst + ldd, _mm256_permute2f128_ps(s1, s5, 0x20));
+  _mm256_store_ps(dst + 2 * ldd, _mm256_permute2f128_ps(s2, s6, 0x20));
+  _mm256_store_ps(dst + 3 * ldd, _mm256_permute2f128_ps(s3, s7, 0x20));
+  _mm256_store_ps(dst + 4 * ldd, _mm256_permute2f128_ps(s0, s4, 0x31));
+  _mm256_store_ps(dst + 5 * ldd, _mm256_permute2f128_ps(s1, s5, 0x31));
+  _mm256_store_ps(dst + 6 * ldd, _mm256_permute2f128_ps(s2, s6, 0x31));
+  _mm256_store_ps(dst + 7 * ldd, _mm256_permute2f128_ps(s3, s7, 0x31));
+}
+
+/**
+ * Packs op(B)[p0 : p0+kc, j0 : j0+nc] (op(B)(p, j) = b[p·bRow + j·bCol]) into 16-wide panels:
+ * panel q holds dst[q·kc·16 + p·16 + jj]; columns at or past n are zero. Stored (k, n), a panel
+ * row is 16 consecutive floats; stored (n, k) — a Linear layer's weight — it is a transpose.
+ */
+__attribute__((target("avx2,fma")))
+static void packB(const float* b, long bRow, long bCol, int p0, int kc, int j0, int nc, int n, float* dst) {
+  for (int q = 0; q * NR < nc; q++, dst += (size_t)kc * NR) {
+    const int j = j0 + q * NR;
+    const int w = n - j < NR ? n - j : NR;
+    if (w == NR && bCol == 1) {
+      const float* src = b + (size_t)p0 * bRow + j;
+      for (int p = 0; p < kc; p++, src += bRow) {
+        _mm256_store_ps(dst + p * NR, _mm256_loadu_ps(src));
+        _mm256_store_ps(dst + p * NR + 8, _mm256_loadu_ps(src + 8));
+      }
+    } else if (w == NR && bRow == 1) {
+      const float* src = b + (size_t)j * bCol + p0;
+      int p = 0;
+      for (; p + 8 <= kc; p += 8) {
+        transpose8(src + p, bCol, dst + p * NR, NR);
+        transpose8(src + 8 * bCol + p, bCol, dst + p * NR + 8, NR);
+      }
+      for (; p < kc; p++)
+        for (int jj = 0; jj < NR; jj++) dst[p * NR + jj] = src[(size_t)jj * bCol + p];
+    } else {
       for (int p = 0; p < kc; p++)
-        for (int cc = 0; cc < NR; cc++) {
-          int j = jp * NR + cc;
-          dst[p * NR + cc] = j < n ? b[(size_t)(p0 + p) * bRow + (size_t)j * bCol] : 0.0f;
-        }
+        for (int jj = 0; jj < NR; jj++) dst[p * NR + jj] = jj < w ? b[(size_t)(p0 + p) * bRow + (size_t)(j + jj) * bCol] : 0.0f;
     }
-    for (int i0 = rowStart; i0 < rowEnd; i0 += MR) {
-      int mr = rowEnd - i0 < MR ? rowEnd - i0 : MR;
-      for (int p = 0; p < kc; p++)
-        for (int r = 0; r < MR; r++) apack[p * MR + r] = r < mr ? a[(size_t)(i0 + r) * aRow + (size_t)(p0 + p) * aCol] : 0.0f;
-      for (int jp = 0; jp < panels; jp++) {
-        int j0 = jp * NR;
-        kernel(apack, bpack + (size_t)jp * kc * NR, kc, c + (size_t)i0 * n + j0, n, mr, n - j0 < NR ? n - j0 : NR, p0 > 0);
+  }
+}
+
+/**
+ * Rows [r0, r1) and columns [c0, c1) of C = op(A)·op(B) for one matrix of a batch, where
+ * op(A)(i, p) = a[i·aRow + p·aCol]. c0 is a multiple of 16 (or equals c1).
+ */
+__attribute__((target("avx2,fma")))
+static int gemm(const float* a, long aRow, long aCol, const float* b, long bRow, long bCol, float* c, int k, int n, int r0, int r1, int c0, int c1) {
+  if (k == 0) {
+    for (int i = r0; i < r1; i++) memset(c + (size_t)i * n + c0, 0, sizeof(float) * (size_t)(c1 - c0));
+    return 1;
+  }
+  if (bpack == NULL && (bpack = aligned_alloc(64, sizeof(float) * KC * NC)) == NULL) return 0;
+  for (int p0 = 0; p0 < k; p0 += KC) {
+    const int kc = k - p0 < KC ? k - p0 : KC;
+    for (int j0 = c0; j0 < c1; j0 += NC) {
+      const int nc = c1 - j0 < NC ? c1 - j0 : NC;
+      packB(b, bRow, bCol, p0, kc, j0, nc, n, bpack);
+      for (int i0 = r0; i0 < r1; i0 += MR) {
+        const int mr = r1 - i0 < MR ? r1 - i0 : MR;
+        long ro[MR];
+        for (int r = 0; r < MR; r++) ro[r] = (long)(r < mr ? r : mr - 1) * aRow;
+        const float* ap = a + (size_t)i0 * aRow + (size_t)p0 * aCol;
+        for (int q = 0; q * NR < nc; q++) {
+          const int j = j0 + q * NR;
+          kernel(kc, ap, ro, aCol, bpack + (size_t)q * kc * NR, c + (size_t)i0 * n + j, n, mr, c1 - j < NR ? c1 - j : NR, p0 > 0);
+        }
       }
     }
   }
-}
-
-// ---- a second thread for big products: the caller takes the first half of the rows ----
-typedef struct {
-  const float *a, *b;
-  float* c;
-  int aRow, aCol, bRow, bCol, m, k, n, rowStart, rowEnd;
-} Job;
-static Job job;
-static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t wake = PTHREAD_COND_INITIALIZER, finished = PTHREAD_COND_INITIALIZER;
-static int pending = 0, started = 0;
-
-static void* worker(void* unused) {
-  (void)unused;
-  for (;;) {
-    pthread_mutex_lock(&mu);
-    while (!pending) pthread_cond_wait(&wake, &mu);
-    Job j = job;
-    pthread_mutex_unlock(&mu);
-    sgemm(j.a, j.aRow, j.aCol, j.b, j.bRow, j.bCol, j.c, j.m, j.k, j.n, j.rowStart, j.rowEnd);
-    pthread_mutex_lock(&mu);
-    pending = 0;
-    pthread_cond_signal(&finished);
-    pthread_mutex_unlock(&mu);
-  }
-  return NULL;
-}
-
-/** Rows split in two at a multiple of MR: each C element is still computed by the same code. */
-static void sgemmParallel(const float* a, int aRow, int aCol, const float* b, int bRow, int bCol, float* c, int m, int k, int n) {
-  if ((double)m * k * n < (double)(1 << 20) || m < 2 * MR) {
-    sgemm(a, aRow, aCol, b, bRow, bCol, c, m, k, n, 0, m);
-    return;
-  }
-  if (!started) {
-    pthread_t t;
-    if (pthread_create(&t, NULL, worker, NULL) != 0) {
-      sgemm(a, aRow, aCol, b, bRow, bCol, c, m, k, n, 0, m);
-      return;
-    }
-    pthread_detach(t);
-    started = 1;
-  }
-  int mid = ((m / 2 + MR - 1) / MR) * MR;
-  pthread_mutex_lock(&mu);
-  job = (Job){a, b, c, aRow, aCol, bRow, bCol, m, k, n, mid, m};
-  pending = 1;
-  pthread_cond_signal(&wake);
-  pthread_mutex_unlock(&mu);
-  sgemm(a, aRow, aCol, b, bRow, bCol, c, m, k, n, 0, mid);
-  pthread_mutex_lock(&mu);
-  while (pending) pthread_cond_wait(&finished, &mu);
-  pthread_mutex_unlock(&mu);
+  return 1;
 }
 
 static int32_t argInt(napi_env env, napi_value v) {
@@ -173,24 +173,37 @@ static uint8_t* memoryBase(napi_env env, napi_value view) {
   return (uint8_t*)data - offset;
 }
 
-// sgemm(memoryView, aByte, aRow, aCol, bByte, bRow, bCol, cByte, m, k, n, threads): C = op(A)·op(B)
+#define SGEMM_ARGS 18
+
+// sgemm(memoryView, A, aRow, aCol, B, bRow, bCol, C, m, k, n, offsets, batchStart, batchEnd,
+//       rowStart, rowEnd, colStart, colEnd): for each batch i in [batchStart, batchEnd),
+// C + offsets[3i+2] = op(A + offsets[3i])·op(B + offsets[3i+1]) over the given rows and columns.
+// A, B, C, offsets are byte addresses in the memory; the offsets are int32 element counts.
 static napi_value Sgemm(napi_env env, napi_callback_info info) {
-  size_t argc = 12;
-  napi_value args[12];
+  size_t argc = SGEMM_ARGS;
+  napi_value args[SGEMM_ARGS];
   napi_get_cb_info(env, info, &argc, args, NULL, NULL);
-  if (argc != 12) {
-    napi_throw_error(env, NULL, "native.sgemm: expected 12 arguments");
+  if (argc != SGEMM_ARGS) {
+    napi_throw_error(env, NULL, "native.sgemm: expected 18 arguments");
     return NULL;
   }
   uint8_t* base = memoryBase(env, args[0]);
   if (base == NULL) return NULL;
-  int32_t v[11];
-  for (int i = 0; i < 11; i++) v[i] = argInt(env, args[i + 1]);
+  int32_t v[SGEMM_ARGS - 1];
+  for (int i = 0; i < SGEMM_ARGS - 1; i++) v[i] = argInt(env, args[i + 1]);
   const float* a = (const float*)(base + (uint32_t)v[0]);
   const float* b = (const float*)(base + (uint32_t)v[3]);
   float* c = (float*)(base + (uint32_t)v[6]);
-  if (v[10] > 1) sgemmParallel(a, v[1], v[2], b, v[4], v[5], c, v[7], v[8], v[9]);
-  else sgemm(a, v[1], v[2], b, v[4], v[5], c, v[7], v[8], v[9], 0, v[7]);
+  const int m = v[7], k = v[8], n = v[9];
+  const int32_t* offsets = (const int32_t*)(base + (uint32_t)v[10]);
+  (void)m;
+  for (int i = v[11]; i < v[12]; i++) {
+    const int32_t* o = offsets + 3 * (size_t)i;
+    if (!gemm(a + o[0], v[1], v[2], b + o[1], v[4], v[5], c + o[2], k, n, v[13], v[14], v[15], v[16])) {
+      napi_throw_error(env, NULL, "native.sgemm: out of memory for the packing buffer");
+      return NULL;
+    }
+  }
   return NULL;
 }
 

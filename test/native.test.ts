@@ -4,17 +4,21 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createWasmBackend, jsBackend, type MatmulSpec } from "../src/backend/index.js";
 import { loadNative, withNativeMatmul } from "../src/backend/native/sgemm.node.js";
+import { spawnNodeWorker } from "../src/backend/wasm/threads.node.js";
 import { Generator } from "../src/index.js";
 
-const { addon, reason } = loadNative();
+const { addon, path, reason } = loadNative();
 
-test("the native matmul equals the reference in all transpose forms, batched and odd shapes, 1 and 2 threads", { skip: addon === null && !process.env.CI ? reason : false }, () => {
+test("the native matmul equals the reference in all transpose forms, batched and odd shapes, 1 and 2 threads", { skip: addon === null && !process.env.CI ? reason : false }, async () => {
   assert.ok(addon, `CI builds the native tier: ${reason}`);
-  const be = createWasmBackend();
-  const g = new Generator(3);
+  const results = new Map<string, number[]>();
   for (const threads of [1, 2]) {
-    const matmul = withNativeMatmul(be, addon, threads);
-    for (const [batch, m, k, n] of [[1, 1, 1, 1], [1, 5, 9, 17], [3, 33, 65, 31], [2, 130, 257, 45], [1, 200, 300, 100], [12, 64, 32, 64]]) {
+    const be = createWasmBackend({ threads, spawn: spawnNodeWorker, native: path });
+    await be.ready();
+    const matmul = withNativeMatmul(be, addon);
+    const g = new Generator(3); // the same numbers for each thread count
+    // sizes around the 6×16 tile, the 256-deep and 512-wide blocks, and each way of splitting work
+    for (const [batch, m, k, n] of [[1, 1, 1, 1], [1, 5, 9, 17], [3, 33, 65, 31], [2, 130, 257, 45], [1, 200, 300, 100], [12, 64, 32, 64], [1, 7, 600, 530], [1, 300, 40, 20], [1, 64, 64, 64], [2, 1, 70, 3]]) {
       for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]]) {
         const A = Float32Array.from({ length: batch * m * k }, () => g.normal());
         const B = Float32Array.from({ length: batch * k * n }, () => g.normal());
@@ -29,11 +33,15 @@ test("the native matmul equals the reference in all transpose forms, batched and
         const r = jsBackend.read(ref);
         const o = be.read(out);
         assert.deepEqual(Array.from(be.read(again)), Array.from(o), "bit-identical run to run");
+        const key = `${batch},${m},${k},${n},${transA},${transB}`;
+        if (results.has(key)) assert.deepEqual(Array.from(o), results.get(key), `${key}: 2 threads give the bits 1 thread gives`);
+        results.set(key, Array.from(o));
         for (let i = 0; i < r.length; i++) {
           if (!(Math.abs(o[i] - r[i]) <= 1e-5 * Math.sqrt(k) * (1 + Math.abs(r[i])))) assert.fail(`${threads} threads [${batch},${m},${k},${n}] tA=${transA} tB=${transB} at ${i}: ${o[i]} vs ${r[i]}`);
         }
       }
     }
+    be.terminate();
   }
 });
 
@@ -41,7 +49,7 @@ test("two backends (two memories) can use the native matmul side by side", { ski
   assert.ok(addon, reason);
   const g = new Generator(4);
   const [b1, b2] = [createWasmBackend(), createWasmBackend()];
-  const [m1, m2] = [withNativeMatmul(b1, addon, 2), withNativeMatmul(b2, addon, 1)];
+  const [m1, m2] = [withNativeMatmul(b1, addon), withNativeMatmul(b2, addon)];
   const spec: MatmulSpec = { batchShape: [], aBatchStrides: [], bBatchStrides: [], m: 40, k: 30, n: 20, transA: false, transB: false };
   const A = Float32Array.from({ length: 1200 }, () => g.normal());
   const B = Float32Array.from({ length: 600 }, () => g.normal());

@@ -122,8 +122,12 @@ export interface Backend {
   readonly name: string;
 
   // ---- memory ----
-  /** A new storage filled with zeros (kernels that accumulate, like stridedAdd, rely on it). */
-  alloc(dtype: DType, length: number): Storage;
+  /**
+   * A new storage filled with zeros (kernels that accumulate, like stridedAdd, rely on it). With
+   * `zero` false the contents may be anything: for outputs a kernel writes in full, so a training
+   * step does not spend its time clearing memory it is about to overwrite.
+   */
+  alloc(dtype: DType, length: number, zero?: boolean): Storage;
   fromArray(data: TypedArray): Storage;
   /** A view of the storage's numbers; valid until the next allocation. Copy it to keep it. */
   read(s: Storage): TypedArray;

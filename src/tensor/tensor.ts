@@ -52,9 +52,14 @@ export class Tensor {
     this.dtype = dtype;
   }
 
-  /** @internal A new tensor of this shape and dtype around fresh storage. */
+  /** @internal A new tensor of this shape and dtype around fresh, zero-filled storage. */
   static empty(shape: Shape, dtype: DType): Tensor {
     return new Tensor(backend().alloc(dtype, sizeOf(shape)), shape, dtype);
+  }
+
+  /** @internal Like empty, but the numbers are arbitrary: for the output of a kernel that writes every element. */
+  static output(shape: Shape, dtype: DType): Tensor {
+    return new Tensor(backend().alloc(dtype, sizeOf(shape), false), shape, dtype);
   }
 
   /** @internal A tensor that copies the given typed array. */

@@ -8,11 +8,16 @@ import { fileURLToPath } from "node:url";
 import { stridedOffsets } from "../js/storage.js";
 import type { Backend, MatmulSpec, Storage } from "../types.js";
 import type { WasmBackend } from "../wasm/index.js";
+import { WasmContext } from "../wasm/context.js";
 import { WasmStorage } from "../wasm/heap.js";
 
 interface NativeAddon {
-  /** The first argument is any typed array over the memory the byte offsets point into. */
-  sgemm(memory: Uint8Array, a: number, aRow: number, aCol: number, b: number, bRow: number, bCol: number, c: number, m: number, k: number, n: number, threads: number): void;
+  /**
+   * For batches [batchStart, batchEnd): C + offsets[3i+2] = op(A + offsets[3i])·op(B + offsets[3i+1])
+   * over rows [rowStart, rowEnd) and columns [colStart, colEnd) (colStart a multiple of 16).
+   * The first argument is any typed array over the memory the byte addresses point into.
+   */
+  sgemm(memory: Uint8Array, ...args: number[]): void;
   supported(): boolean;
 }
 
@@ -27,37 +32,62 @@ function findAddon(): string | null {
 }
 
 /** The addon, or null (with the reason) when it cannot be used here. */
-export function loadNative(): { addon: NativeAddon | null; reason: string } {
-  if (process.env.DGPT_NATIVE === "0") return { addon: null, reason: "disabled by DGPT_NATIVE=0" };
+export function loadNative(): { addon: NativeAddon | null; path: string; reason: string } {
+  if (process.env.DGPT_NATIVE === "0") return { addon: null, path: "", reason: "disabled by DGPT_NATIVE=0" };
   const path = findAddon();
-  if (!path) return { addon: null, reason: "not built (npm install builds it where a C compiler exists)" };
+  if (!path) return { addon: null, path: "", reason: "not built (npm install builds it where a C compiler exists)" };
   try {
     const addon = createRequire(import.meta.url)(path) as NativeAddon;
-    if (!addon.supported()) return { addon: null, reason: "this CPU lacks AVX2/FMA" };
-    return { addon, reason: "" };
+    if (!addon.supported()) return { addon: null, path, reason: "this CPU lacks AVX2/FMA" };
+    return { addon, path, reason: "" };
   } catch (err) {
-    return { addon: null, reason: `could not load ${path}: ${(err as Error).message}` };
+    return { addon: null, path, reason: `could not load ${path}: ${(err as Error).message}` };
   }
 }
 
+/** Multiply-adds per thread below which a second thread costs more than it saves. */
+const MIN_MACS_PER_THREAD = 1 << 16;
+const MR = 6; // rows and columns of the addon's micro-kernel tile
+const NR = 16;
+
 /**
- * The wasm backend's matmul, replaced for float32 by the native kernel (on `threads` threads of
- * its own); anything else goes to the original.
+ * The wasm backend's matmul, replaced for float32 by the native kernel, run on the backend's
+ * threads (its worker pool calls the addon too: create the backend with `native: path`). A job
+ * splits over batches when there are enough, else over 16-column panels (each thread then packs
+ * only its part of B), else over rows; any split computes each element the same way.
  */
-export function withNativeMatmul(be: WasmBackend, addon: NativeAddon, threads: number): Backend["matmul"] {
+export function withNativeMatmul(be: WasmBackend, addon: NativeAddon): Backend["matmul"] {
   const memory = new Uint8Array(be.heap.memory.buffer, 0, 1);
   const fallback = be.matmul;
   const ours = (s: Storage) => s instanceof WasmStorage && s.heap === be.heap && s.dtype === "float32";
+  const here = (args: number[]) => addon.sgemm(memory, ...args);
   return (a: Storage, b: Storage, out: Storage, spec: MatmulSpec) => {
     if (!ours(a) || !ours(b) || !ours(out)) return fallback(a, b, out, spec);
     const { m, k, n, transA, transB } = spec;
     const aOff = stridedOffsets(spec.batchShape, spec.aBatchStrides);
     const bOff = stridedOffsets(spec.batchShape, spec.bBatchStrides);
-    const A = (a as WasmStorage).ptr;
-    const B = (b as WasmStorage).ptr;
-    const C = (out as WasmStorage).ptr;
-    for (let i = 0; i < aOff.length; i++) {
-      addon.sgemm(memory, A + aOff[i] * 4, transA ? 1 : k, transA ? m : 1, B + bOff[i] * 4, transB ? 1 : n, transB ? k : 1, C + i * m * n * 4, m, k, n, threads);
+    const batches = aOff.length;
+    const work = batches * m * k * n;
+    const parts = be.threads === 1 || work < 2 * MIN_MACS_PER_THREAD ? 1 : Math.min(be.threads, Math.floor(work / MIN_MACS_PER_THREAD));
+    const [offsets, bytes] = be.heap.allocBlock(batches * 12);
+    try {
+      const o = new Int32Array(be.heap.memory.buffer, offsets, batches * 3);
+      for (let i = 0; i < batches; i++) {
+        o[3 * i] = aOff[i];
+        o[3 * i + 1] = bOff[i];
+        o[3 * i + 2] = i * m * n;
+      }
+      const common = [(a as WasmStorage).ptr, transA ? 1 : k, transA ? m : 1, (b as WasmStorage).ptr, transB ? 1 : n, transB ? k : 1, (out as WasmStorage).ptr, m, k, n, offsets];
+      const all = [0, batches, 0, m, 0, n];
+      let split: number[][];
+      if (parts === 1) split = [all];
+      else if (batches >= parts) split = WasmContext.ranges(batches, parts, 1).map(([lo, hi]) => [lo, hi, 0, m, 0, n]);
+      else if (Math.ceil(n / NR) >= 2 * parts || m < 2 * MR * parts) split = WasmContext.ranges(n, parts, NR).map(([lo, hi]) => [0, batches, 0, m, lo, hi]);
+      else split = WasmContext.ranges(m, parts, MR).map(([lo, hi]) => [0, batches, lo, hi, 0, n]);
+      be.parallel("native.sgemm", split.map((r) => [...common, ...r]), here);
+    } finally {
+      be.heap.releaseBlock(offsets, bytes);
     }
   };
 }
+

@@ -37,6 +37,12 @@ export interface WasmBackend extends Backend {
   ready(): Promise<void>;
   /** Stops the worker threads (the backend then must not be used for parallel work). */
   terminate(): void;
+  /**
+   * Runs a job in parts, parts[0] on this thread and the rest on the workers (all here while they
+   * start): `kernel` names a wasm export, or "native.<fn>" for a function of the native addon the
+   * workers were given. `here` runs one part on this thread.
+   */
+  parallel(kernel: string, parts: number[][], here: (args: number[]) => void): void;
   /** Microseconds to hand an empty job to every thread and wait for all (NaN without workers). */
   dispatchOverheadUs(iterations?: number): number;
 }
@@ -51,6 +57,8 @@ export interface WasmBackendOptions {
   threads?: number;
   /** How to start a worker (worker_threads in Node, Web Workers in browsers). */
   spawn?: SpawnWorker;
+  /** Node: path of the native addon, so the workers can run its functions too. */
+  native?: string;
 }
 
 export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
@@ -74,7 +82,7 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     const spawn = opts.spawn ?? (typeof Worker !== "undefined" ? spawnWebWorker : undefined);
     if (!spawn) throw new Error("wasm backend: threads > 1 needs a way to start workers (pass spawn, or use the Node entry point)");
     const [control] = heap.allocBlock(WorkerPool.controlBytes(threads));
-    pool = new WorkerPool(threads, module, heap.memory, control, instance.exports, spawn);
+    pool = new WorkerPool(threads, module, heap.memory, control, instance.exports, spawn, opts.native);
   }
   /** The pool, once every worker is up (until then kernels run on this thread). */
   const readyPool = () => (pool !== null && pool.ready === threads - 1 ? pool : null);
@@ -88,6 +96,11 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
     variant,
     threads,
     terminate: () => pool?.terminate(),
+    parallel: (kernel, parts, here) => {
+      const p = parts.length > 1 ? readyPool() : null;
+      if (p === null) for (const args of parts) here(args);
+      else p.run(kernel, parts, here);
+    },
     dispatchOverheadUs: (iterations = 2000) => {
       const p = readyPool();
       if (p === null) return NaN;
@@ -104,7 +117,7 @@ export function createWasmBackend(opts: WasmBackendOptions = {}): WasmBackend {
         await new Promise((r) => setTimeout(r, 5));
       }
     },
-    alloc: (dtype: DType, length: number) => heap.alloc(dtype, length),
+    alloc: (dtype: DType, length: number, zero = true) => heap.alloc(dtype, length, zero),
     fromArray: (data: TypedArray) => {
       const dtype: DType = data instanceof Float32Array ? "float32" : data instanceof Float64Array ? "float64" : data instanceof Int32Array ? "int32" : "bool";
       const s = heap.alloc(dtype, data.length, false);

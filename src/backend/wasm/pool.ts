@@ -20,6 +20,8 @@ export interface WorkerInit {
   control: number;
   index: number;
   maxArgs: number;
+  /** Node only: path of the native addon (native/sgemm.c) whose functions jobs may name too. */
+  native?: string;
 }
 
 // control block: int32 slots
@@ -32,12 +34,20 @@ const MAX_WORKERS = 12;
 const HEADER_BYTES = 64;
 /** Iterations a thread polls before sleeping (on the order of 100 µs). */
 const SPIN = 200_000;
+/** Functions of the native addon a job may run ("native.sgemm"): FN holds NATIVE_FN + index. */
+const NATIVE_NAMES = ["sgemm"];
+const NATIVE_FN = 1000;
 
 /** The worker's program: instantiate the kernels on the shared memory, then wait for jobs. */
 const WORKER_SOURCE = `
 "use strict";
 function start(init) {
   const { module, memory, control, index, maxArgs } = init;
+  let native = null;
+  try {
+    if (init.native) native = require(init.native);
+  } catch {} // then the calling thread runs native parts itself (see claim below)
+  const view = new Uint8Array(memory.buffer, 0, 1);
   const instance = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error("wasm kernel aborted"); } } });
   const names = Object.keys(instance.exports).filter((k) => typeof instance.exports[k] === "function").sort();
   const ctl = new Int32Array(memory.buffer, control, 16);
@@ -49,11 +59,14 @@ function start(init) {
     for (let spin = 0; spin < ${SPIN} && Atomics.load(ctl, ${SEQ}) === seen; spin++);
     if (Atomics.load(ctl, ${SEQ}) === seen) Atomics.wait(ctl, ${SEQ}, seen);
     seen = Atomics.load(ctl, ${SEQ});
+    const fn = Atomics.load(ctl, ${FN});
+    if (fn >= ${NATIVE_FN} && native === null) continue; // leave the part to the calling thread
     if (Atomics.compareExchange(ctl, ${CLAIM} + index, 0, 1) !== 0) continue; // idle, or taken over
     const argc = args[0];
     const a = [];
     for (let i = 1; i <= argc; i++) a.push(args[i]);
-    instance.exports[names[Atomics.load(ctl, ${FN})]](...a);
+    if (fn >= ${NATIVE_FN}) native[${JSON.stringify(NATIVE_NAMES)}[fn - ${NATIVE_FN}]](view, ...a);
+    else instance.exports[names[fn]](...a);
     Atomics.add(ctl, ${PARTS_DONE}, 1);
     Atomics.notify(ctl, ${PARTS_DONE});
   }
@@ -85,6 +98,7 @@ export class WorkerPool {
     control: number,
     exportsObject: object,
     spawn: SpawnWorker,
+    native?: string,
     private readonly maxArgs = 24,
   ) {
     if (threads - 1 > MAX_WORKERS) throw new Error(`worker pool: at most ${MAX_WORKERS + 1} threads`);
@@ -94,7 +108,7 @@ export class WorkerPool {
     this.ctl.fill(1, CLAIM, CLAIM + MAX_WORKERS); // nothing to claim yet
     for (let i = 1; i < threads; i++) {
       this.argSlots.push(new Float64Array(memory.buffer, control + HEADER_BYTES + (i - 1) * maxArgs * 8, maxArgs));
-      this.workers.push(spawn(WORKER_SOURCE, { module, memory, control, index: i - 1, maxArgs }));
+      this.workers.push(spawn(WORKER_SOURCE, { module, memory, control, index: i - 1, maxArgs, native }));
     }
     this.canBlock = (globalThis as { document?: unknown }).document === undefined;
   }
@@ -114,8 +128,8 @@ export class WorkerPool {
    * workers); returns when every part is done.
    */
   run(name: string, parts: number[][], runLocal: (args: number[]) => void): void {
-    const fn = this.names.indexOf(name);
-    if (fn < 0) throw new Error(`worker pool: no kernel named ${name}`);
+    const fn = name.startsWith("native.") ? NATIVE_FN + NATIVE_NAMES.indexOf(name.slice(7)) : this.names.indexOf(name);
+    if (fn < 0 || fn === NATIVE_FN - 1) throw new Error(`worker pool: no kernel named ${name}`);
     const remote = parts.length - 1;
     if (remote > this.workers.length) throw new Error(`worker pool: ${parts.length} parts for ${this.threads} threads`);
     // publish the job: arguments first, then open the claims, then wake the workers

@@ -9,9 +9,9 @@ import { defaultThreads, spawnNodeWorker } from "./threads.node.js";
 const requested = Number(process.env.DGPT_THREADS ?? defaultThreads());
 if (!Number.isInteger(requested) || requested < 1) throw new Error(`DGPT_THREADS must be a positive integer, got "${process.env.DGPT_THREADS}"`);
 if (backend().name === "wasm") {
-  const be: WasmBackend = requested > 1 ? createWasmBackend({ threads: requested, spawn: spawnNodeWorker }) : (backend() as WasmBackend);
-  const { addon } = loadNative();
-  setBackend(addon ? { ...be, name: "wasm+native", matmul: withNativeMatmul(be, addon, requested) } : be);
+  const { addon, path } = loadNative();
+  const be: WasmBackend = requested > 1 ? createWasmBackend({ threads: requested, spawn: spawnNodeWorker, native: addon ? path : undefined }) : (backend() as WasmBackend);
+  setBackend(addon ? { ...be, name: "wasm+native", matmul: withNativeMatmul(be, addon) } : be);
 }
 
 /** Whether the native tier is in use, and why not when it is not. */

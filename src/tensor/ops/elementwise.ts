@@ -27,7 +27,7 @@ export function asTensor(x: TensorLike, like: DType): Tensor {
 // ------------------------------------------------------------------ dtype conversion
 export function cast(x: Tensor, dtype: DType): Tensor {
   if (x.dtype === dtype) return x;
-  const out = Tensor.empty(x.shape, dtype);
+  const out = Tensor.output(x.shape, dtype);
   backend().cast(x.storage, out.storage);
   if (!isFloat(dtype)) return out;
   // d(cast x)/dx = 1: cast the gradient back
@@ -35,7 +35,7 @@ export function cast(x: Tensor, dtype: DType): Tensor {
 }
 
 export function clone(x: Tensor): Tensor {
-  const out = Tensor.empty(x.shape, x.dtype);
+  const out = Tensor.output(x.shape, x.dtype);
   backend().write(out.storage, backend().read(x.storage));
   return attach(out, "clone", [x], (g) => [g]);
 }
@@ -43,7 +43,7 @@ export function clone(x: Tensor): Tensor {
 // ------------------------------------------------------------------ unary
 function unaryKernel(op: UnaryOp, x: Tensor, dtype: DType = floatTypeOf(x.dtype), inputDtype: DType = dtype): Tensor {
   const input = cast(x, inputDtype);
-  const out = Tensor.empty(x.shape, dtype);
+  const out = Tensor.output(x.shape, dtype);
   backend().unary(op, input.storage, out.storage);
   return out;
 }
@@ -119,7 +119,7 @@ function binaryKernel(op: BinaryOp, a: Tensor, b: Tensor, dtype: DType, outDtype
   const shape = broadcastShapes(op, a.shape, b.shape);
   const A = cast(a, dtype);
   const B = cast(b, dtype);
-  const out = Tensor.empty(shape, outDtype);
+  const out = Tensor.output(shape, outDtype);
   backend().binary(op, A.storage, broadcastStrides(a.shape, shape), B.storage, broadcastStrides(b.shape, shape), out.storage, shape);
   return out;
 }
@@ -196,7 +196,7 @@ export function where(cond: Tensor, x: TensorLike, y: TensorLike): Tensor {
   const A = cast(a, dtype);
   const B = cast(b, dtype);
   const C = cast(cond, "bool");
-  const out = Tensor.empty(shape, dtype);
+  const out = Tensor.output(shape, dtype);
   backend().where(C.storage, broadcastStrides(cond.shape, shape), A.storage, broadcastStrides(a.shape, shape), B.storage, broadcastStrides(b.shape, shape), out.storage, shape);
   if (!isFloat(dtype)) return out;
   return attach(out, "where", [a, b], (g) => [

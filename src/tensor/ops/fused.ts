@@ -18,9 +18,9 @@ export function layerNormFused(x: Tensor, weight: Tensor | null, bias: Tensor | 
   const W = weight && cast(weight, dtype);
   const B = bias && cast(bias, dtype);
   const rows = d === 0 ? 0 : X.numel() / d;
-  const out = Tensor.empty(x.shape, dtype);
-  const mu = Tensor.empty([rows], dtype);
-  const rstd = Tensor.empty([rows], dtype);
+  const out = Tensor.output(x.shape, dtype);
+  const mu = Tensor.output([rows], dtype);
+  const rstd = Tensor.output([rows], dtype);
   const spec = { rows, d };
   backend().layerNorm(X.storage, W?.storage ?? null, B?.storage ?? null, out.storage, mu.storage, rstd.storage, spec, eps);
   const inputs = [X, ...(W ? [W] : []), ...(B ? [B] : [])];
@@ -35,7 +35,7 @@ export function layerNormFused(x: Tensor, weight: Tensor | null, bias: Tensor | 
       const lead = x.shape.map((_, i) => i).slice(0, -1);
       return [dx, ...(W ? [g.mul(xhat).sum(lead)] : []), ...(B ? [g.sum(lead)] : [])];
     }
-    const dx = Tensor.empty(x.shape, dtype);
+    const dx = Tensor.output(x.shape, dtype);
     const dw = W ? Tensor.empty([d], dtype) : null;
     const db = B ? Tensor.empty([d], dtype) : null;
     backend().layerNormBackward(g.storage, X.storage, mu.storage, rstd.storage, W?.storage ?? null, dx.storage, dw?.storage ?? null, db?.storage ?? null, spec);
@@ -86,12 +86,14 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   const dtype = floatTypeOf(q.dtype);
   const [Q, K, V] = [q, k, v].map((t) => cast(t, dtype));
   const spec = { batch, tq, tk, dHead, scale: opts.scale ?? 1 / Math.sqrt(dHead), causal: opts.isCausal ?? false, layout, heads };
-  const out = Tensor.empty(q.shape, dtype);
-  const lse = Tensor.empty([batch, tq], dtype);
+  // the kernels write every row of every output, but a product over zero keys or dims is left to zeros
+  const alloc = tk > 0 && dHead > 0 ? Tensor.output : Tensor.empty;
+  const out = alloc(q.shape, dtype);
+  const lse = alloc([batch, tq], dtype);
   backend().attention(Q.storage, K.storage, V.storage, out.storage, lse.storage, spec);
   return attach(out, "scaledDotProductAttention", [Q, K, V], (g) => {
     if (isGradEnabled()) throw new Error("scaledDotProductAttention: double backward is not supported by the fused kernel; compose softmax(q·kᵀ)·v instead");
-    const [dq, dk, dv] = [Q, K, V].map((t) => Tensor.empty(t.shape, dtype));
+    const [dq, dk, dv] = [Q, K, V].map((t) => alloc(t.shape, dtype));
     backend().attentionBackward(Q.storage, K.storage, V.storage, out.storage, lse.storage, g.storage, dq.storage, dk.storage, dv.storage, spec);
     return [dq, dk, dv];
   });

@@ -32,7 +32,7 @@ export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean):
   const dtype = promoteTypes(a.dtype, b.dtype);
   const A = cast(a, dtype);
   const B = cast(b, dtype);
-  const out = Tensor.empty([...batchShape, m, n], dtype);
+  const out = Tensor.output([...batchShape, m, n], dtype); // every kernel writes all of C (zeros when k = 0)
   backend().matmul(A.storage, B.storage, out.storage, {
     batchShape,
     aBatchStrides: batchStrides(aBatch, ar * ac),

@@ -20,14 +20,14 @@ function softmaxImpl(x: Tensor, dim: number, log: boolean): Tensor {
   const d = x.ndim === 0 ? 0 : normalizeDim(dim, x.ndim, name);
   const input = cast(x, floatTypeOf(x.dtype));
   const spec = axisSpec(x.shape, d);
-  const y = Tensor.empty(x.shape, input.dtype);
+  const y = Tensor.output(x.shape, input.dtype);
   backend().softmax(input.storage, y.storage, spec, log);
   return attach(y, name, [input], (g) => {
     if (isGradEnabled()) {
       // double-backward: the same formula as the kernel, in differentiable tensor ops
       return log ? [g.sub(y.exp().mul(sum(g, d, true)))] : [y.mul(g.sub(sum(g.mul(y), d, true)))];
     }
-    const dx = Tensor.empty(x.shape, g.dtype);
+    const dx = Tensor.output(x.shape, g.dtype);
     backend().softmaxBackward(y.storage, g.storage, dx.storage, spec, log);
     return [dx];
   });

@@ -45,15 +45,24 @@ function softmaxRows(s: usize, lse: usize, tq: i32, tk: i32, scale: f32, causal:
   for (let i = 0; i < tq; i++) {
     const row = s + (<usize>(i * tk) << 2);
     const n = visibleKeys(i, tq, tk, causal);
-    let max: f32 = -Infinity;
-    for (let j = 0; j < n; j++) {
+    const sv = f32x4.splat(scale);
+    let mx = f32x4.splat(-Infinity);
+    let j = 0;
+    for (; j + 4 <= n; j += 4) {
+      const p = row + (<usize>j << 2);
+      const v = f32x4.mul(v128.load(p), sv);
+      v128.store(p, v);
+      mx = f32x4.max(mx, v);
+    }
+    let max: f32 = Mathf.max(Mathf.max(f32x4.extract_lane(mx, 0), f32x4.extract_lane(mx, 1)), Mathf.max(f32x4.extract_lane(mx, 2), f32x4.extract_lane(mx, 3)));
+    for (; j < n; j++) {
       const v = load<f32>(row + (<usize>j << 2)) * scale;
       store<f32>(row + (<usize>j << 2), v);
       max = v > max ? v : max;
     }
     const mv = f32x4.splat(max);
     let sum = f32x4.splat(0);
-    let j = 0;
+    j = 0;
     for (; j + 4 <= n; j += 4) {
       const p = row + (<usize>j << 2);
       const e = vexp(f32x4.sub(v128.load(p), mv));
@@ -121,10 +130,15 @@ export function attentionBackwardF32(
       const row = P + (<usize>(i * tk) << 2);
       const l = load<f32>(lse + (<usize>(b * tq + i) << 2));
       const n = visibleKeys(i, tq, tk, causal);
-      for (let j = 0; j < tk; j++) {
-        const x = load<f32>(row + (<usize>j << 2));
-        store<f32>(row + (<usize>j << 2), j < n ? Mathf.exp(x * scale - l) : 0);
+      const sv = f32x4.splat(scale);
+      const lv = f32x4.splat(l);
+      let j = 0;
+      for (; j + 4 <= n; j += 4) {
+        const p = row + (<usize>j << 2);
+        v128.store(p, vexp(f32x4.sub(f32x4.mul(v128.load(p), sv), lv)));
       }
+      for (; j < n; j++) store<f32>(row + (<usize>j << 2), Mathf.exp(load<f32>(row + (<usize>j << 2)) * scale - l));
+      for (; j < tk; j++) store<f32>(row + (<usize>j << 2), 0);
     }
     matmulF32(P, 1, tk, dob, rs, 1, T, tk, tq, d, 0, tk, pack); // dv = Pᵀ dO
     scatterRows(T, base(dv, b, tk, d, heads), tk, d, rs);
@@ -133,11 +147,21 @@ export function attentionBackwardF32(
       // delta_i = dO_i · O_i; dS = P ⊙ (dP − delta)·scale, in place over dP
       const o = ob + (<usize>(i * rs) << 2);
       const g = dob + (<usize>(i * rs) << 2);
-      let delta: f32 = 0;
-      for (let c = 0; c < d; c++) delta += load<f32>(g + (<usize>c << 2)) * load<f32>(o + (<usize>c << 2));
+      let dv4 = f32x4.splat(0);
+      let c = 0;
+      for (; c + 4 <= d; c += 4) dv4 = f32x4.add(dv4, f32x4.mul(v128.load(g + (<usize>c << 2)), v128.load(o + (<usize>c << 2))));
+      let delta: f32 = f32x4.extract_lane(dv4, 0) + f32x4.extract_lane(dv4, 1) + f32x4.extract_lane(dv4, 2) + f32x4.extract_lane(dv4, 3);
+      for (; c < d; c++) delta += load<f32>(g + (<usize>c << 2)) * load<f32>(o + (<usize>c << 2));
       const pr = P + (<usize>(i * tk) << 2);
       const dr = dP + (<usize>(i * tk) << 2);
-      for (let j = 0; j < tk; j++) {
+      const deltaV = f32x4.splat(delta);
+      const sv = f32x4.splat(scale);
+      let j = 0;
+      for (; j + 4 <= tk; j += 4) {
+        const at = <usize>j << 2;
+        v128.store(dr + at, f32x4.mul(f32x4.mul(v128.load(pr + at), f32x4.sub(v128.load(dr + at), deltaV)), sv));
+      }
+      for (; j < tk; j++) {
         const at = <usize>j << 2;
         store<f32>(dr + at, load<f32>(pr + at) * (load<f32>(dr + at) - delta) * scale);
       }
