@@ -1,5 +1,5 @@
 // Neural-network kernels on nanoGPT-CPU shapes (B = 12, T = 64, d_model = 128, 4 heads, char
-// vocab 65, ~0.8M parameters): LayerNorm, softmax over attention rows, log-softmax over logits,
+// vocab 65, ~0.8M parameters): LayerNorm, causal attention, softmax over attention rows, log-softmax over logits,
 // the embedding lookup, and AdamW — forward + backward where there is one. Reference JS kernels,
 // the WebAssembly kernels on 1 and 2 threads, and PyTorch eager (autograd) on 1 and 2 threads
 // measured in the same run. Times in µs per call.
@@ -7,6 +7,7 @@
 import { execFileSync } from "node:child_process";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { createWasmBackend, jsBackend, type Backend } from "../src/backend/index.js";
+import { loadNative, withNative } from "../src/backend/native/native.node.js";
 import { spawnNodeWorker } from "../src/backend/wasm/threads.node.js";
 
 const PYTHON = process.env.DGPT_PYTHON ?? "/usr/bin/python3";
@@ -14,7 +15,7 @@ const PYTHON = process.env.DGPT_PYTHON ?? "/usr/bin/python3";
 const B = 12, T = 64, D = 128, HEADS = 4, VOCAB = 65, PARAMS = 800_000;
 
 /** The PyTorch side's spec (bench/torch_bench.py, key "nn"). */
-const TORCH_SPEC = { layernorm: [B * T, D], softmax: [B * HEADS * T, T], log_softmax: [B * T, VOCAB], embedding: [VOCAB, D, B * T], adamw: PARAMS };
+const TORCH_SPEC = { layernorm: [B * T, D], attention: [B, HEADS, T, D / HEADS], softmax: [B * HEADS * T, T], log_softmax: [B * T, VOCAB], embedding: [VOCAB, D, B * T], adamw: PARAMS };
 
 /**
  * µs per call: run for a while first (V8 compiles wasm with a baseline tier, then optimises hot
@@ -58,7 +59,7 @@ function filled(be: Backend, n: number, f: (i: number) => number): ReturnType<Ba
 }
 
 /** The workloads, each a function of a backend that returns one call to time. */
-const workloads: { name: string; key: string; setup: (be: Backend) => () => void }[] = [
+const workloads: { name: string; key: string; native?: boolean; setup: (be: Backend) => () => void }[] = [
   {
     name: `LayerNorm fwd+bwd ${B * T}×${D}`,
     key: "layernorm",
@@ -75,6 +76,23 @@ const workloads: { name: string; key: string; setup: (be: Backend) => () => void
       return () => {
         be.layerNorm(x, w, b, out, mean, rstd, spec, 1e-5);
         be.layerNormBackward(dy, x, mean, rstd, w, dx, dw, db, spec);
+      };
+    },
+  },
+  {
+    name: `causal attention fwd+bwd ${B}·${HEADS} heads, T ${T}, d ${D / HEADS}`,
+    key: "attention",
+    native: true,
+    setup: (be) => {
+      // (B, T, heads, d_head): the layout the Q/K/V projections produce, as the model calls it
+      const n = B * T * D;
+      const [q, k, v, dy] = [1, 2, 3, 4].map((c) => filled(be, n, (i) => Math.sin(c * i)));
+      const [out, dq, dk, dv] = [0, 1, 2, 3].map(() => be.alloc("float32", n));
+      const lse = be.alloc("float32", B * HEADS * T);
+      const spec = { batch: B * HEADS, tq: T, tk: T, dHead: D / HEADS, scale: 1 / Math.sqrt(D / HEADS), causal: true, layout: "bthd" as const, heads: HEADS };
+      return () => {
+        be.attention(q, k, v, out, lse, spec);
+        be.attentionBackward(q, k, v, out, lse, dy, dq, dk, dv, spec);
       };
     },
   },
@@ -132,25 +150,33 @@ export interface BenchTable {
   rows: (string | number)[][];
 }
 
-/** Times every workload on js, wasm 1T, wasm 2T and PyTorch 1T/2T; ratios are wasm time / torch time (< 1: faster). */
+/**
+ * Times every workload on js, wasm 1T/2T, the native tier 1T/2T where it has the kernel, and
+ * PyTorch 1T/2T; ratios are our best time / torch time (< 1: faster).
+ */
 export async function benchNn(): Promise<BenchTable> {
   const torch1 = torchTimes(1);
   const torch2 = torchTimes(2);
+  const { addon, path } = loadNative();
   const one = createWasmBackend({ threads: 1 });
-  const two = createWasmBackend({ threads: 2, spawn: spawnNodeWorker });
+  const two = createWasmBackend({ threads: 2, spawn: spawnNodeWorker, native: addon ? path : undefined });
+  const [nat1, nat2] = addon ? [withNative(one, addon), withNative(two, addon)] : [null, null];
   try {
     await two.ready();
-    const rows = workloads.map(({ name, key, setup }) => {
+    const rows = workloads.map(({ name, key, native, setup }) => {
       const js = timeit(setup(jsBackend));
       const w1 = timeit(setup(one));
       const w2 = timeit(setup(two));
+      const n1 = native && nat1 ? timeit(setup(nat1)) : NaN;
+      const n2 = native && nat2 ? timeit(setup(nat2)) : NaN;
       const t1 = torch1?.[`${key}@1`] ?? NaN;
       const t2 = torch2?.[`${key}@2`] ?? NaN;
-      return [name, js, w1, w2, t1, t2, js / w1, w1 / t1, w2 / t2];
+      const best = (w: number, n: number) => (Number.isNaN(n) ? w : Math.min(w, n));
+      return [name, js, w1, w2, n1, n2, t1, t2, js / w1, best(w1, n1) / t1, best(w2, n2) / t2];
     });
     return {
-      title: `nn kernels, µs per call (wasm ${one.variant}; PyTorch eager ${torch1 ? "measured now" : "missing"}; ratio = wasm / torch, < 1 is faster)`,
-      header: ["workload", "js ref", "wasm 1T", "wasm 2T", "torch 1T", "torch 2T", "js/wasm 1T", "ratio 1T", "ratio 2T"],
+      title: `nn kernels, µs per call (wasm ${one.variant}; native AVX2 tier ${addon ? "built" : "missing"}; PyTorch eager ${torch1 ? "measured now" : "missing"}; ratio = our best / torch, < 1 is faster)`,
+      header: ["workload", "js ref", "wasm 1T", "wasm 2T", "native 1T", "native 2T", "torch 1T", "torch 2T", "js/wasm 1T", "ratio 1T", "ratio 2T"],
       rows,
     };
   } finally {

@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { createWasmBackend, jsBackend, type Backend, type MatmulSpec } from "../src/backend/index.js";
 import { spawnNodeWorker } from "../src/backend/wasm/threads.node.js";
-import { loadNative, withNativeMatmul } from "../src/backend/native/sgemm.node.js";
+import { loadNative, withNativeMatmul } from "../src/backend/native/native.node.js";
 import "../src/node.js"; // the Node entry: relaxed SIMD and all cores for the default backend
 import { benchElementwise, formatElementwise } from "./elementwise.js";
 import { benchGpt } from "./gpt.js";

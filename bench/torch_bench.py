@@ -1,6 +1,7 @@
 # PyTorch side of `npm run bench`: times the same workloads as bench/*.ts on this machine.
 # Run with Debian's python3 (python3-torch + libopenblas0-pthread). Prints one JSON object.
 import json
+import math
 import sys
 import time
 
@@ -65,6 +66,20 @@ def nn(spec):
         ids = torch.randint(0, vocab, (n,))
         dy = torch.randn(n, d)
         out[f"embedding@{threads}"] = us(lambda: torch.autograd.grad(F.embedding(ids, table), (table,), dy))
+        # causal attention, (B, H, T, d) as nanoGPT makes it; PyTorch ≥ 2 fuses it (SDPA), 1.13
+        # composes it the way nanoGPT does without flash attention
+        bsz, heads, t, dh = spec["attention"]
+        q, k, v = (torch.randn(bsz, heads, t, dh, requires_grad=True) for _ in range(3))
+        dy = torch.randn(bsz, heads, t, dh)
+        causal = torch.ones(t, t, dtype=torch.bool).triu(1)
+
+        def attention():
+            if hasattr(F, "scaled_dot_product_attention"):
+                return F.scaled_dot_product_attention(q, k, v, is_causal=True)
+            att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(dh))
+            return F.softmax(att.masked_fill(causal, float("-inf")), dim=-1) @ v
+
+        out[f"attention@{threads}"] = us(lambda: torch.autograd.grad(attention(), (q, k, v), dy))
         p = torch.nn.Parameter(torch.randn(spec["adamw"]))
         p.grad = torch.randn(spec["adamw"])
         opt = torch.optim.AdamW([p], lr=1e-3, weight_decay=0.1)

@@ -1,9 +1,9 @@
-// Builds the optional native tier (native/sgemm.c: AVX2+FMA matrix multiply) into
+// Builds the optional native tier (native/*.c: AVX2+FMA matrix multiply and attention) into
 // native/build/dgpt_native.node with the system C compiler and Node's headers. Runs at
 // `npm install`; where there is no compiler, no headers or no x86-64 CPU it prints why and
 // exits 0: everything then runs on the WebAssembly kernels.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, renameSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync } from "node:fs";
 import { arch } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -31,7 +31,8 @@ if (!cc) skip("no C compiler (cc, gcc or clang)");
 mkdirSync(dirname(out), { recursive: true });
 const tmp = `${out}.tmp-${process.pid}`;
 try {
-  execFileSync(cc, ["-O3", "-shared", "-fPIC", "-pthread", `-I${include}`, join(root, "native", "sgemm.c"), "-o", tmp], { stdio: ["ignore", "inherit", "inherit"] });
+  const sources = readdirSync(join(root, "native")).filter((f) => f.endsWith(".c")).sort().map((f) => join(root, "native", f));
+  execFileSync(cc, ["-O3", "-shared", "-fPIC", `-I${include}`, ...sources, "-o", tmp, "-lm"], { stdio: ["ignore", "inherit", "inherit"] });
   renameSync(tmp, out);
   console.log(`decoding-gpt: native tier built (${out})`);
 } catch (err) {

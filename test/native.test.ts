@@ -1,11 +1,13 @@
-// The optional native tier (AVX2+FMA matmul on the wasm memory) against the reference kernel.
+// The optional native tier (AVX2+FMA matmul and attention on the wasm memory) against the
+// reference kernels.
 // Skipped where it is not built; in CI (a machine with a C compiler) it must be there.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createWasmBackend, jsBackend, type MatmulSpec } from "../src/backend/index.js";
-import { loadNative, withNativeMatmul } from "../src/backend/native/sgemm.node.js";
+import { loadNative, withNative, withNativeMatmul } from "../src/backend/native/native.node.js";
 import { spawnNodeWorker } from "../src/backend/wasm/threads.node.js";
 import { Generator } from "../src/index.js";
+import { attentionCases, matmulCases } from "./browser/kernel-cases.js";
 
 const { addon, path, reason } = loadNative();
 
@@ -63,5 +65,40 @@ test("two backends (two memories) can use the native matmul side by side", { ski
       const r = jsBackend.read(ref);
       for (let i = 0; i < 800; i++) assert.ok(Math.abs(o[i] - r[i]) <= 1e-4 * (1 + Math.abs(r[i])), `round ${round} at ${i}: ${o[i]} vs ${r[i]}`);
     }
+  }
+});
+
+test("native attention forward+backward equals the reference: causal or not, T_q < T_k, odd sizes, both layouts, 1 and 2 threads", { skip: addon === null && !process.env.CI ? reason : false }, async () => {
+  assert.ok(addon, reason);
+  const seen = new Map<string, number[]>();
+  for (const threads of [1, 2]) {
+    const wasm = createWasmBackend({ threads, spawn: spawnNodeWorker, native: path });
+    await wasm.ready();
+    const be = withNative(wasm, addon);
+    for (const r of [...attentionCases(be, `native ${threads}T`), ...matmulCases(be, `native ${threads}T`)]) assert.ok(r.ok, `${r.name}: ${r.detail}`);
+    // the nanoGPT shape, a long context (more than one 6×16 tile band, keys past 256), a KV-cache step
+    const g = new Generator(11);
+    for (const [batch, tq, tk, d, heads, causal] of [[48, 64, 64, 32, 4, true], [4, 300, 300, 24, 2, true], [2, 70, 300, 20, 0, true], [3, 1, 40, 16, 0, true], [5, 33, 47, 9, 0, false]] as const) {
+      const spec = { batch, tq, tk, dHead: d, scale: 1 / Math.sqrt(d), causal, ...(heads ? { layout: "bthd" as const, heads } : {}) };
+      const inputs = [batch * tq * d, batch * tk * d, batch * tk * d, batch * tq * d].map((n) => Float32Array.from({ length: n }, () => g.normal()));
+      const run = (b: typeof jsBackend) => {
+        const [q, k, v, dout] = inputs.map((a) => b.fromArray(a));
+        const o = b.alloc("float32", batch * tq * d);
+        const lse = b.alloc("float32", batch * tq);
+        b.attention(q, k, v, o, lse, spec);
+        const [dq, dk, dv] = [batch * tq * d, batch * tk * d, batch * tk * d].map((n) => b.alloc("float32", n));
+        b.attentionBackward(q, k, v, o, lse, dout, dq, dk, dv, spec);
+        return [o, lse, dq, dk, dv].flatMap((x) => Array.from(b.read(x)));
+      };
+      const got = run(be);
+      const ref = run(jsBackend);
+      for (let i = 0; i < ref.length; i++) {
+        if (!(Math.abs(got[i] - ref[i]) <= 3e-5 * (1 + Math.abs(ref[i])))) assert.fail(`${threads}T [${batch},${tq},${tk},${d}] heads=${heads} causal=${causal} at ${i}: ${got[i]} vs ${ref[i]}`);
+      }
+      const key = `${batch},${tq},${tk},${d},${causal}`;
+      if (seen.has(key)) assert.deepEqual(got, seen.get(key), `${key}: 2 threads give the bits 1 thread gives`);
+      seen.set(key, got);
+    }
+    wasm.terminate();
   }
 });

@@ -2,7 +2,7 @@
 // single-threaded default backend with one whose kernels split work over worker_threads
 // (DGPT_THREADS=n to choose, 1 to stay single-threaded; DGPT_NATIVE=0 to keep matmul in wasm).
 import { backend, setBackend } from "../index.js";
-import { loadNative, withNativeMatmul } from "../native/sgemm.node.js";
+import { loadNative, withNative } from "../native/native.node.js";
 import { createWasmBackend, type WasmBackend } from "./index.js";
 import { defaultThreads, spawnNodeWorker } from "./threads.node.js";
 
@@ -11,7 +11,7 @@ if (!Number.isInteger(requested) || requested < 1) throw new Error(`DGPT_THREADS
 if (backend().name === "wasm") {
   const { addon, path } = loadNative();
   const be: WasmBackend = requested > 1 ? createWasmBackend({ threads: requested, spawn: spawnNodeWorker, native: addon ? path : undefined }) : (backend() as WasmBackend);
-  setBackend(addon ? { ...be, name: "wasm+native", matmul: withNativeMatmul(be, addon) } : be);
+  setBackend(addon ? withNative(be, addon) : be);
 }
 
 /** Whether the native tier is in use, and why not when it is not. */

@@ -1,12 +1,13 @@
-// The optional native tier in Node: an AVX2+FMA matrix multiply (native/sgemm.c) that works in
-// place on the WebAssembly backend's shared memory. Built at `npm install` when a C compiler is
-// there; absent, unsupported (no AVX2) or disabled with DGPT_NATIVE=0, the wasm kernels are used.
+// The optional native tier in Node: AVX2+FMA matrix multiply and fused attention (native/*.c)
+// that work in place on the WebAssembly backend's shared memory, on the backend's own worker
+// threads. Built at `npm install` when a C compiler is there; absent, unsupported (no AVX2) or
+// disabled with DGPT_NATIVE=0, the wasm kernels are used.
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stridedOffsets } from "../js/storage.js";
-import type { Backend, MatmulSpec, Storage } from "../types.js";
+import type { AttentionSpec, Backend, MatmulSpec, Storage } from "../types.js";
 import type { WasmBackend } from "../wasm/index.js";
 import { WasmContext } from "../wasm/context.js";
 import { WasmStorage } from "../wasm/heap.js";
@@ -18,6 +19,10 @@ interface NativeAddon {
    * The first argument is any typed array over the memory the byte addresses point into.
    */
   sgemm(memory: Uint8Array, ...args: number[]): void;
+  /** (q, k, v, out, lse, tq, tk, d, scale, causal, heads, b0, b1): heads [b0, b1) of the forward. */
+  attention(memory: Uint8Array, ...args: number[]): void;
+  /** (q, k, v, out, lse, dout, dq, dk, dv, tq, tk, d, scale, causal, heads, b0, b1). */
+  attentionBackward(memory: Uint8Array, ...args: number[]): void;
   supported(): boolean;
 }
 
@@ -43,6 +48,11 @@ export function loadNative(): { addon: NativeAddon | null; path: string; reason:
   } catch (err) {
     return { addon: null, path, reason: `could not load ${path}: ${(err as Error).message}` };
   }
+}
+
+/** The backend with its float32 matmul and attention on the native kernels. */
+export function withNative(be: WasmBackend, addon: NativeAddon): WasmBackend {
+  return { ...be, name: "wasm+native", matmul: withNativeMatmul(be, addon), ...withNativeAttention(be, addon) };
 }
 
 /** Multiply-adds per thread below which a second thread costs more than it saves. */
@@ -91,3 +101,32 @@ export function withNativeMatmul(be: WasmBackend, addon: NativeAddon): Backend["
   };
 }
 
+
+/**
+ * The wasm backend's attention forward and backward on the native kernels, heads split over
+ * the backend's threads. Empty products (no keys, no head dims) stay with the wasm kernels.
+ */
+export function withNativeAttention(be: WasmBackend, addon: NativeAddon): Pick<Backend, "attention" | "attentionBackward"> {
+  const memory = new Uint8Array(be.heap.memory.buffer, 0, 1);
+  const ours = (...xs: Storage[]) => xs.every((s) => s instanceof WasmStorage && s.heap === be.heap && s.dtype === "float32");
+  const ptr = (s: Storage) => (s as WasmStorage).ptr;
+  const dims = (s: AttentionSpec) => [s.tq, s.tk, s.dHead, s.scale, s.causal ? 1 : 0, s.layout === "bthd" ? (s.heads ?? 1) : 0];
+  const split = (s: AttentionSpec, macs: number) => {
+    const parts = be.threads === 1 || macs < 2 * MIN_MACS_PER_THREAD ? 1 : Math.min(be.threads, s.batch, Math.floor(macs / MIN_MACS_PER_THREAD));
+    return WasmContext.ranges(s.batch, parts);
+  };
+  const macs = (s: AttentionSpec) => s.batch * s.tq * s.tk * s.dHead * (s.causal ? 1 : 2);
+  const usable = (s: AttentionSpec) => s.tq > 0 && s.tk > 0 && s.dHead > 0;
+  return {
+    attention(q, k, v, out, lse, s) {
+      if (!usable(s) || !ours(q, k, v, out, lse)) return be.attention(q, k, v, out, lse, s);
+      const head = [ptr(q), ptr(k), ptr(v), ptr(out), ptr(lse), ...dims(s)];
+      be.parallel("native.attention", split(s, macs(s)).map(([b0, b1]) => [...head, b0, b1]), (args) => addon.attention(memory, ...args));
+    },
+    attentionBackward(q, k, v, out, lse, dout, dq, dk, dv, s) {
+      if (!usable(s) || !ours(q, k, v, out, lse, dout, dq, dk, dv)) return be.attentionBackward(q, k, v, out, lse, dout, dq, dk, dv, s);
+      const head = [ptr(q), ptr(k), ptr(v), ptr(out), ptr(lse), ptr(dout), ptr(dq), ptr(dk), ptr(dv), ...dims(s)];
+      be.parallel("native.attentionBackward", split(s, 3 * macs(s)).map(([b0, b1]) => [...head, b0, b1]), (args) => addon.attentionBackward(memory, ...args));
+    },
+  };
+}

@@ -5,8 +5,8 @@
 // offsets into it. Each call names its memory, so several backends can use the addon at once.
 //
 // The addon is single-threaded: the wasm backend's worker pool calls it on every thread, each
-// call with its own range of batches, columns or rows (src/backend/native/sgemm.node.ts), so one
-// set of threads serves all kernels and none competes with another for the cores.
+// call with its own range of batches, columns or rows (src/backend/native/native.node.ts), so
+// one set of threads serves all kernels and none competes with another for the cores.
 //
 // Structure (GotoBLAS): for each KC-deep slice of the product, pack an NC-wide block of op(B)
 // into 16-wide column panels, then a 6×16 micro-kernel keeps a block of C in 12 vector registers
@@ -14,27 +14,19 @@
 // so no transpose form needs A copied) against one panel. Every element of C is computed by the
 // same instructions in the same order whatever range a call covers, so any split over threads
 // gives bit-identical results.
-#include <node_api.h>
 #include <immintrin.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MR 6
-#define NR 16
+#include "gemm.h"
+
 #define KC 256
 #define NC 512 // a packed KC×NC block of B is 512 KiB: it stays in the 1–2 MiB L2 of current cores
 
 // this thread's packing buffer for B (each pool thread calls the addon with its own)
 static _Thread_local float* bpack = NULL;
 
-/**
- * C[0:mr, 0:nr] (+)= Σ_p A(r, p)·B(p, :), with A(r, p) = a[ro[r] + p·cs] (ro[0] = 0) and B a
- * packed panel, 16 floats per p. Rows past mr repeat row mr-1 (ro says so); their results are
- * dropped, so edge tiles run the same instructions as full ones.
- */
-__attribute__((target("avx2,fma")))
-static void kernel(int kc, const float* a, const long* ro, long cs, const float* bp, float* c, long ldc, int mr, int nr, int accumulate) {
+AVX2 void dgpt_kernel(int kc, const float* a, const long* ro, long cs, const float* bp, float* c, long ldc, int mr, int nr, int accumulate) {
   const long o1 = ro[1], o2 = ro[2], o3 = ro[3], o4 = ro[4], o5 = ro[5];
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
@@ -73,8 +65,7 @@ static void kernel(int kc, const float* a, const long* ro, long cs, const float*
 }
 
 /** dst[i·ldd + j] = src[j·ld + i] for an 8×8 block: the transpose B needs when it is stored (n, k). */
-__attribute__((target("avx2,fma")))
-static inline void transpose8(const float* src, long ld, float* dst, long ldd) {
+AVX2 static inline void transpose8(const float* src, long ld, float* dst, long ldd) {
   __m256 r0 = _mm256_loadu_ps(src), r1 = _mm256_loadu_ps(src + ld), r2 = _mm256_loadu_ps(src + 2 * ld), r3 = _mm256_loadu_ps(src + 3 * ld);
   __m256 r4 = _mm256_loadu_ps(src + 4 * ld), r5 = _mm256_loadu_ps(src + 5 * ld), r6 = _mm256_loadu_ps(src + 6 * ld), r7 = _mm256_loadu_ps(src + 7 * ld);
   __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
@@ -91,13 +82,9 @@ static inline void transpose8(const float* src, long ld, float* dst, long ldd) {
   _mm256_store_ps(dst + 7 * ldd, _mm256_permute2f128_ps(s3, s7, 0x31));
 }
 
-/**
- * Packs op(B)[p0 : p0+kc, j0 : j0+nc] (op(B)(p, j) = b[p·bRow + j·bCol]) into 16-wide panels:
- * panel q holds dst[q·kc·16 + p·16 + jj]; columns at or past n are zero. Stored (k, n), a panel
- * row is 16 consecutive floats; stored (n, k) — a Linear layer's weight — it is a transpose.
- */
-__attribute__((target("avx2,fma")))
-static void packB(const float* b, long bRow, long bCol, int p0, int kc, int j0, int nc, int n, float* dst) {
+// A panel row is 16 consecutive floats when B is stored (k, n); stored (n, k), as a Linear
+// layer's weight is, it is a transpose, done 8×8 at a time.
+AVX2 void dgpt_pack_b(const float* b, long bRow, long bCol, int p0, int kc, int j0, int nc, int n, float* dst) {
   for (int q = 0; q * NR < nc; q++, dst += (size_t)kc * NR) {
     const int j = j0 + q * NR;
     const int w = n - j < NR ? n - j : NR;
@@ -123,12 +110,12 @@ static void packB(const float* b, long bRow, long bCol, int p0, int kc, int j0, 
   }
 }
 
-/**
- * Rows [r0, r1) and columns [c0, c1) of C = op(A)·op(B) for one matrix of a batch, where
- * op(A)(i, p) = a[i·aRow + p·aCol]. c0 is a multiple of 16 (or equals c1).
- */
-__attribute__((target("avx2,fma")))
-static int gemm(const float* a, long aRow, long aCol, const float* b, long bRow, long bCol, float* c, int k, int n, int r0, int r1, int c0, int c1) {
+void dgpt_row_offsets(long* ro, int mr, long aRow) {
+  for (int r = 0; r < MR; r++) ro[r] = (long)(r < mr ? r : mr - 1) * aRow;
+}
+
+// One matrix of a batch, op(A)(i, p) = a[i·aRow + p·aCol]; c0 is a multiple of 16 (or equals c1).
+AVX2 int dgpt_gemm(const float* a, long aRow, long aCol, const float* b, long bRow, long bCol, float* c, int k, int n, int r0, int r1, int c0, int c1) {
   if (k == 0) {
     for (int i = r0; i < r1; i++) memset(c + (size_t)i * n + c0, 0, sizeof(float) * (size_t)(c1 - c0));
     return 1;
@@ -138,15 +125,15 @@ static int gemm(const float* a, long aRow, long aCol, const float* b, long bRow,
     const int kc = k - p0 < KC ? k - p0 : KC;
     for (int j0 = c0; j0 < c1; j0 += NC) {
       const int nc = c1 - j0 < NC ? c1 - j0 : NC;
-      packB(b, bRow, bCol, p0, kc, j0, nc, n, bpack);
+      dgpt_pack_b(b, bRow, bCol, p0, kc, j0, nc, n, bpack);
       for (int i0 = r0; i0 < r1; i0 += MR) {
         const int mr = r1 - i0 < MR ? r1 - i0 : MR;
         long ro[MR];
-        for (int r = 0; r < MR; r++) ro[r] = (long)(r < mr ? r : mr - 1) * aRow;
+        dgpt_row_offsets(ro, mr, aRow);
         const float* ap = a + (size_t)i0 * aRow + (size_t)p0 * aCol;
         for (int q = 0; q * NR < nc; q++) {
           const int j = j0 + q * NR;
-          kernel(kc, ap, ro, aCol, bpack + (size_t)q * kc * NR, c + (size_t)i0 * n + j, n, mr, c1 - j < NR ? c1 - j : NR, p0 > 0);
+          dgpt_kernel(kc, ap, ro, aCol, bpack + (size_t)q * kc * NR, c + (size_t)i0 * n + j, n, mr, c1 - j < NR ? c1 - j : NR, p0 > 0);
         }
       }
     }
@@ -154,72 +141,3 @@ static int gemm(const float* a, long aRow, long aCol, const float* b, long bRow,
   return 1;
 }
 
-static int32_t argInt(napi_env env, napi_value v) {
-  int32_t x = 0;
-  napi_get_value_int32(env, v, &x);
-  return x;
-}
-
-/** The start of the memory a typed-array view lies in, or NULL (with a JS error thrown). */
-static uint8_t* memoryBase(napi_env env, napi_value view) {
-  napi_typedarray_type type;
-  size_t length, offset;
-  void* data;
-  napi_value ab;
-  if (napi_get_typedarray_info(env, view, &type, &length, &data, &ab, &offset) != napi_ok || data == NULL) {
-    napi_throw_type_error(env, NULL, "native.sgemm: the first argument must be a typed array over the WebAssembly memory");
-    return NULL;
-  }
-  return (uint8_t*)data - offset;
-}
-
-#define SGEMM_ARGS 18
-
-// sgemm(memoryView, A, aRow, aCol, B, bRow, bCol, C, m, k, n, offsets, batchStart, batchEnd,
-//       rowStart, rowEnd, colStart, colEnd): for each batch i in [batchStart, batchEnd),
-// C + offsets[3i+2] = op(A + offsets[3i])·op(B + offsets[3i+1]) over the given rows and columns.
-// A, B, C, offsets are byte addresses in the memory; the offsets are int32 element counts.
-static napi_value Sgemm(napi_env env, napi_callback_info info) {
-  size_t argc = SGEMM_ARGS;
-  napi_value args[SGEMM_ARGS];
-  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
-  if (argc != SGEMM_ARGS) {
-    napi_throw_error(env, NULL, "native.sgemm: expected 18 arguments");
-    return NULL;
-  }
-  uint8_t* base = memoryBase(env, args[0]);
-  if (base == NULL) return NULL;
-  int32_t v[SGEMM_ARGS - 1];
-  for (int i = 0; i < SGEMM_ARGS - 1; i++) v[i] = argInt(env, args[i + 1]);
-  const float* a = (const float*)(base + (uint32_t)v[0]);
-  const float* b = (const float*)(base + (uint32_t)v[3]);
-  float* c = (float*)(base + (uint32_t)v[6]);
-  const int m = v[7], k = v[8], n = v[9];
-  const int32_t* offsets = (const int32_t*)(base + (uint32_t)v[10]);
-  (void)m;
-  for (int i = v[11]; i < v[12]; i++) {
-    const int32_t* o = offsets + 3 * (size_t)i;
-    if (!gemm(a + o[0], v[1], v[2], b + o[1], v[4], v[5], c + o[2], k, n, v[13], v[14], v[15], v[16])) {
-      napi_throw_error(env, NULL, "native.sgemm: out of memory for the packing buffer");
-      return NULL;
-    }
-  }
-  return NULL;
-}
-
-static napi_value Supported(napi_env env, napi_callback_info info) {
-  (void)info;
-  __builtin_cpu_init();
-  napi_value out;
-  napi_get_boolean(env, __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"), &out);
-  return out;
-}
-
-NAPI_MODULE_INIT() {
-  napi_property_descriptor props[] = {
-    {"sgemm", NULL, Sgemm, NULL, NULL, NULL, napi_default, NULL},
-    {"supported", NULL, Supported, NULL, NULL, NULL, napi_default, NULL},
-  };
-  napi_define_properties(env, exports, 2, props);
-  return exports;
-}
