@@ -1,13 +1,13 @@
-// decoding-gpt's native tier, the Node side: N-API bindings for the kernels in gemm.c and
-// attention.c. Every function takes, first, a typed array over the WebAssembly memory the
-// tensors live in (its base address never moves: V8 reserves a shared memory's maximum size),
-// then byte addresses in it and sizes, all as numbers. Each call names its memory, so several
+// decoding-gpt's native tier, the Node side: N-API bindings for the kernels (kernels.h). Every
+// function takes, first, a typed array over the WebAssembly memory the tensors live in (its
+// base address never moves: V8 reserves a shared memory's maximum size), then byte addresses in
+// it and sizes, all as numbers. Each call names its memory, so several
 // backends can use the addon at once; calls are single-threaded (the wasm worker pool runs one
 // per thread, each on its own part).
 #include <node_api.h>
 #include <stdint.h>
 
-#include "gemm.h"
+#include "kernels.h"
 
 #define MAX_ARGS 20
 
@@ -82,6 +82,16 @@ static napi_value AttentionBackward(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// gelu(memory, x, out, start, end, kind): out[i] = GELU(x[i]) (kind 0) or GELU'(x[i]) (kind 1), i in [start, end)
+static napi_value Gelu(napi_env env, napi_callback_info info) {
+  double v[5];
+  uint8_t* base = arguments(env, info, "native.gelu: expected 6 arguments", 5, v);
+  if (base == NULL) return NULL;
+  const size_t start = (size_t)v[2];
+  dgpt_gelu(F32(v[0]) + start, F32(v[1]) + start, (unsigned long)(v[3] - v[2]), (int)v[4]);
+  return NULL;
+}
+
 static napi_value Supported(napi_env env, napi_callback_info info) {
   (void)info;
   __builtin_cpu_init();
@@ -95,8 +105,9 @@ NAPI_MODULE_INIT() {
     {"sgemm", NULL, Sgemm, NULL, NULL, NULL, napi_default, NULL},
     {"attention", NULL, Attention, NULL, NULL, NULL, napi_default, NULL},
     {"attentionBackward", NULL, AttentionBackward, NULL, NULL, NULL, napi_default, NULL},
+    {"gelu", NULL, Gelu, NULL, NULL, NULL, napi_default, NULL},
     {"supported", NULL, Supported, NULL, NULL, NULL, napi_default, NULL},
   };
-  napi_define_properties(env, exports, 4, props);
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;
 }

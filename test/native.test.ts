@@ -8,6 +8,7 @@ import { loadNative, withNative, withNativeMatmul } from "../src/backend/native/
 import { spawnNodeWorker } from "../src/backend/wasm/threads.node.js";
 import { Generator } from "../src/index.js";
 import { attentionCases, matmulCases } from "./browser/kernel-cases.js";
+import { precise, ulp } from "./precise-math.js";
 
 const { addon, path, reason } = loadNative();
 
@@ -98,6 +99,35 @@ test("native attention forward+backward equals the reference: causal or not, T_q
       const key = `${batch},${tq},${tk},${d},${causal}`;
       if (seen.has(key)) assert.deepEqual(got, seen.get(key), `${key}: 2 threads give the bits 1 thread gives`);
       seen.set(key, got);
+    }
+    wasm.terminate();
+  }
+});
+
+test("native GELU (exact erf) and its derivative are within a few float32 ulps of precise values, tails and specials included, 1 and 2 threads", { skip: addon === null && !process.env.CI ? reason : false }, async () => {
+  assert.ok(addon, reason);
+  const g = new Generator(12);
+  const specials = [0, -0, 1e-30, -1e-30, 1e-3, -1e-3, 0.5, -0.5, -0.75, 2, -2, 5, -5, 9, -9, 13, -13, 14, -14, 20, -20, 1e30, -1e30, Infinity, -Infinity, NaN];
+  const x = Float32Array.from([...specials, ...Array.from({ length: 40_003 }, (_, i) => (i % 2 ? 4 : 15) * g.normal())]);
+  // the same bounds the WebAssembly kernels meet (test/wasm-elementwise.test.ts)
+  const tolerance = { gelu_erf: [6, 0], gelu_erf_grad: [4, 4e-7] } as const;
+  for (const threads of [1, 2]) {
+    const wasm = createWasmBackend({ threads, spawn: spawnNodeWorker, native: path });
+    await wasm.ready();
+    const be = withNative(wasm, addon);
+    for (const op of ["gelu_erf", "gelu_erf_grad"] as const) {
+      const [ulps, abs] = tolerance[op];
+      for (const n of [1, 7, 9, specials.length, x.length]) {
+        const input = x.subarray(0, n);
+        const out = be.alloc("float32", n);
+        be.unary(op, be.fromArray(input), out);
+        const o = be.read(out);
+        for (let i = 0; i < n; i++) {
+          const want = precise[op]!(input[i]);
+          if (Number.isNaN(want)) assert.ok(Number.isNaN(o[i]), `${op}(${input[i]}) = ${o[i]}, want NaN`);
+          else if (!(o[i] === want || Math.abs(o[i] - want) <= ulps * ulp(want) + abs)) assert.fail(`${threads}T ${op}(${input[i]}) = ${o[i]}, want ${want} (${(Math.abs(o[i] - want) / ulp(want)).toFixed(1)} ulps)`);
+        }
+      }
     }
     wasm.terminate();
   }

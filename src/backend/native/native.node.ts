@@ -7,7 +7,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stridedOffsets } from "../js/storage.js";
-import type { AttentionSpec, Backend, MatmulSpec, Storage } from "../types.js";
+import type { AttentionSpec, Backend, MatmulSpec, Storage, UnaryOp } from "../types.js";
 import type { WasmBackend } from "../wasm/index.js";
 import { WasmContext } from "../wasm/context.js";
 import { WasmStorage } from "../wasm/heap.js";
@@ -23,6 +23,8 @@ interface NativeAddon {
   attention(memory: Uint8Array, ...args: number[]): void;
   /** (q, k, v, out, lse, dout, dq, dk, dv, tq, tk, d, scale, causal, heads, b0, b1). */
   attentionBackward(memory: Uint8Array, ...args: number[]): void;
+  /** (x, out, start, end, kind): GELU (kind 0) or its derivative (kind 1), exact erf form. */
+  gelu(memory: Uint8Array, ...args: number[]): void;
   supported(): boolean;
 }
 
@@ -50,9 +52,9 @@ export function loadNative(): { addon: NativeAddon | null; path: string; reason:
   }
 }
 
-/** The backend with its float32 matmul and attention on the native kernels. */
+/** The backend with its float32 matmul, attention and GELU on the native kernels. */
 export function withNative(be: WasmBackend, addon: NativeAddon): WasmBackend {
-  return { ...be, name: "wasm+native", matmul: withNativeMatmul(be, addon), ...withNativeAttention(be, addon) };
+  return { ...be, name: "wasm+native", matmul: withNativeMatmul(be, addon), ...withNativeAttention(be, addon), unary: withNativeGelu(be, addon) };
 }
 
 /** Multiply-adds per thread below which a second thread costs more than it saves. */
@@ -128,5 +130,21 @@ export function withNativeAttention(be: WasmBackend, addon: NativeAddon): Pick<B
       const head = [ptr(q), ptr(k), ptr(v), ptr(out), ptr(lse), ptr(dout), ptr(dq), ptr(dk), ptr(dv), ...dims(s)];
       be.parallel("native.attentionBackward", split(s, 3 * macs(s)).map(([b0, b1]) => [...head, b0, b1]), (args) => addon.attentionBackward(memory, ...args));
     },
+  };
+}
+
+/** Elements per thread below which GELU stays on one thread. */
+const MIN_GELU_PER_THREAD = 1 << 13;
+
+/** The wasm backend's unary kernels, with the exact-erf GELU and its derivative on the native kernel. */
+export function withNativeGelu(be: WasmBackend, addon: NativeAddon): Backend["unary"] {
+  const memory = new Uint8Array(be.heap.memory.buffer, 0, 1);
+  const kinds: Partial<Record<UnaryOp, number>> = { gelu_erf: 0, gelu_erf_grad: 1 };
+  return (op, x, out) => {
+    const kind = kinds[op];
+    if (kind === undefined || !(x instanceof WasmStorage && out instanceof WasmStorage) || x.heap !== be.heap || out.heap !== be.heap || x.dtype !== "float32" || out.dtype !== "float32") return be.unary(op, x, out);
+    const n = out.length;
+    const parts = be.threads === 1 || n < 2 * MIN_GELU_PER_THREAD ? 1 : Math.min(be.threads, Math.floor(n / MIN_GELU_PER_THREAD));
+    be.parallel("native.gelu", WasmContext.ranges(n, parts, 16).map(([lo, hi]) => [x.ptr, out.ptr, lo, hi, kind]), (args) => addon.gelu(memory, ...args));
   };
 }

@@ -1,7 +1,7 @@
-// decoding-gpt's native tier, shared parts: the 6×16 AVX2 micro-kernel and B's packing, used by
-// the matrix multiply (gemm.c) and by fused attention (attention.c).
-#ifndef DGPT_GEMM_H
-#define DGPT_GEMM_H
+// decoding-gpt's native tier: the kernels' entry points (called from addon.c) and the parts they share:
+// the 6×16 AVX2 micro-kernel and B's packing (gemm.c), used by the matmul and by attention.
+#ifndef DGPT_KERNELS_H
+#define DGPT_KERNELS_H
 
 #define MR 6
 #define NR 16
@@ -34,5 +34,8 @@ typedef struct {
 } dgpt_attention_spec;
 int dgpt_attention(const float* q, const float* k, const float* v, float* out, float* lse, const dgpt_attention_spec* s, int b0, int b1);
 int dgpt_attention_backward(const float* q, const float* k, const float* v, const float* out, const float* lse, const float* dout, float* dq, float* dk, float* dv, const dgpt_attention_spec* s, int b0, int b1);
+
+/** GELU (kind 0) or its derivative (kind 1), exact erf form, over n floats (see gelu.c). */
+void dgpt_gelu(const float* x, float* out, unsigned long n, int kind);
 
 #endif
