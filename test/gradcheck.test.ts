@@ -562,6 +562,22 @@ test("fused layerNorm equals the composite definition, gradients and double back
   assert.ok(dd.ok, dd.worst);
 });
 
+test("fused rmsNorm equals the composite definition, gradients and double backward included", async () => {
+  const { rmsNormComposite, rmsNorm } = await import("../src/tensor/ops/nn.js");
+  manualSeed(14);
+  const x = randn(3, 2, 6, { dtype: "float64" });
+  const w = randn(6, { dtype: "float64" });
+  for (const ww of [w, null]) {
+    const a = rmsNorm(x, [6], ww).dataSync();
+    const c = rmsNormComposite(x, [6], ww).dataSync();
+    for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - c[i]) < 1e-12);
+    const r = gradcheck((...t) => rmsNorm(t[0], [6], ww ? t[1] : null), ww ? [x, w] : [x]);
+    assert.ok(r.ok, r.worst);
+  }
+  const dd = gradcheck((xx, ww) => grad((x2: Tensor) => rmsNorm(x2, [6], ww).square().sum(), { createGraph: true })(xx)[0], [x, w]);
+  assert.ok(dd.ok, dd.worst);
+});
+
 test("fused attention in the (B, T, H, d) layout equals the permuted (B, H, T, d) one, gradients included", async () => {
   const { scaledDotProductAttention } = await import("../src/tensor/ops/fused.js");
   manualSeed(13);

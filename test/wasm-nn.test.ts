@@ -104,11 +104,11 @@ test("a fully masked softmax row is NaN and a partly masked one is 0 (log: âˆ’âˆ
 });
 
 // ------------------------------------------------------------------ LayerNorm
-test("LayerNorm forward and backward equal the reference, with and without weight and bias; dw, db accumulate", () => {
+test("LayerNorm and RMSNorm forward and backward equal the reference, with and without weight and bias; dw, db accumulate", () => {
   const g = new Generator(2);
   const shapes: [number, number][] = [[1, 1], [3, 5], [4, 3], [2, 33], [5, 64], [7, 128], [3, 130], [1, 7]];
-  for (const [rows, d] of shapes) {
-    const spec: RowSpec = { rows, d };
+  for (const [[rows, d], rms] of shapes.flatMap((s) => [[s, false], [s, true]] as const)) {
+    const spec: RowSpec = { rows, d, rms };
     const x = normals(g, rows * d, 3, 5);
     const dy = normals(g, rows * d);
     const w = normals(g, d, 0.5, 1);
@@ -128,7 +128,7 @@ test("LayerNorm forward and backward equal the reference, with and without weigh
       const ref = run(jsBackend);
       for (const be of backends) {
         const got = run(be);
-        const what = `${label(be)} LayerNorm [${rows}, ${d}] w=${hasW} b=${hasB}`;
+        const what = `${label(be)} ${rms ? "RMSNorm" : "LayerNorm"} [${rows}, ${d}] w=${hasW} b=${hasB}`;
         close(`${what} out`, got[0], ref[0], 2e-6, 2e-6);
         close(`${what} mean`, got[1], ref[1], 1e-6);
         close(`${what} rstd`, got[2], ref[2], 2e-6);

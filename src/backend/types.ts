@@ -83,6 +83,8 @@ export interface Conv2dSpec {
 export interface RowSpec {
   rows: number;
   d: number;
+  /** layerNorm kernels: RMSNorm instead (no centring: μ = 0 is written, and no mean(g) term). */
+  rms?: boolean;
 }
 
 /**

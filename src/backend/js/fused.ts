@@ -3,7 +3,8 @@
 import type { AttentionSpec, RowSpec, Storage } from "../types.js";
 import { arr } from "./storage.js";
 
-export function layerNorm(x: Storage, w: Storage | null, b: Storage | null, out: Storage, mean: Storage, rstd: Storage, { rows, d }: RowSpec, eps: number): void {
+/** LayerNorm (or, with spec.rms, RMSNorm: μ taken as 0) of each row; writes μ and rstd per row. */
+export function layerNorm(x: Storage, w: Storage | null, b: Storage | null, out: Storage, mean: Storage, rstd: Storage, { rows, d, rms }: RowSpec, eps: number): void {
   const X = arr(x);
   const O = arr(out);
   const W = w ? arr(w) : null;
@@ -13,8 +14,10 @@ export function layerNorm(x: Storage, w: Storage | null, b: Storage | null, out:
   for (let r = 0; r < rows; r++) {
     const o = r * d;
     let mu = 0;
-    for (let i = 0; i < d; i++) mu += X[o + i];
-    mu /= d;
+    if (!rms) {
+      for (let i = 0; i < d; i++) mu += X[o + i];
+      mu /= d;
+    }
     let v = 0;
     for (let i = 0; i < d; i++) v += (X[o + i] - mu) ** 2;
     const rs = 1 / Math.sqrt(v / d + eps);
@@ -25,7 +28,8 @@ export function layerNorm(x: Storage, w: Storage | null, b: Storage | null, out:
 }
 
 // With x̂ = (x − μ)·rstd and g = dy ⊙ w:  dx = rstd · (g − mean(g) − x̂ · mean(g ⊙ x̂)).
-export function layerNormBackward(dy: Storage, x: Storage, mean: Storage, rstd: Storage, w: Storage | null, dx: Storage, dw: Storage | null, db: Storage | null, { rows, d }: RowSpec): void {
+// RMSNorm (μ = 0, nothing centred): dx = rstd · (g − x̂ · mean(g ⊙ x̂)).
+export function layerNormBackward(dy: Storage, x: Storage, mean: Storage, rstd: Storage, w: Storage | null, dx: Storage, dw: Storage | null, db: Storage | null, { rows, d, rms }: RowSpec): void {
   const DY = arr(dy);
   const X = arr(x);
   const M = arr(mean);
@@ -49,7 +53,7 @@ export function layerNormBackward(dy: Storage, x: Storage, mean: Storage, rstd: 
     for (let i = 0; i < d; i++) {
       const xhat = (X[o + i] - M[r]) * R[r];
       const g = DY[o + i] * (W ? W[i] : 1);
-      DX[o + i] = R[r] * (g - sumG / d - xhat * (sumGX / d));
+      DX[o + i] = R[r] * (g - (rms ? 0 : sumG / d) - xhat * (sumGX / d));
     }
   }
 }

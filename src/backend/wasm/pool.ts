@@ -20,7 +20,7 @@ export interface WorkerInit {
   control: number;
   index: number;
   maxArgs: number;
-  /** Node only: path of the native addon (native/sgemm.c) whose functions jobs may name too. */
+  /** Node only: path of the native addon (native/*.c) whose functions jobs may name too. */
   native?: string;
 }
 

@@ -1,6 +1,6 @@
 // Node: use every core, and the native matrix multiply where it was built. Replaces the
 // single-threaded default backend with one whose kernels split work over worker_threads
-// (DGPT_THREADS=n to choose, 1 to stay single-threaded; DGPT_NATIVE=0 to keep matmul in wasm).
+// (DGPT_THREADS=n to choose, 1 to stay single-threaded; DGPT_NATIVE=0 to keep everything in wasm).
 import { backend, setBackend } from "../index.js";
 import { loadNative, withNative } from "../native/native.node.js";
 import { createWasmBackend, type WasmBackend } from "./index.js";

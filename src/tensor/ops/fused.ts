@@ -12,6 +12,16 @@ import { mean } from "./reduce.js";
 
 /** LayerNorm over the last dim with one kernel each way; weight and bias are (d) or null. */
 export function layerNormFused(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number): Tensor {
+  return normFused(x, weight, bias, eps, false);
+}
+
+/** RMSNorm over the last dim, x / √(mean(x²) + eps) · w, with one kernel each way; weight is (d) or null. */
+export function rmsNormFused(x: Tensor, weight: Tensor | null, eps: number): Tensor {
+  return normFused(x, weight, null, eps, true);
+}
+
+/** LayerNorm, or RMSNorm (rms: nothing centred), on the same pair of kernels. */
+function normFused(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number, rms: boolean): Tensor {
   const d = x.shape[x.ndim - 1];
   const dtype = floatTypeOf(x.dtype);
   const X = cast(x, dtype);
@@ -21,17 +31,17 @@ export function layerNormFused(x: Tensor, weight: Tensor | null, bias: Tensor | 
   const out = Tensor.output(x.shape, dtype);
   const mu = Tensor.output([rows], dtype);
   const rstd = Tensor.output([rows], dtype);
-  const spec = { rows, d };
+  const spec = { rows, d, rms };
   backend().layerNorm(X.storage, W?.storage ?? null, B?.storage ?? null, out.storage, mu.storage, rstd.storage, spec, eps);
   const inputs = [X, ...(W ? [W] : []), ...(B ? [B] : [])];
-  return attach(out, "layerNorm", inputs, (g) => {
+  return attach(out, rms ? "rmsNorm" : "layerNorm", inputs, (g) => {
     if (isGradEnabled()) {
       // double backward: the same formulas in differentiable ops
-      const m = mean(X, -1, true);
-      const r = X.sub(m).square().mean(-1, true).add(eps).rsqrt();
-      const xhat = X.sub(m).mul(r);
+      const centred = rms ? X : X.sub(mean(X, -1, true));
+      const r = centred.square().mean(-1, true).add(eps).rsqrt();
+      const xhat = centred.mul(r);
       const gw = W ? g.mul(W) : g;
-      const dx = r.mul(gw.sub(gw.mean(-1, true)).sub(xhat.mul(gw.mul(xhat).mean(-1, true))));
+      const dx = r.mul((rms ? gw : gw.sub(gw.mean(-1, true))).sub(xhat.mul(gw.mul(xhat).mean(-1, true))));
       const lead = x.shape.map((_, i) => i).slice(0, -1);
       return [dx, ...(W ? [g.mul(xhat).sum(lead)] : []), ...(B ? [g.sum(lead)] : [])];
     }

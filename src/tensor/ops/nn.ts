@@ -9,7 +9,7 @@ import { axisSpec, fmt, normalizeDim } from "../shape.js";
 import { Tensor } from "../tensor.js";
 import { cast, where } from "./elementwise.js";
 import { checkIndex, gather, indexSelect } from "./indexing.js";
-import { layerNormFused } from "./fused.js";
+import { layerNormFused, rmsNormFused } from "./fused.js";
 import { matmulT } from "./linalg.js";
 import { mean, sum } from "./reduce.js";
 import { reshape, unsqueeze } from "./shape.js";
@@ -170,7 +170,14 @@ export function rmsNorm(x: Tensor, normalizedShape: readonly number[], weight?: 
   if (k > x.ndim || normalizedShape.some((s, i) => s !== x.shape[x.ndim - k + i])) {
     throw new Error(`rmsNorm: input ${fmt(x.shape)} does not end with normalizedShape ${fmt(normalizedShape)}`);
   }
-  const dims = normalizedShape.map((_, i) => x.ndim - k + i);
+  // the common case (normalise the last dim, vector weight): one fused kernel each way
+  if (k === 1 && (!weight || (weight.ndim === 1 && weight.shape[0] === normalizedShape[0]))) return rmsNormFused(x, weight ?? null, eps);
+  return rmsNormComposite(x, normalizedShape, weight, eps);
+}
+
+/** RMSNorm from elementary ops (any normalizedShape): the definition the fused kernel follows. */
+export function rmsNormComposite(x: Tensor, normalizedShape: readonly number[], weight?: Tensor | null, eps = 1e-6): Tensor {
+  const dims = normalizedShape.map((_, i) => x.ndim - normalizedShape.length + i);
   const y = x.mul(mean(x.square(), dims, true).add(eps).rsqrt());
   return weight ? y.mul(weight) : y;
 }

@@ -306,9 +306,9 @@ export function nnSoftmaxBackwardColsF32(y: usize, dy: usize, dx: usize, dim: i3
 // ------------------------------------------------------------------ LayerNorm
 /**
  * LayerNorm of rows r0..r1 (each d long): out = (x − μ)·rstd ⊙ w + b, rstd = 1/√(var + eps);
- * writes μ and rstd per row. w and b may be 0 (absent).
+ * writes μ and rstd per row. w and b may be 0 (absent). With rms, RMSNorm: μ = 0.
  */
-export function nnLayerNormF32(x: usize, w: usize, b: usize, out: usize, mean: usize, rstd: usize, d: i32, eps: f32, r0: i32, r1: i32): void {
+export function nnLayerNormF32(x: usize, w: usize, b: usize, out: usize, mean: usize, rstd: usize, d: i32, eps: f32, r0: i32, r1: i32, rms: i32): void {
   const rowBytes = <usize>d << 2;
   const tail = d & 3;
   const full = d - tail;
@@ -316,18 +316,21 @@ export function nnLayerNormF32(x: usize, w: usize, b: usize, out: usize, mean: u
   for (let r = r0; r < r1; r++) {
     const xr = x + <usize>r * rowBytes;
     const or = out + <usize>r * rowBytes;
-    // mean
+    // mean (RMSNorm: none)
     let s0 = f32x4.splat(0), s1 = f32x4.splat(0);
     let c = 0;
-    for (; c + 8 <= full; c += 8) {
-      const p = xr + (<usize>c << 2);
-      s0 = f32x4.add(s0, v128.load(p));
-      s1 = f32x4.add(s1, v128.load(p, 16));
+    let mu: f32 = 0;
+    if (!rms) {
+      for (; c + 8 <= full; c += 8) {
+        const p = xr + (<usize>c << 2);
+        s0 = f32x4.add(s0, v128.load(p));
+        s1 = f32x4.add(s1, v128.load(p, 16));
+      }
+      if (c < full) s0 = f32x4.add(s0, v128.load(xr + (<usize>c << 2)));
+      let sum = hsum(f32x4.add(s0, s1));
+      for (c = full; c < d; c++) sum += load<f32>(xr + (<usize>c << 2));
+      mu = sum / <f32>d;
     }
-    if (c < full) s0 = f32x4.add(s0, v128.load(xr + (<usize>c << 2)));
-    let sum = hsum(f32x4.add(s0, s1));
-    for (c = full; c < d; c++) sum += load<f32>(xr + (<usize>c << 2));
-    const mu: f32 = sum / <f32>d;
     const mv = f32x4.splat(mu);
     // variance about the mean (two passes: no cancellation)
     s0 = f32x4.splat(0);
@@ -386,8 +389,9 @@ export function nnLayerNormF32(x: usize, w: usize, b: usize, out: usize, mean: u
  * LayerNorm backward for rows r0..r1: with x̂ = (x − μ)·rstd and g = dy ⊙ w,
  * dx = rstd · (g − mean(g) − x̂ · mean(g ⊙ x̂)); adds Σ dy ⊙ x̂ into dwAcc and Σ dy into dbAcc
  * (either may be 0). With `zero`, dwAcc and dbAcc are cleared first (per-thread partials).
+ * With rms, RMSNorm's backward: the mean(g) term is absent (μ is 0).
  */
-export function nnLayerNormBackwardF32(dy: usize, x: usize, mean: usize, rstd: usize, w: usize, dx: usize, dwAcc: usize, dbAcc: usize, d: i32, r0: i32, r1: i32, zero: i32): void {
+export function nnLayerNormBackwardF32(dy: usize, x: usize, mean: usize, rstd: usize, w: usize, dx: usize, dwAcc: usize, dbAcc: usize, d: i32, r0: i32, r1: i32, zero: i32, rms: i32): void {
   const rowBytes = <usize>d << 2;
   const tail = d & 3;
   const full = d - tail;
@@ -439,7 +443,7 @@ export function nnLayerNormBackwardF32(dy: usize, x: usize, mean: usize, rstd: u
       if (dwAcc) store<f32>(dwAcc + p, load<f32>(dwAcc + p) + gy * xh);
       if (dbAcc) store<f32>(dbAcc + p, load<f32>(dbAcc + p) + gy);
     }
-    const a: f32 = sumG * invD, bb: f32 = sumGX * invD;
+    const a: f32 = rms ? 0 : sumG * invD, bb: f32 = sumGX * invD;
     const av = f32x4.splat(a), bv = f32x4.splat(bb);
     for (c = 0; c < full; c += 4) {
       const p = <usize>c << 2;

@@ -60,7 +60,7 @@ export function nnKernels(ctx: WasmContext): Partial<Backend> {
       if (rows === 0) return;
       const parts = Math.min(rows, ctx.partsFor(rows * d, MIN_ELEMS_PER_THREAD));
       const common = [ctx.ptr(x), w ? ctx.ptr(w) : 0, b ? ctx.ptr(b) : 0, ctx.ptr(out), ctx.ptr(mean), ctx.ptr(rstd), d, eps];
-      ctx.run("nnLayerNormF32", WasmContext.ranges(rows, parts).map(([r0, r1]) => [...common, r0, r1]));
+      ctx.run("nnLayerNormF32", WasmContext.ranges(rows, parts).map(([r0, r1]) => [...common, r0, r1, spec.rms ? 1 : 0]));
     },
 
     layerNormBackward(dy, x, mean, rstd, w, dx, dw, db, spec: RowSpec): void {
@@ -73,7 +73,7 @@ export function nnKernels(ctx: WasmContext): Partial<Backend> {
       const split = WasmContext.ranges(rows, parts);
       if (parts === 1 || (dw === null && db === null)) {
         // one part (or nothing summed over rows): accumulate straight into dw and db
-        ctx.run("nnLayerNormBackwardF32", split.map(([r0, r1]) => [...head, dw ? ctx.ptr(dw) : 0, db ? ctx.ptr(db) : 0, d, r0, r1, 0]));
+        ctx.run("nnLayerNormBackwardF32", split.map(([r0, r1]) => [...head, dw ? ctx.ptr(dw) : 0, db ? ctx.ptr(db) : 0, d, r0, r1, 0, spec.rms ? 1 : 0]));
         return;
       }
       // per-part partials of dw and db, then summed into dw and db in part order
@@ -81,7 +81,7 @@ export function nnKernels(ctx: WasmContext): Partial<Backend> {
       ctx.withScratch(2 * parts * stride + 64, (scratch) => {
         const dwBase = (scratch + 63) & ~63;
         const dbBase = dwBase + parts * stride;
-        ctx.run("nnLayerNormBackwardF32", split.map(([r0, r1], t) => [...head, dw ? dwBase + t * stride : 0, db ? dbBase + t * stride : 0, d, r0, r1, 1]));
+        ctx.run("nnLayerNormBackwardF32", split.map(([r0, r1], t) => [...head, dw ? dwBase + t * stride : 0, db ? dbBase + t * stride : 0, d, r0, r1, 1, spec.rms ? 1 : 0]));
         const sum = ctx.kernel("nnSumPartsF32");
         if (dw) sum(ctx.ptr(dw), dwBase, d, parts, stride);
         if (db) sum(ctx.ptr(db), dbBase, d, parts, stride);
