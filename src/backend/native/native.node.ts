@@ -73,36 +73,43 @@ export function withNativeMatmul(be: WasmBackend, addon: NativeAddon): Backend["
   const fallback = be.matmul;
   const ours = (s: Storage) => s instanceof WasmStorage && s.heap === be.heap && s.dtype === "float32";
   const here = (args: number[]) => addon.sgemm(memory, ...args);
+  // the per-batch offset table lives in one block of the heap, kept between calls and grown as
+  // needed (a small product's time is a few µs: allocating per call would show)
+  let table = { ptr: 0, bytes: 0 };
+  const offsetTable = (batches: number) => {
+    if (batches * 12 > table.bytes) {
+      if (table.bytes > 0) be.heap.releaseBlock(table.ptr, table.bytes);
+      const [ptr, bytes] = be.heap.allocBlock(Math.max(64, batches * 12));
+      table = { ptr, bytes };
+    }
+    return new Int32Array(be.heap.memory.buffer, table.ptr, batches * 3);
+  };
   return (a: Storage, b: Storage, out: Storage, spec: MatmulSpec) => {
     if (!ours(a) || !ours(b) || !ours(out)) return fallback(a, b, out, spec);
     const { m, k, n, transA, transB } = spec;
-    const aOff = stridedOffsets(spec.batchShape, spec.aBatchStrides);
-    const bOff = stridedOffsets(spec.batchShape, spec.bBatchStrides);
+    const single = spec.batchShape.length === 0;
+    const aOff = single ? [0] : stridedOffsets(spec.batchShape, spec.aBatchStrides);
+    const bOff = single ? [0] : stridedOffsets(spec.batchShape, spec.bBatchStrides);
     const batches = aOff.length;
+    const o = offsetTable(batches);
+    for (let i = 0; i < batches; i++) {
+      o[3 * i] = aOff[i];
+      o[3 * i + 1] = bOff[i];
+      o[3 * i + 2] = i * m * n;
+    }
+    const [A, aRow, aCol] = [(a as WasmStorage).ptr, transA ? 1 : k, transA ? m : 1];
+    const [B, bRow, bCol] = [(b as WasmStorage).ptr, transB ? 1 : n, transB ? k : 1];
+    const C = (out as WasmStorage).ptr;
     const work = batches * m * k * n;
     const parts = be.threads === 1 || work < 2 * MIN_MACS_PER_THREAD ? 1 : Math.min(be.threads, Math.floor(work / MIN_MACS_PER_THREAD));
-    const [offsets, bytes] = be.heap.allocBlock(batches * 12);
-    try {
-      const o = new Int32Array(be.heap.memory.buffer, offsets, batches * 3);
-      for (let i = 0; i < batches; i++) {
-        o[3 * i] = aOff[i];
-        o[3 * i + 1] = bOff[i];
-        o[3 * i + 2] = i * m * n;
-      }
-      const common = [(a as WasmStorage).ptr, transA ? 1 : k, transA ? m : 1, (b as WasmStorage).ptr, transB ? 1 : n, transB ? k : 1, (out as WasmStorage).ptr, m, k, n, offsets];
-      const all = [0, batches, 0, m, 0, n];
-      let split: number[][];
-      if (parts === 1) split = [all];
-      else if (batches >= parts) split = WasmContext.ranges(batches, parts, 1).map(([lo, hi]) => [lo, hi, 0, m, 0, n]);
-      else if (Math.ceil(n / NR) >= 2 * parts || m < 2 * MR * parts) split = WasmContext.ranges(n, parts, NR).map(([lo, hi]) => [0, batches, 0, m, lo, hi]);
-      else split = WasmContext.ranges(m, parts, MR).map(([lo, hi]) => [0, batches, lo, hi, 0, n]);
-      be.parallel("native.sgemm", split.map((r) => [...common, ...r]), here);
-    } finally {
-      be.heap.releaseBlock(offsets, bytes);
-    }
+    if (parts === 1) return addon.sgemm(memory, A, aRow, aCol, B, bRow, bCol, C, m, k, n, table.ptr, 0, batches, 0, m, 0, n);
+    let split: number[][];
+    if (batches >= parts) split = WasmContext.ranges(batches, parts, 1).map(([lo, hi]) => [lo, hi, 0, m, 0, n]);
+    else if (Math.ceil(n / NR) >= 2 * parts || m < 2 * MR * parts) split = WasmContext.ranges(n, parts, NR).map(([lo, hi]) => [0, batches, 0, m, lo, hi]);
+    else split = WasmContext.ranges(m, parts, MR).map(([lo, hi]) => [0, batches, lo, hi, 0, n]);
+    be.parallel("native.sgemm", split.map((r) => [A, aRow, aCol, B, bRow, bCol, C, m, k, n, table.ptr, ...r]), here);
   };
 }
-
 
 /**
  * The wasm backend's attention forward and backward on the native kernels, heads split over
