@@ -12,6 +12,7 @@ import { benchGpt } from "./gpt.js";
 import { benchInterp } from "./interp.js";
 import { benchPatching } from "./patching.js";
 import { benchMemory } from "./memory.js";
+import { benchProfile } from "./profile.js";
 import { benchNn, printTable as printNnTable } from "./nn.js";
 
 const PYTHON = process.env.DGPT_PYTHON ?? "/usr/bin/python3";
@@ -53,7 +54,11 @@ function matmulGflops(be: Backend, batch: number, m: number, k: number, n: numbe
   return (2 * batch * m * k * n) / ms / 1e6;
 }
 
-/** `npm run bench -- gpt` runs only the named sections (all by default): matmul, elementwise, nn, tokenize, ngram, gpt; `memory` (10,000 steps) only when named. */
+/**
+ * `npm run bench -- gpt` runs only the named sections (all by default): matmul, elementwise, nn,
+ * tokenize, ngram, interp, patching, gpt; `memory` (10,000 steps) and `profile` (a training
+ * step's time per kernel) only when named.
+ */
 const only = (name: string) => process.argv.length <= 2 || process.argv.slice(2).includes(name);
 
 async function main(): Promise<void> {
@@ -79,6 +84,11 @@ async function main(): Promise<void> {
     // opt-in (a few minutes): 10,000 training steps of a small GPT
     const steps = Number(process.env.DGPT_MEMORY_STEPS ?? 10_000);
     table(`memory over ${steps} training steps of a small GPT (2 layers, d 64, batch 8 × 32)`, ["step", "wasm heap in use, MiB", "wasm memory size, MiB", "RSS, MiB", "ms/step so far"], benchMemory(steps).rows);
+  }
+  if (process.argv.includes("profile")) {
+    const p = benchProfile();
+    table("Where a nanoGPT-recipe training step's time goes (kernel calls timed one by one)", ["kernel", "calls / step", "ms / step", "% of step"], p.rows);
+    for (const n of p.notes) console.log(n);
   }
   if (only("interp")) {
     const r = benchInterp();
