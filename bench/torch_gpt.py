@@ -78,11 +78,13 @@ def main():
 
     for _ in range(5):
         step()
-    iters = spec.get("iters", 30)
-    t0 = time.perf_counter()
-    for _ in range(iters):
+    # the median iteration, like bench/gpt.ts: robust to the machine's other jobs
+    times = []
+    for _ in range(spec.get("iters", 40)):
+        t0 = time.perf_counter()
         step()
-    ms = (time.perf_counter() - t0) / iters * 1000
+        times.append(time.perf_counter() - t0)
+    ms = sorted(times)[len(times) // 2] * 1000
 
     # generation without a cache (nanoGPT's generate recomputes the context), 1 sequence
     model.eval()
