@@ -139,7 +139,7 @@ const workloads: { name: string; key: string; native?: boolean; setup: (be: Back
       const g = filled(be, PARAMS, (i) => Math.cos(i));
       const [m, v] = [be.alloc("float32", PARAMS), be.alloc("float32", PARAMS)];
       let step = 0;
-      return () => be.adamw(p, g, m, v, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, step: ++step, decoupled: true });
+      return () => be.adamw([{ p, g, m, v }], { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, step: ++step, decoupled: true });
     },
   },
 ];

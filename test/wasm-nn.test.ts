@@ -212,7 +212,7 @@ test("AdamW and Adam (L2) steps equal the reference over several steps", () => {
       const run = (be: Backend) => on(be, [p, m0, v0, ...grads], ([ps, ms, vs, ...gs]) => {
         gs.forEach((gr, i) => {
           const spec: AdamWSpec = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, step: 1 + i * 4, decoupled };
-          be.adamw(ps, gr, ms, vs, spec);
+          be.adamw([{ p: ps, g: gr, m: ms, v: vs }], spec);
         });
         return [ps, ms, vs];
       });
@@ -281,15 +281,18 @@ test("two threads: every kernel is bit-identical run to run and equals the refer
         return [out, dt];
       }), 0]);
     }
-    // AdamW over 200k parameters
-    {
-      const n = 200_003;
-      const [p, gr] = [normals(g, n), normals(g, n)];
-      jobs.push(["adamw", (be) => on(be, [p, gr], ([ps, gs]) => {
-        const [m, v] = [be.alloc("float32", n), be.alloc("float32", n)];
-        for (let step = 1; step <= 3; step++) be.adamw(ps, gs, m, v, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, step, decoupled: true });
-        return [ps, m, v];
-      }), 1e-6]);
+    // AdamW over 200k parameters in one tensor, and over a list of tensors in one call (the
+    // thread split cuts inside tensors of every size; the bits must be the 1-thread bits)
+    for (const sizes of [[200_003], [5, 70_001, 0, 17, 33_333, 1, 64, 100_000]]) {
+      const data = sizes.map((n) => [normals(g, n), normals(g, n)]);
+      const run = (be: Backend) =>
+        on(be, data.flat(), (st) => {
+          const list = sizes.map((n, i) => ({ p: st[2 * i], g: st[2 * i + 1], m: be.alloc("float32", n), v: be.alloc("float32", n) }));
+          for (let step = 1; step <= 3; step++) be.adamw(list, { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.1, step, decoupled: true });
+          return list.flatMap(({ p, m, v }) => [p, m, v]);
+        });
+      jobs.push([`adamw over ${sizes.length} tensor(s)`, run, 1e-6]);
+      jobs.push([`adamw over ${sizes.length} tensor(s), 2 threads vs 1`, (be) => (be === jsBackend ? run(createWasmBackend()) : run(be)), 0]);
     }
     for (const [what, run, tol] of jobs) {
       const a = run(two);

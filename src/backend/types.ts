@@ -108,6 +108,14 @@ export interface AttentionSpec {
   heads?: number;
 }
 
+/** One parameter tensor's part in an AdamW step: p, m and v are updated in place from g. */
+export interface AdamWTensors {
+  p: Storage;
+  g: Storage;
+  m: Storage;
+  v: Storage;
+}
+
 export interface AdamWSpec {
   lr: number;
   beta1: number;
@@ -193,6 +201,6 @@ export interface Backend {
   attention(q: Storage, k: Storage, v: Storage, out: Storage, lse: Storage, spec: AttentionSpec): void;
   /** Attention backward from dout (and the forward's out, lse): writes dq, dk, dv. */
   attentionBackward(q: Storage, k: Storage, v: Storage, out: Storage, lse: Storage, dout: Storage, dq: Storage, dk: Storage, dv: Storage, spec: AttentionSpec): void;
-  /** One Adam/AdamW step in place on p, m, v given gradient g. */
-  adamw(p: Storage, g: Storage, m: Storage, v: Storage, spec: AdamWSpec): void;
+  /** One Adam/AdamW step in place on every tensor of the list (one pass over all of them, as one job). */
+  adamw(tensors: readonly AdamWTensors[], spec: AdamWSpec): void;
 }

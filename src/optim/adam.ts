@@ -1,7 +1,8 @@
 // Adam and AdamW. Both keep running means of the gradient (m) and its square (v) with bias
 // correction; Adam adds weight decay to the gradient (L2), AdamW shrinks the weights directly
-// (decoupled decay, Loshchilov & Hutter). The update runs as one fused backend kernel.
-import { backend } from "../backend/index.js";
+// (decoupled decay, Loshchilov & Hutter). The update runs as one fused backend kernel over all the
+// parameters of a group (one pass, split over threads), like PyTorch's fused/foreach AdamW.
+import { backend, type AdamWTensors } from "../backend/index.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { checkRange, Optimizer, type ParamsArg } from "./optimizer.js";
 
@@ -30,27 +31,24 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
     checkRange("weightDecay", o.weightDecay, 0, Infinity, name);
   }
   protected update(): void {
-    {
-      for (const { params, options: o } of this.paramGroups) {
-        for (const p of params) {
-          if (p.grad === null) continue;
-          if (!this.state.has(p)) {
-            this.setState(p, "expAvg", p.zerosLike());
-            this.setState(p, "expAvgSq", p.zerosLike());
-          }
-          const s = this.state.get(p)!;
-          s.step = ((s.step as number | undefined) ?? 0) + 1;
-          const g = p.grad.dtype === p.dtype ? p.grad : p.grad.to(p.dtype);
-          backend().adamw(p.storage, g.storage, (s.expAvg as Tensor).storage, (s.expAvgSq as Tensor).storage, {
-            lr: o.lr,
-            beta1: o.betas[0],
-            beta2: o.betas[1],
-            eps: o.eps,
-            weightDecay: o.weightDecay,
-            step: s.step,
-            decoupled: this.decoupled,
-          });
+    for (const { params, options: o } of this.paramGroups) {
+      // one kernel call per group (per step count: parameters added later have their own)
+      const byStep = new Map<number, AdamWTensors[]>();
+      for (const p of params) {
+        if (p.grad === null) continue;
+        if (!this.state.has(p)) {
+          this.setState(p, "expAvg", p.zerosLike());
+          this.setState(p, "expAvgSq", p.zerosLike());
         }
+        const s = this.state.get(p)!;
+        s.step = ((s.step as number | undefined) ?? 0) + 1;
+        const g = p.grad.dtype === p.dtype ? p.grad : p.grad.to(p.dtype);
+        const list = byStep.get(s.step) ?? [];
+        list.push({ p: p.storage, g: g.storage, m: (s.expAvg as Tensor).storage, v: (s.expAvgSq as Tensor).storage });
+        byStep.set(s.step, list);
+      }
+      for (const [step, tensors] of byStep) {
+        backend().adamw(tensors, { lr: o.lr, beta1: o.betas[0], beta2: o.betas[1], eps: o.eps, weightDecay: o.weightDecay, step, decoupled: this.decoupled });
       }
     }
   }

@@ -131,7 +131,7 @@ export function elementwiseAndNnCases(be: Backend, label: string): CaseResult[] 
   });
   run("AdamW step", (b) => {
     const [p, gr, m, v] = [x, y, x.map((t) => t * 0.1), y.map((t) => t * t)].map((a) => b.fromArray(Float32Array.from(a)));
-    b.adamw(p, gr, m, v, { lr: 1e-2, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1, step: 3, decoupled: true });
+    b.adamw([{ p, g: gr, m, v }], { lr: 1e-2, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1, step: 3, decoupled: true });
     return [...b.read(p), ...b.read(m), ...b.read(v)];
   });
   return out;

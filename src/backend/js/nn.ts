@@ -1,6 +1,6 @@
 // Reference kernels for neural networks: softmax, embedding-style gathers and their scatter-add
 // gradients, im2col for convolution, and the Adam/AdamW update.
-import type { AdamWSpec, AxisSpec, Conv2dSpec, Storage } from "../types.js";
+import type { AdamWSpec, AdamWTensors, AxisSpec, Conv2dSpec, Storage } from "../types.js";
 import { arr } from "./storage.js";
 
 export function softmax(x: Storage, out: Storage, { outer, dim, inner }: AxisSpec, log: boolean): void {
@@ -163,7 +163,11 @@ export function fold2d(dcols: Storage, dx: Storage, spec: Conv2dSpec): void {
   });
 }
 
-export function adamw(p: Storage, g: Storage, m: Storage, v: Storage, s: AdamWSpec): void {
+export function adamw(tensors: readonly AdamWTensors[], s: AdamWSpec): void {
+  for (const t of tensors) adamwOne(t, s);
+}
+
+function adamwOne({ p, g, m, v }: AdamWTensors, s: AdamWSpec): void {
   const P = arr(p);
   const G = arr(g);
   const M = arr(m);

@@ -570,11 +570,27 @@ export function nnScatterAddF32(target: usize, index: usize, src: usize, A: i32,
 
 // ------------------------------------------------------------------ Adam / AdamW
 /**
- * One Adam(W) step on elements lo..hi of p, m, v given gradient g. stepSize = lr / (1 − β1^t),
- * rbc2 = 1 / (1 − β2^t), c1 = 1 − β1 and c2 = 1 − β2 (rounded from double precision, as
- * 1 − f32(0.999) is not), decay = lr·wd (decoupled: p −= decay·p first) or wd (added to g).
+ * One Adam(W) step over many tensors at once: elements lo..hi of their concatenation (the caller
+ * starts each range at a multiple of 16 within its tensor, so a thread split changes no bits).
+ * The table holds 5 int32 per tensor: byte addresses of p, g, m, v and the element count.
+ * stepSize = lr / (1 − β1^t), rbc2 = 1 / (1 − β2^t), c1 = 1 − β1 and c2 = 1 − β2 (rounded from
+ * double precision, as 1 − f32(0.999) is not), decay = lr·wd (decoupled: p −= decay·p first) or
+ * wd (added to g).
  */
-export function nnAdamWF32(p: usize, g: usize, m: usize, v: usize, stepSize: f32, rbc2: f32, eps: f32, b1: f32, c1: f32, b2: f32, c2: f32, decay: f32, decoupled: i32, lo: i32, hi: i32): void {
+export function nnAdamWF32(table: usize, count: i32, stepSize: f32, rbc2: f32, eps: f32, b1: f32, c1: f32, b2: f32, c2: f32, decay: f32, decoupled: i32, lo: i32, hi: i32): void {
+  let start = 0;
+  for (let t = 0; t < count && start < hi; t++) {
+    const e = table + <usize>(t * 20);
+    const n = load<i32>(e, 16);
+    const i0 = max(lo, start), i1 = min(hi, start + n);
+    if (i0 < i1) adamwRange(load<u32>(e), load<u32>(e, 4), load<u32>(e, 8), load<u32>(e, 12), stepSize, rbc2, eps, b1, c1, b2, c2, decay, decoupled, i0 - start, i1 - start);
+    start += n;
+  }
+}
+
+/** Elements [lo, hi) of one tensor. */
+// @ts-ignore: decorator
+@inline function adamwRange(p: usize, g: usize, m: usize, v: usize, stepSize: f32, rbc2: f32, eps: f32, b1: f32, c1: f32, b2: f32, c2: f32, decay: f32, decoupled: i32, lo: i32, hi: i32): void {
   const sb1 = f32x4.splat(b1), sb2 = f32x4.splat(b2);
   const sc1 = f32x4.splat(c1), sc2 = f32x4.splat(c2);
   const ss = f32x4.splat(stepSize), sr = f32x4.splat(rbc2), se = f32x4.splat(eps), sd = f32x4.splat(decay);

@@ -12,7 +12,7 @@
 // - Adam(W) splits the element range; gather / scatter_add (one entry per row in cross-entropy)
 //   stay on one thread.
 import { jsBackend } from "../../js/index.js";
-import type { AdamWSpec, AxisSpec, Backend, RowSpec, Storage } from "../../types.js";
+import type { AdamWSpec, AdamWTensors, AxisSpec, Backend, RowSpec, Storage } from "../../types.js";
 import { WasmContext } from "../context.js";
 
 /** Elements per thread below which splitting softmax or LayerNorm does not pay (~20 µs of work). */
@@ -125,17 +125,30 @@ export function nnKernels(ctx: WasmContext): Partial<Backend> {
       ctx.kernel("nnScatterAddF32")(ctx.ptr(target), ctx.ptr(index), ctx.ptr(src), A, Dx, J, B);
     },
 
-    adamw(p: Storage, g: Storage, m: Storage, v: Storage, s: AdamWSpec): void {
-      if (!ctx.owns("float32", p, g, m, v)) return jsBackend.adamw(p, g, m, v, s);
-      const n = p.length;
-      if (n === 0) return;
+    adamw(tensors: readonly AdamWTensors[], s: AdamWSpec): void {
+      if (!tensors.every(({ p, g, m, v }) => ctx.owns("float32", p, g, m, v))) return jsBackend.adamw(tensors, s);
+      const total = tensors.reduce((sum, t) => sum + t.p.length, 0);
+      if (total === 0) return;
       // scalars in double precision, rounded once to float32 by the call
       const stepSize = s.lr / (1 - Math.pow(s.beta1, s.step));
       const rbc2 = 1 / (1 - Math.pow(s.beta2, s.step));
       const decay = s.decoupled ? s.lr * s.weightDecay : s.weightDecay;
-      const common = [ctx.ptr(p), ctx.ptr(g), ctx.ptr(m), ctx.ptr(v), stepSize, rbc2, s.eps, s.beta1, 1 - s.beta1, s.beta2, 1 - s.beta2, decay, s.decoupled ? 1 : 0];
-      const parts = ctx.partsFor(n, MIN_COPY_PER_THREAD);
-      ctx.run("nnAdamWF32", WasmContext.ranges(n, parts, 16).map(([lo, hi]) => [...common, lo, hi]));
+      const hyper = [stepSize, rbc2, s.eps, s.beta1, 1 - s.beta1, s.beta2, 1 - s.beta2, decay, s.decoupled ? 1 : 0];
+      // split the concatenation evenly, each cut moved back to a multiple of 16 in its tensor
+      const starts = [0];
+      for (const t of tensors) starts.push(starts[starts.length - 1] + t.p.length);
+      const snap = (x: number) => {
+        let t = 0;
+        while (starts[t + 1] <= x && t < tensors.length - 1) t++;
+        return Math.min(x, starts[t] + Math.floor((x - starts[t]) / 16) * 16);
+      };
+      const parts = ctx.partsFor(total, MIN_COPY_PER_THREAD);
+      const cuts = Array.from({ length: parts + 1 }, (_, i) => (i === parts ? total : snap(Math.floor((total * i) / parts))));
+      ctx.withScratch(tensors.length * 20, (table) => {
+        const e = new Int32Array(ctx.heap.memory.buffer, table, tensors.length * 5);
+        tensors.forEach(({ p, g, m, v }, i) => e.set([ctx.ptr(p), ctx.ptr(g), ctx.ptr(m), ctx.ptr(v), p.length], 5 * i));
+        ctx.run("nnAdamWF32", cuts.slice(0, -1).map((lo, i) => [table, tensors.length, ...hyper, lo, cuts[i + 1]]));
+      });
     },
   };
 }
