@@ -578,6 +578,26 @@ test("fused rmsNorm equals the composite definition, gradients and double backwa
   assert.ok(dd.ok, dd.worst);
 });
 
+test("fused cross-entropy equals log-softmax + NLL (smoothing, ignored rows), gradients and double backward included", () => {
+  manualSeed(15);
+  const logits = randn(6, 5, { dtype: "float64" });
+  const target = tensor([1, 4, -100, 0, 3, 3], { dtype: "int32" });
+  for (const eps of [0, 0.2]) {
+    const fused = crossEntropy(logits, target, { labelSmoothing: eps, reduction: "none" }).dataSync();
+    const logp = logSoftmax(logits, 1);
+    const nll = nllLoss(logp, target, { reduction: "none" }).dataSync();
+    const smooth = logp.sum(1).neg().div(5).dataSync();
+    for (let r = 0; r < 6; r++) {
+      const want = r === 2 ? 0 : (1 - eps) * nll[r] + eps * smooth[r];
+      assert.ok(Math.abs(fused[r] - want) < 1e-12, `eps ${eps} row ${r}: ${fused[r]} vs ${want}`);
+    }
+    const dd = gradcheck((l) => grad((x: Tensor) => crossEntropy(x, target, { labelSmoothing: eps }).mul(crossEntropy(x, target, { labelSmoothing: eps })), { createGraph: true })(l)[0], [logits]);
+    assert.ok(dd.ok, dd.worst);
+  }
+  assert.throws(() => crossEntropy(logits, tensor([1, 5, 0, 0, 0, 0], { dtype: "int32" })), /index 5 is out of bounds for dimension with size 5/);
+  assert.throws(() => crossEntropy(logits, tensor([1, 2, 0], { dtype: "int32" })), /expects target of shape \[6\], got \[3\]/);
+});
+
 test("fused attention in the (B, T, H, d) layout equals the permuted (B, H, T, d) one, gradients included", async () => {
   const { scaledDotProductAttention } = await import("../src/tensor/ops/fused.js");
   manualSeed(13);

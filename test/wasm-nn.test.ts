@@ -103,6 +103,33 @@ test("a fully masked softmax row is NaN and a partly masked one is 0 (log: âˆ’âˆ
   }
 });
 
+// ------------------------------------------------------------------ softmax + cross-entropy
+test("fused softmax + cross-entropy forward and backward equal the reference (odd class counts, ignored rows, smoothing, GPT-2's vocabulary)", () => {
+  const g = new Generator(8);
+  for (const [rows, C] of [[1, 1], [5, 3], [7, 65], [3, 130], [2, 50257]]) {
+    for (const eps of [0, 0.1]) {
+      const x = normals(g, rows * C, 3);
+      const t = Int32Array.from({ length: rows }, (_, r) => (r % 4 === 2 ? -100 : Math.floor(g.random() * C)));
+      const dl = normals(g, rows);
+      const spec = { rows, classes: C, ignoreIndex: -100, labelSmoothing: eps };
+      const run = (be: Backend) => on(be, [x, t, dl], ([xs, ts, gs]) => {
+        const [loss, lse, dx] = [be.alloc("float32", rows), be.alloc("float32", rows), be.alloc("float32", rows * C)];
+        be.crossEntropy(xs, ts, loss, lse, spec);
+        be.crossEntropyBackward(xs, ts, lse, gs, dx, spec);
+        return [loss, lse, dx];
+      });
+      const ref = run(jsBackend);
+      for (const be of backends) {
+        const got = run(be);
+        const what = `${label(be)} crossEntropy [${rows}, ${C}] eps=${eps}`;
+        close(`${what} loss`, got[0], ref[0], 2e-6, 2e-6);
+        close(`${what} lse`, got[1], ref[1], 2e-6, 2e-6);
+        close(`${what} dx`, got[2], ref[2], 1e-5, 1e-7);
+      }
+    }
+  }
+});
+
 // ------------------------------------------------------------------ LayerNorm
 test("LayerNorm and RMSNorm forward and backward equal the reference, with and without weight and bias; dw, db accumulate", () => {
   const g = new Generator(2);
@@ -280,6 +307,19 @@ test("two threads: every kernel is bit-identical run to run and equals the refer
         be.indexAdd(ds, is, dt, { outer: 1, dim: vocab, inner: d });
         return [out, dt];
       }), 0]);
+    }
+    // cross-entropy over a GPT-2-sized vocabulary, rows split over the threads
+    {
+      const [rows, C] = [24, 50257];
+      const [x, dl] = [normals(g, rows * C, 2), normals(g, rows)];
+      const t = Int32Array.from({ length: rows }, (_, r) => (r === 5 ? -100 : (r * 7919) % C));
+      jobs.push(["crossEntropy", (be) => on(be, [x, t, dl], ([xs, ts, gs]) => {
+        const spec = { rows, classes: C, ignoreIndex: -100, labelSmoothing: 0.1 };
+        const [loss, lse, dx] = [be.alloc("float32", rows), be.alloc("float32", rows), be.alloc("float32", rows * C)];
+        be.crossEntropy(xs, ts, loss, lse, spec);
+        be.crossEntropyBackward(xs, ts, lse, gs, dx, spec);
+        return [loss, lse, dx];
+      }), 1e-5]);
     }
     // AdamW over 200k parameters in one tensor, and over a list of tensors in one call (the
     // thread split cuts inside tensors of every size; the bits must be the 1-thread bits)

@@ -116,6 +116,16 @@ export interface AdamWTensors {
   v: Storage;
 }
 
+/** Cross-entropy over rows of logits: `rows` × `classes`, targets int32 (one per row). */
+export interface CrossEntropySpec {
+  rows: number;
+  classes: number;
+  /** Rows whose target equals this give loss 0 and gradient 0. */
+  ignoreIndex: number;
+  /** ε: the target is (1 − ε)·one-hot + ε/classes. */
+  labelSmoothing: number;
+}
+
 export interface AdamWSpec {
   lr: number;
   beta1: number;
@@ -175,6 +185,13 @@ export interface Backend {
   softmax(x: Storage, out: Storage, spec: AxisSpec, log: boolean): void;
   /** Given y = softmax(x) (or log-softmax) and dy, write dx. */
   softmaxBackward(y: Storage, dy: Storage, dx: Storage, spec: AxisSpec, log: boolean): void;
+  /**
+   * Fused softmax + cross-entropy per row: loss[r] = lse_r − Σ_c target_rc·x_rc (smoothed target),
+   * and lse[r] = log Σ_c e^x_rc for the backward. Targets must be in range (the caller checks).
+   */
+  crossEntropy(logits: Storage, target: Storage, loss: Storage, lse: Storage, spec: CrossEntropySpec): void;
+  /** dx[r, c] = g[r]·(softmax(x_r)_c − target_rc), from the forward's lse; ignored rows get 0. */
+  crossEntropyBackward(logits: Storage, target: Storage, lse: Storage, g: Storage, dx: Storage, spec: CrossEntropySpec): void;
   /** out[o, j, i] = x[o, index[j], i]; out's axis has length index.length. */
   indexSelect(x: Storage, index: Storage, out: Storage, spec: AxisSpec): void;
   /** dx[o, index[j], i] += dout[o, j, i] (dx accumulates); spec describes dx. */

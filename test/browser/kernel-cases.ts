@@ -129,6 +129,15 @@ export function elementwiseAndNnCases(be: Backend, label: string): CaseResult[] 
     b.indexAdd(b.fromArray(y.subarray(0, 6 * 33)), b.fromArray(ids), dx, spec);
     return [...b.read(o), ...b.read(dx)];
   });
+  run("softmax + cross-entropy", (b) => {
+    const spec = { rows: 6, classes: 33, ignoreIndex: -100, labelSmoothing: 0.1 };
+    const xs = b.fromArray(x.subarray(0, 6 * 33));
+    const ts = b.fromArray(Int32Array.from([0, 32, -100, 5, 17, 1]));
+    const [loss, lse, dx] = [b.alloc("float32", 6), b.alloc("float32", 6), b.alloc("float32", 6 * 33)];
+    b.crossEntropy(xs, ts, loss, lse, spec);
+    b.crossEntropyBackward(xs, ts, lse, b.fromArray(y.subarray(0, 6)), dx, spec);
+    return [...b.read(loss), ...b.read(lse), ...b.read(dx)];
+  });
   run("AdamW step", (b) => {
     const [p, gr, m, v] = [x, y, x.map((t) => t * 0.1), y.map((t) => t * t)].map((a) => b.fromArray(Float32Array.from(a)));
     b.adamw([{ p, g: gr, m, v }], { lr: 1e-2, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1, step: 3, decoupled: true });

@@ -4,7 +4,7 @@ import type { Backend, DType, Storage, TypedArray } from "../types.js";
 import { binary, cast, fill, strided, stridedAdd, unary, where } from "./elementwise.js";
 import { attention, attentionBackward, layerNorm, layerNormBackward } from "./fused.js";
 import { matmul } from "./matmul.js";
-import { adamw, fold2d, gather, indexAdd, indexSelect, scatterAdd, softmax, softmaxBackward, unfold2d } from "./nn.js";
+import { adamw, crossEntropy, crossEntropyBackward, fold2d, gather, indexAdd, indexSelect, scatterAdd, softmax, softmaxBackward, unfold2d } from "./nn.js";
 import { cumsum, reduce, sort } from "./reduce.js";
 import { ArrayStorage, arr, newTypedArray } from "./storage.js";
 
@@ -44,6 +44,8 @@ export const jsBackend: Backend = {
   unfold2d,
   fold2d,
   adamw,
+  crossEntropy,
+  crossEntropyBackward,
   layerNorm,
   layerNormBackward,
   attention,

@@ -1,6 +1,6 @@
 // Reference kernels for neural networks: softmax, embedding-style gathers and their scatter-add
 // gradients, im2col for convolution, and the Adam/AdamW update.
-import type { AdamWSpec, AdamWTensors, AxisSpec, Conv2dSpec, Storage } from "../types.js";
+import type { AdamWSpec, AdamWTensors, AxisSpec, Conv2dSpec, CrossEntropySpec, Storage } from "../types.js";
 import { arr } from "./storage.js";
 
 export function softmax(x: Storage, out: Storage, { outer, dim, inner }: AxisSpec, log: boolean): void {
@@ -183,5 +183,41 @@ function adamwOne({ p, g, m, v }: AdamWTensors, s: AdamWSpec): void {
     const mHat = M[i] / bc1;
     const vHat = V[i] / bc2;
     P[i] -= (s.lr * mHat) / (Math.sqrt(vHat) + s.eps);
+  }
+}
+
+/** Softmax + cross-entropy per row, written out: lse by the max-shifted sum, then the smoothed target's dot product. */
+export function crossEntropy(logits: Storage, target: Storage, loss: Storage, lse: Storage, { rows, classes: C, ignoreIndex, labelSmoothing: eps }: CrossEntropySpec): void {
+  const X = arr(logits);
+  const T = arr(target);
+  const L = arr(loss);
+  const S = arr(lse);
+  for (let r = 0; r < rows; r++) {
+    const o = r * C;
+    let max = -Infinity;
+    for (let c = 0; c < C; c++) max = Math.max(max, X[o + c]);
+    let sum = 0;
+    let sumX = 0;
+    for (let c = 0; c < C; c++) {
+      sum += Math.exp(X[o + c] - max);
+      sumX += X[o + c];
+    }
+    const l = max + Math.log(sum);
+    S[r] = l;
+    const t = T[r];
+    L[r] = t === ignoreIndex ? 0 : (1 - eps) * (l - X[o + t]) + (eps > 0 ? eps * (l - sumX / C) : 0);
+  }
+}
+
+export function crossEntropyBackward(logits: Storage, target: Storage, lse: Storage, g: Storage, dx: Storage, { rows, classes: C, ignoreIndex, labelSmoothing: eps }: CrossEntropySpec): void {
+  const X = arr(logits);
+  const T = arr(target);
+  const S = arr(lse);
+  const G = arr(g);
+  const D = arr(dx);
+  for (let r = 0; r < rows; r++) {
+    const o = r * C;
+    const t = T[r];
+    for (let c = 0; c < C; c++) D[o + c] = t === ignoreIndex ? 0 : G[r] * (Math.exp(X[o + c] - S[r]) - eps / C - (c === t ? 1 - eps : 0));
   }
 }

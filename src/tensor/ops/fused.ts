@@ -6,6 +6,7 @@ import { attach, isGradEnabled } from "../autograd.js";
 import { floatTypeOf } from "../dtype.js";
 import { fmt } from "../shape.js";
 import { Tensor } from "../tensor.js";
+import { arange } from "../creation.js";
 import { cast } from "./elementwise.js";
 import { mean } from "./reduce.js";
 
@@ -106,5 +107,34 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
     const [dq, dk, dv] = [Q, K, V].map((t) => alloc(t.shape, dtype));
     backend().attentionBackward(Q.storage, K.storage, V.storage, out.storage, lse.storage, g.storage, dq.storage, dk.storage, dv.storage, spec);
     return [dq, dk, dv];
+  });
+}
+
+/**
+ * Per-row cross-entropy of logits (N, C) against int32 class indices (N), softmax and loss in one
+ * kernel: loss_r = log Σ_c e^x_rc − Σ_c q_rc·x_rc with q = (1 − ε)·one-hot(t_r) + ε/C, and 0 where
+ * t_r = ignoreIndex. Only the log-sum-exp per row is kept for the backward, whose kernel writes
+ * dx = g_r·(softmax(x_r) − q_r) directly: an (N, C) log-probability tensor never exists, which
+ * for GPT-2's 50257-token vocabulary is most of a training step's memory.
+ */
+export function crossEntropyRows(logits: Tensor, target: Tensor, ignoreIndex: number, labelSmoothing: number): Tensor {
+  const [rows, classes] = logits.shape;
+  const dtype = floatTypeOf(logits.dtype);
+  const X = cast(logits, dtype);
+  const spec = { rows, classes, ignoreIndex, labelSmoothing };
+  const loss = Tensor.output([rows], dtype);
+  const lse = Tensor.output([rows], dtype);
+  backend().crossEntropy(X.storage, target.storage, loss.storage, lse.storage, spec);
+  return attach(loss, "crossEntropy", [X], (g) => {
+    if (isGradEnabled()) {
+      // double backward: the same formula in differentiable ops
+      const keep = target.ne(ignoreIndex).to(dtype).unsqueeze(1);
+      const oneHot = target.unsqueeze(1).eq(arange(0, classes, 1, { dtype: "int32" })).to(dtype);
+      const q = oneHot.mul(1 - labelSmoothing).add(labelSmoothing / classes);
+      return [X.softmax(-1).sub(q).mul(keep).mul(g.unsqueeze(1))];
+    }
+    const dx = Tensor.output([rows, classes], dtype);
+    backend().crossEntropyBackward(X.storage, target.storage, lse.storage, g.storage, dx.storage, spec);
+    return [dx];
   });
 }

@@ -9,7 +9,7 @@ import { axisSpec, fmt, normalizeDim } from "../shape.js";
 import { Tensor } from "../tensor.js";
 import { cast, where } from "./elementwise.js";
 import { checkIndex, gather, indexSelect } from "./indexing.js";
-import { layerNormFused, rmsNormFused } from "./fused.js";
+import { crossEntropyRows, layerNormFused, rmsNormFused } from "./fused.js";
 import { matmulT } from "./linalg.js";
 import { mean, sum } from "./reduce.js";
 import { reshape, unsqueeze } from "./shape.js";
@@ -99,6 +99,7 @@ export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyO
   if (logits.ndim === 0) throw new Error("crossEntropy: logits must have a class dimension");
   const classDim = logits.ndim === 1 ? 0 : 1;
   const C = logits.shape[classDim];
+  if (!isFloat(target.dtype) && logits.ndim <= 2) return crossEntropyFused(logits, target, ignoreIndex, labelSmoothing, reduction);
   const logp = logSoftmax(logits, classDim);
   if (isFloat(target.dtype)) {
     if (target.ndim !== logits.ndim || target.shape.some((s, i) => s !== logits.shape[i])) {
@@ -115,6 +116,24 @@ export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyO
   const loss = nll.mul(1 - labelSmoothing).add(smooth.mul(labelSmoothing));
   if (reduction === "mean") return loss.sum().div(keep.sum());
   return reduceLoss(loss, reduction, "crossEntropy");
+}
+
+/** Class indices against (N, C) or (C) logits on the fused softmax + cross-entropy kernels. */
+function crossEntropyFused(logits: Tensor, target: Tensor, ignoreIndex: number, labelSmoothing: number, reduction: Reduction): Tensor {
+  const [rows, C] = logits.ndim === 1 ? [1, logits.shape[0]] : logits.shape;
+  const expected = logits.ndim === 1 ? [] : [rows];
+  if (target.dtype !== "int32") throw new Error(`crossEntropy: target must hold class indices as int32, got ${target.dtype}`);
+  if (target.ndim !== expected.length || target.shape.some((s, i) => s !== expected[i])) {
+    throw new Error(`crossEntropy: input ${fmt(logits.shape)} (classes in dim ${logits.ndim === 1 ? 0 : 1}) expects target of shape ${fmt(expected)}, got ${fmt(target.shape)}`);
+  }
+  const t = reshape(target, [rows]);
+  const ids = backend().read(t.storage);
+  for (let i = 0; i < rows; i++) {
+    if (ids[i] !== ignoreIndex && !(ids[i] >= 0 && ids[i] < C)) throw new Error(`crossEntropy: index ${ids[i]} is out of bounds for dimension with size ${C}`);
+  }
+  const losses = crossEntropyRows(reshape(logits, [rows, C]), t, ignoreIndex, labelSmoothing);
+  if (reduction === "mean") return losses.sum().div(t.ne(ignoreIndex).sum().to(losses.dtype));
+  return reduceLoss(reduction === "none" ? reshape(losses, target.shape) : losses, reduction, "crossEntropy");
 }
 
 export function mseLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {

@@ -1,7 +1,8 @@
 // AssemblyScript: float32 kernels for the neural-network methods of the Backend — softmax and
-// log-softmax (forward and backward, along any axis), LayerNorm (forward and backward), the
-// embedding gather and its scatter-add gradient, gather / scatter_add along a dim, and the fused
-// Adam/AdamW update. The reference versions are src/backend/js/nn.ts and js/fused.ts.
+// log-softmax (forward and backward, along any axis), softmax + cross-entropy, LayerNorm and
+// RMSNorm (forward and backward), the embedding gather and its scatter-add gradient, gather /
+// scatter_add along a dim, and the fused Adam/AdamW update. The reference versions are
+// src/backend/js/nn.ts and js/fused.ts.
 //
 // Every kernel takes the range of work it owns ([r0, r1) rows, [c0, c1) columns or [lo, hi)
 // elements), so the TypeScript side (ops/nn.ts) can split a job over threads; each range writes
@@ -300,6 +301,77 @@ export function nnSoftmaxBackwardColsF32(y: usize, dy: usize, dx: usize, dim: i3
         storeN(dx + p, v, lanes);
       }
     }
+  }
+}
+
+// ------------------------------------------------------------------ softmax + cross-entropy
+/**
+ * Rows r0..r1 of (rows × C) logits: lse = log Σ e^x (max-shifted), and the loss against the
+ * target class t (eps: smoothed toward uniform) = (1 − eps)(lse − x_t) + eps(lse − mean x);
+ * 0 where t = ignore. The log-probabilities themselves are never written.
+ */
+export function nnCrossEntropyF32(x: usize, target: usize, loss: usize, lse: usize, C: i32, ignore: i32, eps: f32, r0: i32, r1: i32): void {
+  const rowBytes = <usize>C << 2;
+  const tail = C & 3;
+  const full = C - tail;
+  const tailOff = <usize>full << 2;
+  const ninf = f32x4.splat(-Infinity);
+  for (let r = r0; r < r1; r++) {
+    const xr = x + <usize>r * rowBytes;
+    let m0 = ninf;
+    let sx = f32x4.splat(0);
+    for (let c = 0; c < full; c += 4) {
+      const v = v128.load(xr + (<usize>c << 2));
+      m0 = f32x4.pmax(m0, v);
+      sx = f32x4.add(sx, v);
+    }
+    if (tail) {
+      m0 = f32x4.pmax(m0, loadTail(xr + tailOff, tail, -Infinity));
+      sx = f32x4.add(sx, loadTail(xr + tailOff, tail, 0));
+    }
+    let mx = hmax(m0);
+    if (mx == -Infinity) mx = 0;
+    const mv = f32x4.splat(mx);
+    let s = f32x4.splat(0);
+    for (let c = 0; c < full; c += 4) s = f32x4.add(s, nn_expf4(f32x4.sub(v128.load(xr + (<usize>c << 2)), mv)));
+    if (tail) s = f32x4.add(s, nn_expf4(f32x4.sub(loadTail(xr + tailOff, tail, -Infinity), mv)));
+    const l: f32 = mx + Mathf.log(hsum(s));
+    store<f32>(lse + (<usize>r << 2), l);
+    const t = load<i32>(target + (<usize>r << 2));
+    let v: f32 = 0;
+    if (t != ignore) {
+      v = (1 - eps) * (l - load<f32>(xr + (<usize>t << 2)));
+      if (eps > 0) v += eps * (l - hsum(sx) / <f32>C);
+    }
+    store<f32>(loss + (<usize>r << 2), v);
+  }
+}
+
+/** dx = g_r·(e^(x − lse) − eps/C − (1 − eps)·[c = t]) over rows r0..r1; 0 on ignored rows. */
+export function nnCrossEntropyBackwardF32(x: usize, target: usize, lse: usize, g: usize, dx: usize, C: i32, ignore: i32, eps: f32, r0: i32, r1: i32): void {
+  const rowBytes = <usize>C << 2;
+  const tail = C & 3;
+  const full = C - tail;
+  const tailOff = <usize>full << 2;
+  const a = f32x4.splat(eps / <f32>C);
+  for (let r = r0; r < r1; r++) {
+    const xr = x + <usize>r * rowBytes;
+    const dr = dx + <usize>r * rowBytes;
+    const t = load<i32>(target + (<usize>r << 2));
+    if (t == ignore) {
+      memory.fill(dr, 0, rowBytes);
+      continue;
+    }
+    const gr = load<f32>(g + (<usize>r << 2));
+    const gv = f32x4.splat(gr);
+    const lv = f32x4.splat(load<f32>(lse + (<usize>r << 2)));
+    for (let c = 0; c < full; c += 4) {
+      const p = <usize>c << 2;
+      v128.store(dr + p, f32x4.mul(gv, f32x4.sub(nn_expf4(f32x4.sub(v128.load(xr + p), lv)), a)));
+    }
+    if (tail) storeTail(dr + tailOff, f32x4.mul(gv, f32x4.sub(nn_expf4(f32x4.sub(loadTail(xr + tailOff, tail, 0), lv)), a)), tail);
+    const pt = dr + (<usize>t << 2);
+    store<f32>(pt, load<f32>(pt) - gr * (1 - eps));
   }
 }
 

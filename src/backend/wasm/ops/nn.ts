@@ -12,7 +12,7 @@
 // - Adam(W) splits the element range; gather / scatter_add (one entry per row in cross-entropy)
 //   stay on one thread.
 import { jsBackend } from "../../js/index.js";
-import type { AdamWSpec, AdamWTensors, AxisSpec, Backend, RowSpec, Storage } from "../../types.js";
+import type { AdamWSpec, AdamWTensors, AxisSpec, Backend, CrossEntropySpec, RowSpec, Storage } from "../../types.js";
 import { WasmContext } from "../context.js";
 
 /** Elements per thread below which splitting softmax or LayerNorm does not pay (~20 µs of work). */
@@ -51,6 +51,22 @@ export function nnKernels(ctx: WasmContext): Partial<Backend> {
       } else {
         ctx.run("nnSoftmaxBackwardColsF32", colParts(spec).map(([o0, o1, i0, i1]) => [ctx.ptr(y), ctx.ptr(dy), ctx.ptr(dx), dim, inner, o0, o1, i0, i1, log ? 1 : 0]));
       }
+    },
+
+    crossEntropy(logits, target, loss, lse, s: CrossEntropySpec): void {
+      if (!ctx.owns("float32", logits, loss, lse) || !ctx.owns("int32", target)) return jsBackend.crossEntropy(logits, target, loss, lse, s);
+      if (s.rows === 0 || s.classes === 0) return jsBackend.crossEntropy(logits, target, loss, lse, s);
+      const parts = Math.min(s.rows, ctx.partsFor(s.rows * s.classes, MIN_ELEMS_PER_THREAD));
+      const common = [ctx.ptr(logits), ctx.ptr(target), ctx.ptr(loss), ctx.ptr(lse), s.classes, s.ignoreIndex, s.labelSmoothing];
+      ctx.run("nnCrossEntropyF32", WasmContext.ranges(s.rows, parts).map(([r0, r1]) => [...common, r0, r1]));
+    },
+
+    crossEntropyBackward(logits, target, lse, g, dx, s: CrossEntropySpec): void {
+      if (!ctx.owns("float32", logits, lse, g, dx) || !ctx.owns("int32", target)) return jsBackend.crossEntropyBackward(logits, target, lse, g, dx, s);
+      if (s.rows === 0 || s.classes === 0) return jsBackend.crossEntropyBackward(logits, target, lse, g, dx, s);
+      const parts = Math.min(s.rows, ctx.partsFor(s.rows * s.classes, MIN_ELEMS_PER_THREAD));
+      const common = [ctx.ptr(logits), ctx.ptr(target), ctx.ptr(lse), ctx.ptr(g), ctx.ptr(dx), s.classes, s.ignoreIndex, s.labelSmoothing];
+      ctx.run("nnCrossEntropyBackwardF32", WasmContext.ranges(s.rows, parts).map(([r0, r1]) => [...common, r0, r1]));
     },
 
     layerNorm(x, w, b, out, mean, rstd, spec: RowSpec, eps: number): void {
