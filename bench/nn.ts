@@ -1,5 +1,6 @@
 // Neural-network kernels on nanoGPT-CPU shapes (B = 12, T = 64, d_model = 128, 4 heads, char
-// vocab 65, ~0.8M parameters): LayerNorm, causal attention, softmax over attention rows, log-softmax over logits,
+// vocab 65, ~0.8M parameters): LayerNorm, causal attention, softmax over attention rows,
+// log-softmax and softmax + cross-entropy over logits,
 // the embedding lookup, and AdamW — forward + backward where there is one. Reference JS kernels,
 // the WebAssembly kernels on 1 and 2 threads, and PyTorch eager (autograd) on 1 and 2 threads
 // measured in the same run. Times in µs per call.
@@ -15,7 +16,7 @@ const PYTHON = process.env.DGPT_PYTHON ?? "/usr/bin/python3";
 const B = 12, T = 64, D = 128, HEADS = 4, VOCAB = 65, PARAMS = 800_000;
 
 /** The PyTorch side's spec (bench/torch_bench.py, key "nn"). */
-const TORCH_SPEC = { layernorm: [B * T, D], attention: [B, HEADS, T, D / HEADS], softmax: [B * HEADS * T, T], log_softmax: [B * T, VOCAB], embedding: [VOCAB, D, B * T], adamw: PARAMS };
+const TORCH_SPEC = { layernorm: [B * T, D], attention: [B, HEADS, T, D / HEADS], softmax: [B * HEADS * T, T], log_softmax: [B * T, VOCAB], cross_entropy: [B * T, VOCAB], embedding: [VOCAB, D, B * T], adamw: PARAMS };
 
 /**
  * µs per call: run for a while first (V8 compiles wasm with a baseline tier, then optimises hot
@@ -113,6 +114,22 @@ const workloads: { name: string; key: string; native?: boolean; setup: (be: Back
       },
     };
   }),
+  {
+    name: `cross-entropy fwd+bwd ${B * T}×${VOCAB}`,
+    key: "cross_entropy",
+    setup: (be) => {
+      const rows = B * T;
+      const x = filled(be, rows * VOCAB, (i) => 3 * Math.sin(i));
+      const target = be.fromArray(Int32Array.from({ length: rows }, (_, i) => (i * 7) % VOCAB));
+      const g = filled(be, rows, () => 1 / rows); // d(mean)/d(row loss)
+      const [loss, lse, dx] = [be.alloc("float32", rows), be.alloc("float32", rows), be.alloc("float32", rows * VOCAB)];
+      const spec = { rows, classes: VOCAB, ignoreIndex: -100, labelSmoothing: 0 };
+      return () => {
+        be.crossEntropy(x, target, loss, lse, spec);
+        be.crossEntropyBackward(x, target, lse, g, dx, spec);
+      };
+    },
+  },
   {
     name: `embedding fwd+bwd ${B * T} ids, ${VOCAB}×${D}`,
     key: "embedding",

@@ -61,6 +61,10 @@ def nn(spec):
             dy = torch.randn(rows, width)
             f = torch.softmax if key == "softmax" else torch.log_softmax
             out[f"{key}@{threads}"] = us(lambda: torch.autograd.grad(f(x, -1), (x,), dy))
+        rows, classes = spec["cross_entropy"]
+        x = torch.randn(rows, classes, requires_grad=True)
+        target = torch.randint(0, classes, (rows,))
+        out[f"cross_entropy@{threads}"] = us(lambda: torch.autograd.grad(F.cross_entropy(x, target), (x,)))
         vocab, d, n = spec["embedding"]
         table = torch.randn(vocab, d, requires_grad=True)
         ids = torch.randint(0, vocab, (n,))

@@ -15,15 +15,16 @@ import { jsBackend } from "../../js/index.js";
 import type { AdamWSpec, AdamWTensors, AxisSpec, Backend, CrossEntropySpec, RowSpec, Storage } from "../../types.js";
 import { WasmContext } from "../context.js";
 
-/** Elements per thread below which splitting softmax or LayerNorm does not pay (~20 µs of work). */
+/** Elements per thread below which splitting LayerNorm does not pay (~20 µs of work). */
 const MIN_ELEMS_PER_THREAD = 1 << 15;
+/** The same for kernels with an exponential per element (softmax, cross-entropy): ~1 ns each. */
+const MIN_EXP_ELEMS_PER_THREAD = 1 << 12;
 /** Same for the memory-bound kernels (copies, index_add, Adam). */
 const MIN_COPY_PER_THREAD = 1 << 16;
-
 export function nnKernels(ctx: WasmContext): Partial<Backend> {
   /** Splits a (outer, dim, inner) softmax job with inner > 1 into [o0, o1, i0, i1] parts. */
   const colParts = ({ outer, dim, inner }: AxisSpec): [number, number, number, number][] => {
-    const parts = ctx.partsFor(outer * dim * inner, MIN_ELEMS_PER_THREAD);
+    const parts = ctx.partsFor(outer * dim * inner, MIN_EXP_ELEMS_PER_THREAD);
     if (outer >= parts) return WasmContext.ranges(outer, parts).map(([o0, o1]) => [o0, o1, 0, inner]);
     return WasmContext.ranges(inner, Math.min(parts, Math.ceil(inner / 4)), 4).map(([i0, i1]) => [0, outer, i0, i1]);
   };
@@ -34,7 +35,7 @@ export function nnKernels(ctx: WasmContext): Partial<Backend> {
       const { outer, dim, inner } = spec;
       if (outer * dim * inner === 0) return;
       if (inner === 1) {
-        const parts = Math.min(outer, ctx.partsFor(outer * dim, MIN_ELEMS_PER_THREAD));
+        const parts = Math.min(outer, ctx.partsFor(outer * dim, MIN_EXP_ELEMS_PER_THREAD));
         ctx.run("nnSoftmaxRowsF32", WasmContext.ranges(outer, parts).map(([r0, r1]) => [ctx.ptr(x), ctx.ptr(out), dim, r0, r1, log ? 1 : 0]));
       } else {
         ctx.run("nnSoftmaxColsF32", colParts(spec).map(([o0, o1, i0, i1]) => [ctx.ptr(x), ctx.ptr(out), dim, inner, o0, o1, i0, i1, log ? 1 : 0]));
@@ -46,7 +47,7 @@ export function nnKernels(ctx: WasmContext): Partial<Backend> {
       const { outer, dim, inner } = spec;
       if (outer * dim * inner === 0) return;
       if (inner === 1) {
-        const parts = Math.min(outer, ctx.partsFor(outer * dim, MIN_ELEMS_PER_THREAD));
+        const parts = Math.min(outer, ctx.partsFor(outer * dim, MIN_EXP_ELEMS_PER_THREAD));
         ctx.run("nnSoftmaxBackwardRowsF32", WasmContext.ranges(outer, parts).map(([r0, r1]) => [ctx.ptr(y), ctx.ptr(dy), ctx.ptr(dx), dim, r0, r1, log ? 1 : 0]));
       } else {
         ctx.run("nnSoftmaxBackwardColsF32", colParts(spec).map(([o0, o1, i0, i1]) => [ctx.ptr(y), ctx.ptr(dy), ctx.ptr(dx), dim, inner, o0, o1, i0, i1, log ? 1 : 0]));
@@ -56,7 +57,7 @@ export function nnKernels(ctx: WasmContext): Partial<Backend> {
     crossEntropy(logits, target, loss, lse, s: CrossEntropySpec): void {
       if (!ctx.owns("float32", logits, loss, lse) || !ctx.owns("int32", target)) return jsBackend.crossEntropy(logits, target, loss, lse, s);
       if (s.rows === 0 || s.classes === 0) return jsBackend.crossEntropy(logits, target, loss, lse, s);
-      const parts = Math.min(s.rows, ctx.partsFor(s.rows * s.classes, MIN_ELEMS_PER_THREAD));
+      const parts = Math.min(s.rows, ctx.partsFor(s.rows * s.classes, MIN_EXP_ELEMS_PER_THREAD));
       const common = [ctx.ptr(logits), ctx.ptr(target), ctx.ptr(loss), ctx.ptr(lse), s.classes, s.ignoreIndex, s.labelSmoothing];
       ctx.run("nnCrossEntropyF32", WasmContext.ranges(s.rows, parts).map(([r0, r1]) => [...common, r0, r1]));
     },
@@ -64,7 +65,7 @@ export function nnKernels(ctx: WasmContext): Partial<Backend> {
     crossEntropyBackward(logits, target, lse, g, dx, s: CrossEntropySpec): void {
       if (!ctx.owns("float32", logits, lse, g, dx) || !ctx.owns("int32", target)) return jsBackend.crossEntropyBackward(logits, target, lse, g, dx, s);
       if (s.rows === 0 || s.classes === 0) return jsBackend.crossEntropyBackward(logits, target, lse, g, dx, s);
-      const parts = Math.min(s.rows, ctx.partsFor(s.rows * s.classes, MIN_ELEMS_PER_THREAD));
+      const parts = Math.min(s.rows, ctx.partsFor(s.rows * s.classes, MIN_EXP_ELEMS_PER_THREAD));
       const common = [ctx.ptr(logits), ctx.ptr(target), ctx.ptr(lse), ctx.ptr(g), ctx.ptr(dx), s.classes, s.ignoreIndex, s.labelSmoothing];
       ctx.run("nnCrossEntropyBackwardF32", WasmContext.ranges(s.rows, parts).map(([r0, r1]) => [...common, r0, r1]));
     },
