@@ -21,6 +21,7 @@ const MIN_ELEMS_PER_THREAD = 1 << 15;
 const MIN_EXP_ELEMS_PER_THREAD = 1 << 12;
 /** Same for the memory-bound kernels (copies, index_add, Adam). */
 const MIN_COPY_PER_THREAD = 1 << 16;
+
 export function nnKernels(ctx: WasmContext): Partial<Backend> {
   /** Splits a (outer, dim, inner) softmax job with inner > 1 into [o0, o1, i0, i1] parts. */
   const colParts = ({ outer, dim, inner }: AxisSpec): [number, number, number, number][] => {
