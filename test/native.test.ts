@@ -7,7 +7,7 @@ import { createWasmBackend, jsBackend, type MatmulSpec } from "../src/backend/in
 import { loadNative, withNative, withNativeMatmul } from "../src/backend/native/native.node.js";
 import { spawnNodeWorker } from "../src/backend/wasm/threads.node.js";
 import { Generator } from "../src/index.js";
-import { attentionCases, matmulCases } from "./browser/kernel-cases.js";
+import { attentionCases, matmulCases, runAttention } from "./browser/kernel-cases.js";
 import { precise, ulp } from "./precise-math.js";
 
 const { addon, path, reason } = loadNative();
@@ -82,15 +82,7 @@ test("native attention forward+backward equals the reference: causal or not, T_q
     for (const [batch, tq, tk, d, heads, causal] of [[48, 64, 64, 32, 4, true], [4, 300, 300, 24, 2, true], [2, 70, 300, 20, 0, true], [3, 1, 40, 16, 0, true], [5, 33, 47, 9, 0, false]] as const) {
       const spec = { batch, tq, tk, dHead: d, scale: 1 / Math.sqrt(d), causal, ...(heads ? { layout: "bthd" as const, heads } : {}) };
       const inputs = [batch * tq * d, batch * tk * d, batch * tk * d, batch * tq * d].map((n) => Float32Array.from({ length: n }, () => g.normal()));
-      const run = (b: typeof jsBackend) => {
-        const [q, k, v, dout] = inputs.map((a) => b.fromArray(a));
-        const o = b.alloc("float32", batch * tq * d);
-        const lse = b.alloc("float32", batch * tq);
-        b.attention(q, k, v, o, lse, spec);
-        const [dq, dk, dv] = [batch * tq * d, batch * tk * d, batch * tk * d].map((n) => b.alloc("float32", n));
-        b.attentionBackward(q, k, v, o, lse, dout, dq, dk, dv, spec);
-        return [o, lse, dq, dk, dv].flatMap((x) => Array.from(b.read(x)));
-      };
+      const run = (b: typeof jsBackend) => runAttention(b, spec, inputs).flatMap((x) => Array.from(x));
       const got = run(be);
       const ref = run(jsBackend);
       for (let i = 0; i < ref.length; i++) {

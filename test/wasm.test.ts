@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createWasmBackend, jsBackend, wasmFeatures, type MatmulSpec } from "../src/backend/index.js";
 import { Generator } from "../src/index.js";
+import { runAttention } from "./browser/kernel-cases.js";
 
 const variants = (["simd", "relaxed-simd"] as const).filter((v) => (v === "simd" ? wasmFeatures().simd : wasmFeatures().relaxedSimd));
 
@@ -103,15 +104,7 @@ test("fused attention forward and backward equal the reference (causal and not, 
       for (const causal of [false, true]) {
         const spec = { batch, tq, tk, dHead: d, scale: 1 / Math.sqrt(d), causal, ...(heads ? { layout: "bthd" as const, heads } : {}) };
         const inputs = [batch * tq * d, batch * tk * d, batch * tk * d, batch * tq * d].map((n) => randomArray(g, n));
-        const run = (be: typeof jsBackend) => {
-          const [q, k, v, dout] = inputs.map((a) => be.fromArray(a));
-          const out = be.alloc("float32", batch * tq * d);
-          const lse = be.alloc("float32", batch * tq);
-          be.attention(q, k, v, out, lse, spec);
-          const [dq, dk, dv] = [batch * tq * d, batch * tk * d, batch * tk * d].map((n) => be.alloc("float32", n));
-          be.attentionBackward(q, k, v, out, lse, dout, dq, dk, dv, spec);
-          return [out, lse, dq, dk, dv].map((s) => Float32Array.from(be.read(s)));
-        };
+        const run = (be: typeof jsBackend) => runAttention(be, spec, inputs);
         const ref = run(jsBackend);
         for (const be of backends) {
           run(be).forEach((got, which) => {

@@ -1,6 +1,6 @@
 // Kernel checks shared by the Node tests and the browser page: each case runs a kernel on a fast
 // backend and on the reference backend and reports the worst mismatch.
-import { jsBackend, type Backend, type MatmulSpec } from "../../src/backend/index.js";
+import { jsBackend, type AttentionSpec, type Backend, type MatmulSpec } from "../../src/backend/index.js";
 import { Generator } from "../../src/tensor/random.js";
 
 export interface CaseResult {
@@ -39,6 +39,17 @@ export function matmulCases(be: Backend, label: string): CaseResult[] {
   return out;
 }
 
+/** Attention forward then backward on `b` from host arrays q, k, v, dout: [out, lse, dq, dk, dv] as copies. */
+export function runAttention(b: Backend, spec: AttentionSpec, [q, k, v, dout]: Float32Array[]): Float32Array[] {
+  const [qs, ks, vs, ds] = [q, k, v, dout].map((a) => b.fromArray(a));
+  const o = b.alloc("float32", q.length);
+  const lse = b.alloc("float32", spec.batch * spec.tq);
+  b.attention(qs, ks, vs, o, lse, spec);
+  const [dq, dk, dv] = [q.length, k.length, v.length].map((n) => b.alloc("float32", n));
+  b.attentionBackward(qs, ks, vs, o, lse, ds, dq, dk, dv, spec);
+  return [o, lse, dq, dk, dv].map((s) => Float32Array.from(b.read(s)));
+}
+
 export function attentionCases(be: Backend, label: string): CaseResult[] {
   const g = new Generator(9);
   const out: CaseResult[] = [];
@@ -46,15 +57,7 @@ export function attentionCases(be: Backend, label: string): CaseResult[] {
     for (const causal of [false, true]) {
       const spec = { batch, tq, tk, dHead: d, scale: 1 / Math.sqrt(d), causal, ...(heads ? { layout: "bthd" as const, heads } : {}) };
       const inputs = [batch * tq * d, batch * tk * d, batch * tk * d, batch * tq * d].map((n) => randomArray(g, n));
-      const run = (b: Backend) => {
-        const [q, k, v, dout] = inputs.map((a) => b.fromArray(a));
-        const o = b.alloc("float32", batch * tq * d);
-        const lse = b.alloc("float32", batch * tq);
-        b.attention(q, k, v, o, lse, spec);
-        const [dq, dk, dv] = [batch * tq * d, batch * tk * d, batch * tk * d].map((n) => b.alloc("float32", n));
-        b.attentionBackward(q, k, v, o, lse, dout, dq, dk, dv, spec);
-        return [o, lse, dq, dk, dv].flatMap((s) => Array.from(b.read(s)));
-      };
+      const run = (b: Backend) => runAttention(b, spec, inputs).flatMap((s) => Array.from(s));
       out.push(compare(`${label} attention [${batch},${tq},${tk},${d}] heads=${heads} causal=${causal}`, run(be), run(jsBackend), (r) => 2e-5 * (1 + Math.abs(r))));
     }
   }
