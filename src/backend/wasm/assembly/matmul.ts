@@ -2,10 +2,11 @@
 //
 // The classic GotoBLAS/BLIS structure, small enough to read:
 // 1. pack a KC-deep slice of op(B) into column panels NR = 8 wide (two f32x4 vectors), zero-padded;
-// 2. pack MR = 4 rows of op(A) for the same slice;
-// 3. the micro-kernel keeps a 4×8 block of C in 8 vector registers and, for each p, adds
+// 2. the micro-kernel keeps a 4×8 block of C in 8 vector registers and, for each p, adds
 //    A[i, p]·B[p, j..j+8] with one broadcast and two fused multiply-adds per row.
-// Packing turns any transpose into unit-stride loads, so all four transpose forms share the kernel.
+// Packing turns any transpose of B into unit-stride loads; the 4 rows of op(A) are read in place
+// through four byte offsets and a stride (a broadcast load needs no contiguity), so all four
+// transpose forms share the kernel and A is never copied.
 // Rows of C are independent, so threads can split [rowStart, rowEnd) with bit-identical results.
 
 // @ts-ignore: decorator
@@ -20,16 +21,6 @@
 @inline function madd(a: v128, b: v128, c: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
   return f32x4.add(f32x4.mul(a, b), c);
-}
-
-/** Pack rows i0..i0+mr of op(A), columns p0..p0+kc, as dst[p·MR + r] (zero rows past mr). */
-function packA(a: usize, rowStride: i32, colStride: i32, i0: i32, mr: i32, p0: i32, kc: i32, dst: usize): void {
-  for (let p = 0; p < kc; p++) {
-    for (let r = 0; r < MR; r++) {
-      const v: f32 = r < mr ? load<f32>(a + (<usize>((i0 + r) * rowStride + (p0 + p) * colStride) << 2)) : 0;
-      store<f32>(dst + (<usize>(p * MR + r) << 2), v);
-    }
-  }
 }
 
 /** Pack op(B) rows p0..p0+kc, all n columns, as panels: dst[(jp·kc + p)·NR + c] (zero past n). */
@@ -59,10 +50,11 @@ function packB(b: usize, rowStride: i32, colStride: i32, p0: i32, kc: i32, n: i3
 }
 
 /**
- * C[4×8] (+)= Ap·Bp over kc steps. Writes the mr×nr corner that lies inside C; `accumulate`
- * adds to C (later KC slices) instead of overwriting it (the first slice).
+ * C[4×8] (+)= A·Bp over kc steps, A(r, p) at ap + o_r + p·cs (bytes; o0 = 0, rows past mr repeat
+ * the last row's offset and their results are dropped). Writes the mr×nr corner that lies inside
+ * C; `accumulate` adds to C (later KC slices) instead of overwriting it (the first slice).
  */
-function kernel(ap: usize, bp: usize, kc: i32, c: usize, ldc: i32, mr: i32, nr: i32, accumulate: bool, tmp: usize): void {
+function kernel(ap: usize, o1: usize, o2: usize, o3: usize, cs: usize, bp: usize, kc: i32, c: usize, ldc: i32, mr: i32, nr: i32, accumulate: bool, tmp: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -73,16 +65,16 @@ function kernel(ap: usize, bp: usize, kc: i32, c: usize, ldc: i32, mr: i32, nr: 
     const a0 = v128.load32_splat(ap);
     c00 = madd(a0, b0, c00);
     c01 = madd(a0, b1, c01);
-    const a1 = v128.load32_splat(ap, 4);
+    const a1 = v128.load32_splat(ap + o1);
     c10 = madd(a1, b0, c10);
     c11 = madd(a1, b1, c11);
-    const a2 = v128.load32_splat(ap, 8);
+    const a2 = v128.load32_splat(ap + o2);
     c20 = madd(a2, b0, c20);
     c21 = madd(a2, b1, c21);
-    const a3 = v128.load32_splat(ap, 12);
+    const a3 = v128.load32_splat(ap + o3);
     c30 = madd(a3, b0, c30);
     c31 = madd(a3, b1, c31);
-    ap += MR << 2;
+    ap += cs;
     bp += NR << 2;
   }
   if (mr == MR && nr == NR) {
@@ -180,10 +172,10 @@ function matvecRows(a: usize, aRow: i32, aCol: i32, b: usize, bRow: i32, bCol: i
   }
 }
 
-/** Bytes of scratch space `matmulF32` needs for these sizes (packed B slice + packed A block). */
+/** Bytes of scratch space `matmulF32` needs for these sizes (packed B slice + an edge tile). */
 export function matmulScratchBytes(k: i32, n: i32): i32 {
   const kc = min(k, KC);
-  return (((n + NR - 1) / NR) * NR * kc + MR * kc + MR * NR) * 4 + 64;
+  return (((n + NR - 1) / NR) * NR * kc + MR * NR) * 4 + 64;
 }
 
 /**
@@ -208,17 +200,20 @@ export function matmulF32(
   }
   const panels = (n + NR - 1) / NR;
   const bPacked = (scratch + 15) & ~15;
-  const aPacked = bPacked + (<usize>(panels * NR * min(k, KC)) << 2);
-  const tile = aPacked + (<usize>(MR * min(k, KC)) << 2);
+  const tile = bPacked + (<usize>(panels * NR * min(k, KC)) << 2);
+  const rowBytes = <usize>aRow << 2;
+  const cs = <usize>aCol << 2;
   for (let p0 = 0; p0 < k; p0 += KC) {
     const kc = min(KC, k - p0);
     packB(b, bRow, bCol, p0, kc, n, bPacked);
     for (let i0 = rowStart; i0 < rowEnd; i0 += MR) {
       const mr = min(MR, rowEnd - i0);
-      packA(a, aRow, aCol, i0, mr, p0, kc, aPacked);
+      const ap = a + <usize>i0 * rowBytes + <usize>p0 * cs;
+      // rows past mr read the last row again (never outside A); their sums are dropped
+      const o1 = <usize>min(1, mr - 1) * rowBytes, o2 = <usize>min(2, mr - 1) * rowBytes, o3 = <usize>min(3, mr - 1) * rowBytes;
       for (let jp = 0; jp < panels; jp++) {
         const j0 = jp * NR;
-        kernel(aPacked, bPacked + (<usize>(jp * kc * NR) << 2), kc, c + (<usize>(i0 * n + j0) << 2), n, mr, min(NR, n - j0), p0 > 0, tile);
+        kernel(ap, o1, o2, o3, cs, bPacked + (<usize>(jp * kc * NR) << 2), kc, c + (<usize>(i0 * n + j0) << 2), n, mr, min(NR, n - j0), p0 > 0, tile);
       }
     }
   }
