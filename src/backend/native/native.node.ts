@@ -85,8 +85,10 @@ export function withNativeMatmul(be: WasmBackend, addon: NativeAddon): Backend["
     return new Int32Array(be.heap.memory.buffer, table.ptr, batches * 3);
   };
   return (a: Storage, b: Storage, out: Storage, spec: MatmulSpec) => {
-    if (!ours(a) || !ours(b) || !ours(out)) return fallback(a, b, out, spec);
     const { m, k, n, transA, transB } = spec;
+    // a few rows (generation: one token at a time): the wasm kernel's matrix-vector path streams
+    // B once instead of packing it, which is most of the work here
+    if (m < 4 || !ours(a) || !ours(b) || !ours(out)) return fallback(a, b, out, spec);
     const single = spec.batchShape.length === 0;
     const aOff = single ? [0] : stridedOffsets(spec.batchShape, spec.aBatchStrides);
     const bOff = single ? [0] : stridedOffsets(spec.batchShape, spec.bBatchStrides);
