@@ -100,7 +100,7 @@ test("fused attention forward and backward equal the reference (causal and not, 
   await backends[backends.length - 1].ready();
   const g = new Generator(9);
   try {
-    for (const [batch, tq, tk, d, heads] of [[1, 1, 1, 1, 0], [3, 5, 5, 7, 0], [2, 3, 8, 4, 0], [48, 16, 16, 32, 0], [4, 33, 33, 17, 0], [6, 5, 5, 7, 3], [8, 3, 9, 4, 4]]) {
+    for (const [batch, tq, tk, d, heads] of [[1, 1, 1, 1, 0], [3, 5, 5, 7, 0], [2, 3, 8, 4, 0], [48, 16, 16, 32, 0], [4, 33, 33, 17, 0], [6, 5, 5, 7, 3], [8, 3, 9, 4, 4], [2, 70, 300, 20, 0], [4, 100, 100, 24, 2], [2, 1, 37, 8, 0]]) {
       for (const causal of [false, true]) {
         const spec = { batch, tq, tk, dHead: d, scale: 1 / Math.sqrt(d), causal, ...(heads ? { layout: "bthd" as const, heads } : {}) };
         const inputs = [batch * tq * d, batch * tk * d, batch * tk * d, batch * tq * d].map((n) => randomArray(g, n));

@@ -4,11 +4,14 @@
 //   dv = Pᵀ dO,  dP = dO vᵀ,  dS = P ⊙ (dP − rowsum(dO ⊙ O))·scale,
 //   dq = dS k,  dk = dSᵀ q                                                  (backward)
 // A head's tq × tk scores live only in the calling thread's scratch; tensors never hold the
-// pattern, and the backward recomputes P from the saved log-sum-exp.
+// pattern, and the backward recomputes P from the saved log-sum-exp. Causal masking skips work,
+// not only zeroes it: a block of query rows computes scores only up to its last visible key, and
+// products with P or dS on the left run only over the keys (or queries) that can be non-zero —
+// about half the multiply-adds at T = 64. Products write straight into the strided outputs.
 // Threads split the batch (batch = B·n_heads), so every write is private to one thread.
 // Layout: with heads = 0 each batch entry's rows are contiguous (batch, t, d); with heads = H,
 // tensors are (B, t, H, d) as the projections make them, and batch entry bi = b·H + h.
-import { matmulF32, matmulScratchBytes } from "./matmul";
+import { kernel, MR, NR, packB } from "./matmul";
 import { vexp } from "./mathf";
 
 /** Byte address of row 0 of batch entry bi, and the element stride between rows. */
@@ -29,15 +32,46 @@ import { vexp } from "./mathf";
   return causal ? min(tk, i + (tk - tq) + 1) : tk;
 }
 
-/** Bytes of scratch one thread needs: two tq×tk blocks, one t×d block, and matmul packing. */
+/** Bytes of scratch one thread needs: two tq×tk blocks, op(B) packed for the kernel, an edge tile. */
 export function attentionScratchBytes(tq: i32, tk: i32, d: i32): i32 {
-  const t = max(tq, tk);
-  return (2 * tq * tk + t * d) * 4 + matmulScratchBytes(max(t, d), max(tk, d)) + 256;
+  return (2 * tq * tk + packFloats(tq, tk, d) + MR * NR) * 4 + 256;
 }
 
-/** Copies a contiguous (rows × d) block to strided rows. */
-function scatterRows(src: usize, dst: usize, rows: i32, d: i32, stride: i32): void {
-  for (let r = 0; r < rows; r++) memory.copy(dst + (<usize>(r * stride) << 2), src + (<usize>(r * d) << 2), <usize>d << 2);
+/** Floats of the largest packed op(B): the products' depths are d, tq or tk, their widths tk or d. */
+// @ts-ignore: decorator
+@inline function packFloats(tq: i32, tk: i32, d: i32): i32 {
+  return ((max(tk, d) + NR - 1) / NR) * NR * max(d, max(tq, tk));
+}
+
+// Which part of a product the causal mask lets us skip
+// @ts-ignore: decorator
+@inline const COLS = 0; // C(i, j) is needed only for keys j visible to query i (the rest is left arbitrary)
+// @ts-ignore: decorator
+@inline const P_LOWER = 1; // A(i, p) is zero for keys p query i cannot see (A = P or dS)
+// @ts-ignore: decorator
+@inline const P_UPPER = 2; // A(j, p) is zero for queries p that cannot see key j (A = Pᵀ or dSᵀ)
+
+/**
+ * C (m × n, row stride ldc, all strides in elements) = op(A)·op(B), skipping what the band says
+ * the causal mask zeroes; off = tk − tq. `pack` holds op(B) packed, `tmp` an edge tile.
+ */
+function bandMatmul(a: usize, aRow: i32, aCol: i32, b: usize, bRow: i32, bCol: i32, c: usize, ldc: i32, m: i32, k: i32, n: i32, band: i32, causal: bool, off: i32, pack: usize, tmp: usize): void {
+  packB(b, bRow, bCol, 0, k, n, pack);
+  const rowBytes = <usize>aRow << 2;
+  const cs = <usize>aCol << 2;
+  for (let i0 = 0; i0 < m; i0 += MR) {
+    const mr = min(MR, m - i0);
+    const last = i0 + mr - 1;
+    let ps = 0, pe = k, ce = n;
+    if (causal && band == COLS) ce = min(n, last + off + 1);
+    if (causal && band == P_LOWER) pe = min(k, last + off + 1);
+    if (causal && band == P_UPPER) ps = max(0, i0 - off);
+    const ap = a + <usize>i0 * rowBytes + <usize>ps * cs;
+    const o1 = <usize>min(1, mr - 1) * rowBytes, o2 = <usize>min(2, mr - 1) * rowBytes, o3 = <usize>min(3, mr - 1) * rowBytes;
+    for (let j0 = 0; j0 < ce; j0 += NR) {
+      kernel(ap, o1, o2, o3, cs, pack + (<usize>(j0 * k + ps * NR) << 2), pe - ps, c + (<usize>(i0 * ldc + j0) << 2), ldc, mr, min(NR, n - j0), false, tmp);
+    }
+  }
 }
 
 /** In place over S (tq × tk): scale, mask, softmax per row; writes each row's log-sum-exp. */
@@ -93,17 +127,17 @@ export function attentionF32(
   b0: i32, b1: i32, scratch: usize,
 ): void {
   const rs = rowStride(d, heads);
+  const off = tk - tq;
   const S = (scratch + 63) & ~63;
-  const T = S + (<usize>(2 * tq * tk) << 2);
-  const pack = (T + (<usize>(max(tq, tk) * d) << 2) + 63) & ~63;
+  const pack = S + (<usize>(2 * tq * tk) << 2);
+  const tmp = pack + (<usize>packFloats(tq, tk, d) << 2);
   for (let b = b0; b < b1; b++) {
     const qb = base(q, b, tq, d, heads);
     const kb = base(k, b, tk, d, heads);
     const vb = base(v, b, tk, d, heads);
-    matmulF32(qb, rs, 1, kb, 1, rs, S, tq, d, tk, 0, tq, pack); // S = q kᵀ
+    bandMatmul(qb, rs, 1, kb, 1, rs, S, tk, tq, d, tk, COLS, causal, off, pack, tmp); // S = q kᵀ
     softmaxRows(S, lse + (<usize>(b * tq) << 2), tq, tk, scale, causal);
-    matmulF32(S, tk, 1, vb, rs, 1, T, tq, tk, d, 0, tq, pack); // out = P v
-    scatterRows(T, base(out, b, tq, d, heads), tq, d, rs);
+    bandMatmul(S, tk, 1, vb, rs, 1, base(out, b, tq, d, heads), rs, tq, tk, d, P_LOWER, causal, off, pack, tmp); // out = P v
   }
 }
 
@@ -114,10 +148,11 @@ export function attentionBackwardF32(
   b0: i32, b1: i32, scratch: usize,
 ): void {
   const rs = rowStride(d, heads);
+  const off = tk - tq;
   const P = (scratch + 63) & ~63;
   const dP = P + (<usize>(tq * tk) << 2);
-  const T = dP + (<usize>(tq * tk) << 2);
-  const pack = (T + (<usize>(max(tq, tk) * d) << 2) + 63) & ~63;
+  const pack = dP + (<usize>(tq * tk) << 2);
+  const tmp = pack + (<usize>packFloats(tq, tk, d) << 2);
   for (let b = b0; b < b1; b++) {
     const qb = base(q, b, tq, d, heads);
     const kb = base(k, b, tk, d, heads);
@@ -125,7 +160,7 @@ export function attentionBackwardF32(
     const ob = base(out, b, tq, d, heads);
     const dob = base(dout, b, tq, d, heads);
     // P = exp(q kᵀ·scale − lse), zero where masked
-    matmulF32(qb, rs, 1, kb, 1, rs, P, tq, d, tk, 0, tq, pack);
+    bandMatmul(qb, rs, 1, kb, 1, rs, P, tk, tq, d, tk, COLS, causal, off, pack, tmp);
     for (let i = 0; i < tq; i++) {
       const row = P + (<usize>(i * tk) << 2);
       const l = load<f32>(lse + (<usize>(b * tq + i) << 2));
@@ -140,11 +175,10 @@ export function attentionBackwardF32(
       for (; j < n; j++) store<f32>(row + (<usize>j << 2), Mathf.exp(load<f32>(row + (<usize>j << 2)) * scale - l));
       for (; j < tk; j++) store<f32>(row + (<usize>j << 2), 0);
     }
-    matmulF32(P, 1, tk, dob, rs, 1, T, tk, tq, d, 0, tk, pack); // dv = Pᵀ dO
-    scatterRows(T, base(dv, b, tk, d, heads), tk, d, rs);
-    matmulF32(dob, rs, 1, vb, 1, rs, dP, tq, d, tk, 0, tq, pack); // dP = dO vᵀ
+    bandMatmul(P, 1, tk, dob, rs, 1, base(dv, b, tk, d, heads), rs, tk, tq, d, P_UPPER, causal, off, pack, tmp); // dv = Pᵀ dO
+    bandMatmul(dob, rs, 1, vb, 1, rs, dP, tk, tq, d, tk, COLS, causal, off, pack, tmp); // dP = dO vᵀ
     for (let i = 0; i < tq; i++) {
-      // delta_i = dO_i · O_i; dS = P ⊙ (dP − delta)·scale, in place over dP
+      // delta_i = dO_i · O_i; dS = P ⊙ (dP − delta)·scale, in place over dP (zero where masked)
       const o = ob + (<usize>(i * rs) << 2);
       const g = dob + (<usize>(i * rs) << 2);
       let dv4 = f32x4.splat(0);
@@ -154,21 +188,21 @@ export function attentionBackwardF32(
       for (; c < d; c++) delta += load<f32>(g + (<usize>c << 2)) * load<f32>(o + (<usize>c << 2));
       const pr = P + (<usize>(i * tk) << 2);
       const dr = dP + (<usize>(i * tk) << 2);
+      const n = visibleKeys(i, tq, tk, causal);
       const deltaV = f32x4.splat(delta);
       const sv = f32x4.splat(scale);
       let j = 0;
-      for (; j + 4 <= tk; j += 4) {
+      for (; j + 4 <= n; j += 4) {
         const at = <usize>j << 2;
         v128.store(dr + at, f32x4.mul(f32x4.mul(v128.load(pr + at), f32x4.sub(v128.load(dr + at), deltaV)), sv));
       }
-      for (; j < tk; j++) {
+      for (; j < n; j++) {
         const at = <usize>j << 2;
         store<f32>(dr + at, load<f32>(pr + at) * (load<f32>(dr + at) - delta) * scale);
       }
+      for (; j < tk; j++) store<f32>(dr + (<usize>j << 2), 0);
     }
-    matmulF32(dP, tk, 1, kb, rs, 1, T, tq, tk, d, 0, tq, pack); // dq = dS k
-    scatterRows(T, base(dq, b, tq, d, heads), tq, d, rs);
-    matmulF32(dP, 1, tk, qb, rs, 1, T, tk, tq, d, 0, tk, pack); // dk = dSᵀ q
-    scatterRows(T, base(dk, b, tk, d, heads), tk, d, rs);
+    bandMatmul(dP, tk, 1, kb, rs, 1, base(dq, b, tq, d, heads), rs, tq, tk, d, P_LOWER, causal, off, pack, tmp); // dq = dS k
+    bandMatmul(dP, 1, tk, qb, rs, 1, base(dk, b, tk, d, heads), rs, tk, tq, d, P_UPPER, causal, off, pack, tmp); // dk = dSᵀ q
   }
 }

@@ -10,9 +10,9 @@
 // Rows of C are independent, so threads can split [rowStart, rowEnd) with bit-identical results.
 
 // @ts-ignore: decorator
-@inline const MR: i32 = 4;
+@inline export const MR: i32 = 4;
 // @ts-ignore: decorator
-@inline const NR: i32 = 8;
+@inline export const NR: i32 = 8;
 // @ts-ignore: decorator
 @inline const KC: i32 = 256;
 
@@ -24,7 +24,7 @@
 }
 
 /** Pack op(B) rows p0..p0+kc, all n columns, as panels: dst[(jp·kc + p)·NR + c] (zero past n). */
-function packB(b: usize, rowStride: i32, colStride: i32, p0: i32, kc: i32, n: i32, dst: usize): void {
+export function packB(b: usize, rowStride: i32, colStride: i32, p0: i32, kc: i32, n: i32, dst: usize): void {
   const panels = (n + NR - 1) / NR;
   for (let jp = 0; jp < panels; jp++) {
     const j0 = jp * NR;
@@ -54,7 +54,7 @@ function packB(b: usize, rowStride: i32, colStride: i32, p0: i32, kc: i32, n: i3
  * the last row's offset and their results are dropped). Writes the mr×nr corner that lies inside
  * C; `accumulate` adds to C (later KC slices) instead of overwriting it (the first slice).
  */
-function kernel(ap: usize, o1: usize, o2: usize, o3: usize, cs: usize, bp: usize, kc: i32, c: usize, ldc: i32, mr: i32, nr: i32, accumulate: bool, tmp: usize): void {
+export function kernel(ap: usize, o1: usize, o2: usize, o3: usize, cs: usize, bp: usize, kc: i32, c: usize, ldc: i32, mr: i32, nr: i32, accumulate: bool, tmp: usize): void {
   let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
   let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
   let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
