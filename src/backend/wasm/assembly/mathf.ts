@@ -327,24 +327,34 @@ let expSqN: v128 = i32x4.splat(0);
 }
 
 /**
- * Φ(x) = ½·erfc(|x|/√2) for x < 0 and 1 − ½·erfc(x/√2) for x ≥ 0, with e^(−x²/2)'s 2^n applied
- * last: kind 0 gives GELU x·Φ(x), kind 1 its derivative Φ(x) + x·φ(x). No 1 + erf(…) that could
- * cancel, so very negative inputs keep their digits.
+ * Φ(x) = ½·erfc(|x|/√2) for x < 0 and 1 − ½·erfc(x/√2) for x ≥ 0: kind 0 gives GELU x·Φ(x), kind
+ * 1 its derivative Φ(x) + x·φ(x). No 1 + erf(…) that could cancel, so very negative inputs keep
+ * their digits. e^(−x²/2) = e·c·e with e = e^(−hi/4) and x² = hi + lo exactly (Dekker's product:
+ * no fused multiply-add needed), c = 1 − lo/2: the square loses nothing for large |x|, and the
+ * second e, applied last, lets the tails round gradually into the subnormal range.
  */
 // @ts-ignore: decorator
 @inline export function vgeluErf(kind: i32, x: v128): v128 {
+  const one = f32x4.splat(1), two = f32x4.splat(2);
   const ax = f32x4.abs(x);
-  const p0 = expNegSquare(x, 0.5);
-  const n = expSqN;
-  // beyond |x| = 15 e^(−x²/2) no longer shows: 0 there (so ±Inf·0 gives NaN like the reference)
-  const p = v128.andnot(p0, f32x4.gt(ax, f32x4.splat(15)));
-  // ½·erfc(|x|/√2) = scale2(half, n)
-  const half = f32x4.mul(f32x4.mul(p, f32x4.splat(0.5)), erfcScaled(f32x4.pmin(f32x4.mul(ax, f32x4.splat(INV_SQRT2)), f32x4.splat(11))));
+  // beyond |x| = 20 e^(−x²/2) is 0 in float32; clamping keeps the split below finite (NaN stays NaN)
+  const xc = f32x4.pmin(ax, f32x4.splat(20));
+  const hi = f32x4.mul(xc, xc);
+  const cc = f32x4.mul(xc, f32x4.splat(4097)); // Veltkamp split into 12-bit halves
+  const xh = f32x4.sub(cc, f32x4.sub(cc, xc));
+  const xl = f32x4.sub(xc, xh);
+  const lo = f32x4.add(f32x4.add(f32x4.sub(f32x4.mul(xh, xh), hi), f32x4.mul(f32x4.mul(xh, xl), two)), f32x4.mul(xl, xl));
+  // past |x| = 19.5, e² < 1e-82 shows in no float32: 0 there, so ±Inf·0 gives NaN like the reference
+  const e = v128.andnot(vexp(f32x4.mul(hi, f32x4.splat(-0.25))), f32x4.gt(ax, f32x4.splat(19.5)));
+  const ec = f32x4.mul(e, f32x4.sub(one, f32x4.mul(lo, f32x4.splat(0.5))));
+  // ½·erfc(|x|/√2) / e
+  const halfE = f32x4.mul(f32x4.mul(ec, f32x4.splat(0.5)), erfcScaled(f32x4.pmin(f32x4.mul(ax, f32x4.splat(INV_SQRT2)), f32x4.splat(11))));
+  const half = f32x4.mul(halfE, e);
   const neg = f32x4.lt(x, f32x4.splat(0));
-  if (kind == 0) return v128.bitselect(scale2(f32x4.mul(x, half), n), f32x4.mul(x, f32x4.sub(f32x4.splat(1), scale2(half, n))), neg);
-  // φ = e^(−x²/2)/√(2π) = scale2(p/√(2π), n)
-  const xphi = f32x4.mul(x, f32x4.mul(p, f32x4.splat(0.3989422804014327)));
-  return v128.bitselect(scale2(f32x4.add(half, xphi), n), f32x4.add(f32x4.sub(f32x4.splat(1), scale2(half, n)), scale2(xphi, n)), neg);
+  if (kind == 0) return v128.bitselect(f32x4.mul(f32x4.mul(x, halfE), e), f32x4.mul(x, f32x4.sub(one, half)), neg);
+  // x·φ = x·e^(−x²/2)/√(2π)
+  const xphi = f32x4.mul(f32x4.mul(x, f32x4.mul(ec, f32x4.splat(0.3989422804014327))), e);
+  return f32x4.add(v128.bitselect(half, f32x4.sub(one, half), neg), xphi);
 }
 
 // ---------------------------------------------------------------- sin, cos
