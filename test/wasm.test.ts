@@ -120,3 +120,29 @@ test("fused attention forward and backward equal the reference (causal and not, 
     for (const be of backends) be.terminate();
   }
 });
+
+test("a kernel part that fails on a worker thread throws to the caller, and the pool keeps working", async () => {
+  const { spawnNodeWorker } = await import("../src/backend/wasm/threads.node.js");
+  const be = createWasmBackend({ threads: 2, spawn: spawnNodeWorker });
+  try {
+    await be.ready();
+    const out = be.alloc("float32", 64) as unknown as { ptr: number };
+    const ONE = 0x3f800000; // 1.0f as bits
+    // ewFill32(ptr, n, bits) on this thread, with the bounds check WebAssembly makes (a trap)
+    const here = ([ptr, n]: number[]) => {
+      if (ptr + 4 * n > be.heap.memory.buffer.byteLength) throw new RangeError("memory access out of bounds");
+      new Float32Array(be.heap.memory.buffer, ptr, n).fill(1);
+    };
+    const beyond = be.heap.memory.buffer.byteLength + 4096;
+    for (let round = 0; round < 20; round++) {
+      // part 1 (offered to the worker) writes past the memory: whoever runs it, the caller gets the error
+      assert.throws(() => be.parallel("ewFill32", [[out.ptr, 64, ONE], [beyond, 64, ONE]], here), /out of bounds/);
+      // and the next job runs normally on both threads
+      (be.read(out as never) as Float32Array).fill(0);
+      be.parallel("ewFill32", [[out.ptr, 32, ONE], [out.ptr + 128, 32, ONE]], here);
+      assert.deepEqual(Array.from(be.read(out as never)), new Array(64).fill(1));
+    }
+  } finally {
+    be.terminate();
+  }
+});

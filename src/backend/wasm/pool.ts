@@ -31,7 +31,9 @@ const READY = 2; // workers that have started
 const FN = 3; // index of the kernel to run (into the sorted export names)
 const CLAIM = 4; // CLAIM + w: 0 = part w free, 1 = taken (up to 12 workers)
 const MAX_WORKERS = 12;
-const HEADER_BYTES = 64;
+const FAILED = CLAIM + MAX_WORKERS; // 1 + the first worker whose part threw (0: none)
+const CONTROL_SLOTS = 32;
+const HEADER_BYTES = 4 * CONTROL_SLOTS;
 /** Iterations a thread polls before sleeping (on the order of 100 µs). */
 const SPIN = 200_000;
 /** Functions of the native addon a job may run ("native.sgemm"): FN holds NATIVE_FN + index. */
@@ -50,7 +52,7 @@ function start(init) {
   const view = new Uint8Array(memory.buffer, 0, 1);
   const instance = new WebAssembly.Instance(module, { env: { memory, abort() { throw new Error("wasm kernel aborted"); } } });
   const names = Object.keys(instance.exports).filter((k) => typeof instance.exports[k] === "function").sort();
-  const ctl = new Int32Array(memory.buffer, control, 16);
+  const ctl = new Int32Array(memory.buffer, control, ${CONTROL_SLOTS});
   const args = new Float64Array(memory.buffer, control + ${HEADER_BYTES} + index * maxArgs * 8, maxArgs);
   let seen = Atomics.load(ctl, ${SEQ});
   Atomics.add(ctl, ${READY}, 1);
@@ -65,8 +67,13 @@ function start(init) {
     const argc = args[0];
     const a = [];
     for (let i = 1; i <= argc; i++) a.push(args[i]);
-    if (fn >= ${NATIVE_FN}) native[${JSON.stringify(NATIVE_NAMES)}[fn - ${NATIVE_FN}]](view, ...a);
-    else instance.exports[names[fn]](...a);
+    try {
+      if (fn >= ${NATIVE_FN}) native[${JSON.stringify(NATIVE_NAMES)}[fn - ${NATIVE_FN}]](view, ...a);
+      else instance.exports[names[fn]](...a);
+    } catch {
+      // never leave the caller waiting: it reruns this part itself and reports the real error
+      Atomics.compareExchange(ctl, ${FAILED}, 0, index + 1);
+    }
     Atomics.add(ctl, ${PARTS_DONE}, 1);
     Atomics.notify(ctl, ${PARTS_DONE});
   }
@@ -103,7 +110,7 @@ export class WorkerPool {
   ) {
     if (threads - 1 > MAX_WORKERS) throw new Error(`worker pool: at most ${MAX_WORKERS + 1} threads`);
     this.names = Object.keys(exportsObject).filter((k) => typeof (exportsObject as Record<string, unknown>)[k] === "function").sort();
-    this.ctl = new Int32Array(memory.buffer, control, 16);
+    this.ctl = new Int32Array(memory.buffer, control, CONTROL_SLOTS);
     this.ctl.fill(0);
     this.ctl.fill(1, CLAIM, CLAIM + MAX_WORKERS); // nothing to claim yet
     for (let i = 1; i < threads; i++) {
@@ -145,12 +152,21 @@ export class WorkerPool {
     for (let w = 0; w < this.workers.length; w++) Atomics.store(this.ctl, CLAIM + w, w < remote ? 0 : 1);
     Atomics.add(this.ctl, SEQ, 1);
     Atomics.notify(this.ctl, SEQ);
-    runLocal(parts[0]);
+    // an error here is kept until the workers are done: the next job must not start under them
+    let error: { thrown: unknown } | null = null;
+    const here = (args: number[]) => {
+      try {
+        runLocal(args);
+      } catch (thrown) {
+        error ??= { thrown };
+      }
+    };
+    here(parts[0]);
     // take over parts no worker has started
     let mine = 0;
     for (let w = 0; w < remote; w++) {
       if (Atomics.compareExchange(this.ctl, CLAIM + w, 0, 1) === 0) {
-        runLocal(parts[w + 1]);
+        here(parts[w + 1]);
         mine++;
       }
     }
@@ -159,6 +175,10 @@ export class WorkerPool {
       if (done + mine >= remote) break;
       if (this.canBlock && spin > SPIN) Atomics.wait(this.ctl, PARTS_DONE, done, 1000);
     }
+    const failed = Atomics.exchange(this.ctl, FAILED, 0);
+    if (error !== null) throw (error as { thrown: unknown }).thrown;
+    // a worker's part threw: run it here, where its error (if it recurs) reaches the caller
+    if (failed > 0) runLocal(parts[failed]);
   }
 
   terminate(): void {
