@@ -61,13 +61,16 @@ static napi_value Sgemm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-// attention(memory, q, k, v, out, lse, tq, tk, d, scale, causal, heads, b0, b1)
+// attention(memory, q, k, v, out, lse, tq, tk, d, scale, causal, heads, b0, b1, scores, pattern)
+// (scores and pattern 0 when not wanted)
 static napi_value Attention(napi_env env, napi_callback_info info) {
-  double v[13];
-  uint8_t* base = arguments(env, info, "native.attention: expected 14 arguments", 13, v);
+  double v[15];
+  uint8_t* base = arguments(env, info, "native.attention: expected 16 arguments", 15, v);
   if (base == NULL) return NULL;
   dgpt_attention_spec s = {(int)v[5], (int)v[6], (int)v[7], v[9] != 0, (int)v[10], (float)v[8]};
-  if (!dgpt_attention(F32(v[0]), F32(v[1]), F32(v[2]), F32(v[3]), F32(v[4]), &s, (int)v[11], (int)v[12])) napi_throw_error(env, NULL, "native.attention: out of memory for scratch");
+  float* scores = v[13] != 0 ? F32(v[13]) : NULL;
+  float* pattern = v[14] != 0 ? F32(v[14]) : NULL;
+  if (!dgpt_attention(F32(v[0]), F32(v[1]), F32(v[2]), F32(v[3]), F32(v[4]), scores, pattern, &s, (int)v[11], (int)v[12])) napi_throw_error(env, NULL, "native.attention: out of memory for scratch");
   return NULL;
 }
 

@@ -22,7 +22,7 @@ typedef struct {
   size_t n;
 } Buffer;
 // this thread's scratch: scores/P, dP/dS, and op(B) packed for the micro-kernel
-static _Thread_local Buffer scores, dscores, packed;
+static _Thread_local Buffer scores_buf, dscores_buf, pack_buf;
 
 static float* need(Buffer* b, size_t floats) {
   if (floats > b->n) {
@@ -70,7 +70,7 @@ enum Band {
 /** C (m × n, row stride ldc) = op(A)·op(B), skipping what the band says is masked. */
 AVX2 static int band_gemm(const float* a, long aRow, long aCol, const float* b, long bRow, long bCol, float* c, long ldc, int m, int k, int n, enum Band band, const dgpt_attention_spec* s) {
   const int panels = (n + NR - 1) / NR;
-  float* bp = need(&packed, (size_t)panels * NR * k);
+  float* bp = need(&pack_buf, (size_t)panels * NR * k);
   if (bp == NULL) return 0;
   dgpt_pack_b(b, bRow, bCol, 0, k, 0, n, n, bp);
   const int off = s->tk - s->tq;
@@ -89,8 +89,11 @@ AVX2 static int band_gemm(const float* a, long aRow, long aCol, const float* b, 
   return 1;
 }
 
-/** In place over a row of S: scale, softmax over its n visible keys, zeros after; returns the log-sum-exp. */
-AVX2 static float softmax_row(float* row, int n, int tk, float scale) {
+/**
+ * In place over a row of S: scale, softmax over its n visible keys, zeros after; returns the
+ * log-sum-exp. Copies the scaled scores (−∞ where masked) and the pattern out unless NULL.
+ */
+AVX2 static float softmax_row(float* row, int n, int tk, float scale, float* scores_out, float* pattern_out) {
   const __m256 sv = _mm256_set1_ps(scale);
   __m256 mx = _mm256_set1_ps(-INFINITY);
   int j = 0;
@@ -103,6 +106,10 @@ AVX2 static float softmax_row(float* row, int n, int tk, float scale) {
   for (; j < n; j++) {
     row[j] *= scale;
     m = row[j] > m ? row[j] : m;
+  }
+  if (scores_out) {
+    memcpy(scores_out, row, sizeof(float) * (size_t)n);
+    for (j = n; j < tk; j++) scores_out[j] = -INFINITY;
   }
   const __m256 mv = _mm256_set1_ps(m);
   __m256 sum = _mm256_setzero_ps();
@@ -117,18 +124,22 @@ AVX2 static float softmax_row(float* row, int n, int tk, float scale) {
   for (j = 0; j + 8 <= n; j += 8) _mm256_storeu_ps(row + j, _mm256_mul_ps(_mm256_loadu_ps(row + j), inv));
   for (; j < n; j++) row[j] /= total;
   for (j = n; j < tk; j++) row[j] = 0;
+  if (pattern_out) memcpy(pattern_out, row, sizeof(float) * (size_t)tk);
   return m + logf(total);
 }
 
-AVX2 int dgpt_attention(const float* q, const float* k, const float* v, float* out, float* lse, const dgpt_attention_spec* s, int b0, int b1) {
+AVX2 int dgpt_attention(const float* q, const float* k, const float* v, float* out, float* lse, float* scores, float* pattern, const dgpt_attention_spec* s, int b0, int b1) {
   const int tq = s->tq, tk = s->tk, d = s->d;
   const long rs = s->heads == 0 ? d : (long)s->heads * d;
-  float* S = need(&scores, (size_t)tq * tk);
+  float* S = need(&scores_buf, (size_t)tq * tk);
   if (S == NULL) return 0;
   for (int bi = b0; bi < b1; bi++) {
     const size_t qo = head_base(bi, tq, s), ko = head_base(bi, tk, s);
     if (!band_gemm(q + qo, rs, 1, k + ko, 1, rs, S, tk, tq, d, tk, COLS, s)) return 0; // S = q kᵀ
-    for (int i = 0; i < tq; i++) lse[(size_t)bi * tq + i] = softmax_row(S + (size_t)i * tk, visible(i, s), tk, s->scale);
+    for (int i = 0; i < tq; i++) {
+      const size_t at = ((size_t)bi * tq + i) * tk;
+      lse[(size_t)bi * tq + i] = softmax_row(S + (size_t)i * tk, visible(i, s), tk, s->scale, scores ? scores + at : NULL, pattern ? pattern + at : NULL);
+    }
     if (!band_gemm(S, tk, 1, v + ko, rs, 1, out + qo, rs, tq, tk, d, P_LOWER, s)) return 0; // out = P v
   }
   return 1;
@@ -137,8 +148,8 @@ AVX2 int dgpt_attention(const float* q, const float* k, const float* v, float* o
 AVX2 int dgpt_attention_backward(const float* q, const float* k, const float* v, const float* out, const float* lse, const float* dout, float* dq, float* dk, float* dv, const dgpt_attention_spec* s, int b0, int b1) {
   const int tq = s->tq, tk = s->tk, d = s->d;
   const long rs = s->heads == 0 ? d : (long)s->heads * d;
-  float* P = need(&scores, (size_t)tq * tk);
-  float* dS = need(&dscores, (size_t)tq * tk);
+  float* P = need(&scores_buf, (size_t)tq * tk);
+  float* dS = need(&dscores_buf, (size_t)tq * tk);
   if (P == NULL || dS == NULL) return 0;
   const __m256 sv = _mm256_set1_ps(s->scale);
   for (int bi = b0; bi < b1; bi++) {

@@ -32,7 +32,8 @@ typedef struct {
   int tq, tk, d, causal, heads;
   float scale;
 } dgpt_attention_spec;
-int dgpt_attention(const float* q, const float* k, const float* v, float* out, float* lse, const dgpt_attention_spec* s, int b0, int b1);
+// scores and pattern (batch, tq, tk), may be NULL: written for interpretability hooks when given
+int dgpt_attention(const float* q, const float* k, const float* v, float* out, float* lse, float* scores, float* pattern, const dgpt_attention_spec* s, int b0, int b1);
 int dgpt_attention_backward(const float* q, const float* k, const float* v, const float* out, const float* lse, const float* dout, float* dq, float* dk, float* dv, const dgpt_attention_spec* s, int b0, int b1);
 
 /** GELU (kind 0) or its derivative (kind 1), exact erf form, over n floats (see gelu.c). */

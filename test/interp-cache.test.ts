@@ -157,6 +157,30 @@ describe("runWithCache and ActivationCache", () => {
     assert.throws(() => model.runWithCache(tokens, { removeBatchDim: true }), /batch size must be 1/);
   });
 
+  test("without gradients the fused kernels serve the attention and norm hooks: the same cache and, with a replacing hook, the same logits as the composite ops", () => {
+    for (const extra of [{}, { normalization_type: "RMS" as const, positional_embedding_type: "rotary" as const }]) {
+      const model = perturb(new HookedTransformer(cfg(extra)));
+      const tokens = tensor([[1, 5, 9, 2, 7, 7, 3], [4, 4, 8, 0, 1, 2, 6]], { dtype: "int32" });
+      tidy(() => {
+        const fast = model.runWithCache(tokens).cache; // noGrad: fused attention and norms write what the hooks read
+        const slow = model.runWithCache(tokens, { grad: true }).cache; // autograd on: the composite ops
+        for (const name of ["blocks.1.attn.hook_attn_scores", "blocks.1.attn.hook_pattern", "blocks.0.ln1.hook_scale", "blocks.0.ln1.hook_normalized", "ln_final.hook_scale", "blocks.2.attn.hook_z", "blocks.2.hook_resid_post"]) {
+          const [a, b] = [values(fast.get(name)), values(slow.get(name))];
+          const scale = 1 + b.reduce((m, v) => (Number.isFinite(v) ? Math.max(m, Math.abs(v)) : m), 0);
+          // masked scores are −∞ in both
+          a.forEach((v, i) => assert.ok(v === b[i] || Math.abs(v - b[i]) < 2e-5 * scale, `${JSON.stringify(extra)} ${name} at ${i}: ${v} vs ${b[i]}`));
+        }
+        // a hook that replaces the pattern (uniform over visible keys) and one that doubles a norm's scale
+        const uniform = (p: Tensor) => p.gt(0).to("float32").div(p.gt(0).to("float32").sum(-1, true));
+        const hooks = { fwdHooks: [["blocks.1.attn.hook_pattern", uniform], ["blocks.0.ln2.hook_scale", (t: Tensor) => t.mul(2)]] as [string, (t: Tensor) => Tensor][] };
+        const patched = noGrad(() => model.runWithHooks(tokens, hooks));
+        const reference = model.runWithHooks(tokens, { ...hooks, run: (m) => m.forward(tokens) }); // grad on: composite
+        assert.ok(maxAbsDiff(patched, reference.detach()) < 1e-4, `${JSON.stringify(extra)}: patched logits`);
+        assert.ok(maxAbsDiff(patched, noGrad(() => model.forward(tokens))) > 1e-2, "the hooks changed the output");
+      });
+    }
+  });
+
   test("namesFilter keeps only what is asked for, also in memory", () => {
     const heap = (backend() as Partial<WasmBackend>).heap;
     const measure = (filter?: string[]) =>

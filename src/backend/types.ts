@@ -116,6 +116,12 @@ export interface AdamWTensors {
   v: Storage;
 }
 
+/** Where attention also writes its scores and pattern (either may be null). */
+export interface AttentionProbe {
+  scores: Storage | null;
+  pattern: Storage | null;
+}
+
 /** Cross-entropy over rows of logits: `rows` × `classes`, targets int32 (one per row). */
 export interface CrossEntropySpec {
   rows: number;
@@ -214,8 +220,10 @@ export interface Backend {
   /**
    * Fused attention: out = softmax(q kᵀ · scale, causal mask) v, never storing the tq × tk
    * pattern; writes each query row's log-sum-exp of the scaled scores (batch × tq) for backward.
+   * With `probe`, also writes the scaled scores (−∞ where masked) and the pattern, each
+   * (batch, tq, tk): what interpretability hooks read, at the cost of two stores per score.
    */
-  attention(q: Storage, k: Storage, v: Storage, out: Storage, lse: Storage, spec: AttentionSpec): void;
+  attention(q: Storage, k: Storage, v: Storage, out: Storage, lse: Storage, spec: AttentionSpec, probe?: AttentionProbe): void;
   /** Attention backward from dout (and the forward's out, lse): writes dq, dk, dv. */
   attentionBackward(q: Storage, k: Storage, v: Storage, out: Storage, lse: Storage, dout: Storage, dq: Storage, dk: Storage, dv: Storage, spec: AttentionSpec): void;
   /** One Adam/AdamW step in place on every tensor of the list (one pass over all of them, as one job). */

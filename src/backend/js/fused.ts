@@ -1,6 +1,6 @@
 // Reference versions of the fused kernels: LayerNorm and scaled dot-product attention, forward and
 // backward, written as plainly as possible (the fast backends must equal these).
-import type { AttentionSpec, RowSpec, Storage } from "../types.js";
+import type { AttentionProbe, AttentionSpec, RowSpec, Storage } from "../types.js";
 import { arr } from "./storage.js";
 
 /** LayerNorm (or, with spec.rms, RMSNorm: μ taken as 0) of each row; writes μ and rstd per row. */
@@ -71,12 +71,14 @@ function rowOffset(s: AttentionSpec, bi: number, t: number, rows: number): numbe
 /** Whether query i may attend to key j. */
 const visible = (s: AttentionSpec, i: number, j: number) => !s.causal || j <= i + (s.tk - s.tq);
 
-export function attention(q: Storage, k: Storage, v: Storage, out: Storage, lse: Storage, s: AttentionSpec): void {
+export function attention(q: Storage, k: Storage, v: Storage, out: Storage, lse: Storage, s: AttentionSpec, probe?: AttentionProbe): void {
   const Q = arr(q);
   const K = arr(k);
   const V = arr(v);
   const O = arr(out);
   const L = arr(lse);
+  const S = probe?.scores ? arr(probe.scores) : null;
+  const P = probe?.pattern ? arr(probe.pattern) : null;
   const { tq, tk, dHead: d } = s;
   const p = new Float64Array(tk);
   for (let b = 0; b < s.batch; b++) {
@@ -97,6 +99,11 @@ export function attention(q: Storage, k: Storage, v: Storage, out: Storage, lse:
       let sum = 0;
       for (let j = 0; j < tk; j++) sum += p[j] === -Infinity ? 0 : Math.exp(p[j] - max);
       L[b * tq + i] = max + Math.log(sum);
+      const row = (b * tq + i) * tk;
+      for (let j = 0; j < tk; j++) {
+        if (S) S[row + j] = p[j];
+        if (P) P[row + j] = p[j] === -Infinity ? 0 : Math.exp(p[j] - max) / sum;
+      }
       for (let c = 0; c < d; c++) O[qo + c] = 0;
       for (let j = 0; j < tk; j++) {
         if (p[j] === -Infinity) continue;

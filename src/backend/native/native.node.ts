@@ -19,7 +19,7 @@ interface NativeAddon {
    * The first argument is any typed array over the memory the byte addresses point into.
    */
   sgemm(memory: Uint8Array, ...args: number[]): void;
-  /** (q, k, v, out, lse, tq, tk, d, scale, causal, heads, b0, b1): heads [b0, b1) of the forward. */
+  /** (q, k, v, out, lse, tq, tk, d, scale, causal, heads, b0, b1, scores, pattern): heads [b0, b1) of the forward. */
   attention(memory: Uint8Array, ...args: number[]): void;
   /** (q, k, v, out, lse, dout, dq, dk, dv, tq, tk, d, scale, causal, heads, b0, b1). */
   attentionBackward(memory: Uint8Array, ...args: number[]): void;
@@ -129,10 +129,12 @@ export function withNativeAttention(be: WasmBackend, addon: NativeAddon): Pick<B
   const macs = (s: AttentionSpec) => s.batch * s.tq * s.tk * s.dHead * (s.causal ? 1 : 2);
   const usable = (s: AttentionSpec) => s.tq > 0 && s.tk > 0 && s.dHead > 0;
   return {
-    attention(q, k, v, out, lse, s) {
-      if (!usable(s) || !ours(q, k, v, out, lse)) return be.attention(q, k, v, out, lse, s);
+    attention(q, k, v, out, lse, s, probe) {
+      const extra = [probe?.scores, probe?.pattern].filter((x): x is Storage => !!x);
+      if (!usable(s) || !ours(q, k, v, out, lse, ...extra)) return be.attention(q, k, v, out, lse, s, probe);
       const head = [ptr(q), ptr(k), ptr(v), ptr(out), ptr(lse), ...dims(s)];
-      be.parallel("native.attention", split(s, macs(s)).map(([b0, b1]) => [...head, b0, b1]), (args) => addon.attention(memory, ...args));
+      const tail = [probe?.scores ? ptr(probe.scores) : 0, probe?.pattern ? ptr(probe.pattern) : 0];
+      be.parallel("native.attention", split(s, macs(s)).map(([b0, b1]) => [...head, b0, b1, ...tail]), (args) => addon.attention(memory, ...args));
     },
     attentionBackward(q, k, v, out, lse, dout, dq, dk, dv, s) {
       if (!usable(s) || !ours(q, k, v, out, lse, dout, dq, dk, dv)) return be.attentionBackward(q, k, v, out, lse, dout, dq, dk, dv, s);

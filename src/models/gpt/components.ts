@@ -4,7 +4,8 @@ import { normal_ } from "../../nn/init.js";
 import { Module, parameter } from "../../nn/module.js";
 import { ones, zeros } from "../../tensor/creation.js";
 import { dropout, embedding, layerNorm, rmsNorm } from "../../tensor/ops/nn.js";
-import { scaledDotProductAttention } from "../../tensor/ops/fused.js";
+import { isGradEnabled } from "../../tensor/autograd.js";
+import { attentionWithPattern, normFused, scaledDotProductAttention } from "../../tensor/ops/fused.js";
 import { cat } from "../../tensor/ops/shape.js";
 import { keep } from "../../tensor/scope.js";
 import type { Tensor } from "../../tensor/tensor.js";
@@ -87,8 +88,18 @@ export class Norm extends Module {
     if (!this.hook_scale.hasHooks && !this.hook_normalized.hasHooks) {
       return this.kind === "LN" ? layerNorm(x, [d], this.w, this.b, eps) : rmsNorm(x, [d], this.w, eps);
     }
+    let scale: Tensor | null = null;
+    if (!isGradEnabled()) {
+      // hooks that read (runWithCache, no gradients): the fused kernel's 1/scale per row serves
+      // hook_scale; a hook that replaces the scale sends the rest through the composite ops
+      const rms = this.kind === "RMS";
+      const fused = normFused(x, rms ? null : this.w, this.b, eps, rms);
+      const own = fused.rstd.reciprocal().reshape([...x.shape.slice(0, -1), 1]);
+      scale = this.hook_scale.forward(own);
+      if (scale === own) return rms ? this.hook_normalized.forward(fused.out).mul(this.w) : this.hook_normalized.forward(fused.out);
+    }
     const centered = this.kind === "LN" ? x.sub(x.mean(-1, true)) : x;
-    const scale = this.hook_scale.forward(centered.square().mean(-1, true).add(eps).sqrt()); // (b, p, 1)
+    scale ??= this.hook_scale.forward(centered.square().mean(-1, true).add(eps).sqrt()); // (b, p, 1)
     if (this.kind === "RMS") return this.hook_normalized.forward(centered.div(scale)).mul(this.w);
     const y = centered.div(scale).mul(this.w);
     return this.hook_normalized.forward(this.b ? y.add(this.b) : y); // (b, p, d)
@@ -187,21 +198,29 @@ export class Attention extends Module {
     }
     const tk = keys.shape[1];
     let z: Tensor; // (b, p, h, k)
-    const fused = !this.hook_attn_scores.hasHooks && !this.hook_pattern.hasHooks && this.cfg.positional_embedding_type !== "alibi" && !(this.cfg.dropout > 0 && this.training);
-    if (fused) {
+    const kernelOk = this.cfg.positional_embedding_type !== "alibi" && !(this.cfg.dropout > 0 && this.training);
+    const hooked = this.hook_attn_scores.hasHooks || this.hook_pattern.hasHooks;
+    const V = () => values.permute(0, 2, 1, 3); // (b, h, tk, k)
+    if (kernelOk && !hooked) {
       // one kernel each way, reading q, k, v in the (b, p, h, k) layout the projections give
       z = scaledDotProductAttention(q, keys, values, { isCausal: true, layout: "bthd" });
+    } else if (kernelOk && !isGradEnabled()) {
+      // hooks that read (runWithCache, no gradients): the kernel also writes scores and pattern;
+      // a hook that returns a replacement sends the rest of the way through the composite ops
+      const fused = attentionWithPattern(q, keys, values, { isCausal: true, layout: "bthd" });
+      const scores = this.hook_attn_scores.forward(fused.scores);
+      const pattern = this.hook_pattern.forward(scores === fused.scores ? fused.pattern : scores.softmax(-1));
+      z = pattern === fused.pattern ? fused.out : pattern.matmul(V()).permute(0, 2, 1, 3);
     } else {
       // (b, p, h, k) → (b, h, p, k)
       const Q = q.permute(0, 2, 1, 3);
       const K = keys.permute(0, 2, 1, 3);
-      const V = values.permute(0, 2, 1, 3);
       let scores = Q.matmul(K.mT).div(Math.sqrt(k)); // (b, h, p, tk)
       if (this.cfg.positional_embedding_type === "alibi") scores = scores.add(alibiBias(h, p, tk));
       scores = this.hook_attn_scores.forward(scores.maskedFill(causalMask(p, tk), -Infinity));
       let pattern = this.hook_pattern.forward(scores.softmax(-1));
       pattern = dropout(pattern, this.cfg.dropout, this.training);
-      z = pattern.matmul(V).permute(0, 2, 1, 3);
+      z = pattern.matmul(V()).permute(0, 2, 1, 3);
     }
     z = this.hook_z.forward(z);
     let out: Tensor;

@@ -10,19 +10,22 @@ import { arange } from "../creation.js";
 import { cast } from "./elementwise.js";
 import { mean } from "./reduce.js";
 
-
 /** LayerNorm over the last dim with one kernel each way; weight and bias are (d) or null. */
 export function layerNormFused(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number): Tensor {
-  return normFused(x, weight, bias, eps, false);
+  return normFused(x, weight, bias, eps, false).out;
 }
 
 /** RMSNorm over the last dim, x / √(mean(x²) + eps) · w, with one kernel each way; weight is (d) or null. */
 export function rmsNormFused(x: Tensor, weight: Tensor | null, eps: number): Tensor {
-  return normFused(x, weight, null, eps, true);
+  return normFused(x, weight, null, eps, true).out;
 }
 
-/** LayerNorm, or RMSNorm (rms: nothing centred), on the same pair of kernels. */
-function normFused(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number, rms: boolean): Tensor {
+/**
+ * LayerNorm, or RMSNorm (rms: nothing centred), on the same pair of kernels; also returns the
+ * per-row 1/√(var + eps) the kernel computed (no gradient flows through it): what an
+ * interpretability hook on the norm's scale reads, for free.
+ */
+export function normFused(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number, rms: boolean): { out: Tensor; rstd: Tensor } {
   const d = x.shape[x.ndim - 1];
   const dtype = floatTypeOf(x.dtype);
   const X = cast(x, dtype);
@@ -35,7 +38,7 @@ function normFused(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps: n
   const spec = { rows, d, rms };
   backend().layerNorm(X.storage, W?.storage ?? null, B?.storage ?? null, out.storage, mu.storage, rstd.storage, spec, eps);
   const inputs = [X, ...(W ? [W] : []), ...(B ? [B] : [])];
-  return attach(out, rms ? "rmsNorm" : "layerNorm", inputs, (g) => {
+  const result = attach(out, rms ? "rmsNorm" : "layerNorm", inputs, (g) => {
     if (isGradEnabled()) {
       // double backward: the same formulas in differentiable ops
       const centred = rms ? X : X.sub(mean(X, -1, true));
@@ -52,6 +55,7 @@ function normFused(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps: n
     backend().layerNormBackward(g.storage, X.storage, mu.storage, rstd.storage, W?.storage ?? null, dx.storage, dw?.storage ?? null, db?.storage ?? null, spec);
     return [dx, ...(dw ? [dw] : []), ...(db ? [db] : [])];
   });
+  return { out: result, rstd };
 }
 
 export interface AttentionOptions {
@@ -72,6 +76,22 @@ export interface AttentionOptions {
  * T_q × T_k pattern is never stored; use the unfused ops when you need to see it (hook_pattern does).
  */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
+  return fusedAttention(q, k, v, opts, false).out;
+}
+
+/**
+ * The fused attention that also hands back what interpretability hooks read: `scores`, the
+ * scaled q·kᵀ with −∞ where masked, and `pattern`, their softmax, both (B, H, T_q, T_k) for the
+ * "bthd" layout (else (..., T_q, T_k)). They cost two stores per score instead of the ~10 passes
+ * of composing the same from elementary ops. `out` has the fused backward; scores and pattern
+ * are plain values (no gradient flows through them: compose the attention where one must).
+ */
+export function attentionWithPattern(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): { out: Tensor; scores: Tensor; pattern: Tensor } {
+  const { out, scores, pattern } = fusedAttention(q, k, v, opts, true);
+  return { out, scores: scores!, pattern: pattern! };
+}
+
+function fusedAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions, probe: boolean): { out: Tensor; scores?: Tensor; pattern?: Tensor } {
   const layout = opts.layout ?? "bhtd";
   const rank = layout === "bthd" ? 4 : 2;
   if (q.ndim < rank || k.ndim !== q.ndim || v.ndim !== q.ndim || (layout === "bthd" && q.ndim !== 4)) {
@@ -101,13 +121,17 @@ export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts:
   const alloc = tk > 0 && dHead > 0 ? Tensor.output : Tensor.empty;
   const out = alloc(q.shape, dtype);
   const lse = alloc([batch, tq], dtype);
-  backend().attention(Q.storage, K.storage, V.storage, out.storage, lse.storage, spec);
-  return attach(out, "scaledDotProductAttention", [Q, K, V], (g) => {
+  const patternShape = layout === "bthd" ? [q.shape[0], heads, tq, tk] : [...q.shape.slice(0, -2), tq, tk];
+  const scores = probe ? alloc(patternShape, dtype) : undefined;
+  const pattern = probe ? alloc(patternShape, dtype) : undefined;
+  backend().attention(Q.storage, K.storage, V.storage, out.storage, lse.storage, spec, probe ? { scores: scores!.storage, pattern: pattern!.storage } : undefined);
+  const result = attach(out, "scaledDotProductAttention", [Q, K, V], (g) => {
     if (isGradEnabled()) throw new Error("scaledDotProductAttention: double backward is not supported by the fused kernel; compose softmax(q·kᵀ)·v instead");
     const [dq, dk, dv] = [Q, K, V].map((t) => alloc(t.shape, dtype));
     backend().attentionBackward(Q.storage, K.storage, V.storage, out.storage, lse.storage, g.storage, dq.storage, dk.storage, dv.storage, spec);
     return [dq, dk, dv];
   });
+  return { out: result, scores, pattern };
 }
 
 /**

@@ -74,8 +74,11 @@ function bandMatmul(a: usize, aRow: i32, aCol: i32, b: usize, bRow: i32, bCol: i
   }
 }
 
-/** In place over S (tq × tk): scale, mask, softmax per row; writes each row's log-sum-exp. */
-function softmaxRows(s: usize, lse: usize, tq: i32, tk: i32, scale: f32, causal: bool): void {
+/**
+ * In place over S (tq × tk): scale, mask, softmax per row; writes each row's log-sum-exp, and
+ * copies the scaled scores (−∞ where masked) and the pattern to scoresOut / patternOut unless 0.
+ */
+function softmaxRows(s: usize, lse: usize, tq: i32, tk: i32, scale: f32, causal: bool, scoresOut: usize, patternOut: usize): void {
   for (let i = 0; i < tq; i++) {
     const row = s + (<usize>(i * tk) << 2);
     const n = visibleKeys(i, tq, tk, causal);
@@ -93,6 +96,11 @@ function softmaxRows(s: usize, lse: usize, tq: i32, tk: i32, scale: f32, causal:
       const v = load<f32>(row + (<usize>j << 2)) * scale;
       store<f32>(row + (<usize>j << 2), v);
       max = v > max ? v : max;
+    }
+    if (scoresOut) {
+      const dst = scoresOut + (<usize>(i * tk) << 2);
+      memory.copy(dst, row, <usize>n << 2);
+      for (let jj = n; jj < tk; jj++) store<f32>(dst + (<usize>jj << 2), -Infinity);
     }
     const mv = f32x4.splat(max);
     let sum = f32x4.splat(0);
@@ -117,6 +125,7 @@ function softmaxRows(s: usize, lse: usize, tq: i32, tk: i32, scale: f32, causal:
     }
     for (; j < n; j++) store<f32>(row + (<usize>j << 2), load<f32>(row + (<usize>j << 2)) / total);
     for (j = n; j < tk; j++) store<f32>(row + (<usize>j << 2), 0);
+    if (patternOut) memory.copy(patternOut + (<usize>(i * tk) << 2), row, <usize>tk << 2);
     store<f32>(lse + (<usize>i << 2), n > 0 ? max + Mathf.log(total) : -Infinity);
   }
 }
@@ -124,7 +133,7 @@ function softmaxRows(s: usize, lse: usize, tq: i32, tk: i32, scale: f32, causal:
 export function attentionF32(
   q: usize, k: usize, v: usize, out: usize, lse: usize,
   tq: i32, tk: i32, d: i32, scale: f32, causal: bool, heads: i32,
-  b0: i32, b1: i32, scratch: usize,
+  b0: i32, b1: i32, scratch: usize, scoresOut: usize, patternOut: usize,
 ): void {
   const rs = rowStride(d, heads);
   const off = tk - tq;
@@ -136,7 +145,8 @@ export function attentionF32(
     const kb = base(k, b, tk, d, heads);
     const vb = base(v, b, tk, d, heads);
     bandMatmul(qb, rs, 1, kb, 1, rs, S, tk, tq, d, tk, COLS, causal, off, pack, tmp); // S = q kᵀ
-    softmaxRows(S, lse + (<usize>(b * tq) << 2), tq, tk, scale, causal);
+    const head = <usize>(b * tq * tk) << 2;
+    softmaxRows(S, lse + (<usize>(b * tq) << 2), tq, tk, scale, causal, scoresOut ? scoresOut + head : 0, patternOut ? patternOut + head : 0);
     bandMatmul(S, tk, 1, vb, rs, 1, base(out, b, tq, d, heads), rs, tq, tk, d, P_LOWER, causal, off, pack, tmp); // out = P v
   }
 }
