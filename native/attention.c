@@ -17,22 +17,6 @@
 #include "kernels.h"
 #include "vmath.h"
 
-typedef struct {
-  float* p;
-  size_t n;
-} Buffer;
-// this thread's scratch: scores/P, dP/dS, and op(B) packed for the micro-kernel
-static _Thread_local Buffer scores_buf, dscores_buf, pack_buf;
-
-static float* need(Buffer* b, size_t floats) {
-  if (floats > b->n) {
-    free(b->p);
-    b->p = aligned_alloc(64, (floats * sizeof(float) + 63) / 64 * 64);
-    b->n = b->p ? floats : 0;
-  }
-  return b->p;
-}
-
 AVX2 static inline float hsum8(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -70,7 +54,7 @@ enum Band {
 /** C (m × n, row stride ldc) = op(A)·op(B), skipping what the band says is masked. */
 AVX2 static int band_gemm(const float* a, long aRow, long aCol, const float* b, long bRow, long bCol, float* c, long ldc, int m, int k, int n, enum Band band, const dgpt_attention_spec* s) {
   const int panels = (n + NR - 1) / NR;
-  float* bp = need(&pack_buf, (size_t)panels * NR * k);
+  float* bp = dgpt_scratch(SCRATCH_ATTN_PACK, (size_t)panels * NR * k);
   if (bp == NULL) return 0;
   dgpt_pack_b(b, bRow, bCol, 0, k, 0, n, n, bp);
   const int off = s->tk - s->tq;
@@ -131,7 +115,7 @@ AVX2 static float softmax_row(float* row, int n, int tk, float scale, float* sco
 AVX2 int dgpt_attention(const float* q, const float* k, const float* v, float* out, float* lse, float* scores, float* pattern, const dgpt_attention_spec* s, int b0, int b1) {
   const int tq = s->tq, tk = s->tk, d = s->d;
   const long rs = s->heads == 0 ? d : (long)s->heads * d;
-  float* S = need(&scores_buf, (size_t)tq * tk);
+  float* S = dgpt_scratch(SCRATCH_SCORES, (size_t)tq * tk);
   if (S == NULL) return 0;
   for (int bi = b0; bi < b1; bi++) {
     const size_t qo = head_base(bi, tq, s), ko = head_base(bi, tk, s);
@@ -148,8 +132,8 @@ AVX2 int dgpt_attention(const float* q, const float* k, const float* v, float* o
 AVX2 int dgpt_attention_backward(const float* q, const float* k, const float* v, const float* out, const float* lse, const float* dout, float* dq, float* dk, float* dv, const dgpt_attention_spec* s, int b0, int b1) {
   const int tq = s->tq, tk = s->tk, d = s->d;
   const long rs = s->heads == 0 ? d : (long)s->heads * d;
-  float* P = need(&scores_buf, (size_t)tq * tk);
-  float* dS = need(&dscores_buf, (size_t)tq * tk);
+  float* P = dgpt_scratch(SCRATCH_SCORES, (size_t)tq * tk);
+  float* dS = dgpt_scratch(SCRATCH_DSCORES, (size_t)tq * tk);
   if (P == NULL || dS == NULL) return 0;
   const __m256 sv = _mm256_set1_ps(s->scale);
   for (int bi = b0; bi < b1; bi++) {

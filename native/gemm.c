@@ -23,9 +23,6 @@
 #define KC 256
 #define NC 512 // a packed KC×NC block of B is 512 KiB: it stays in the 1–2 MiB L2 of current cores
 
-// this thread's packing buffer for B (each pool thread calls the addon with its own)
-static _Thread_local float* bpack = NULL;
-
 AVX2 void dgpt_kernel(int kc, const float* a, const long* ro, long cs, const float* bp, float* c, long ldc, int mr, int nr, int accumulate) {
   const long o1 = ro[1], o2 = ro[2], o3 = ro[3], o4 = ro[4], o5 = ro[5];
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
@@ -120,7 +117,8 @@ AVX2 int dgpt_gemm(const float* a, long aRow, long aCol, const float* b, long bR
     for (int i = r0; i < r1; i++) memset(c + (size_t)i * n + c0, 0, sizeof(float) * (size_t)(c1 - c0));
     return 1;
   }
-  if (bpack == NULL && (bpack = aligned_alloc(64, sizeof(float) * KC * NC)) == NULL) return 0;
+  float* bpack = dgpt_scratch(SCRATCH_GEMM_B, (size_t)KC * NC); // this thread's
+  if (bpack == NULL) return 0;
   for (int p0 = 0; p0 < k; p0 += KC) {
     const int kc = k - p0 < KC ? k - p0 : KC;
     for (int j0 = c0; j0 < c1; j0 += NC) {

@@ -3,6 +3,8 @@
 #ifndef DGPT_KERNELS_H
 #define DGPT_KERNELS_H
 
+#include <stddef.h>
+
 #define MR 6
 #define NR 16
 
@@ -23,6 +25,10 @@ void dgpt_row_offsets(long* ro, int mr, long aRow);
  * panel q holds dst[q·kc·16 + p·16 + jj]; columns at or past n are zero.
  */
 void dgpt_pack_b(const float* b, long bRow, long bCol, int p0, int kc, int j0, int nc, int n, float* dst);
+
+/** This thread's scratch buffer `slot`, at least `floats` long, 64-byte aligned; NULL when out of memory (scratch.c). */
+enum { SCRATCH_GEMM_B, SCRATCH_SCORES, SCRATCH_DSCORES, SCRATCH_ATTN_PACK };
+float* dgpt_scratch(int slot, size_t floats);
 
 /** Rows [r0, r1), columns [c0, c1) of C (row stride n) = op(A)·op(B); 0 when out of memory. */
 int dgpt_gemm(const float* a, long aRow, long aCol, const float* b, long bRow, long bCol, float* c, int k, int n, int r0, int r1, int c0, int c1);

@@ -32,7 +32,7 @@ mkdirSync(dirname(out), { recursive: true });
 const tmp = `${out}.tmp-${process.pid}`;
 try {
   const sources = readdirSync(join(root, "native")).filter((f) => f.endsWith(".c")).sort().map((f) => join(root, "native", f));
-  execFileSync(cc, ["-O3", "-shared", "-fPIC", `-I${include}`, ...sources, "-o", tmp, "-lm"], { stdio: ["ignore", "inherit", "inherit"] });
+  execFileSync(cc, ["-O3", "-shared", "-fPIC", "-pthread", `-I${include}`, ...sources, "-o", tmp, "-lm"], { stdio: ["ignore", "inherit", "inherit"] });
   renameSync(tmp, out);
   console.log(`decoding-gpt: native tier built (${out})`);
 } catch (err) {
