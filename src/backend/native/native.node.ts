@@ -57,6 +57,11 @@ export function withNative(be: WasmBackend, addon: NativeAddon): WasmBackend {
   return { ...be, name: "wasm+native", matmul: withNativeMatmul(be, addon), ...withNativeAttention(be, addon), unary: withNativeGelu(be, addon) };
 }
 
+/** Whether every storage is float32 in this backend's memory (what the native kernels take). */
+function f32On(be: WasmBackend, ...xs: Storage[]): boolean {
+  return xs.every((s) => s instanceof WasmStorage && s.heap === be.heap && s.dtype === "float32");
+}
+
 /** Multiply-adds per thread below which a second thread costs more than it saves. */
 const MIN_MACS_PER_THREAD = 1 << 16;
 const MR = 6; // rows and columns of the addon's micro-kernel tile
@@ -71,7 +76,6 @@ const NR = 16;
 export function withNativeMatmul(be: WasmBackend, addon: NativeAddon): Backend["matmul"] {
   const memory = new Uint8Array(be.heap.memory.buffer, 0, 1);
   const fallback = be.matmul;
-  const ours = (s: Storage) => s instanceof WasmStorage && s.heap === be.heap && s.dtype === "float32";
   const here = (args: number[]) => addon.sgemm(memory, ...args);
   // the per-batch offset table lives in one block of the heap, kept between calls and grown as
   // needed (a small product's time is a few µs: allocating per call would show)
@@ -88,7 +92,7 @@ export function withNativeMatmul(be: WasmBackend, addon: NativeAddon): Backend["
     const { m, k, n, transA, transB } = spec;
     // a few rows (generation: one token at a time): the wasm kernel's matrix-vector path streams
     // B once instead of packing it, which is most of the work here
-    if (m < 4 || !ours(a) || !ours(b) || !ours(out)) return fallback(a, b, out, spec);
+    if (m < 4 || !f32On(be, a, b, out)) return fallback(a, b, out, spec);
     const single = spec.batchShape.length === 0;
     const aOff = single ? [0] : stridedOffsets(spec.batchShape, spec.aBatchStrides);
     const bOff = single ? [0] : stridedOffsets(spec.batchShape, spec.bBatchStrides);
@@ -119,7 +123,6 @@ export function withNativeMatmul(be: WasmBackend, addon: NativeAddon): Backend["
  */
 export function withNativeAttention(be: WasmBackend, addon: NativeAddon): Pick<Backend, "attention" | "attentionBackward"> {
   const memory = new Uint8Array(be.heap.memory.buffer, 0, 1);
-  const ours = (...xs: Storage[]) => xs.every((s) => s instanceof WasmStorage && s.heap === be.heap && s.dtype === "float32");
   const ptr = (s: Storage) => (s as WasmStorage).ptr;
   const dims = (s: AttentionSpec) => [s.tq, s.tk, s.dHead, s.scale, s.causal ? 1 : 0, s.layout === "bthd" ? (s.heads ?? 1) : 0];
   const split = (s: AttentionSpec, macs: number) => {
@@ -131,13 +134,13 @@ export function withNativeAttention(be: WasmBackend, addon: NativeAddon): Pick<B
   return {
     attention(q, k, v, out, lse, s, probe) {
       const extra = [probe?.scores, probe?.pattern].filter((x): x is Storage => !!x);
-      if (!usable(s) || !ours(q, k, v, out, lse, ...extra)) return be.attention(q, k, v, out, lse, s, probe);
+      if (!usable(s) || !f32On(be, q, k, v, out, lse, ...extra)) return be.attention(q, k, v, out, lse, s, probe);
       const head = [ptr(q), ptr(k), ptr(v), ptr(out), ptr(lse), ...dims(s)];
       const tail = [probe?.scores ? ptr(probe.scores) : 0, probe?.pattern ? ptr(probe.pattern) : 0];
       be.parallel("native.attention", split(s, macs(s)).map(([b0, b1]) => [...head, b0, b1, ...tail]), (args) => addon.attention(memory, ...args));
     },
     attentionBackward(q, k, v, out, lse, dout, dq, dk, dv, s) {
-      if (!usable(s) || !ours(q, k, v, out, lse, dout, dq, dk, dv)) return be.attentionBackward(q, k, v, out, lse, dout, dq, dk, dv, s);
+      if (!usable(s) || !f32On(be, q, k, v, out, lse, dout, dq, dk, dv)) return be.attentionBackward(q, k, v, out, lse, dout, dq, dk, dv, s);
       const head = [ptr(q), ptr(k), ptr(v), ptr(out), ptr(lse), ptr(dout), ptr(dq), ptr(dk), ptr(dv), ...dims(s)];
       be.parallel("native.attentionBackward", split(s, 3 * macs(s)).map(([b0, b1]) => [...head, b0, b1]), (args) => addon.attentionBackward(memory, ...args));
     },
@@ -153,9 +156,10 @@ export function withNativeGelu(be: WasmBackend, addon: NativeAddon): Backend["un
   const kinds: Partial<Record<UnaryOp, number>> = { gelu_erf: 0, gelu_erf_grad: 1 };
   return (op, x, out) => {
     const kind = kinds[op];
-    if (kind === undefined || !(x instanceof WasmStorage && out instanceof WasmStorage) || x.heap !== be.heap || out.heap !== be.heap || x.dtype !== "float32" || out.dtype !== "float32") return be.unary(op, x, out);
+    if (kind === undefined || !f32On(be, x, out)) return be.unary(op, x, out);
     const n = out.length;
     const parts = be.threads === 1 || n < 2 * MIN_GELU_PER_THREAD ? 1 : Math.min(be.threads, Math.floor(n / MIN_GELU_PER_THREAD));
-    be.parallel("native.gelu", WasmContext.ranges(n, parts, 16).map(([lo, hi]) => [x.ptr, out.ptr, lo, hi, kind]), (args) => addon.gelu(memory, ...args));
+    const [X, Y] = [(x as WasmStorage).ptr, (out as WasmStorage).ptr];
+    be.parallel("native.gelu", WasmContext.ranges(n, parts, 16).map(([lo, hi]) => [X, Y, lo, hi, kind]), (args) => addon.gelu(memory, ...args));
   };
 }
