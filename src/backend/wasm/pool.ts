@@ -8,7 +8,9 @@
 // its own region with the same code, so results are bit-identical whoever runs it.
 //
 // Workers are created by a `SpawnWorker` function: worker_threads in Node (threads.node.ts),
-// Web Workers in browsers (spawnWebWorker below).
+// Web Workers in browsers (spawnWebWorker below). In Node a job may also name a function of the
+// native addon ("native.sgemm"), which every worker loads: one set of threads for all kernels.
+// A part that throws on a worker is rerun by the caller, which then throws the real error.
 
 /** Starts a worker running `source` (a classic script) and hands it `init`. */
 export type SpawnWorker = (source: string, init: WorkerInit) => { terminate(): void };
