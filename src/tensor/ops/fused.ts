@@ -73,7 +73,8 @@ export interface AttentionOptions {
 /**
  * softmax(q kᵀ·scale) v, like torch's scaled_dot_product_attention: q (..., T_q, d), k and v
  * (..., T_k, d) with equal leading dims (or all three (B, T, H, d) with layout "bthd"). The
- * T_q × T_k pattern is never stored; use the unfused ops when you need to see it (hook_pattern does).
+ * T_q × T_k pattern is never stored; attentionWithPattern writes it out too, and the unfused ops
+ * give it with gradients.
  */
 export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions = {}): Tensor {
   return fusedAttention(q, k, v, opts, false).out;
