@@ -119,9 +119,9 @@ export function kernel(ap: usize, o1: usize, o2: usize, o3: usize, cs: usize, bp
  * once per row: along its rows when B is row-major (vectors over columns of C), along its
  * columns when B is transposed (vector dot products over k).
  */
-function matvecRows(a: usize, aRow: i32, aCol: i32, b: usize, bRow: i32, bCol: i32, c: usize, k: i32, n: i32, rowStart: i32, rowEnd: i32): void {
+function matvecRows(a: usize, aRow: i32, aCol: i32, b: usize, bRow: i32, bCol: i32, c: usize, ldc: i32, k: i32, n: i32, rowStart: i32, rowEnd: i32): void {
   for (let i = rowStart; i < rowEnd; i++) {
-    const ci = c + (<usize>(i * n) << 2);
+    const ci = c + (<usize>(i * ldc) << 2);
     const ai = a + (<usize>(i * aRow) << 2);
     if (bCol == 1) {
       let j = 0;
@@ -179,23 +179,23 @@ export function matmulScratchBytes(k: i32, n: i32): i32 {
 }
 
 /**
- * One matrix product for rows [rowStart, rowEnd) of C (m×n, row-major at c).
+ * One matrix product for rows [rowStart, rowEnd) of C (m×n, rows ldc apart at c).
  * op(A) is m×k: element (i, p) at a + 4·(i·aRow + p·aCol); op(B) is k×n likewise with bRow, bCol.
  * `scratch` must hold matmulScratchBytes(k, n) bytes, private to this caller.
  */
 export function matmulF32(
   a: usize, aRow: i32, aCol: i32,
   b: usize, bRow: i32, bCol: i32,
-  c: usize, m: i32, k: i32, n: i32,
+  c: usize, ldc: i32, m: i32, k: i32, n: i32,
   rowStart: i32, rowEnd: i32, scratch: usize,
 ): void {
   if (k == 0) {
-    memory.fill(c + (<usize>(rowStart * n) << 2), 0, <usize>((rowEnd - rowStart) * n) << 2);
+    for (let i = rowStart; i < rowEnd; i++) memory.fill(c + (<usize>(i * ldc) << 2), 0, <usize>n << 2);
     return;
   }
   if (rowEnd - rowStart < MR) {
     // a few rows (generation: one token): packing B would cost as much as the product itself
-    matvecRows(a, aRow, aCol, b, bRow, bCol, c, k, n, rowStart, rowEnd);
+    matvecRows(a, aRow, aCol, b, bRow, bCol, c, ldc, k, n, rowStart, rowEnd);
     return;
   }
   const panels = (n + NR - 1) / NR;
@@ -213,7 +213,7 @@ export function matmulF32(
       const o1 = <usize>min(1, mr - 1) * rowBytes, o2 = <usize>min(2, mr - 1) * rowBytes, o3 = <usize>min(3, mr - 1) * rowBytes;
       for (let jp = 0; jp < panels; jp++) {
         const j0 = jp * NR;
-        kernel(ap, o1, o2, o3, cs, bPacked + (<usize>(jp * kc * NR) << 2), kc, c + (<usize>(i0 * n + j0) << 2), n, mr, min(NR, n - j0), p0 > 0, tile);
+        kernel(ap, o1, o2, o3, cs, bPacked + (<usize>(jp * kc * NR) << 2), kc, c + (<usize>(i0 * ldc + j0) << 2), ldc, mr, min(NR, n - j0), p0 > 0, tile);
       }
     }
   }
@@ -221,21 +221,23 @@ export function matmulF32(
 
 /**
  * Batched form: for batches [b0, b1) with element offsets (aOff, bOff, cOff) as i32 triples at
- * `offsets`, runs matmulF32 over rows [rowStart, rowEnd) of each. Threads split either batches or rows.
+ * `offsets`, runs matmulF32 over rows [rowStart, rowEnd) and columns [colStart, colEnd) of each.
+ * Threads split batches, columns (at multiples of 16, so every panel and vector group is the
+ * unsplit one: the same bits) or rows.
  */
 export function matmulBatchF32(
   a: usize, aRow: i32, aCol: i32,
   b: usize, bRow: i32, bCol: i32,
   c: usize, m: i32, k: i32, n: i32,
   offsets: usize, b0: i32, b1: i32,
-  rowStart: i32, rowEnd: i32, scratch: usize,
+  rowStart: i32, rowEnd: i32, colStart: i32, colEnd: i32, scratch: usize,
 ): void {
   for (let i = b0; i < b1; i++) {
     const o = offsets + (<usize>(i * 3) << 2);
     matmulF32(
       a + (<usize>load<i32>(o) << 2), aRow, aCol,
-      b + (<usize>load<i32>(o, 4) << 2), bRow, bCol,
-      c + (<usize>load<i32>(o, 8) << 2), m, k, n, rowStart, rowEnd, scratch,
+      b + (<usize>(load<i32>(o, 4) + colStart * bCol) << 2), bRow, bCol,
+      c + (<usize>(load<i32>(o, 8) + colStart) << 2), n, m, k, colEnd - colStart, rowStart, rowEnd, scratch,
     );
   }
 }

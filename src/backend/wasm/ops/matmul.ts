@@ -1,5 +1,5 @@
 // Matrix products on the WebAssembly kernels (see assembly/matmul.ts), split over threads by
-// batches when there are enough of them, else by rows in multiples of the 4-row tile.
+// batches when there are enough of them, else by 16-column blocks, else by 4-row tiles.
 import { stridedOffsets } from "../../js/storage.js";
 import { jsBackend } from "../../js/index.js";
 import type { Backend, MatmulSpec, Storage } from "../../types.js";
@@ -25,8 +25,12 @@ export function matmulKernels(ctx: WasmContext): Partial<Backend> {
         for (let i = 0; i < batches; i++) o.set([aOff[i], bOff[i], i * m * n], 3 * i);
         const common = [ctx.ptr(a), transA ? 1 : k, transA ? m : 1, ctx.ptr(b), transB ? 1 : n, transB ? k : 1, ctx.ptr(out), m, k, n, base];
         const packing = (t: number) => (base + batches * 12 + t * (scratch + 64) + 63) & ~63;
-        const split = batches >= parts ? WasmContext.ranges(batches, parts) : WasmContext.ranges(m, parts, 4);
-        ctx.run("matmulBatchF32", split.map(([lo, hi], t) => (batches >= parts ? [...common, lo, hi, 0, m, packing(t)] : [...common, 0, batches, lo, hi, packing(t)])));
+        // batches; else 16-column blocks (each thread packs only its part of B); else 4-row tiles
+        let split: number[][];
+        if (batches >= parts) split = WasmContext.ranges(batches, parts).map(([lo, hi]) => [lo, hi, 0, m, 0, n]);
+        else if (Math.ceil(n / 16) >= 2 * parts || m < 8 * parts) split = WasmContext.ranges(n, parts, 16).map(([lo, hi]) => [0, batches, 0, m, lo, hi]);
+        else split = WasmContext.ranges(m, parts, 4).map(([lo, hi]) => [0, batches, lo, hi, 0, n]);
+        ctx.run("matmulBatchF32", split.map((r, t) => [...common, ...r, packing(t)]));
       });
     },
   };
