@@ -31,6 +31,7 @@ import {
   textBatches,
   tidy,
 } from "../src/node.js";
+import { maxAbsDiff, values } from "./tensor-compare.js";
 
 const FIXTURES = fileURLToPath(new URL("../fixtures/gpt/", import.meta.url));
 const SHAKESPEARE = fileURLToPath(new URL("../../shared/data/tinyshakespeare.txt", import.meta.url));
@@ -42,8 +43,6 @@ interface Enc {
   shape: number[];
   data: number[];
 }
-
-const values = (t: Tensor): number[] => Array.from(t.contiguous().dataSync() as Float32Array);
 
 /** |actual − expected| ≤ rtol·|expected| + atol, atol = floor · max|expected| (float32 sums of many terms). */
 function assertClose(actual: Tensor, expected: Enc, what: string, rtol = 1e-5, floor = 1e-5): void {
@@ -58,13 +57,6 @@ function assertClose(actual: Tensor, expected: Enc, what: string, rtol = 1e-5, f
     if (err > worst) [worst, at] = [err, i];
   }
   assert.ok(worst <= atol, `${what}: element ${at} is ${a[at]}, expected ${expected.data[at]} (excess error ${worst} > ${atol})`);
-}
-
-function maxAbsDiff(a: Tensor, b: Tensor): number {
-  assert.deepEqual(a.shape, b.shape);
-  const x = values(a);
-  const y = values(b);
-  return x.reduce((m, v, i) => Math.max(m, Math.abs(v - y[i])), 0);
 }
 
 const tiny = (extra: Partial<GPTConfigInput> = {}): GPTConfigInput => ({ n_layers: 2, d_model: 16, n_heads: 2, d_vocab: 20, n_ctx: 16, seed: 3, ...extra });

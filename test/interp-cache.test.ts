@@ -9,15 +9,7 @@ import { ActivationCache, residualConstant, residualDirections } from "../src/in
 import { detectHead, detectionPattern, headDetectorScores, headSimilarityScore, rankHeads } from "../src/interp/attention.js";
 import { directLogitAttribution } from "../src/interp/dla.js";
 import { type GPTConfigInput, HookedTransformer, Tensor, crossEntropy, noGrad, tensor, tidy, zeros } from "../src/node.js";
-
-const values = (t: Tensor): number[] => Array.from(t.contiguous().dataSync() as Float32Array);
-
-function maxAbsDiff(a: Tensor, b: Tensor): number {
-  assert.deepEqual(a.shape, b.shape);
-  const x = values(a);
-  const y = values(b);
-  return x.reduce((m, v, i) => Math.max(m, Math.abs(v - y[i])), 0);
-}
+import { maxAbsDiff, values } from "./tensor-compare.js";
 
 function param(model: HookedTransformer, name: string): Tensor {
   const p = new Map(model.namedParameters()).get(name);

@@ -12,22 +12,15 @@ import { Command } from "commander";
 import { registerInterpCommands } from "../src/cli/interp.js";
 import { getBatch } from "../src/data/batch.js";
 import { lensKL, lensLogits, loadTunedLens, logitLens, saveTunedLens, trainTunedLens, TunedLens, tunedLensLogits } from "../src/interp/lens.js";
-import { Generator, HookedTransformer, NANOGPT_CPU_TRAIN, type Tensor, Trainer, noGrad, saveModelDir, textBatches, tokenizers } from "../src/node.js";
+import { Generator, HookedTransformer, NANOGPT_CPU_TRAIN, Trainer, noGrad, saveModelDir, textBatches, tokenizers } from "../src/node.js";
 import { serializeTokenizer } from "../src/tokenizers/load.js";
+import { maxAbsDiff, values } from "./tensor-compare.js";
 
 const SHAKESPEARE = fileURLToPath(new URL("../../shared/data/tinyshakespeare.txt", import.meta.url));
 const haveData = existsSync(SHAKESPEARE);
 const text = haveData ? readFileSync(SHAKESPEARE, "utf8").slice(0, 200_000) : "";
 const tmp = mkdtempSync(join(tmpdir(), "dgpt-interp-"));
 after(() => rmSync(tmp, { recursive: true, force: true }));
-
-const values = (t: Tensor): number[] => Array.from(t.contiguous().dataSync() as Float32Array);
-function maxAbsDiff(a: Tensor, b: Tensor): number {
-  assert.deepEqual(a.shape, b.shape);
-  const x = values(a);
-  const y = values(b);
-  return x.reduce((m, v, i) => Math.max(m, Math.abs(v - y[i])), 0);
-}
 
 /** A 4-layer character model trained for 100 steps on the first 180k characters. */
 function trainedModel(): { model: HookedTransformer; tok: tokenizers.CharTokenizer; ids: Int32Array } {
