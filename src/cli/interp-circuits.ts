@@ -13,7 +13,7 @@ import { barChart, heatmap, htmlPage, linePlot, type PageSection } from "../plot
 import { writePlot } from "../plot/files.node.js";
 import { noGrad } from "../tensor/autograd.js";
 import { tidy } from "../tensor/scope.js";
-import { loadDirTokenizer, modelDir } from "./train.js";
+import { loadDirTokenizer, modelDir } from "./common.js";
 import type { Tokenizer } from "../tokenizers/types.js";
 import { compositionScores, copyingScores, svdOV } from "../interp/circuits.js";
 import { embeddingPca, positionalFourier } from "../interp/embeddings.js";

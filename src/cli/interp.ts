@@ -16,7 +16,7 @@ import { getBatch } from "../data/batch.js";
 import { Generator } from "../tensor/random.js";
 import type { Tokenizer } from "../tokenizers/types.js";
 import { intOption, numberOption, parseTokenIds } from "./options.js";
-import { LOCAL_DATA, loadDirTokenizer, modelDir } from "./train.js";
+import { LOCAL_DATA, loadDirTokenizer, modelDir } from "./common.js";
 
 type Opts = Record<string, string>;
 

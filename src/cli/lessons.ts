@@ -20,7 +20,7 @@ import { lossCurvePage } from "../train/train.node.js";
 import { checkTrainConfig, type TrainConfig, Trainer } from "../train/trainer.js";
 import { intOption, numberOption } from "./options.js";
 import { progress } from "./progress.js";
-import { LOCAL_DATA } from "./train.js";
+import { LOCAL_DATA } from "./common.js";
 
 /** Runs `steps` optimizer steps, calling onEval every `every` steps and at the end; Ctrl-C stops early. */
 async function loop(trainer: Trainer, every: number, onStep: (loss: number) => void, onEval: () => void): Promise<boolean> {

@@ -1,7 +1,6 @@
 // `dgpt train`, `dgpt generate`, `dgpt eval`, `dgpt logits`: GPTs from the command line.
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { loadCorpus } from "../data/corpus.node.js";
 import type { GPTConfigInput } from "../models/gpt/config.js";
@@ -19,18 +18,9 @@ import { textBatches } from "../train/data.js";
 import { PRESETS, type Preset } from "../train/presets.js";
 import { runTraining } from "../train/train.node.js";
 import { checkTrainConfig, type TrainConfig } from "../train/trainer.js";
+import { LOCAL_DATA, loadDirTokenizer, modelDir } from "./common.js";
 import { intOption, numberOption, parseTokenIds } from "./options.js";
 import { progress } from "./progress.js";
-
-/** The folder holding this package's package.json (the repository, or node_modules/decoding-gpt). */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5 && !existsSync(join(dir, "package.json")); i++) dir = dirname(dir);
-  return dir;
-}
-
-/** Where known corpora may already sit (./data, or the course's shared data folder beside the repository), before downloading. */
-export const LOCAL_DATA = [resolve("data"), resolve("../shared/data"), join(packageRoot(), "..", "shared", "data")];
 
 function buildTokenizer(kind: string, text: string): Tokenizer {
   if (kind === "char") return CharTokenizer.fromText(text);
@@ -38,18 +28,6 @@ function buildTokenizer(kind: string, text: string): Tokenizer {
   if (kind === "gpt2") return gpt2Tokenizer();
   if (existsSync(kind)) return loadTokenizer(readFileSync(kind, "utf8"));
   throw new Error(`--tokenizer must be char, word, gpt2 or a tokenizer.json file, got "${kind}"`);
-}
-
-export function loadDirTokenizer(dir: string): Tokenizer {
-  const path = join(dir, "tokenizer.json");
-  if (!existsSync(path)) throw new Error(`${dir} has no tokenizer.json (pass --tokens as ids instead)`);
-  return loadTokenizer(readFileSync(path, "utf8"));
-}
-
-/** The model directory to load: DIR itself, or DIR/best, or DIR/last (a training output folder). */
-export function modelDir(dir: string): string {
-  for (const d of [dir, join(dir, "best"), join(dir, "last")]) if (existsSync(join(d, "config.json"))) return d;
-  throw new Error(`no model in ${dir} (expected config.json there or in best/ or last/)`);
 }
 
 function readJsonFile(path: string): Record<string, unknown> {

@@ -10,3 +10,4 @@ export type { PageSection } from "./html.js";
 export { setPlotDocument, plotDocument } from "./dom.js";
 export type { DocumentSource } from "./dom.js";
 export { PALETTE, escapeXml } from "./svg.js";
+export { visibleToken } from "./token-label.js";

@@ -1,0 +1,75 @@
+// What several dgpt commands share: where known corpora and models are found, and the one rule
+// for what they write — under ./out by default, printed as absolute paths, and never replacing
+// something that is already there unless the user says --overwrite (or --resume for training).
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadTokenizer } from "../tokenizers/load.js";
+import type { Tokenizer } from "../tokenizers/types.js";
+
+/** The folder holding this package's package.json (the repository, or node_modules/decoding-gpt). */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5 && !existsSync(join(dir, "package.json")); i++) dir = dirname(dir);
+  return dir;
+}
+
+/** Where known corpora may already sit (./data, or the course's shared data folder beside the repository), before downloading. */
+export const LOCAL_DATA = [resolve("data"), resolve("../shared/data"), join(packageRoot(), "..", "shared", "data")];
+
+/** Every command's outputs go under this folder unless --out says otherwise. */
+export const OUT_ROOT = "out";
+
+/** The default output path of a command: out/NAME. */
+export const defaultOut = (name: string): string => join(OUT_ROOT, name);
+
+/** The model directory to load: DIR itself, or DIR/best, or DIR/last (a training output folder). */
+export function modelDir(dir: string, flag = "--model"): string {
+  if (!existsSync(dir)) throw new Error(`${flag} ${dir}: no such directory`);
+  for (const d of [dir, join(dir, "best"), join(dir, "last")]) if (existsSync(join(d, "config.json"))) return d;
+  throw new Error(`${flag} ${dir}: no model there (expected config.json in it, or in its best/ or last/ folder, as \`dgpt train --out\` writes)`);
+}
+
+/** The tokenizer saved beside a model (tokenizer.json), or null when there is none. */
+export function dirTokenizer(dir: string): Tokenizer | null {
+  const path = join(dir, "tokenizer.json");
+  if (!existsSync(path)) return null;
+  try {
+    return loadTokenizer(readFileSync(path, "utf8"));
+  } catch (err) {
+    throw new Error(`${path}: ${(err as Error).message}`);
+  }
+}
+
+/** The tokenizer saved beside a model; `instead` names what the user can pass when there is none. */
+export function loadDirTokenizer(dir: string, instead?: string): Tokenizer {
+  const tok = dirTokenizer(dir);
+  if (tok === null) throw new Error(`${dir} has no tokenizer.json, so text cannot be turned into tokens${instead ? ` (pass ${instead} instead)` : ""}`);
+  return tok;
+}
+
+/** The absolute path of an output file, its folder created; refuses to replace an existing file without `overwrite`. */
+export function outputFile(path: string, overwrite: boolean | undefined, flag = "--out"): string {
+  const abs = resolve(path);
+  if (existsSync(abs)) {
+    if (statSync(abs).isDirectory()) throw new Error(`${flag} ${abs} is a directory; give a file name`);
+    if (!overwrite) throw new Error(`${flag} ${abs} exists already; add --overwrite to replace it, or choose another ${flag}`);
+  }
+  mkdirSync(dirname(abs), { recursive: true });
+  return abs;
+}
+
+/**
+ * The absolute path of an output folder, created; refuses a folder that already holds something
+ * (other than hidden files) unless `overwrite` — what --overwrite then replaces is up to the command.
+ */
+export function outputDir(path: string, overwrite: boolean | undefined, flag = "--out"): string {
+  const abs = resolve(path);
+  if (existsSync(abs)) {
+    if (!statSync(abs).isDirectory()) throw new Error(`${flag} ${abs} is a file; give a folder`);
+    const held = readdirSync(abs).filter((f) => !f.startsWith("."));
+    if (held.length > 0 && !overwrite) throw new Error(`${flag} ${abs} already holds ${held.slice(0, 4).join(", ")}${held.length > 4 ? ", …" : ""}; add --overwrite to replace it, or choose another ${flag}`);
+  }
+  mkdirSync(abs, { recursive: true });
+  return abs;
+}
