@@ -17,7 +17,7 @@ export * as markov from "./models/markov.js";
 export { HookedTransformer, KVCache, getActName, type TokensLike, type HookSpec, type RunWithCacheOptions } from "./models/gpt/model.js";
 export { makeConfig, type GPTConfig, type GPTConfigInput } from "./models/gpt/config.js";
 export { HookPoint, type HookFn } from "./models/gpt/hooks.js";
-export { generate, sampleLogits, type GenerateOptions } from "./models/gpt/generate.js";
+export { generate, generateTokens, sampleLogits, type GenerateOptions } from "./models/gpt/generate.js";
 export { Trainer, NANOGPT_CPU_TRAIN, type TrainConfig, type BatchSource } from "./train/trainer.js";
 export { textBatches, taskBatches } from "./train/data.js";
 export { PRESETS } from "./train/presets.js";

@@ -573,7 +573,7 @@ describe("dgpt train / generate / eval / logits", () => {
   const out = join(tmp, "cli");
 
   test("dgpt train --preset char-small: 50 steps on tinyshakespeare, the loss falls (the CI check)", async () => {
-    const r = await capture(() => main(["train", "--preset", "char-small", "--data", SHAKESPEARE, "--max-iters", "50", "--eval-interval", "25", "--eval-iters", "2", "--out", out, "--sample", "0"]));
+    const r = await capture(() => main(["train", "--preset", "char-small", "--data", SHAKESPEARE, "--steps", "50", "--eval-interval", "25", "--eval-iters", "2", "--out", out, "--sample", "0"]));
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /data: .*tinyshakespeare.*char tokens .*vocabulary 65/);
     assert.match(r.out, /model: 4 layers, 4 heads, d_model 128, context 64/);
@@ -624,15 +624,21 @@ describe("dgpt train / generate / eval / logits", () => {
   test("bad flags and inputs fail clearly", async () => {
     const cases: [string[], RegExp][] = [
       [["train", "--preset", "nope", "--out", join(tmp, "x")], /--preset: unknown preset "nope" \(choose from nanogpt-cpu, tinystories, char-small\)/],
-      [["train", "--preset", "char-small", "--data", SHAKESPEARE, "--max-iters", "ten", "--out", join(tmp, "x")], /--max-iters: expected a number, got "ten"/],
+      [["train", "--preset", "char-small", "--data", SHAKESPEARE, "--steps", "ten", "--out", join(tmp, "x")], /--steps: expected a number, got "ten"/],
+      [["train", "--preset", "char-small", "--data", SHAKESPEARE, "--steps", "1e30", "--out", join(tmp, "x")], /--steps: expected an integer from 0 to 1000000000, got "1e30"/],
+      [["train", "--preset", "char-small", "--data", SHAKESPEARE, "--max-iters", "10", "--out", join(tmp, "x")], /--max-iters is called --steps here/],
+      [["train", "--preset", "char-small", "--data", SHAKESPEARE, "--block-size", "200000", "--out", join(tmp, "x")], /--block-size 200000: the text's validation part \(its last 10%\) has 111540 tokens/],
+      [["train", "--preset", "char-small", "--data", SHAKESPEARE, "--block-size", "100000", "--out", join(tmp, "x")], /--block-size 100000 with --batch-size 12: one head's attention scores alone need 447\.0 GiB/],
       [["train", "--preset", "char-small", "--data", SHAKESPEARE, "--lr", "fast", "--out", join(tmp, "x")], /--lr: expected a number, got "fast"/],
-      [["train", "--preset", "char-small", "--data", join(tmp, "missing.txt"), "--out", join(tmp, "x")], /missing\.txt/],
+      [["train", "--preset", "char-small", "--data", join(tmp, "missing.txt"), "--out", join(tmp, "x")], /^dgpt: --data .*missing\.txt: ".*missing\.txt" is neither a known corpus \(tinyshakespeare, tinystories\) nor a readable file$/m],
       [["train", "--preset", "char-small", "--data", SHAKESPEARE, "--config", join(tmp, "missing.json"), "--out", join(tmp, "x")], /--config .*missing\.json/],
-      [["generate", "--model", join(tmp, "nowhere")], /no model in .*nowhere \(expected config\.json there or in best\/ or last\/\)/],
-      [["generate", "--model", out, "--top-p", "2"], /topP must be in \(0, 1\], got 2/],
+      [["generate", "--model", join(tmp, "nowhere")], /--model .*nowhere: no such directory/],
+      [["generate", "--model", tmp], /--model .*: no model there \(expected config\.json in it, or in its best\/ or last\/ folder/],
+      [["generate", "--model", out, "--top-p", "2"], /--top-p: expected a number in \(0, 1\], got "2"/],
+      [["generate", "--model", out, "--prompt", "café"], /--prompt: the character U\+00E9 "é" \(at index 3\) is not in this model's vocabulary of 65 tokens/],
       [["generate", "--model", out, "--temperature", "hot"], /--temperature: expected a number, got "hot"/],
       [["logits", "--model", out, "--tokens", "1,x"], /--tokens: expected comma-separated integers, got "1,x"/],
-      [["logits", "--model", out, "--tokens", "1,999"], /token id 999 is outside the vocabulary \[0, 65\)/],
+      [["logits", "--model", out, "--tokens", "1,999"], /--tokens: 999 is not a token id of this model \(its vocabulary has 65\)/],
       [["logits", "--model", out], /give --tokens or --text/],
       [["eval", "--model", out, "--data", SHAKESPEARE, "--split", "test"], /--split must be all or val, got "test"/],
     ];

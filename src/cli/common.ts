@@ -4,6 +4,10 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Command } from "commander";
+import { writeFileAtomic } from "../io/files.node.js";
+import { writePlot } from "../plot/files.node.js";
+import { UnknownTokenError } from "../tokenizers/errors.js";
 import { loadTokenizer } from "../tokenizers/load.js";
 import type { Tokenizer } from "../tokenizers/types.js";
 
@@ -72,4 +76,84 @@ export function outputDir(path: string, overwrite: boolean | undefined, flag = "
   }
   mkdirSync(abs, { recursive: true });
   return abs;
+}
+
+// ---------------------------------------------------------------------------- errors in the user's words
+
+/** Ends a command with this exit code after it has said why (e.g. 130 after Ctrl-C saved the run). */
+export class CliExit extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+/**
+ * Library advice the command line offers under another name. Library messages say how to fix a
+ * call (`pass { invalid: "replace" }`); a CLI user needs the flag that does the same.
+ */
+const ADVICE: [RegExp, string][] = [
+  [/pass \{ invalid: "replace" \} to read it/g, "add --replace-invalid-utf8 to read it"],
+  [/ \(pass maxBytes to raise it\)/g, ""],
+  [/ or pass localDirs/g, " or give the file's path"],
+];
+
+/** The message of a library error, without the library function's name in front and with CLI advice. */
+export function plainMessage(err: unknown): string {
+  let msg = err instanceof Error ? err.message : String(err);
+  msg = msg.replace(/^(?:[A-Za-z][\w.]*: )+/, (prefix) => (/^(?:safetensors|tokenizer file|char tokenizer file|train config): /.test(prefix) ? prefix : ""));
+  for (const [from, to] of ADVICE) msg = msg.replace(from, to);
+  return msg;
+}
+
+/** Runs `fn`; an error it throws is re-thrown as "FLAG VALUE: message", in the user's words. */
+export async function forFlag<T>(flag: string, value: string, fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof CliExit) throw err;
+    throw new Error(`${flag} ${value}: ${plainMessage(err)}`, { cause: err });
+  }
+}
+
+/** Token ids of text from a flag; a piece the vocabulary lacks is named with the flag and where it is. */
+export function encodeText(tok: Tokenizer, text: string, flag: string): number[] {
+  try {
+    return tok.encode(text);
+  } catch (err) {
+    if (err instanceof UnknownTokenError) throw new Error(`${flag}: the ${err.what} (at index ${err.index}) is not in this model's vocabulary of ${err.vocabSize} tokens, which was built from its training text`, { cause: err });
+    throw new Error(`${flag}: ${plainMessage(err)}`, { cause: err });
+  }
+}
+
+// ---------------------------------------------------------------------------- reports: an HTML page and its numbers
+
+/** Adds --out (default out/NAME), --json and --overwrite to a command that writes a report page. */
+export function reportOptions(cmd: Command, name: string): Command {
+  return cmd
+    .option("--out <file>", "HTML page to write", defaultOut(name))
+    .option("--json <file>", "also write the numbers as JSON")
+    .option("--overwrite", "replace --out / --json if they exist");
+}
+
+export interface ReportPaths {
+  html: string;
+  json?: string;
+}
+
+/** The report's absolute paths, checked before any work is done (so a refusal costs nothing). */
+export function reportPaths(o: Record<string, unknown>): ReportPaths {
+  const overwrite = o.overwrite === true;
+  const html = outputFile(String(o.out), overwrite, "--out");
+  const json = o.json === undefined ? undefined : outputFile(String(o.json), overwrite, "--json");
+  return { html, ...(json ? { json } : {}) };
+}
+
+/** Writes the page (and the JSON), atomically, and prints where. */
+export async function writeReport(paths: ReportPaths, html: string, data: unknown): Promise<void> {
+  await writePlot(paths.html, html);
+  console.log(`wrote ${paths.html}`);
+  if (paths.json) {
+    await writeFileAtomic(paths.json, new TextEncoder().encode(JSON.stringify(data, null, 1) + "\n"));
+    console.log(`wrote ${paths.json}`);
+  }
 }

@@ -9,6 +9,7 @@ import { registerTrainCommands } from "./train.js";
 import { registerNgramCommands } from "./ngram.js";
 import { registerInterpCommands } from "./interp.js";
 import { registerLessonCommands } from "./lessons.js";
+import { CliExit } from "./common.js";
 
 function version(): string {
   try {
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   const program = new Command("dgpt")
     .description("decoding-gpt: build, train and take apart neural networks and GPTs, in TypeScript")
     .version(version())
+    .option("--verbose", "on an error, also print where it happened (the stack); DGPT_DEBUG=1 does the same")
     .showHelpAfterError()
     .exitOverride();
   const demo = program.command("demo").description("small end-to-end demos that train in seconds");
@@ -56,6 +58,20 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** An error for the terminal: file-system errors in plain words (Node's say "ENOENT: no such file or directory, open 'x'"). */
+function describeError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  const path = e?.path ? ` ${e.path}` : "";
+  switch (e?.code) {
+    case "ENOENT": return `no such file or folder:${path}`;
+    case "EACCES": case "EPERM": return `permission denied:${path}`;
+    case "EISDIR": return `${path.trim()} is a folder, not a file`;
+    case "ENOTDIR": return `${path.trim()}: a part of this path is not a folder`;
+    case "ENOSPC": return `no space left on the disk (writing${path})`;
+    default: return err instanceof Error ? err.message : String(err);
+  }
+}
+
 /** Runs the CLI; returns the exit code instead of exiting, so tests can call it. */
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
@@ -67,7 +83,9 @@ export async function main(argv: string[]): Promise<number> {
       // commander has printed the message (or the help / version) already
       return err.exitCode;
     }
-    console.error(`dgpt: ${err instanceof Error ? err.message : String(err)}`);
+    if (err instanceof CliExit) return err.code; // the command has said why
+    console.error(`dgpt: ${describeError(err)}`);
+    if (program.opts().verbose || process.env.DGPT_DEBUG) console.error(err instanceof Error ? err.stack : err);
     return 1;
   }
 }

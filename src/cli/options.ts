@@ -10,9 +10,19 @@ export function numberOption(o: Record<string, string>, name: string, fallback: 
   return v;
 }
 
-export function intOption(o: Record<string, string>, name: string, fallback: number, min = 1): number {
+export function intOption(o: Record<string, string>, name: string, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   const v = numberOption(o, name, fallback);
-  if (!Number.isSafeInteger(v) || v < min) throw new Error(`${flag(name)}: expected an integer ≥ ${min}, got "${o[name]}"`);
+  if (!Number.isInteger(v) || v < min || v > max) {
+    const range = max === Number.MAX_SAFE_INTEGER && v <= max ? `≥ ${min}` : `from ${min} to ${max}`;
+    throw new Error(`${flag(name)}: expected an integer ${range}, got "${o[name]}"`);
+  }
+  return v;
+}
+
+/** A number in (0, 1] (a probability mass such as top-p). */
+export function probabilityOption(o: Record<string, string>, name: string): number {
+  const v = numberOption(o, name, 1);
+  if (!(v > 0 && v <= 1)) throw new Error(`${flag(name)}: expected a number in (0, 1], got "${o[name]}"`);
   return v;
 }
 

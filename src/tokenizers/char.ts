@@ -1,7 +1,7 @@
 // The simplest tokenizer: one token per character, the vocabulary being the corpus's distinct
 // characters in sorted order (nanoGPT's shakespeare_char: 65 characters, so ids 0..64).
 // Tiny vocabulary, long sequences, no notion of words: the model must learn spelling itself.
-import { TokenizerError, describe, describeChar } from "./errors.js";
+import { TokenizerError, UnknownTokenError, describe, describeChar } from "./errors.js";
 import { addedTokensRegex, splitOnAdded } from "./pretokenize.js";
 import type { TokenSpan, Tokenizer } from "./types.js";
 
@@ -83,7 +83,7 @@ export class CharTokenizer implements Tokenizer {
       let at = seg.start;
       for (const c of seg.text) {
         const id = this.ids.get(c) ?? this.unkId;
-        if (id === undefined) throw new TokenizerError(`encode: character ${describeChar(c)} at index ${at} is not in the vocabulary (${this.chars.length} characters; build with { unk: true } to map unknown characters to "<unk>")`);
+        if (id === undefined) throw new UnknownTokenError(`character ${describeChar(c)}`, at, this.vocabSize, `build with { unk: true } to map unknown characters to "<unk>"`);
         out.push({ id, token: this.tokens[id]!, start: at, end: at + c.length });
         at += c.length;
       }

@@ -4,6 +4,23 @@ export class TokenizerError extends Error {
   override name = "TokenizerError";
 }
 
+/**
+ * Text with a character, word or byte the vocabulary has no token for (and no unknown token to
+ * map it to). `what` describes the piece ("character U+00E9 \"é\""), `index` is where it starts in
+ * the text, so a front end can say which of its inputs was at fault in its own words.
+ */
+export class UnknownTokenError extends TokenizerError {
+  override name = "UnknownTokenError";
+  constructor(
+    readonly what: string,
+    readonly index: number,
+    readonly vocabSize: number,
+    advice: string,
+  ) {
+    super(`encode: ${what} at index ${index} is not in the vocabulary (${vocabSize} tokens${advice ? `; ${advice}` : ""})`);
+  }
+}
+
 /** A short, safe description of an unexpected value for error messages. */
 export function describe(v: unknown): string {
   if (v === null) return "null";

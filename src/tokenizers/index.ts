@@ -1,6 +1,6 @@
 // Tokenizers: text ↔ token ids. Character, word, trainable byte-level BPE, and GPT-2's exact one.
 export type { Tokenizer, TokenSpan, EncodeOptions } from "./types.js";
-export { TokenizerError } from "./errors.js";
+export { TokenizerError, UnknownTokenError } from "./errors.js";
 export { CharTokenizer, type CharTokenizerOptions } from "./char.js";
 export { WordTokenizer, type WordTokenizerOptions } from "./word.js";
 export { BpeTokenizer, type BpeModel, type AddedToken } from "./bpe.js";

@@ -1,7 +1,7 @@
 // Word-level tokenization: one token per word or punctuation mark, the classic n-gram setup.
 // Short sequences and meaningful tokens, but the vocabulary is huge and still never complete:
 // a word unseen in training ("Zoom") can only become "<unk>". Sub-word BPE fixes exactly this.
-import { TokenizerError, describe } from "./errors.js";
+import { TokenizerError, UnknownTokenError, describe } from "./errors.js";
 import { addedTokensRegex, splitOnAdded } from "./pretokenize.js";
 import type { TokenSpan, Tokenizer } from "./types.js";
 
@@ -92,7 +92,7 @@ export class WordTokenizer implements Tokenizer {
     const unk = this.settings.unkToken === null ? undefined : this.ids.get(this.settings.unkToken);
     return this.spans(text).map(({ word, start, end }) => {
       const id = this.ids.get(word) ?? unk;
-      if (id === undefined) throw new TokenizerError(`encode: word ${describe(word)} at index ${start} is not in the vocabulary and this tokenizer has no unknown token`);
+      if (id === undefined) throw new UnknownTokenError(`word ${describe(word)}`, start, this.vocabSize, "this tokenizer has no unknown token");
       return { id, token: this.vocab[id]!, start, end };
     });
   }

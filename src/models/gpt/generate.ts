@@ -70,8 +70,12 @@ function checkOptions(o: GenerateOptions): void {
   if (o.stopStrings?.length && !o.decode) throw new Error("generate: stopStrings need a decode function");
 }
 
-/** Continues `prompt` (token ids); returns the new tokens only. */
-export function generate(model: HookedTransformer, prompt: readonly number[], opts: GenerateOptions = {}): number[] {
+/**
+ * The new tokens after `prompt` (token ids), one at a time as they are chosen: a consumer can
+ * stream them, await between them (so a closed pipe or a cancelled request is noticed), or stop
+ * early with `break`.
+ */
+export function* generateTokens(model: HookedTransformer, prompt: readonly number[], opts: GenerateOptions = {}): IterableIterator<number> {
   checkOptions(opts);
   if (prompt.length === 0) throw new Error("generate: the prompt must have at least one token");
   const { maxNewTokens = 100, useCache = true } = opts;
@@ -101,6 +105,7 @@ export function generate(model: HookedTransformer, prompt: readonly number[], op
       ids.push(next);
       out.push(next);
       opts.onToken?.(next);
+      yield next;
       if (opts.stopTokens?.includes(next)) break;
       if (opts.stopStrings?.length) {
         const text = opts.decode!(out);
@@ -112,5 +117,9 @@ export function generate(model: HookedTransformer, prompt: readonly number[], op
   } finally {
     model.train(wasTraining);
   }
-  return out;
+}
+
+/** Continues `prompt` (token ids); returns the new tokens only. */
+export function generate(model: HookedTransformer, prompt: readonly number[], opts: GenerateOptions = {}): number[] {
+  return [...generateTokens(model, prompt, opts)];
 }
