@@ -57,9 +57,19 @@ test("bad flags give a clear error and a non-zero exit code", async () => {
   assert.match(r.err, /unknown target "nope"/);
   r = await capture(() => main(["demo", "spirals", "--classes", "1", "--out", join(dir, "x.html")]));
   assert.match(r.err, /need at least 2 classes/);
-  r = await capture(() => main(["demo", "fit", "--steps", "2", "--out", join(dir, "missing-dir", "x.html")]));
-  assert.equal(r.code, 1);
   assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith("x")), []);
+  // an output in a folder that does not exist yet: the folder is made
+  const orig = console.log;
+  console.log = () => {};
+  try {
+    assert.equal(await main(["demo", "fit", "--steps", "2", "--out", join(dir, "new-dir", "x.html")]), 0);
+  } finally {
+    console.log = orig;
+  }
+  // an existing page is not replaced without --overwrite
+  r = await capture(() => main(["demo", "fit", "--steps", "2", "--out", join(dir, "new-dir", "x.html")]));
+  assert.equal(r.code, 1);
+  assert.match(r.err, /--out .*x\.html exists already; add --overwrite to replace it, or choose another --out/);
 });
 
 test("module weights round-trip through a .safetensors file; bad files are refused", async () => {

@@ -273,11 +273,12 @@ test("dgpt rnn train / generate run end to end and save a loadable model", async
   assert.ok(gen.startsWith("the "));
   await assert.rejects(dgpt(["rnn", "train", "--data", text, "--cell", "transformer"]), /--cell must be rnn, lstm or gru/);
   await assert.rejects(dgpt(["rnn", "generate", "--model", join(dir, "nothing")]), /no RNN language model in/);
+  await assert.rejects(dgpt(["rnn", "train", "--data", text, "--steps", "2", "--out", out]), /--out .*rnn already holds .*; add --overwrite to replace it/);
 });
 
 test("dgpt images train runs on glyphs and on an MNIST-format folder, and plots the mistakes", async () => {
   const out = join(dir, "img");
-  const log = await dgpt(["images", "train", "--model", "mlp", "--steps", "30", "--train-size", "300", "--test-size", "100", "--eval-interval", "10", "--out", out]);
+  const log = await dgpt(["images", "train", "--arch", "mlp", "--steps", "30", "--train-size", "300", "--test-size", "100", "--eval-interval", "10", "--out", out]);
   assert.match(log, /train accuracy \d+\.\d%, test accuracy \d+\.\d% \(100 images\)/);
   const html = readFileSync(join(out, "images.html"), "utf8");
   assert.match(html, /Misclassified test images/);
@@ -293,10 +294,12 @@ test("dgpt images train runs on glyphs and on an MNIST-format folder, and plots 
   assert.equal((100 * evaluateClassifier(reloaded, set).accuracy).toFixed(1), acc.toFixed(1));
 
   const mnist = writeMnistDir("mnist-b", 20, 120, 40);
-  const log2 = await dgpt(["images", "train", "--model", "cnn", "--data", mnist, "--steps", "10", "--eval-interval", "5", "--out", join(dir, "img2")]);
+  const log2 = await dgpt(["images", "train", "--arch", "cnn", "--data", mnist, "--steps", "10", "--eval-interval", "5", "--out", join(dir, "img2")]);
   assert.match(log2, /120 train, 40 test images of 20×20, 10 classes/);
   assert.match(log2, /test accuracy \d+\.\d% \(40 images\)/);
-  await assert.rejects(dgpt(["images", "train", "--model", "svm", "--out", out]), /--model must be mlp or cnn/);
-  await assert.rejects(dgpt(["images", "train", "--data", join(dir, "empty"), "--out", out]), /has no train-images-idx3-ubyte/);
+  await assert.rejects(dgpt(["images", "train", "--arch", "svm", "--out", out]), /--arch must be mlp or cnn/);
+  await assert.rejects(dgpt(["images", "train", "--data", join(dir, "empty"), "--out", join(dir, "img3")]), /has no train-images-idx3-ubyte/);
+  await assert.rejects(dgpt(["images", "train", "--arch", "mlp", "--steps", "2", "--out", out]), /--out .*img already holds .*config\.json.*; add --overwrite to replace it/);
+  await assert.rejects(dgpt(["images", "train", "--model", "mlp", "--out", join(dir, "img4")]), /the architecture here is --arch mlp\|cnn/);
   await assert.rejects(dgpt(["images", "train", "--channels", "8", "--steps", "1", "--train-size", "10", "--test-size", "10", "--out", out]), /--channels: expected two positive integers/);
 });

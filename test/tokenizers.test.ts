@@ -319,12 +319,22 @@ test("dgpt tokenize and dgpt bpe train", async () => {
   const corpus = join(dir, "corpus.txt");
   writeFileSync(corpus, shakespeare.slice(0, 30_000));
   const out = join(dir, "cli-tokenizer.json");
-  const text = await run(["bpe", "train", "--input", corpus, "--vocab-size", "300", "--out", out, "--show-merges"]);
+  const text = await run(["bpe", "train", "--data", corpus, "--vocab-size", "300", "--out", out, "--show-merges"]);
   assert.match(text, /^ {5}0 {2}"Ġ" \+ "t" → " t"/m);
   assert.match(text, /learned 43 merges \(vocabulary 300\)/);
   assert.match(readFileSync(join(dir, "cli-tokenizer.html"), "utf8"), /^<!DOCTYPE html>[\s\S]*Token lengths in the vocabulary/);
   const listed = await run(["tokenize", "--tokenizer", out, "--plot", join(dir, "t.html"), "To be"]);
   assert.match(listed, /bpe \(vocabulary 300\)/);
-  await assert.rejects(run(["bpe", "train", "--input", corpus, "--vocab-size", "10", "--out", out]), /vocabSize must be an integer ≥ 257/);
+  await assert.rejects(run(["bpe", "train", "--data", corpus, "--vocab-size", "10", "--out", out]), /--vocab-size: expected at least 258 \(256 byte tokens \+ 1 special \+ 1 merge\), got 10/);
+  // an existing tokenizer (or its page) is not replaced without --overwrite
+  const before = readFileSync(out, "utf8");
+  await assert.rejects(run(["bpe", "train", "--data", corpus, "--vocab-size", "280", "--out", out]), /--out .*cli-tokenizer\.json exists already; add --overwrite to replace it/);
+  assert.equal(readFileSync(out, "utf8"), before);
+  assert.match(await run(["bpe", "train", "--data", corpus, "--vocab-size", "280", "--out", out, "--overwrite"]), /learned 23 merges/);
+  await assert.rejects(run(["tokenize", "--tokenizer", out, "--plot", join(dir, "t.html"), "To be"]), /--plot .*t\.html exists already/);
+  await assert.rejects(run(["bpe", "train", "--data", join(dir, "empty.txt"), "--out", join(dir, "e.json")]), /--data .*empty\.txt: no such file/);
+  writeFileSync(join(dir, "empty.txt"), "");
+  await assert.rejects(run(["bpe", "train", "--data", join(dir, "empty.txt"), "--out", join(dir, "e.json")]), /--data: .*empty\.txt holds no text to learn merges from/);
+  await assert.rejects(run(["tokenize", "--data", join(dir, "nope.txt")]), /--data .*nope\.txt: no such file/);
   await assert.rejects(run(["tokenize", "--tokenizer", join(dir, "nope.json"), "x"]), /--tokenizer must be gpt2, char, word or a tokenizer.json file; ".*nope\.json" is none of these/);
 });

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
+import { readTextFile } from "../data/corpus.node.js";
 import { writeFileAtomic } from "../io/files.node.js";
 import { writePlot } from "../plot/files.node.js";
 import { UnknownTokenError } from "../tokenizers/errors.js";
@@ -156,4 +157,9 @@ export async function writeReport(paths: ReportPaths, html: string, data: unknow
     await writeFileAtomic(paths.json, new TextEncoder().encode(JSON.stringify(data, null, 1) + "\n"));
     console.log(`wrote ${paths.json}`);
   }
+}
+
+/** A local text file named by a flag, read as UTF-8 (with U+FFFD for bad bytes when `replaceInvalid`); errors name the flag. */
+export function readTextFlag(flag: string, path: string, replaceInvalid = false): Promise<string> {
+  return forFlag(flag, path, () => readTextFile(path, { invalid: replaceInvalid ? "replace" : "error" }));
 }

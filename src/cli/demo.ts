@@ -1,13 +1,14 @@
 // `dgpt demo fit` and `dgpt demo spirals`: train a small network, print the result, write a picture.
-import { resolve } from "node:path";
 import { fitFunction, TARGETS } from "../demos/fit.js";
 import { trainSpirals } from "../demos/spirals.js";
 import { htmlPage, linePlot, scatterPlot } from "../plot/index.js";
 import { writePlot } from "../plot/files.node.js";
 import { progress } from "./progress.js";
+import { defaultOut, outputFile } from "./common.js";
 import { intOption, numberOption } from "./options.js";
 
 export async function demoFit(o: Record<string, string>): Promise<void> {
+  const out = outputFile(o.out ?? defaultOut("fit.html"), Boolean(o.overwrite));
   const steps = intOption(o, "steps", 1000);
   const bar = progress("fit", steps);
   const r = fitFunction({
@@ -21,7 +22,6 @@ export async function demoFit(o: Record<string, string>): Promise<void> {
   });
   bar.stop();
   console.log(`MLP with ${r.parameters} parameters fitted "${o.target ?? "sin"}" on [-π, π]: final MSE ${r.finalLoss.toExponential(3)} (first step ${r.losses[0].toExponential(3)})`);
-  const out = resolve(o.out ?? "fit.html");
   const fit = linePlot({
     title: `MLP fit of ${o.target ?? "sin"}(x)`,
     series: [
@@ -36,10 +36,11 @@ export async function demoFit(o: Record<string, string>): Promise<void> {
     { heading: "The fit", svg: fit, caption: `targets available: ${Object.keys(TARGETS).join(", ")}` },
     { heading: "Loss", svg: loss },
   ]));
-  console.log(`plot written to ${out}`);
+  console.log(`wrote ${out}`);
 }
 
 export async function demoSpirals(o: Record<string, string>): Promise<void> {
+  const out = outputFile(o.out ?? defaultOut("spirals.html"), Boolean(o.overwrite));
   const steps = intOption(o, "steps", 500);
   const classes = intOption(o, "classes", 3);
   const bar = progress("spirals", steps);
@@ -54,7 +55,6 @@ export async function demoSpirals(o: Record<string, string>): Promise<void> {
   });
   bar.stop();
   console.log(`spirals (${classes} classes): loss ${r.losses[0].toFixed(3)} → ${r.losses[r.losses.length - 1].toFixed(3)}, training accuracy ${(r.accuracies[0] * 100).toFixed(1)}% → ${(r.finalAccuracy * 100).toFixed(1)}%`);
-  const out = resolve(o.out ?? "spirals.html");
   const scatter = scatterPlot({
     title: "Spiral classifier: data and decision regions",
     points: r.data.points.map(([x, y], i) => ({ x, y, group: r.data.labels[i] })),
@@ -69,5 +69,5 @@ export async function demoSpirals(o: Record<string, string>): Promise<void> {
     { heading: "Decision regions", svg: scatter },
     { heading: "Training", svg: curves },
   ]));
-  console.log(`plot written to ${out}`);
+  console.log(`wrote ${out}`);
 }

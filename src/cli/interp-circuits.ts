@@ -6,14 +6,12 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { loadBrown } from "../data/corpus.node.js";
-import { writeFileAtomic } from "../io/files.node.js";
 import { loadModelDir } from "../models/gpt/io.node.js";
 import { getActName, type HookedTransformer } from "../models/gpt/model.js";
 import { barChart, heatmap, htmlPage, linePlot, type PageSection } from "../plot/index.node.js";
-import { writePlot } from "../plot/files.node.js";
 import { noGrad } from "../tensor/autograd.js";
 import { tidy } from "../tensor/scope.js";
-import { loadDirTokenizer, modelDir } from "./common.js";
+import { defaultOut, loadDirTokenizer, modelDir, reportPaths, writeReport } from "./common.js";
 import type { Tokenizer } from "../tokenizers/types.js";
 import { compositionScores, copyingScores, svdOV } from "../interp/circuits.js";
 import { embeddingPca, positionalFourier } from "../interp/embeddings.js";
@@ -64,10 +62,8 @@ function oneToken(s: string, flag: string, tok: Tokenizer | null): number {
 const label = (tok: Tokenizer | null, id: number) => (tok ? tok.idToToken(id) : `#${id}`);
 const headLabels = (model: HookedTransformer, layers: number[]) => layers.flatMap((l) => Array.from({ length: model.cfg.n_heads }, (_, h) => `L${l}H${h}`));
 
-async function writeOutputs(out: string, json: string | undefined, html: string, data: unknown): Promise<void> {
-  await writePlot(out, html);
-  if (json) await writeFileAtomic(json, new TextEncoder().encode(JSON.stringify(data, null, 1) + "\n"));
-  console.log(`wrote ${out}${json ? ` and ${json}` : ""}`);
+async function writeOutputs(out: string, json: string | undefined, html: string, data: unknown, overwrite?: unknown): Promise<void> {
+  await writeReport(reportPaths({ out, json, overwrite }), html, data);
 }
 
 export function registerCircuitCommands(interp: Command): void {
@@ -84,9 +80,11 @@ export function registerCircuitCommands(interp: Command): void {
     .option("--metric <name>", "logit-diff (needs --target and --distractor) | prob (of --target) | loss", "logit-diff")
     .option("--components <list>", "comma-separated: resid_pre, resid_mid, resid_post, attn_out, mlp_out, heads", "resid_pre,attn_out,mlp_out,heads")
     .option("--direction <d>", "denoise (run corrupted, patch clean in) | noise", "denoise")
-    .option("--out <file>", "HTML page", "patch.html")
+    .option("--out <file>", "HTML page", defaultOut("patch.html"))
     .option("--json <file>", "also write the numbers as JSON")
+    .option("--overwrite", "replace --out / --json if they exist")
     .action(async (o: Opts) => {
+      reportPaths(o); // refuse to replace a report before any work
       const { model, tokenizer } = await loadModel(o.model);
       const clean = promptIds(o, "clean", "clean", tokenizer);
       const corrupted = promptIds(o, "corrupt", "corrupt", tokenizer);
@@ -122,7 +120,7 @@ export function registerCircuitCommands(interp: Command): void {
       console.log(`patched ${components.join(", ")} in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
       const first = Object.values(results)[0];
       if (first) console.log(`metric: clean ${first.clean.toFixed(4)}, corrupted ${first.corrupted.toFixed(4)}`);
-      await writeOutputs(o.out, o.json, htmlPage("Activation patching", sections), { clean, corrupted, tokens, metric: o.metric, direction: o.direction, results });
+      await writeOutputs(o.out, o.json, htmlPage("Activation patching", sections), { clean, corrupted, tokens, metric: o.metric, direction: o.direction, results }, o.overwrite);
     });
 
   interp
@@ -131,9 +129,11 @@ export function registerCircuitCommands(interp: Command): void {
     .requiredOption("--model <dir>", "a model directory (or a training output folder)")
     .option("--svd <heads>", "also list the SVD read-out of these heads' OV circuits, e.g. 1.0,1.3")
     .option("--no-fold-ln", "read the raw weights (default: fold each LayerNorm into the weights that read it)")
-    .option("--out <file>", "HTML page", "circuits.html")
+    .option("--out <file>", "HTML page", defaultOut("circuits.html"))
     .option("--json <file>", "also write the numbers as JSON")
+    .option("--overwrite", "replace --out / --json if they exist")
     .action(async (o: Record<string, string | boolean>) => {
+      reportPaths(o); // refuse to replace a report before any work
       const { model, tokenizer } = await loadModel(String(o.model));
       const foldLn = o.foldLn !== false;
       const { n_layers: L, n_heads: H } = model.cfg;
@@ -176,7 +176,7 @@ export function registerCircuitCommands(interp: Command): void {
           sections.push({ heading: `SVD of W_OV, head ${spec.trim()}`, svg: barChart({ labels: dirs.map((d) => `σ${d.index}`), values: dirs.map((d) => d.singularValue), title: "singular values" }), caption: dirs.map((d) => `σ${d.index} = ${d.singularValue.toFixed(3)}: reads ${d.inputTop!.map((t) => JSON.stringify(t.token)).join(" ")} → writes ${d.outputTop!.map((t) => JSON.stringify(t.token)).join(" ")}`).join("\n") });
         }
       }
-      await writeOutputs(String(o.out), o.json === undefined ? undefined : String(o.json), htmlPage("Weight circuits", sections), { copying: { ov: ov.score, qk: qk.score, ovPositiveFraction: ov.positiveFraction }, composition, embeddingPca: { explainedVarianceRatio: Array.from(pcaE.explainedVarianceRatio) }, positionalFourier: fourier && { power: fourier.power, lowFrequencyFraction: fourier.lowFrequencyFraction, topFrequencies: fourier.topFrequencies.slice(0, 8) }, svd });
+      await writeOutputs(String(o.out), o.json === undefined ? undefined : String(o.json), htmlPage("Weight circuits", sections), { copying: { ov: ov.score, qk: qk.score, ovPositiveFraction: ov.positiveFraction }, composition, embeddingPca: { explainedVarianceRatio: Array.from(pcaE.explainedVarianceRatio) }, positionalFourier: fourier && { power: fourier.power, lowFrequencyFraction: fourier.lowFrequencyFraction, topFrequencies: fourier.topFrequencies.slice(0, 8) }, svd }, o.overwrite);
     });
 
   interp
@@ -190,9 +190,11 @@ export function registerCircuitCommands(interp: Command): void {
     .option("--kind <name>", "multinomial | logistic (NOUN vs the rest)", "multinomial")
     .option("--seed <n>", "train/test split seed", "0")
     .option("--intervene", "project the best probe's directions out at its hook and report the loss and probe change")
-    .option("--out <file>", "HTML page", "probe.html")
+    .option("--out <file>", "HTML page", defaultOut("probe.html"))
     .option("--json <file>", "also write the numbers as JSON")
+    .option("--overwrite", "replace --out / --json if they exist")
     .action(async (o: Record<string, string | boolean>) => {
+      reportPaths(o); // refuse to replace a report before any work
       const s = o as Opts;
       const { model, tokenizer } = await loadModel(s.model);
       if (!tokenizer) throw new Error("probe: the model directory has no tokenizer.json");
@@ -221,7 +223,7 @@ export function registerCircuitCommands(interp: Command): void {
         intervention = { hook: best.hook, ...probeIntervention(model, data.windows, best.hook, { mode: "project", directions: best.probe.directions() }, { metric: lossMetric(data.windows), read: { hook: best.hook, probe: best.probe, labels, sites: data.sites } }) };
         console.log(`projecting the probe out at ${best.hook}: loss ${intervention.metricBefore.toFixed(4)} → ${intervention.metricAfter.toFixed(4)}, probe ${intervention.probeBefore!.toFixed(3)} → ${intervention.probeAfter!.toFixed(3)}`);
       }
-      await writeOutputs(s.out, s.json, htmlPage("Part-of-speech probes", sections), { classes: data.classes, sites: data.sites.length, table, intervention });
+      await writeOutputs(s.out, s.json, htmlPage("Part-of-speech probes", sections), { classes: data.classes, sites: data.sites.length, table, intervention }, s.overwrite);
     });
 
   interp
@@ -234,9 +236,11 @@ export function registerCircuitCommands(interp: Command): void {
     .option("--n-heads <n>", "heads per layer", "4")
     .option("--lr <x>", "peak learning rate", "0.003")
     .option("--seed <n>", "seed", "0")
-    .option("--out <file>", "HTML page", "induction.html")
+    .option("--out <file>", "HTML page", defaultOut("induction.html"))
     .option("--json <file>", "also write the numbers as JSON")
+    .option("--overwrite", "replace --out / --json if they exist")
     .action(async (o: Opts) => {
+      reportPaths(o); // refuse to replace a report before any work
       const steps = intOption(o, "steps", 3000);
       const r = runInductionExperiment({
         n: intOption(o, "n", 20, 2),
@@ -253,7 +257,7 @@ export function registerCircuitCommands(interp: Command): void {
       process.stderr.write("\n");
       const report = inductionReport(r);
       console.log(report.summary);
-      await writeOutputs(o.out, o.json, report.html, report.json);
+      await writeOutputs(o.out, o.json, report.html, report.json, o.overwrite);
     });
 }
 

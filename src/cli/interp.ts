@@ -11,12 +11,11 @@ import { writeFileAtomic } from "../io/files.node.js";
 import { loadModelDir } from "../models/gpt/io.node.js";
 import type { HookedTransformer } from "../models/gpt/model.js";
 import { barChart, heatmap, htmlPage, type PageSection } from "../plot/index.js";
-import { writePlot } from "../plot/files.node.js";
 import { getBatch } from "../data/batch.js";
 import { Generator } from "../tensor/random.js";
 import type { Tokenizer } from "../tokenizers/types.js";
 import { intOption, numberOption, parseTokenIds } from "./options.js";
-import { LOCAL_DATA, loadDirTokenizer, modelDir } from "./common.js";
+import { defaultOut, forFlag, LOCAL_DATA, loadDirTokenizer, modelDir, outputFile, reportPaths, writeReport } from "./common.js";
 
 type Opts = Record<string, string>;
 
@@ -30,6 +29,7 @@ interface Inputs {
 
 /** The model, its tokenizer and the prompt's ids, from --model and --text or --tokens. */
 async function loadInputs(o: Opts): Promise<Inputs> {
+  reportPaths(o); // refuse to replace a report before any work
   const dir = modelDir(o.model);
   const model = await loadModelDir(dir);
   model.eval();
@@ -58,12 +58,7 @@ async function loadInputs(o: Opts): Promise<Inputs> {
 const pieceOf = (tok: Tokenizer | null) => (id: number) => (tok ? tok.idToToken(id) : String(id));
 
 async function writeOutputs(o: Opts, title: string, sections: PageSection[], data: unknown): Promise<void> {
-  await writePlot(o.out, htmlPage(title, sections));
-  console.log(`wrote ${o.out}`);
-  if (o.json !== undefined) {
-    await writeFileAtomic(o.json, new TextEncoder().encode(JSON.stringify(data, null, 1) + "\n"));
-    console.log(`wrote ${o.json}`);
-  }
+  await writeReport(reportPaths(o), htmlPage(title, sections), data);
 }
 
 function lensSection(r: LogitLensResult, labels: string[], piece: (id: number) => string, name: string): PageSection[] {
@@ -105,8 +100,9 @@ export function registerInterpCommands(program: Command): void {
     .option("--tokens <ids>", "comma-separated token ids instead of --text")
     .option("--top-k <n>", "top tokens kept per cell in the JSON", "5")
     .option("--tuned-lens <file>", "a tuned lens (.safetensors from `dgpt interp train-lens`) to show beside the logit lens")
-    .option("--out <file>", "HTML page", "lens.html")
+    .option("--out <file>", "HTML page", defaultOut("lens.html"))
     .option("--json <file>", "also write the numbers as JSON")
+    .option("--overwrite", "replace --out / --json if they exist")
     .action(async (o: Opts) => {
       const { model, tok, ids, labels } = await loadInputs(o);
       const k = intOption(o, "topK", 5);
@@ -129,12 +125,14 @@ export function registerInterpCommands(program: Command): void {
     .option("--lr <x>", "AdamW learning rate", "0.001")
     .option("--batch-size <n>", "windows per step", "8")
     .option("--seed <n>", "random seed", "0")
-    .option("--out <file>", "where to save the lens", "tuned-lens.safetensors")
+    .option("--out <file>", "where to save the lens", defaultOut("tuned-lens.safetensors"))
+    .option("--overwrite", "replace --out if it exists")
     .action(async (o: Opts) => {
+      const out = outputFile(o.out, Boolean(o.overwrite));
       const dir = modelDir(o.model);
       const model = await loadModelDir(dir);
       const tok = loadDirTokenizer(dir);
-      const corpus = await loadCorpus(o.data, { localDirs: LOCAL_DATA });
+      const corpus = await forFlag("--data", o.data, () => loadCorpus(o.data, { localDirs: LOCAL_DATA }));
       const ids = Int32Array.from(tok.encode(corpus.text));
       const split = Math.floor(ids.length * 0.9);
       const steps = intOption(o, "steps", 200, 0);
@@ -147,13 +145,13 @@ export function registerInterpCommands(program: Command): void {
           if (s % 50 === 0 || s === steps - 1) console.log(`step ${s}: KL ${loss.toFixed(4)}`);
         },
       });
-      await writeFileAtomic(o.out, saveTunedLens(lens));
+      await writeFileAtomic(out, saveTunedLens(lens));
       const val = ids.subarray(split);
       const T = Math.min(model.cfg.n_ctx, 64);
       const { x } = getBatch(val, 8, T, new Generator(1));
       const cmp = lensKL(model, x, lens);
       console.log(`held-out KL(final ‖ layer), nats: ${cmp.labels.map((l, i) => `${l} logit ${cmp.logitLens[i].toFixed(3)} / tuned ${cmp.tunedLens![i].toFixed(3)}`).join("; ")}`);
-      console.log(`wrote ${o.out} (final training KL ${losses.at(-1)?.toFixed(4) ?? "—"})`);
+      console.log(`wrote ${out} (final training KL ${losses.at(-1)?.toFixed(4) ?? "—"})`);
     });
 
   interp
@@ -165,8 +163,9 @@ export function registerInterpCommands(program: Command): void {
     .option("--exclude-bos", "detectors ignore attention to position 0")
     .option("--exclude-current-token", "detectors ignore attention to the query's own position")
     .option("--error-measure <m>", "mul | abs (TransformerLens's head detector)", "mul")
-    .option("--out <file>", "HTML page", "attention.html")
+    .option("--out <file>", "HTML page", defaultOut("attention.html"))
     .option("--json <file>", "also write the numbers as JSON")
+    .option("--overwrite", "replace --out / --json if they exist")
     .action(async (o: Record<string, string | boolean>) => {
       const { model, ids, labels } = await loadInputs(o as Opts);
       if (o.errorMeasure !== "mul" && o.errorMeasure !== "abs") throw new Error(`--error-measure must be mul or abs, got "${o.errorMeasure}"`);
@@ -204,8 +203,9 @@ export function registerInterpCommands(program: Command): void {
     .option("--target-id <id>", "the target as a token id")
     .option("--incorrect-id <id>", "the incorrect token as an id")
     .option("--pos <n>", "position (negative counts from the end)", "-1")
-    .option("--out <file>", "HTML page", "dla.html")
+    .option("--out <file>", "HTML page", defaultOut("dla.html"))
     .option("--json <file>", "also write the numbers as JSON")
+    .option("--overwrite", "replace --out / --json if they exist")
     .action(async (o: Opts) => {
       const { model, tok, ids, labels } = await loadInputs(o);
       const tokenArg = (text: string | undefined, id: string | undefined, flag: string): number | undefined => {

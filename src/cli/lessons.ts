@@ -1,8 +1,7 @@
 // `dgpt rnn train|generate` and `dgpt images train`: the course's pre-transformer lessons (a
 // character-level RNN/LSTM/GRU language model; MLP vs CNN image classifiers) on the same engine.
-import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { loadCorpus } from "../data/corpus.node.js";
 import { glyphDigitSplits, headOf, imageBatches, type ImageSet } from "../data/images.js";
 import { loadMnist } from "../data/images.node.js";
@@ -16,19 +15,20 @@ import { writePlot } from "../plot/files.node.js";
 import { Generator, manualSeed } from "../tensor/random.js";
 import { CharTokenizer } from "../tokenizers/char.js";
 import { textBatches } from "../train/data.js";
-import { lossCurvePage } from "../train/train.node.js";
+import { lossCurvePage, STOP_SIGNALS } from "../train/train.node.js";
 import { checkTrainConfig, type TrainConfig, Trainer } from "../train/trainer.js";
 import { intOption, numberOption } from "./options.js";
 import { progress } from "./progress.js";
-import { LOCAL_DATA } from "./common.js";
+import { defaultOut, forFlag, LOCAL_DATA, outputDir } from "./common.js";
 
-/** Runs `steps` optimizer steps, calling onEval every `every` steps and at the end; Ctrl-C stops early. */
+/** Runs `steps` optimizer steps, calling onEval every `every` steps and at the end; Ctrl-C, SIGTERM or SIGHUP stop early. */
 async function loop(trainer: Trainer, every: number, onStep: (loss: number) => void, onEval: () => void): Promise<boolean> {
   let interrupted = false;
   const stop = () => {
     interrupted = true;
   };
-  process.on("SIGINT", stop);
+  // Ctrl-C, kill and a closed terminal all stop after this step; the caller then saves the model
+  for (const s of STOP_SIGNALS) process.on(s, stop);
   try {
     while (trainer.step < trainer.config.maxIters && !interrupted) {
       if (trainer.step % every === 0) onEval();
@@ -37,7 +37,7 @@ async function loop(trainer: Trainer, every: number, onStep: (loss: number) => v
     }
     onEval();
   } finally {
-    process.off("SIGINT", stop);
+    for (const s of STOP_SIGNALS) process.off(s, stop);
   }
   return interrupted;
 }
@@ -68,8 +68,9 @@ function trainConfig(o: Record<string, string>, d: { steps: number; batchSize: n
 async function rnnTrain(o: Record<string, string>): Promise<void> {
   const cell = o.cell as CellKind;
   if (!CELL_KINDS.includes(cell)) throw new Error(`--cell must be rnn, lstm or gru, got "${o.cell}"`);
+  const out = outputDir(o.out, Boolean(o.overwrite));
   const train = trainConfig(o, { steps: 1000, batchSize: 32, blockSize: 64, lr: 5e-3, evalInterval: 100 });
-  const corpus = await loadCorpus(o.data, { localDirs: LOCAL_DATA });
+  const corpus = await forFlag("--data", o.data, () => loadCorpus(o.data, { localDirs: LOCAL_DATA }));
   const tokenizer = CharTokenizer.fromText(corpus.text);
   const ids = Int32Array.from(tokenizer.encode(corpus.text));
   const data = textBatches(ids, { batchSize: train.batchSize, blockSize: train.blockSize });
@@ -99,7 +100,6 @@ async function rnnTrain(o: Record<string, string>): Promise<void> {
     const sample = model.generate([start], { maxNewTokens: n, temperature: numberOption(o, "temperature", 0.8), generator: new Generator(train.seed) });
     console.log(`\n--- sample ---\n${tokenizer.decode(sample)}\n--------------`);
   }
-  const out = resolve(o.out);
   await saveRNNLanguageModel(out, model, tokenizer, { trained_steps: trainer.step, val_loss: last.val, data: corpus.name });
   await writePlot(join(out, "loss.html"), lossCurvePage(trainer, `Character-level ${cell.toUpperCase()} language model`));
   console.log(`model in ${out} (config.json, model.safetensors, tokenizer.json); loss curve ${join(out, "loss.html")}`);
@@ -151,7 +151,7 @@ function misclassifiedGrid(set: ImageSet, predictions: Int32Array, max = 32): { 
 
 function buildClassifier(o: Record<string, string>, set: ImageSet): ImageClassifier {
   const { height: H, width: W, classes } = set;
-  if (o.model === "mlp") return mlpClassifier(H, W, classes, intOption(o, "hidden", 64));
+  if (o.arch === "mlp") return mlpClassifier(H, W, classes, intOption(o, "hidden", 64));
   const ch = String(o.channels).split(",").map((s) => Number(s.trim()));
   if (ch.length !== 2 || ch.some((c) => !Number.isSafeInteger(c) || c < 1)) throw new Error(`--channels: expected two positive integers like 8,16, got "${o.channels}"`);
   return cnnClassifier(H, W, classes, [ch[0], ch[1]]);
@@ -182,12 +182,14 @@ function imagesPage(title: string, trainer: Trainer, curve: AccuracyPoint[], sum
 }
 
 async function imagesTrain(o: Record<string, string>): Promise<void> {
-  if (o.model !== "mlp" && o.model !== "cnn") throw new Error(`--model must be mlp or cnn, got "${o.model}"`);
+  if (o.model !== undefined) throw new Error("--model names a model folder elsewhere; the architecture here is --arch mlp|cnn");
+  if (o.arch !== "mlp" && o.arch !== "cnn") throw new Error(`--arch must be mlp or cnn, got "${o.arch}"`);
   const train = trainConfig(o, { steps: 500, batchSize: 32, blockSize: 1, lr: 1e-2, evalInterval: 50 });
   const data = await loadImages(o);
   manualSeed(train.seed);
   const model = buildClassifier(o, data.train);
-  const kind = o.model.toUpperCase();
+  const out = outputDir(o.out, Boolean(o.overwrite)); // checked before training, after the flags
+  const kind = o.arch.toUpperCase();
   console.log(`data: ${data.name}: ${data.train.count} train, ${data.test.count} test images of ${data.train.height}×${data.train.width}, ${data.train.classes} classes`);
   console.log(`model: ${kind}, ${model.numParameters()} parameters; ${train.maxIters} steps of ${train.batchSize} images`);
   // accuracy during training on fixed subsets, so evaluations stay cheap on 60,000 MNIST images
@@ -195,7 +197,7 @@ async function imagesTrain(o: Record<string, string>): Promise<void> {
   const subsets = { train: headOf(data.train, evalSize), test: headOf(data.test, evalSize) };
   const curve: AccuracyPoint[] = [];
   const trainer = new Trainer(model, imageBatches(data, train.batchSize), train);
-  const bar = progress(`train ${o.model}`, train.maxIters);
+  const bar = progress(`train ${o.arch}`, train.maxIters);
   const interrupted = await loop(
     trainer,
     train.evalInterval,
@@ -211,8 +213,6 @@ async function imagesTrain(o: Record<string, string>): Promise<void> {
   const summary = `train accuracy ${(100 * trainAcc).toFixed(1)}%${trainNote}, test accuracy ${(100 * test.accuracy).toFixed(1)}% (${data.test.count} images)`;
   console.log(summary + (interrupted ? `; interrupted at step ${trainer.step}` : ""));
 
-  const out = resolve(o.out);
-  await mkdir(out, { recursive: true });
   await saveModule(join(out, "model.safetensors"), model, { format: "pt" });
   await writeFileAtomic(join(out, "config.json"), new TextEncoder().encode(JSON.stringify({ model_type: "image-classifier", ...model.config }, null, 2) + "\n"));
   const page = join(out, "images.html");
@@ -242,7 +242,8 @@ export function registerLessonCommands(program: Command, io: { stdout?: (s: stri
     .option("--seed <n>", "random seed", "0")
     .option("--sample <n>", "characters to sample at the end", "300")
     .option("--temperature <x>", "sampling temperature", "0.8")
-    .option("--out <dir>", "output folder", "out-rnn")
+    .option("--out <dir>", "output folder", defaultOut("rnn"))
+    .option("--overwrite", "replace what --out holds")
     .action((o: Record<string, string>) => rnnTrain(o));
   rnn
     .command("generate")
@@ -259,7 +260,8 @@ export function registerLessonCommands(program: Command, io: { stdout?: (s: stri
   images
     .command("train")
     .description("train an MLP or a CNN; print train/test accuracy; plot curves and mistakes")
-    .option("--model <kind>", "mlp | cnn", "cnn")
+    .option("--arch <kind>", "mlp | cnn", "cnn")
+    .addOption(new Option("--model <dir>").hideHelp())
     .option("--data <glyphs|dir>", "glyphs (generated) or a folder with the four MNIST-format IDX files", "glyphs")
     .option("--hidden <n>", "MLP hidden units", "64")
     .option("--channels <c1,c2>", "CNN channels of its two conv layers", "8,16")
@@ -273,6 +275,7 @@ export function registerLessonCommands(program: Command, io: { stdout?: (s: stri
     .option("--size <n>", "glyphs: canvas side in pixels", "16")
     .option("--translate <x>", "glyphs: 0 = centred digits, 1 = anywhere on the canvas", "1")
     .option("--seed <n>", "random seed (data and initialisation)", "0")
-    .option("--out <dir>", "output folder", "out-images")
+    .option("--out <dir>", "output folder", defaultOut("images"))
+    .option("--overwrite", "replace what --out holds")
     .action((o: Record<string, string>) => imagesTrain(o));
 }

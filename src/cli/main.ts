@@ -9,7 +9,7 @@ import { registerTrainCommands } from "./train.js";
 import { registerNgramCommands } from "./ngram.js";
 import { registerInterpCommands } from "./interp.js";
 import { registerLessonCommands } from "./lessons.js";
-import { CliExit } from "./common.js";
+import { CliExit, defaultOut } from "./common.js";
 
 function version(): string {
   try {
@@ -37,7 +37,8 @@ export function buildProgram(): Command {
     .option("--steps <n>", "training steps", "1000")
     .option("--lr <x>", "Adam learning rate", "0.01")
     .option("--seed <n>", "random seed", "0")
-    .option("--out <file>", "HTML file for the plots", "fit.html")
+    .option("--out <file>", "HTML file for the plots", defaultOut("fit.html"))
+    .option("--overwrite", "replace --out if it exists")
     .action((opts: Record<string, string>) => demoFit(opts));
   demo
     .command("spirals")
@@ -48,7 +49,8 @@ export function buildProgram(): Command {
     .option("--steps <n>", "training steps", "500")
     .option("--lr <x>", "Adam learning rate", "0.01")
     .option("--seed <n>", "random seed", "0")
-    .option("--out <file>", "HTML file for the plots", "spirals.html")
+    .option("--out <file>", "HTML file for the plots", defaultOut("spirals.html"))
+    .option("--overwrite", "replace --out if it exists")
     .action((opts: Record<string, string>) => demoSpirals(opts));
   registerTrainCommands(program);
   registerTokenizeCommands(program);

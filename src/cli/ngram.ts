@@ -2,7 +2,6 @@
 // command line. Thin: read files, pick a tokenizer, call src/models, print, plot.
 import { basename, resolve } from "node:path";
 import type { Command } from "commander";
-import { readTextFile } from "../data/corpus.node.js";
 import { trainValSplit } from "../data/corpus.js";
 import { markovChain, sparsityStats, stationaryDistribution, transitionSpectrum } from "../models/markov.js";
 import { NgramModel, type Evaluation, type Smoothing } from "../models/ngram.js";
@@ -12,6 +11,7 @@ import { writePlot } from "../plot/files.node.js";
 import { Generator } from "../tensor/random.js";
 import { CharTokenizer, WordTokenizer, gpt2Tokenizer, loadTokenizer, type Tokenizer } from "../tokenizers/index.js";
 import { loadTokenizerFile } from "../tokenizers/files.node.js";
+import { defaultOut, encodeText, outputFile, readTextFlag } from "./common.js";
 import { intOption, numberOption } from "./options.js";
 import { progress } from "./progress.js";
 
@@ -22,20 +22,21 @@ export function registerNgramCommands(program: Command): void {
   ngram
     .command("train")
     .description("count n-grams in a text file and save the model (JSON)")
-    .requiredOption("--input <file>", "UTF-8 text file to train on")
+    .requiredOption("--data <file>", "UTF-8 text file to train on")
     .option("--n <n>", "order: 1 unigram, 2 bigram (a Markov chain), 3 trigram, …", "2")
     .option("--tokenizer <kind>", "char | word | gpt2 | path to a tokenizer.json", "char")
     .option("--smoothing <kind>", "kneser-ney | absolute | addk", "kneser-ney")
     .option("--k <x>", "pseudo-count for --smoothing addk", "1")
     .option("--discount <d>", "fixed discount in (0, 1] for kneser-ney / absolute (default: estimated)")
     .option("--val-fraction <x>", "hold out this last part of the text and report its perplexity (0: train on all)", "0.1")
-    .option("--out <file>", "model file", "ngram.json")
+    .option("--out <file>", "model file", defaultOut("ngram.json"))
+    .option("--overwrite", "replace --out if it exists")
     .action((o: Opts) => ngramTrain(o));
   ngram
     .command("sample")
     .description("generate text from a saved model")
     .requiredOption("--model <file>", "model file from `dgpt ngram train`")
-    .option("--tokens <n>", "tokens to generate", "200")
+    .option("--max-tokens <n>", "tokens to generate", "200")
     .option("--seed <n>", "random seed", "0")
     .option("--temperature <t>", "< 1 sharper, > 1 flatter, 0 greedy", "1")
     .option("--top-k <k>", "sample among the k most likely tokens only")
@@ -45,7 +46,7 @@ export function registerNgramCommands(program: Command): void {
     .command("eval")
     .description("perplexity of a saved model on a text file")
     .requiredOption("--model <file>", "model file from `dgpt ngram train`")
-    .requiredOption("--input <file>", "UTF-8 text file to score")
+    .requiredOption("--data <file>", "UTF-8 text file to score")
     .option("--smoothing <kind>", "score with another smoothing: kneser-ney | absolute | addk")
     .option("--k <x>", "pseudo-count for --smoothing addk", "1")
     .option("--discount <d>", "fixed discount for kneser-ney / absolute")
@@ -54,7 +55,8 @@ export function registerNgramCommands(program: Command): void {
     .command("analyze")
     .description("study the bigram transition matrix: stationary distribution, sparsity, singular values (HTML)")
     .requiredOption("--model <file>", "model file from `dgpt ngram train` (n ≥ 2)")
-    .option("--out <file>", "HTML page to write", "analysis.html")
+    .option("--out <file>", "HTML page to write", defaultOut("ngram-analysis.html"))
+    .option("--overwrite", "replace --out if it exists")
     .option("--k <n>", "singular values for the randomized SVD (up to 400 tokens seen, a dense SVD gives all)", "50")
     .option("--top <n>", "tokens in the stationary-distribution chart and transition heatmap", "30")
     .option("--seed <n>", "seed of the randomized SVD", "0")
@@ -123,14 +125,14 @@ export async function ngramTrain(o: Opts): Promise<void> {
   const valFraction = numberOption(o, "valFraction", 0.1);
   if (!(valFraction >= 0 && valFraction < 1)) throw new Error(`--val-fraction: expected a number in [0, 1), got "${o.valFraction}"`);
   const smoothing = smoothingOption(o);
-  const out = resolve(o.out ?? "ngram.json");
-  const text = await readTextFile(o.input);
+  const out = outputFile(o.out ?? defaultOut("ngram.json"), Boolean(o.overwrite));
+  const text = await readTextFlag("--data", o.data);
   const { train, val } = valFraction > 0 ? trainValSplit(text, 1 - valFraction) : { train: text, val: "" };
   const { tokenizer, meta } = await tokenizerFor(o.tokenizer ?? "char", train);
   const t0 = performance.now();
   const trainIds = tokenizer.encode(train);
   const tokenizeSeconds = (performance.now() - t0) / 1000;
-  if (trainIds.length === 0) throw new Error(`--input: ${o.input} has no text to train on`);
+  if (trainIds.length === 0) throw new Error(`--data ${o.data}: no text to train on`);
   const model = new NgramModel({ n, vocabSize: tokenizer.vocabSize, smoothing });
   const t1 = performance.now();
   countWithProgress(model, trainIds, "count");
@@ -145,18 +147,18 @@ export async function ngramTrain(o: Opts): Promise<void> {
       console.log(`held-out (last ${(valFraction * 100).toFixed(0)}%, ${r.tokens} tokens): perplexity ${r.perplexity.toFixed(3)}, ${r.bitsPerToken.toFixed(3)} bits/token`);
     }
   }
-  await saveNgram(out, model, { tokenizer: meta, source: basename(o.input) });
-  console.log(`model written to ${out}`);
+  await saveNgram(out, model, { tokenizer: meta, source: basename(o.data) });
+  console.log(`wrote ${out}`);
 }
 
 export async function ngramSample(o: Opts): Promise<void> {
   const path = resolve(o.model);
   const { model, meta } = await loadNgram(path);
   const tokenizer = tokenizerFromMeta(meta, path, model.vocabSize);
-  const length = intOption(o, "tokens", 200, 0);
+  const length = intOption(o, "maxTokens", 200, 0);
   const temperature = numberOption(o, "temperature", 1);
   const topK = o.topK === undefined ? undefined : intOption(o, "topK", 1);
-  const prompt = o.prompt === undefined ? [] : tokenizer.encode(o.prompt);
+  const prompt = o.prompt === undefined ? [] : encodeText(tokenizer, o.prompt, "--prompt");
   const ids = model.sample({ length, prompt, generator: new Generator(intOption(o, "seed", 0, 0)), temperature, topK });
   console.log((o.prompt ?? "") + tokenizer.decode(ids));
 }
@@ -166,10 +168,10 @@ export async function ngramEval(o: Opts): Promise<void> {
   const { model, meta } = await loadNgram(path);
   if (o.smoothing !== undefined) model.smoothing = smoothingOption(o);
   const tokenizer = tokenizerFromMeta(meta, path, model.vocabSize);
-  const ids = tokenizer.encode(await readTextFile(o.input));
-  if (ids.length === 0) throw new Error(`--input: ${o.input} has no text to score`);
+  const ids = tokenizer.encode(await readTextFlag("--data", o.data));
+  if (ids.length === 0) throw new Error(`--data ${o.data}: no text to score`);
   const r = scoreWithProgress(model, ids);
-  console.log(`${model.n}-gram (${describeSmoothing(model.smoothing)}) on ${o.input}: ${r.tokens} tokens, cross-entropy ${r.nll.toFixed(4)} nats = ${r.bitsPerToken.toFixed(4)} bits/token, perplexity ${r.perplexity.toFixed(3)}`);
+  console.log(`${model.n}-gram (${describeSmoothing(model.smoothing)}) on ${o.data}: ${r.tokens} tokens, cross-entropy ${r.nll.toFixed(4)} nats = ${r.bitsPerToken.toFixed(4)} bits/token, perplexity ${r.perplexity.toFixed(3)}`);
 }
 
 export async function ngramAnalyze(o: Opts): Promise<void> {
@@ -177,7 +179,7 @@ export async function ngramAnalyze(o: Opts): Promise<void> {
   const { model, meta } = await loadNgram(path);
   const tokenizer = tokenizerFromMeta(meta, path, model.vocabSize);
   const top = intOption(o, "top", 30);
-  const out = resolve(o.out ?? "analysis.html");
+  const out = outputFile(o.out ?? defaultOut("ngram-analysis.html"), Boolean(o.overwrite));
   const chain = markovChain(model);
   const nStates = chain.states.length;
   // escapes make "\n" visible; ␣ makes GPT-2's leading spaces visible
@@ -241,5 +243,5 @@ export async function ngramAnalyze(o: Opts): Promise<void> {
     { heading: "Sparsity", svg: supportSvg, caption: statsText },
     { heading: "Transition matrix (top tokens)", svg: heat },
   ]));
-  console.log(`analysis written to ${out}`);
+  console.log(`wrote ${out}`);
 }

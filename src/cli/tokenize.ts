@@ -1,7 +1,5 @@
 // `dgpt tokenize` (see how a text becomes tokens) and `dgpt bpe train` (learn a byte-level BPE
 // vocabulary from a corpus, watching the merges, and save it as tokenizer.json).
-import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
 import type { Command } from "commander";
 import { barChart, htmlPage, linePlot } from "../plot/index.js";
 import { writePlot } from "../plot/files.node.js";
@@ -13,6 +11,7 @@ import { loadTokenizerFile, saveTokenizerFile } from "../tokenizers/files.node.j
 import { trainBpe, type LearnedMerge } from "../tokenizers/train.js";
 import type { TokenSpan, Tokenizer } from "../tokenizers/types.js";
 import { WordTokenizer } from "../tokenizers/word.js";
+import { defaultOut, outputFile, readTextFlag } from "./common.js";
 import { intOption } from "./options.js";
 import { progress } from "./progress.js";
 
@@ -20,35 +19,38 @@ export function registerTokenizeCommands(program: Command): void {
   program
     .command("tokenize")
     .description("show the tokens of a text: pieces, ids, counts")
-    .argument("[text]", "the text (or use --file)")
+    .argument("[text]", "the text (or use --data)")
     .option("--tokenizer <name>", "gpt2 | char | word | a tokenizer file (tokenizer.json, or a saved char/word tokenizer)", "gpt2")
-    .option("--file <path>", "read the text from this file")
+    .option("--data <file>", "read the text from this file")
     .option("--corpus <path>", "for char/word: build the vocabulary from this file (default: the text itself)")
     .option("--no-special", "encode special tokens such as <|endoftext|> as plain text")
     .option("--json", "print JSON: the ids and each token's piece and span")
     .option("--plot <file.html>", "write a histogram of token lengths")
+    .option("--overwrite", "replace --plot if it exists")
     .action((text: string | undefined, opts: Record<string, string | boolean>) => tokenizeCommand(text, opts));
 
   const bpe = program.command("bpe").description("byte-level BPE tokenizers");
   bpe
     .command("train")
     .description("train a byte-level BPE tokenizer and save it as a Hugging Face tokenizer.json")
-    .requiredOption("--input <files...>", "training text file(s)")
+    .requiredOption("--data <files...>", "training text file(s)")
     .option("--vocab-size <n>", "final vocabulary size (special tokens + 256 bytes + merges)", "2000")
     .option("--min-frequency <n>", "stop when the best pair occurs fewer times", "2")
     .option("--special <tokens>", "comma-separated special tokens (ids 0, 1, ...)", "<|endoftext|>")
-    .option("--out <file>", "where to write tokenizer.json", "tokenizer.json")
+    .option("--out <file>", "where to write tokenizer.json", defaultOut("tokenizer.json"))
     .option("--show-merges", "print every merge as it is learned")
     .option("--plot <file.html>", "HTML page with token-length histograms (default: next to --out)")
+    .option("--overwrite", "replace --out / --plot if they exist")
     .action((opts: Record<string, string | string[] | boolean>) => bpeTrainCommand(opts));
 }
 
 // ----------------------------------------------------------------------------------------------
 
 async function tokenizeCommand(arg: string | undefined, o: Record<string, string | boolean>): Promise<void> {
-  if (o.file !== undefined && arg !== undefined) throw new Error("give either a text or --file, not both");
-  const text = typeof o.file === "string" ? await readFile(o.file, "utf8") : arg;
-  if (text === undefined) throw new Error("nothing to tokenize: give a text or --file <path>");
+  if (o.data !== undefined && arg !== undefined) throw new Error("give either a text or --data, not both");
+  const plot = typeof o.plot === "string" ? outputFile(o.plot, o.overwrite === true, "--plot") : undefined;
+  const text = typeof o.data === "string" ? await readTextFlag("--data", o.data) : arg;
+  if (text === undefined) throw new Error("nothing to tokenize: give a text or --data <file>");
   const tok = await pickTokenizer(String(o.tokenizer ?? "gpt2"), text, typeof o.corpus === "string" ? o.corpus : undefined);
   const spans = tok instanceof BpeTokenizer ? tok.encodeWithOffsets(text, { allowedSpecial: o.special === false ? "none" : "all" }) : encodeSpans(tok, text);
   if (o.json) {
@@ -62,18 +64,18 @@ async function tokenizeCommand(arg: string | undefined, o: Record<string, string
       for (const s of spans) console.log(`${String(s.id).padStart(7)}  ${showPiece(tok, s)}`);
     }
   }
-  if (typeof o.plot === "string") {
-    const out = resolve(o.plot);
+  if (plot !== undefined) {
+    const out = plot;
     const svg = lengthHistogram(spans.map((s) => [...s.token].length), `Token lengths (${tok.kind})`, "tokens in the text");
     await writePlot(out, htmlPage(`Tokens of the text (${tok.kind})`, [{ heading: "Token lengths", svg, caption: `${spans.length} tokens` }]));
-    console.error(`plot written to ${out}`);
+    console.error(`wrote ${out}`);
   }
 }
 
 async function pickTokenizer(name: string, text: string, corpusPath: string | undefined): Promise<Tokenizer> {
   if (name === "gpt2") return gpt2Tokenizer();
   if (name === "char" || name === "word") {
-    const corpus = corpusPath === undefined ? text : await readFile(corpusPath, "utf8");
+    const corpus = corpusPath === undefined ? text : await readTextFlag("--corpus", corpusPath);
     return name === "char" ? CharTokenizer.fromText(corpus, { unk: true }) : WordTokenizer.fromText(corpus);
   }
   if (!existsSync(name)) throw new Error(`--tokenizer must be gpt2, char, word or a tokenizer.json file; "${name}" is none of these`);
@@ -128,11 +130,15 @@ async function bpeTrainCommand(o: Record<string, string | string[] | boolean>): 
   const vocabSize = intOption(flags, "vocabSize", 2000);
   const minFrequency = intOption(flags, "minFrequency", 2);
   const specialTokens = String(o.special ?? "").split(",").filter((s) => s.length > 0);
-  const inputs = Array.isArray(o.input) ? o.input : [String(o.input)];
-  const texts = await Promise.all(inputs.map((p) => readFile(p, "utf8")));
+  const smallest = 256 + specialTokens.length + 1;
+  if (vocabSize < smallest) throw new Error(`--vocab-size: expected at least ${smallest} (256 byte tokens + ${specialTokens.length} special + 1 merge), got ${vocabSize}`);
+  const overwrite = o.overwrite === true;
+  const out = outputFile(String(o.out ?? defaultOut("tokenizer.json")), overwrite);
+  const plotPath = outputFile(typeof o.plot === "string" ? o.plot : out.replace(/(\.json)?$/i, ".html"), overwrite, "--plot");
+  const inputs = Array.isArray(o.data) ? o.data : [String(o.data)];
+  const texts = await Promise.all(inputs.map((p) => readTextFlag("--data", p)));
   const bytes = texts.reduce((n, t) => n + Buffer.byteLength(t), 0);
-  const out = resolve(String(o.out ?? "tokenizer.json"));
-  const plotPath = resolve(typeof o.plot === "string" ? o.plot : out.replace(/(\.json)?$/i, ".html"));
+  if (bytes === 0) throw new Error(`--data: ${inputs.join(", ")} ${inputs.length > 1 ? "hold" : "holds"} no text to learn merges from`);
 
   const totalMerges = vocabSize - specialTokens.length - 256;
   const bar = o.showMerges ? null : progress("bpe", Math.max(1, totalMerges));
@@ -154,7 +160,7 @@ async function bpeTrainCommand(o: Record<string, string | string[] | boolean>): 
   const ids = texts.flatMap((t) => tok.encode(t, { allowedSpecial: "none" }));
   console.log(`learned ${tok.merges.length} merges (vocabulary ${tok.vocabSize}) from ${(bytes / 1e6).toFixed(2)} MB in ${seconds.toFixed(2)} s; the corpus is ${ids.length} tokens (${(bytes / ids.length).toFixed(2)} bytes per token)`);
   if (tok.merges.length < totalMerges) console.log(`stopped early: no pair occurs ${minFrequency} times or more`);
-  console.log(`tokenizer written to ${out}`);
+  console.log(`wrote ${out}`);
 
   const vocabLengths: number[] = [];
   for (let id = specialTokens.length; id < tok.vocabSize; id++) vocabLengths.push(tok.idToBytes(id).length);
@@ -164,5 +170,5 @@ async function bpeTrainCommand(o: Record<string, string | string[] | boolean>): 
     { heading: "Token lengths in the corpus", svg: lengthHistogram(usedLengths, "Corpus: length of each token used", "occurrences", "bytes"), caption: `${ids.length} tokens for ${bytes} bytes` },
     ...(counts.length > 1 ? [{ heading: "Frequency of each merge", svg: linePlot({ title: "How often the merged pair occurred, by merge rank", series: [{ name: "count", x: counts.map((_, i) => i), y: counts }], xLabel: "merge rank", yLabel: "occurrences", logY: true }) }] : []),
   ]));
-  console.log(`plot written to ${plotPath}`);
+  console.log(`wrote ${plotPath}`);
 }
