@@ -101,7 +101,9 @@ const ADVICE: [RegExp, string][] = [
 /** The message of a library error, without the library function's name in front and with CLI advice. */
 export function plainMessage(err: unknown): string {
   let msg = err instanceof Error ? err.message : String(err);
-  msg = msg.replace(/^(?:[A-Za-z][\w.]*: )+/, (prefix) => (/^(?:safetensors|tokenizer file|char tokenizer file|train config): /.test(prefix) ? prefix : ""));
+  // "loadCorpus: …", "…/config.json: loadStateDict: …": a function's name (lowerCamelCase, maybe
+  // Class.method) at the start or after a colon says where in the library, not what to do
+  msg = msg.replace(/(^|: )(?:[A-Z]\w*\.)?[a-z]+[A-Z]\w*: /g, "$1").replace(/^(?:encode|decode): /, "");
   for (const [from, to] of ADVICE) msg = msg.replace(from, to);
   return msg;
 }
@@ -112,7 +114,11 @@ export async function forFlag<T>(flag: string, value: string, fn: () => T | Prom
     return await fn();
   } catch (err) {
     if (err instanceof CliExit) throw err;
-    throw new Error(`${flag} ${value}: ${plainMessage(err)}`, { cause: err });
+    // the flag's value leads the message: drop the library's own mention of it at either end
+    let msg = plainMessage(err);
+    if (msg.startsWith(`${value}: `)) msg = msg.slice(value.length + 2);
+    if (msg.endsWith(`: ${value}`)) msg = msg.slice(0, -value.length - 2);
+    throw new Error(`${flag} ${value}: ${msg}`, { cause: err });
   }
 }
 

@@ -11,7 +11,7 @@ import { getActName, type HookedTransformer } from "../models/gpt/model.js";
 import { barChart, heatmap, htmlPage, linePlot, type PageSection } from "../plot/index.node.js";
 import { noGrad } from "../tensor/autograd.js";
 import { tidy } from "../tensor/scope.js";
-import { defaultOut, loadDirTokenizer, modelDir, reportPaths, writeReport } from "./common.js";
+import { defaultOut, encodeText, loadDirTokenizer, modelDir, reportPaths, writeReport } from "./common.js";
 import type { Tokenizer } from "../tokenizers/types.js";
 import { compositionScores, copyingScores, svdOV } from "../interp/circuits.js";
 import { embeddingPca, positionalFourier } from "../interp/embeddings.js";
@@ -42,7 +42,7 @@ function promptIds(o: Opts, key: string, flag: string, tok: Tokenizer | null): n
   const text = o[key];
   if (text === undefined) throw new Error(`give --${flag} <text> or --${flag}-ids <ids>`);
   if (!tok) throw new Error(`--${flag}: the model directory has no tokenizer.json; pass --${flag}-ids`);
-  const out = tok.encode(text);
+  const out = encodeText(tok, text, `--${flag}`);
   if (out.length === 0) throw new Error(`--${flag} encodes to no tokens`);
   return out;
 }
@@ -54,7 +54,7 @@ function oneToken(s: string, flag: string, tok: Tokenizer | null): number {
   if (!tok) throw new Error(`${flag}: without tokenizer.json give the id as #<id>`);
   const direct = tok.tokenToId(s);
   if (direct !== undefined) return direct;
-  const enc = tok.encode(s);
+  const enc = encodeText(tok, s, flag);
   if (enc.length !== 1) throw new Error(`${flag}: "${s}" is ${enc.length} tokens, not one (use #<id>)`);
   return enc[0];
 }

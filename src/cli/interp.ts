@@ -15,7 +15,7 @@ import { getBatch } from "../data/batch.js";
 import { Generator } from "../tensor/random.js";
 import type { Tokenizer } from "../tokenizers/types.js";
 import { intOption, numberOption, parseTokenIds } from "./options.js";
-import { defaultOut, forFlag, LOCAL_DATA, loadDirTokenizer, modelDir, outputFile, reportPaths, writeReport } from "./common.js";
+import { defaultOut, encodeText, forFlag, LOCAL_DATA, loadDirTokenizer, modelDir, outputFile, reportPaths, writeReport } from "./common.js";
 
 type Opts = Record<string, string>;
 
@@ -38,8 +38,8 @@ async function loadInputs(o: Opts): Promise<Inputs> {
   if (o.tokens !== undefined) {
     ids = parseTokenIds(o.tokens, "--tokens");
   } else if (o.text !== undefined) {
-    tok = loadDirTokenizer(dir);
-    ids = tok.encode(o.text);
+    tok = loadDirTokenizer(dir, "--tokens");
+    ids = encodeText(tok, o.text, "--text");
   } else throw new Error("give --text (or --tokens as comma-separated ids)");
   if (ids.length === 0) throw new Error("the prompt encodes to no tokens");
   if (ids.length > model.cfg.n_ctx) throw new Error(`the prompt is ${ids.length} tokens, longer than the model's context n_ctx = ${model.cfg.n_ctx}`);
@@ -133,7 +133,7 @@ export function registerInterpCommands(program: Command): void {
       const model = await loadModelDir(dir);
       const tok = loadDirTokenizer(dir);
       const corpus = await forFlag("--data", o.data, () => loadCorpus(o.data, { localDirs: LOCAL_DATA }));
-      const ids = Int32Array.from(tok.encode(corpus.text));
+      const ids = Int32Array.from(encodeText(tok, corpus.text, "--data"));
       const split = Math.floor(ids.length * 0.9);
       const steps = intOption(o, "steps", 200, 0);
       const { lens, losses } = trainTunedLens(model, ids.subarray(0, split), {
@@ -214,7 +214,7 @@ export function registerInterpCommands(program: Command): void {
         if (!tok) throw new Error(`--${flag.replace(/Id$/, "")} needs the model directory's tokenizer.json (or use --${flag.replace(/Id$/, "")}-id)`);
         const single = tok.tokenToId(text);
         if (single !== undefined) return single;
-        const enc = tok.encode(text);
+        const enc = encodeText(tok, text, `--${flag.replace(/Id$/, "")}`);
         if (enc.length !== 1) throw new Error(`--${flag.replace(/Id$/, "")} "${text}" is ${enc.length} tokens, not one`);
         return enc[0];
       };

@@ -19,7 +19,7 @@ import { lossCurvePage, STOP_SIGNALS } from "../train/train.node.js";
 import { checkTrainConfig, type TrainConfig, Trainer } from "../train/trainer.js";
 import { intOption, numberOption } from "./options.js";
 import { progress } from "./progress.js";
-import { defaultOut, forFlag, LOCAL_DATA, outputDir } from "./common.js";
+import { defaultOut, encodeText, forFlag, LOCAL_DATA, outputDir } from "./common.js";
 
 /** Runs `steps` optimizer steps, calling onEval every `every` steps and at the end; Ctrl-C, SIGTERM or SIGHUP stop early. */
 async function loop(trainer: Trainer, every: number, onStep: (loss: number) => void, onEval: () => void): Promise<boolean> {
@@ -107,7 +107,7 @@ async function rnnTrain(o: Record<string, string>): Promise<void> {
 
 async function rnnGenerate(o: Record<string, string>, write: (s: string) => void): Promise<void> {
   const { model, tokenizer } = await loadRNNLanguageModel(resolve(o.model));
-  const prompt = tokenizer.encode(o.prompt);
+  const prompt = encodeText(tokenizer, o.prompt, "--prompt");
   if (prompt.length === 0) throw new Error("--prompt encodes to no tokens");
   write(o.prompt);
   model.generate(prompt, {

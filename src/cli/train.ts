@@ -226,6 +226,7 @@ export function registerTrainCommands(program: Command): void {
       const tok = loadDirTokenizer(dir);
       const corpus = await forFlag("--data", o.data, () => loadCorpus(o.data, { localDirs: LOCAL_DATA, invalid: o.replaceInvalidUtf8 ? "replace" : "error" }));
       let ids = encodeText(tok, corpus.text, "--data");
+      if (ids.length === 0) throw new Error(`--data ${o.data}: the text is empty`);
       if (o.split === "val") ids = ids.slice(Math.floor(ids.length * 0.9));
       ids = ids.slice(0, maxTokens);
       if (ids.length < 2) throw new Error(`--data ${o.data}: ${o.split === "val" ? "its validation part (last 10%)" : "the text"} has ${ids.length} token${ids.length === 1 ? "" : "s"}; a loss needs at least 2${o.split === "val" ? " (try --split all)" : ""}`);
