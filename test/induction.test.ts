@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import "../src/node.js";
-import { type InductionAnalysis, halfLosses, headScoresOnRepeatedTokens, lossByPosition, repeatedTokenSequences, runInductionExperiment } from "../src/interp/induction.js";
+import { type InductionAnalysis, halfLosses, headScoresOnRepeatedTokens, lossByPosition, repeatedTokenSequences } from "../src/interp/induction.js";
+import { runInductionExperiment } from "../src/experiments/induction.js";
 import { ablationEffect } from "../src/interp/ablation.js";
 import { lossMetric } from "../src/interp/patching-core.js";
 import type { HookedTransformer } from "../src/node.js";
