@@ -245,6 +245,7 @@ export function registerCircuitCommands(interp: Command): void {
         const maxN = Math.floor((model.cfg.n_ctx - 1) / 2);
         const n = Math.min(intOption(o, "n", 20, 2), maxN);
         if (n < 2) throw new Error(`--model: n_ctx = ${model.cfg.n_ctx} is too short for <bos> s s with |s| ≥ 2`);
+        if (n < intOption(o, "n", 20, 2)) console.error(`n = ${n}: <bos> s s must fit n_ctx = ${model.cfg.n_ctx}`);
         const analysis = analyzeInduction(model, { n, vocab: repeatedTokenVocab(model, tokenizer) });
         report = inductionReport({ model, analysis }, tokenizer);
       } else {
