@@ -7,7 +7,7 @@
 import "../src/node.js";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { writePlot } from "../src/node.js";
-import { runInductionExperiment } from "../src/interp/induction.js";
+import { runInductionExperiment } from "../src/experiments/induction.js";
 import { inductionReport } from "../src/cli/interp-circuits.js";
 
 const steps = Number(process.argv[2] ?? 3000);

@@ -27,4 +27,5 @@ export { detectHead, detectionPattern, headDetectorScores, attentionPatterns, ra
 export { directLogitAttribution, componentAttribution, headAttribution } from "./interp/dla.js";
 export { RNNLanguageModel, makeRNNLMConfig, CELL_KINDS, type RNNLMConfig, type CellKind, type RecurrentState, type RNNGenerateOptions } from "./models/rnn-lm.js";
 export { ImageClassifier, mlpClassifier, cnnClassifier, classifierFromConfig, evaluateClassifier, type ClassifierConfig } from "./models/classifiers.js";
-export * as interp from "./interp/index.js";
+export * as interp from "./entry-interp.js";
+export * as experiments from "./experiments/index.js";

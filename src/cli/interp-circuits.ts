@@ -8,19 +8,21 @@ import type { Command } from "commander";
 import { loadBrown } from "../data/corpus.node.js";
 import { loadModelDir } from "../models/gpt/io.node.js";
 import { getActName, type HookedTransformer } from "../models/gpt/model.js";
-import { barChart, heatmap, htmlPage, linePlot, type PageSection } from "../plot/index.node.js";
+import { barChart, heatmap, htmlPage, linePlot, type PageSection, visibleToken } from "../plot/index.node.js";
 import { noGrad } from "../tensor/autograd.js";
 import { tidy } from "../tensor/scope.js";
 import { defaultOut, encodeText, loadDirTokenizer, modelDir, reportPaths, writeReport } from "./common.js";
 import type { Tokenizer } from "../tokenizers/types.js";
 import { compositionScores, copyingScores, svdOV } from "../interp/circuits.js";
 import { embeddingPca, positionalFourier } from "../interp/embeddings.js";
-import { type InductionAnalysis, type InductionTrainResult, repeatedTokenSequences, runInductionExperiment } from "../interp/induction.js";
+import { analyzeInduction, type InductionAnalysis, type RepeatedTokenVocab } from "../interp/induction.js";
+import { type InductionTrainResult, runInductionExperiment } from "../experiments/induction.js";
 import { type PatchingResult, patchHeadsAllPos, patchResidComponent, type StreamComponent } from "../interp/patching.js";
 import { logitDiffMetric, lossMetric, probMetric } from "../interp/patching-core.js";
 import { probeIntervention } from "../interp/probes.js";
 import { brownPosDataset, brownPosProbe } from "../interp/probes-brown.js";
 import { intOption, numberOption, parseTokenIds } from "./options.js";
+import { progress } from "./progress.js";
 
 type Opts = Record<string, string>;
 
@@ -228,8 +230,9 @@ export function registerCircuitCommands(interp: Command): void {
 
   interp
     .command("induction")
-    .description("the induction-head reproduction: train a 2-layer attention-only transformer on repeated random tokens and measure its circuit")
-    .option("--n <n>", "length of the repeated sequence (context 2n + 1)", "20")
+    .description("induction heads: train a 2-layer attention-only transformer on repeated random tokens and measure its circuit, or (--model) measure a saved model without training")
+    .option("--model <dir>", "analyse this model directory (or training output folder) instead of training one")
+    .option("--n <n>", "length of the repeated sequence (context 2n + 1; with --model at most (n_ctx − 1) / 2)", "20")
     .option("--symbols <n>", "random-token vocabulary", "32")
     .option("--steps <n>", "training steps", "3000")
     .option("--d-model <n>", "width", "64")
@@ -241,66 +244,115 @@ export function registerCircuitCommands(interp: Command): void {
     .option("--overwrite", "replace --out / --json if they exist")
     .action(async (o: Opts) => {
       reportPaths(o); // refuse to replace a report before any work
-      const steps = intOption(o, "steps", 3000);
-      const r = runInductionExperiment({
-        n: intOption(o, "n", 20, 2),
-        nSymbols: intOption(o, "symbols", 32, 2),
-        steps,
-        d_model: intOption(o, "dModel", 64),
-        n_heads: intOption(o, "nHeads", 4),
-        lr: numberOption(o, "lr", 3e-3),
-        seed: intOption(o, "seed", 0, 0),
-        trackEvery: Math.max(1, Math.floor(steps / 30)),
-        onStep: (step, loss) => process.stderr.write(`\rstep ${step + 1}/${steps}  loss ${loss.toFixed(3)}`),
-        logEvery: 25,
-      });
-      process.stderr.write("\n");
-      const report = inductionReport(r);
+      let report: ReturnType<typeof inductionReport>;
+      if (o.model !== undefined) {
+        const { model, tokenizer } = await loadModel(o.model);
+        const maxN = Math.floor((model.cfg.n_ctx - 1) / 2);
+        const n = Math.min(intOption(o, "n", 20, 2), maxN);
+        if (n < 2) throw new Error(`--model: n_ctx = ${model.cfg.n_ctx} is too short for <bos> s s with |s| ≥ 2`);
+        if (n < intOption(o, "n", 20, 2)) console.error(`n = ${n}: <bos> s s must fit n_ctx = ${model.cfg.n_ctx}`);
+        const analysis = analyzeInduction(model, { n, vocab: repeatedTokenVocab(model, tokenizer) });
+        report = inductionReport({ model, analysis }, tokenizer);
+      } else {
+        const steps = intOption(o, "steps", 3000);
+        const bar = progress("train induction model", steps);
+        const r = runInductionExperiment({
+          n: intOption(o, "n", 20, 2),
+          nSymbols: intOption(o, "symbols", 32, 2),
+          steps,
+          d_model: intOption(o, "dModel", 64),
+          n_heads: intOption(o, "nHeads", 4),
+          lr: numberOption(o, "lr", 3e-3),
+          seed: intOption(o, "seed", 0, 0),
+          trackEvery: Math.max(1, Math.floor(steps / 30)),
+          onStep: (step, loss) => bar.update(step + 1, { loss }),
+          logEvery: 25,
+        });
+        bar.stop();
+        report = inductionReport(r);
+      }
       console.log(report.summary);
       await writeOutputs(o.out, o.json, report.html, report.json, o.overwrite);
     });
 }
 
-/** The HTML page, a text summary and the JSON of an induction experiment (shared with examples/induction.ts). */
-export function inductionReport(r: InductionTrainResult & { analysis: InductionAnalysis }): { html: string; summary: string; json: unknown } {
+/**
+ * The tokens to repeat for a saved model: every id of its vocabulary except special tokens (a
+ * <pad> or <|endoftext|> inside s would not be "random text"); the special token that starts a
+ * text (GPT-2's <|endoftext|>, a <bos> or <s>) as <bos> if the tokenizer has one.
+ */
+function repeatedTokenVocab(model: HookedTransformer, tok: Tokenizer | null): RepeatedTokenVocab {
+  const special = Object.entries(tok?.specialTokens ?? {}).filter(([, id]) => id < model.cfg.d_vocab);
+  const specialIds = new Set(special.map(([, id]) => id));
+  const size = Math.min(model.cfg.d_vocab, tok?.vocabSize ?? Infinity);
+  const symbols = Array.from({ length: size }, (_, id) => id).filter((id) => !specialIds.has(id));
+  const bos = special.find(([text]) => /bos|^<s>$|endoftext|start/i.test(text))?.[1] ?? null;
+  return { symbols, bos };
+}
+
+/** "L1H3". */
+const headName = ([l, h]: readonly number[]) => `L${l}H${h}`;
+
+/**
+ * The HTML page, a text summary and the JSON of an induction analysis, after training (the
+ * experiment: with losses and history) or of a saved model (shared with examples/induction.ts).
+ */
+export function inductionReport(r: { model: HookedTransformer; analysis: InductionAnalysis } & Partial<Pick<InductionTrainResult, "losses" | "seconds" | "history">>, tokenizer: Tokenizer | null = null): { html: string; summary: string; json: unknown } {
   const a = r.analysis;
-  const { model, n, nSymbols } = r;
-  const H = model.cfg.n_heads;
+  const { model } = r;
+  const { n } = a;
+  const { n_layers: L, n_heads: H } = model.cfg;
   const heads = Array.from({ length: H }, (_, h) => `H${h}`);
+  const layers = Array.from({ length: L }, (_, l) => `layer ${l}`);
   const f3 = (v: number) => v.toFixed(3);
+  const scoreOf = (m: number[][], [l, h]: readonly number[]) => m[l][h];
+  // Name heads only when the best one clears the threshold; otherwise say that none formed.
+  const verdict = (kind: string, m: number[][], best: readonly number[], found: readonly (readonly number[])[], formed: boolean) => {
+    if (!formed) return `no ${kind} heads formed (best ${kind} score ${f3(scoreOf(m, best))} at ${headName(best)}, below ${a.threshold})`;
+    const top = found.filter((hd) => scoreOf(m, hd) >= a.threshold).sort((x, y) => scoreOf(m, y) - scoreOf(m, x));
+    return `${kind} heads (score ≥ ${a.threshold}): ${top.slice(0, 8).map((hd) => `${headName(hd)} ${f3(scoreOf(m, hd))}`).join(", ")}${top.length > 8 ? `, … (${top.length} in all)` : ""}`;
+  };
+  const byLayer = (m: number[][]) => m.map((row, l) => `  layer ${l}: ${row.map(f3).join(" ")}`).join("\n");
+  const ablated = a.inductionFormed ? "induction heads" : "heads with the highest induction scores";
   const summary = [
-    `trained ${r.losses.length} steps in ${r.seconds.toFixed(1)} s`,
+    ...(r.losses ? [`trained ${r.losses.length} steps in ${(r.seconds ?? 0).toFixed(1)} s`] : []),
     `loss: first copy ${f3(a.firstHalfLoss)} (chance ${f3(a.chanceLoss)}), repeated copy ${f3(a.secondHalfLoss)}; in-context gain ${f3(a.inContextGain)}`,
-    `induction scores layer 1: ${a.scores.induction[1].map(f3).join(" ")} (layer 0 max ${f3(Math.max(...a.scores.induction[0]))})`,
-    `previous-token scores layer 0: ${a.scores.previousToken[0].map(f3).join(" ")} (layer 1 max ${f3(Math.max(...a.scores.previousToken[1]))})`,
-    `largest K-composition: L0H${a.maxKComposition.sender[1]} → L1H${a.maxKComposition.receiver[1]} = ${f3(a.maxKComposition.score)} (max Q ${f3(a.maxQComposition)}, max V ${f3(a.maxVComposition)}, random baseline ${f3(a.compositionBaseline)})`,
-    `${a.ablation.method}-ablating induction heads ${a.inductionHeads.map(([l, h]) => `L${l}H${h}`).join(",")}: gain ${f3(a.inContextGain)} → ${f3(a.ablation.all.inContextGain)}; only L1H${a.inductionHead[1]}: → ${f3(a.ablation.top.inContextGain)}; only the previous-token head L0H${a.previousTokenHead[1]}: → ${f3(a.ablation.previousToken.inContextGain)}; all previous-token heads ${a.previousTokenHeads.map(([l, h]) => `L${l}H${h}`).join(",")}: → ${f3(a.ablation.allPreviousToken.inContextGain)}`,
-    `OV copying scores layer 1: ${a.copyingScores[1].map(f3).join(" ")}`,
+    verdict("induction", a.scores.induction, a.inductionHead, a.inductionHeads, a.inductionFormed),
+    verdict("previous-token", a.scores.previousToken, a.previousTokenHead, a.previousTokenHeads, a.previousTokenFormed),
+    `induction scores (uniform attention would score ${f3(a.uniformScores.induction)}):\n${byLayer(a.scores.induction)}`,
+    `previous-token scores (uniform attention would score ${f3(a.uniformScores.previousToken)}):\n${byLayer(a.scores.previousToken)}`,
+    `largest K-composition: ${headName(a.maxKComposition.sender)} → ${headName(a.maxKComposition.receiver)} = ${f3(a.maxKComposition.score)} (max Q ${f3(a.maxQComposition)}, max V ${f3(a.maxVComposition)}, random baseline ${f3(a.compositionBaseline)})`,
+    `${a.ablation.method}-ablating ${ablated} ${a.inductionHeads.map(headName).join(",")}: gain ${f3(a.inContextGain)} → ${f3(a.ablation.all.inContextGain)}; only ${headName(a.inductionHead)}: → ${f3(a.ablation.top.inContextGain)}; only ${headName(a.previousTokenHead)} (best previous-token score): → ${f3(a.ablation.previousToken.inContextGain)}; all of ${a.previousTokenHeads.map(headName).join(",")}: → ${f3(a.ablation.allPreviousToken.inContextGain)}`,
+    `OV copying scores of the ${ablated}: ${a.inductionHeads.map((hd) => `${headName(hd)} ${f3(scoreOf(a.copyingScores, hd))}`).join(", ")}`,
   ].join("\n");
-  // one example's attention patterns for the two heads
-  const tokens = repeatedTokenSequences(1, n, nSymbols, 2024)[0];
+  // the first evaluation sequence's attention patterns for the two best heads
+  const tokens = a.example;
+  const [pHead, iHead] = [a.previousTokenHead, a.inductionHead];
   const patterns = tidy(() =>
     noGrad(() => {
-      const { cache } = model.runWithCache([tokens], { namesFilter: ["blocks.0.attn.hook_pattern", "blocks.1.attn.hook_pattern"] });
-      return [0, 1].map((l) => (cache.get(`blocks.${l}.attn.hook_pattern`)!.toArray() as number[][][][])[0]);
+      const names = [pHead[0], iHead[0]].map((l) => `blocks.${l}.attn.hook_pattern`);
+      const { cache } = model.runWithCache([tokens], { namesFilter: names });
+      return names.map((nm) => (cache.get(nm).toArray() as number[][][][])[0]);
     }),
   );
-  const pattern = (l: number, h: number) => patterns[l][h];
-  const labels = tokens.map((t) => (t === nSymbols ? "<bos>" : String(t)));
+  const labels = tokens.map((t, i) => (i === 0 && t === a.bos ? "<bos>" : tokenizer ? visibleToken(tokenizer.idToToken(t)) : String(t)));
   const sections: PageSection[] = [];
-  if (r.history.length) {
+  if (r.history?.length) {
     const x = r.history.map((p) => p.step);
     sections.push({ heading: "The phase change", svg: linePlot({ series: [{ name: "loss, first copy", x, y: r.history.map((p) => p.firstHalfLoss) }, { name: "loss, repeated copy", x, y: r.history.map((p) => p.secondHalfLoss) }], xLabel: "step", yLabel: "loss (nats)", title: "Test loss on <bos> s s" }) });
     sections.push({ heading: "Head scores during training", svg: linePlot({ series: [{ name: "best layer-1 induction score", x, y: r.history.map((p) => p.inductionScore) }, { name: "best layer-0 previous-token score", x, y: r.history.map((p) => p.previousTokenScore) }], xLabel: "step", yDomain: [0, 1], title: "Previous-token heads form first, induction heads later" }) });
   }
+  const pLayer = `L${pHead[0]}`;
+  const iLayer = `L${iHead[0]}`;
   sections.push({ heading: "Loss by position", svg: linePlot({ series: [{ name: "loss", x: a.lossByPosition.map((_, i) => i), y: a.lossByPosition }], xLabel: "position", yLabel: "loss", title: `Next-token loss on <bos> s s (n = ${n})` }) });
-  sections.push({ heading: "Induction scores", svg: heatmap({ values: a.scores.induction, rowLabels: ["layer 0", "layer 1"], colLabels: heads, domain: [0, 1], cellText: true, width: 560, title: "Attention from i to i − n + 1 (second copy)" }) });
-  sections.push({ heading: "Previous-token scores", svg: heatmap({ values: a.scores.previousToken, rowLabels: ["layer 0", "layer 1"], colLabels: heads, domain: [0, 1], cellText: true, width: 560, title: "Attention from i to i − 1" }) });
-  for (const kind of ["K", "Q", "V"] as const) sections.push({ heading: `${kind}-composition, layer 0 → layer 1`, svg: heatmap({ values: a.composition[kind], rowLabels: heads.map((h) => `L0${h}`), colLabels: heads.map((h) => `L1${h}`), cellText: true, colorScheme: "viridis", width: 560, title: `${kind}-composition scores (random baseline ${f3(a.compositionBaseline)})` }) });
-  sections.push({ heading: "OV copying scores", svg: heatmap({ values: a.copyingScores, rowLabels: ["layer 0", "layer 1"], colLabels: heads, domain: [-1, 1], diverging: true, cellText: true, width: 560, title: "Re Σλ / Σ|λ| of W_E W_V W_O W_U" }) });
-  sections.push({ heading: "Ablation", svg: barChart({ labels: ["none", `L1H${a.inductionHead[1]}`, "all induction heads", `L0H${a.previousTokenHead[1]}`, "all previous-token heads"], values: [a.inContextGain, a.ablation.top.inContextGain, a.ablation.all.inContextGain, a.ablation.previousToken.inContextGain, a.ablation.allPreviousToken.inContextGain], yLabel: "in-context gain (nats)", title: `${a.ablation.method} ablation` }) });
-  sections.push({ heading: `Attention pattern of the previous-token head L0H${a.previousTokenHead[1]}`, svg: heatmap({ values: pattern(0, a.previousTokenHead[1]), rowLabels: labels, colLabels: labels, domain: [0, 1], xLabel: "key", yLabel: "query" }) });
-  sections.push({ heading: `Attention pattern of the induction head L1H${a.inductionHead[1]}`, svg: heatmap({ values: pattern(1, a.inductionHead[1]), rowLabels: labels, colLabels: labels, domain: [0, 1], xLabel: "key", yLabel: "query" }), caption: "The stripe n − 1 below the diagonal: each token of the second copy attends to the token after its earlier occurrence." });
-  const html = htmlPage("Induction heads in a 2-layer attention-only transformer", [{ heading: "Summary", svg: barChart({ labels: ["first copy", "repeated copy", "chance"], values: [a.firstHalfLoss, a.secondHalfLoss, a.chanceLoss], yLabel: "loss (nats)" }), caption: summary }, ...sections]);
-  return { html, summary, json: { config: model.cfg, steps: r.losses.length, seconds: r.seconds, history: r.history, analysis: a } };
+  sections.push({ heading: "Induction scores", svg: heatmap({ values: a.scores.induction, rowLabels: layers, colLabels: heads, domain: [0, 1], cellText: true, width: 560, title: "Attention from i to i − n + 1 (second copy)" }), caption: `A head scoring ≥ ${a.threshold} is an induction head; uniform attention would score ${f3(a.uniformScores.induction)}.` });
+  sections.push({ heading: "Previous-token scores", svg: heatmap({ values: a.scores.previousToken, rowLabels: layers, colLabels: heads, domain: [0, 1], cellText: true, width: 560, title: "Attention from i to i − 1" }), caption: `A head scoring ≥ ${a.threshold} is a previous-token head; uniform attention would score ${f3(a.uniformScores.previousToken)}.` });
+  for (const kind of ["K", "Q", "V"] as const) sections.push({ heading: `${kind}-composition, layer ${pHead[0]} → layer ${iHead[0]}`, svg: heatmap({ values: a.composition[kind], rowLabels: heads.map((h) => `${pLayer}${h}`), colLabels: heads.map((h) => `${iLayer}${h}`), cellText: true, colorScheme: "viridis", width: 560, title: `${kind}-composition scores (random baseline ${f3(a.compositionBaseline)})` }) });
+  sections.push({ heading: "OV copying scores", svg: heatmap({ values: a.copyingScores, rowLabels: layers, colLabels: heads, domain: [-1, 1], diverging: true, cellText: true, width: 560, title: "Re Σλ / Σ|λ| of W_E W_V W_O W_U" }) });
+  sections.push({ heading: "Ablation", svg: barChart({ labels: ["none", headName(iHead), a.inductionFormed ? "all induction heads" : "top induction-score heads", headName(pHead), a.previousTokenFormed ? "all previous-token heads" : "top previous-token-score heads"], values: [a.inContextGain, a.ablation.top.inContextGain, a.ablation.all.inContextGain, a.ablation.previousToken.inContextGain, a.ablation.allPreviousToken.inContextGain], yLabel: "in-context gain (nats)", title: `${a.ablation.method} ablation` }) });
+  sections.push({ heading: `Attention pattern of ${a.previousTokenFormed ? "the previous-token head" : "the best previous-token-score head"} ${headName(pHead)}`, svg: heatmap({ values: patterns[0][pHead[1]], rowLabels: labels, colLabels: labels, domain: [0, 1], xLabel: "key", yLabel: "query" }) });
+  sections.push({ heading: `Attention pattern of ${a.inductionFormed ? "the induction head" : "the best induction-score head"} ${headName(iHead)}`, svg: heatmap({ values: patterns[1][iHead[1]], rowLabels: labels, colLabels: labels, domain: [0, 1], xLabel: "key", yLabel: "query" }), caption: "An induction head draws a stripe n − 1 below the diagonal: each token of the second copy attends to the token after its earlier occurrence." });
+  const title = r.losses ? `Induction heads in a ${L}-layer attention-only transformer` : `Induction heads in a saved ${L}-layer model`;
+  const html = htmlPage(title, [{ heading: "Summary", svg: barChart({ labels: ["first copy", "repeated copy", "chance"], values: [a.firstHalfLoss, a.secondHalfLoss, a.chanceLoss], yLabel: "loss (nats)" }), caption: summary }, ...sections]);
+  return { html, summary, json: { config: model.cfg, steps: r.losses?.length ?? 0, seconds: r.seconds ?? 0, history: r.history ?? [], analysis: a } };
 }

@@ -1,38 +1,43 @@
-// The induction-head reproduction (Olsson et al. 2022, "In-context Learning and Induction Heads";
-// Elhage et al. 2021), scaled to seconds-to-minutes on a laptop CPU.
-//
-// A 2-layer attention-only transformer is trained with the next-token loss on every position of
-// sequences holding a random segment written twice (inductionTrainingSequences), then tested on
-// TransformerLens's repeated random tokens
-//   <bos> s₁ s₂ … s_n s₁ s₂ … s_n      (s_i uniform over nSymbols tokens; src/data/tasks repeatedTokens)
-// The first copy is unpredictable (loss ≈ ln nSymbols); the second is predictable only by looking
+// Induction heads in any HookedTransformer (Olsson et al. 2022, "In-context Learning and
+// Induction Heads"; Elhage et al. 2021), measured on TransformerLens's repeated random tokens
+//   <bos> s₁ s₂ … s_n s₁ s₂ … s_n      (s_i uniform over the symbols; src/data/tasks repeatedTokens)
+// The first copy is unpredictable (loss ≈ ln |symbols|); the second is predictable only by looking
 // back: "find the previous occurrence of the current token and copy the token after it". The
 // two-head circuit that does this:
-//   layer 0, previous-token head: at position j attends to j − 1 and writes "the token before me";
-//   layer 1, induction head: its keys read that write (K-composition with the previous-token
+//   previous-token head (an earlier layer): at position j attends to j − 1 and writes "the token before me";
+//   induction head (a later layer): its keys read that write (K-composition with the previous-token
 //     head), so from position i (token A) it attends to the position right after the earlier A,
 //     and its OV circuit copies that token into the logits (a positive copying score).
 //
-// analyzeInduction measures each link:
+// analyzeInduction measures each link on a model it is given (training one is the experiment in
+// src/experiments/induction.ts):
 //   - loss on the first and the second copy (in-context gain = first − second);
 //   - induction score of each head: mean attention from position i of the second copy to
 //     i − n + 1 (the token after the previous occurrence), the diagonal definition of
 //     TransformerLens's tutorials; previous-token score: mean attention from i to i − 1;
-//   - K-, Q-, V-composition scores between layer-0 and layer-1 heads;
-//   - the in-context gain after ablating the induction head(s) and the previous-token head;
+//   - whether the best scores clear HEAD_SCORE_THRESHOLD (did the heads form at all?);
+//   - K-, Q-, V-composition scores between the previous-token head's layer and the induction head's;
+//   - the in-context gain after ablating the induction head(s) and the previous-token head(s);
 //   - the OV copying score (Re Σλ / Σ|λ| of W_E W_V W_O W_U) of every head.
-import { HookedTransformer } from "../models/gpt/model.js";
-import type { GPTConfigInput } from "../models/gpt/config.js";
+import type { HookedTransformer } from "../models/gpt/model.js";
 import { noGrad } from "../tensor/autograd.js";
-import { tensor } from "../tensor/creation.js";
 import { Generator } from "../tensor/random.js";
 import { tidy } from "../tensor/scope.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { repeatedTokens } from "../data/tasks/induction.js";
-import { type BatchSource, NANOGPT_CPU_TRAIN, type TrainConfig, Trainer } from "../train/trainer.js";
 import { ablationOps, type AblationMethod } from "./ablation.js";
 import { compositionBaseline, compositionBetween, compositionScores, copyingScores } from "./circuits.js";
 import { type HeadRef, inEvalMode, runInterventions } from "./patching-core.js";
+
+/**
+ * A head "formed" when its score reaches 0.4: the threshold of the induction, previous-token and
+ * current-token detectors in ARENA's TransformerLens tutorial (induction_attn_detector: score > 0.4).
+ * A head that does nothing in particular attends about uniformly over the i + 1 positions it can
+ * see, scoring the mean of 1/(i + 1) over the scored positions (uniformScores): 0.034 for the
+ * induction score and 0.08 for the previous-token score at n = 20. A real induction head in
+ * the trained 2-layer model scores 0.5–0.75 (docs/induction.md); GPT-2 small's best score 0.9+.
+ */
+export const HEAD_SCORE_THRESHOLD = 0.4;
 
 /**
  * `count` sequences <bos> s₁…s_n s₁…s_n (length 2n + 1) from the repeatedTokens task: ids
@@ -42,176 +47,29 @@ export function repeatedTokenSequences(count: number, n: number, nSymbols: numbe
   return repeatedTokens({ nSymbols, length: n }).generate(count, seed).map((e) => [...e.tokens]);
 }
 
-/** How training sequences are drawn (see inductionTrainingSequences). */
-export interface InductionDataOptions {
-  /** Random-token vocabulary (ids 0 … nSymbols − 1; <bos> = nSymbols). */
-  nSymbols: number;
-  /** Sequence length including <bos>. */
-  length: number;
-  /** The repeated segment's length m is uniform in [nMin, nMax]. */
-  nMin: number;
-  nMax: number;
-  /** Probability that a background token repeats the token two back ("A B A"), default 0.5. */
-  stutter?: number;
-}
-
 /**
- * Training sequences for the induction experiment. Each is <bos>, then background tokens, with
- * one random segment s of m tokens (m uniform in [nMin, nMax]) written twice at random places:
- *   <bos> bg… s₁…s_m bg… s₁…s_m bg…
- * Every token of the second copy after its first is predictable only by induction. Two details
- * matter on a small budget (measured: without them no induction heads formed in 10k steps):
- *   - the copies' place and period vary, so neither "attend n − 1 back" (a positional layer-0
- *     head) nor "predict the least recently seen token" solves the task;
- *   - background tokens repeat the token two back with probability `stutter` ("A B A"), a
- *     statistic that rewards a previous-token head directly (in natural text bigram statistics
- *     do this: previous-token heads form first, Olsson et al. 2022); the induction head then
- *     builds on it by K-composition instead of waiting for both heads to appear together.
+ * Which tokens the repeated sequences use: s_i uniform over `symbols`, after the token `bos`. With
+ * bos = null (a vocabulary without a special token to begin with) position 0 holds one more
+ * random symbol, so a text model sees an ordinary window.
  */
-export function inductionTrainingSequences(count: number, opts: InductionDataOptions, gen: Generator): number[][] {
-  const { nSymbols: V, length: T, nMin, nMax } = opts;
-  const stutter = opts.stutter ?? 0.5;
-  if (!(Number.isInteger(nMin) && Number.isInteger(nMax) && nMin >= 2 && nMax >= nMin)) throw new Error(`inductionTrainingSequences: need integers 2 ≤ nMin ≤ nMax, got ${nMin}, ${nMax}`);
-  if (2 * nMax + 1 > T) throw new Error(`inductionTrainingSequences: two copies of ${nMax} tokens need length ≥ ${2 * nMax + 1}, got ${T}`);
-  if (!(stutter >= 0 && stutter < 1)) throw new Error(`inductionTrainingSequences: stutter must be in [0, 1), got ${stutter}`);
-  return Array.from({ length: count }, () => {
-    const out = [V];
-    const background = () => {
-      const twoBack = out.length >= 2 ? out[out.length - 2] : V;
-      out.push(twoBack !== V && gen.random() < stutter ? twoBack : gen.randint(0, V));
-    };
-    const m = gen.randint(nMin, nMax + 1);
-    const s = Array.from({ length: m }, () => gen.randint(0, V));
-    const free = T - 1 - 2 * m;
-    const before = gen.randint(0, Math.floor(free / 2) + 1);
-    const gap = gen.randint(0, free - before + 1);
-    for (let i = 0; i < before; i++) background();
-    out.push(...s);
-    for (let i = 0; i < gap; i++) background();
-    out.push(...s);
-    while (out.length < T) background();
-    return out;
-  });
+export interface RepeatedTokenVocab {
+  symbols: readonly number[];
+  bos: number | null;
 }
 
-/** Next-token batches of fresh training sequences, loss on every position (x = seq[:-1], y = seq[1:]). */
-export function inductionBatches(opts: InductionDataOptions & { batchSize: number }): BatchSource {
-  const { batchSize, length } = opts;
-  const T = length - 1;
-  return {
-    tokensPerBatch: batchSize * T,
-    getBatch: (_split, gen) => {
-      const seqs = inductionTrainingSequences(batchSize, opts, gen);
-      const x = new Int32Array(batchSize * T);
-      const y = new Int32Array(batchSize * T);
-      seqs.forEach((s, b) => {
-        for (let t = 0; t < T; t++) {
-          x[b * T + t] = s[t];
-          y[b * T + t] = s[t + 1];
-        }
-      });
-      return { x: tensor(x, { shape: [batchSize, T] }), y: tensor(y, { shape: [batchSize, T] }) };
-    },
-  };
+/** The trained experiment's vocabulary: symbols 0 … nSymbols − 1, <bos> = nSymbols. */
+export function symbolVocab(nSymbols: number): RepeatedTokenVocab {
+  return { symbols: Array.from({ length: nSymbols }, (_, i) => i), bos: nSymbols };
 }
 
-export interface InductionTrainOptions {
-  /** Evaluation length n: context 2n + 1 (default 20 → 41 positions). */
-  n?: number;
-  /** Shortest and longest repeated segment in training (default 3 and n − 2). */
-  nMin?: number;
-  nMax?: number;
-  /** Background "A B A" probability (default 0.5). */
-  stutter?: number;
-  /** Random-token vocabulary (default 64; d_vocab = nSymbols + 1 with <bos>). */
-  nSymbols?: number;
-  d_model?: number;
-  n_heads?: number;
-  /** Extra model fields (normalization_type, positional_embedding_type, …). */
-  model?: Partial<GPTConfigInput>;
-  steps?: number;
-  batchSize?: number;
-  lr?: number;
-  seed?: number;
-  /** Called on the fresh model before training (custom initialisation). */
-  init?: (model: HookedTransformer) => void;
-  /** Another training distribution (default: inductionBatches with these settings). */
-  data?: BatchSource;
-  /** Called every `logEvery` steps with the step and the training loss. */
-  onStep?: (step: number, loss: number, model: HookedTransformer) => void;
-  logEvery?: number;
-  /** Every this many steps record losses and head scores on 16 test sequences (the phase change); 0 = off. */
-  trackEvery?: number;
-}
-
-/** One point of the training history (trackEvery). */
-export interface InductionTrackPoint {
-  step: number;
-  trainLoss: number;
-  firstHalfLoss: number;
-  secondHalfLoss: number;
-  /** Best layer-1 induction score and best layer-0 previous-token score. */
-  inductionScore: number;
-  previousTokenScore: number;
-}
-
-export interface InductionTrainResult {
-  model: HookedTransformer;
-  n: number;
-  nSymbols: number;
-  /** Training loss per step. */
-  losses: number[];
-  /** With trackEvery: test losses and head scores during training. */
-  history: InductionTrackPoint[];
-  seconds: number;
-}
-
-/** Trains the 2-layer attention-only model on repeated random tokens (fixed seed → same model). */
-export function trainInductionModel(opts: InductionTrainOptions = {}): InductionTrainResult {
-  const n = opts.n ?? 20;
-  const nSymbols = opts.nSymbols ?? 64;
-  const steps = opts.steps ?? 1000;
-  const seed = opts.seed ?? 0;
-  const model = new HookedTransformer({
-    n_layers: 2,
-    d_model: opts.d_model ?? 64,
-    n_heads: opts.n_heads ?? 4,
-    d_vocab: nSymbols + 1,
-    n_ctx: 2 * n + 1,
-    attn_only: true,
-    normalization_type: "LN",
-    positional_embedding_type: "standard",
-    // GPT-2's 0.02 starts every head with uniform attention; then all heads of a layer get the
-    // same gradients and stay interchangeable copies (measured: identical scores per head, no
-    // induction in 2k steps). 0.1 breaks the symmetry from the start.
-    initializer_range: 0.1,
-    seed,
-    ...opts.model,
-  });
-  opts.init?.(model);
-  const lr = opts.lr ?? 1e-3;
-  const config: TrainConfig = { ...NANOGPT_CPU_TRAIN, maxIters: steps, batchSize: opts.batchSize ?? 32, blockSize: 2 * n, lr, minLr: lr / 10, warmupIters: Math.min(50, Math.floor(steps / 10)), lrDecayIters: steps, weightDecay: 0.01, evalIters: 1, evalInterval: steps + 1, seed };
-  const nMin = opts.nMin ?? 3;
-  const nMax = opts.nMax ?? Math.max(nMin, n - 2);
-  const data = opts.data ?? inductionBatches({ nMin, nMax, nSymbols, batchSize: config.batchSize, length: 2 * n + 1, stutter: opts.stutter });
-  const trainer = new Trainer(model, data, config);
-  const t0 = performance.now();
-  const losses: number[] = [];
-  const history: InductionTrackPoint[] = [];
-  const probe = opts.trackEvery ? repeatedTokenSequences(16, n, nSymbols, 777) : [];
-  const track = (step: number, trainLoss: number) => {
-    const h = halfLosses(lossByPosition(model, probe), n);
-    const sc = headScoresOnRepeatedTokens(model, probe, n);
-    history.push({ step, trainLoss, firstHalfLoss: h.first, secondHalfLoss: h.second, inductionScore: Math.max(...sc.induction[1]), previousTokenScore: Math.max(...sc.previousToken[0]) });
-  };
-  for (let i = 0; i < steps; i++) {
-    const m = trainer.trainStep();
-    losses.push(m.loss);
-    if (opts.trackEvery && (i % opts.trackEvery === 0 || i === steps - 1)) track(i, m.loss);
-    if (opts.onStep && (i % (opts.logEvery ?? 50) === 0 || i === steps - 1)) opts.onStep(i, m.loss, model);
-  }
-  model.eval();
-  return { model, n, nSymbols, losses, history, seconds: (performance.now() - t0) / 1000 };
+/** repeatedTokenSequences over any vocabulary: the same draws, symbol k renamed to symbols[k]. */
+export function repeatedTokensOver(count: number, n: number, vocab: RepeatedTokenVocab, seed: number): number[][] {
+  const { symbols, bos } = vocab;
+  if (symbols.length === 0) throw new Error("repeatedTokensOver: no symbols to draw from");
+  const gen = new Generator(seed + 7919); // another stream than the task's, for position 0 only
+  return repeatedTokenSequences(count, n, symbols.length, seed).map((seq) =>
+    seq.map((k, i) => (i > 0 ? symbols[k] : bos ?? symbols[gen.randint(0, symbols.length)])),
+  );
 }
 
 /** Per-position mean next-token loss (position i predicts token i + 1): length pos − 1. */
@@ -283,11 +141,12 @@ export function headScoresOnRepeatedTokens(model: HookedTransformer, tokens: num
   return { induction: grid(n + 1, 2 * n + 1, n - 1), previousToken: grid(1, P, 1), duplicateToken: grid(n + 1, 2 * n + 1, n) };
 }
 
-function argmax2(m: number[][], rowFilter?: (r: number) => boolean): HeadRef {
+/** The head with the largest value in m[layer][head], among the layers `layers` allows. */
+function argmax2(m: number[][], layers: (l: number) => boolean = () => true): HeadRef {
   let best: HeadRef = [0, 0];
   let bv = -Infinity;
   m.forEach((row, r) => {
-    if (rowFilter && !rowFilter(r)) return;
+    if (!layers(r)) return;
     row.forEach((v, c) => {
       if (v > bv) [bv, best] = [v, [r, c]];
     });
@@ -295,27 +154,46 @@ function argmax2(m: number[][], rowFilter?: (r: number) => boolean): HeadRef {
   return best;
 }
 
-export interface InductionAnalysis {
-  n: number;
-  /** Per-position loss on the evaluation batch. */
-  lossByPosition: number[];
+/** Losses on the two copies, and the in-context gain = first − second. */
+export interface CopyLosses {
   firstHalfLoss: number;
   secondHalfLoss: number;
-  /** firstHalfLoss − secondHalfLoss. */
   inContextGain: number;
-  /** ln(nSymbols): the loss of guessing uniformly. */
+}
+
+export interface InductionAnalysis extends CopyLosses {
+  n: number;
+  /** The first evaluation sequence <bos> s s (for attention-pattern figures). */
+  example: number[];
+  /** The <bos> id of the sequences (null: position 0 held a random symbol). */
+  bos: number | null;
+  /** Per-position loss on the evaluation batch. */
+  lossByPosition: number[];
+  /** ln |symbols|: the loss of guessing uniformly. */
   chanceLoss: number;
   scores: RepeatedTokenHeadScores;
-  /** The layer-1 head with the highest induction score, the layer-0 head with the highest previous-token score. */
+  /** What heads attending uniformly would score (uniformScores), and the bar a formed head clears. */
+  uniformScores: { induction: number; previousToken: number };
+  threshold: number;
+  /**
+   * The head with the highest induction score in layers ≥ 1 (an induction head needs an earlier
+   * head to compose with), and the head with the highest previous-token score in the layers
+   * before it. In a 2-layer model: the best layer-1 and the best layer-0 head.
+   */
   inductionHead: HeadRef;
   previousTokenHead: HeadRef;
-  /** Layer-1 heads with induction score ≥ 0.5 × the best (the induction heads). */
+  /** Whether those best scores reach the threshold: did induction / previous-token heads form at all? */
+  inductionFormed: boolean;
+  previousTokenFormed: boolean;
+  /**
+   * Heads of those layers scoring ≥ 0.5 × the best: the induction heads (previous-token heads)
+   * when the best one formed, otherwise only the least flat ones, for the ablation.
+   */
   inductionHeads: HeadRef[];
-  /** Layer-0 heads with previous-token score ≥ 0.5 × the best. */
   previousTokenHeads: HeadRef[];
-  /** Composition scores from each layer-0 head (rows) into each layer-1 head (columns). */
+  /** Composition scores from each head of previousTokenHead's layer (rows) into each head of inductionHead's layer (columns). */
   composition: { K: number[][]; Q: number[][]; V: number[][] };
-  /** The (layer-0, layer-1) head pair with the largest K-composition, and the largest Q- and V-composition of any pair. */
+  /** The pair of those layers with the largest K-composition, and the largest Q- and V-composition of any pair. */
   maxKComposition: { sender: HeadRef; receiver: HeadRef; score: number };
   maxQComposition: number;
   maxVComposition: number;
@@ -324,37 +202,74 @@ export interface InductionAnalysis {
   /** Losses after ablating the top induction head alone and all induction heads. */
   ablation: {
     method: AblationMethod;
-    top: { firstHalfLoss: number; secondHalfLoss: number; inContextGain: number };
-    all: { firstHalfLoss: number; secondHalfLoss: number; inContextGain: number };
+    top: CopyLosses;
+    all: CopyLosses;
     /** The same for the top previous-token head, and for all of them. */
-    previousToken: { firstHalfLoss: number; secondHalfLoss: number; inContextGain: number };
-    allPreviousToken: { firstHalfLoss: number; secondHalfLoss: number; inContextGain: number };
+    previousToken: CopyLosses;
+    allPreviousToken: CopyLosses;
   };
   /** Full-OV-circuit copying score [layer][head]. */
   copyingScores: number[][];
   inductionHeadCopyingScore: number;
 }
 
-/** Every measurement of the reproduction on `batch` fresh sequences (seeded). */
-export function analyzeInduction(model: HookedTransformer, opts: { n: number; nSymbols: number; batch?: number; seed?: number; ablation?: AblationMethod }): InductionAnalysis {
-  const { n, nSymbols } = opts;
-  if (model.cfg.n_layers !== 2) throw new Error(`analyzeInduction: expects a 2-layer model, got ${model.cfg.n_layers} layers`);
-  const tokens = repeatedTokenSequences(opts.batch ?? 64, n, nSymbols, opts.seed ?? 12345);
+/**
+ * The score a head attending uniformly to every position it can see would get: the mean of
+ * 1/(q + 1) over the query positions q that each score averages.
+ */
+export function uniformScores(n: number): { induction: number; previousToken: number } {
+  const mean = (from: number, to: number) => {
+    let s = 0;
+    for (let q = from; q < to; q++) s += 1 / (q + 1);
+    return s / (to - from);
+  };
+  return { induction: mean(n + 1, 2 * n + 1), previousToken: mean(1, 2 * n + 1) };
+}
+
+export interface InductionAnalysisOptions {
+  /** Length of the repeated segment: sequences of 2n + 1 tokens, at most n_ctx. */
+  n: number;
+  /** The experiment's vocabulary: symbols 0 … nSymbols − 1, <bos> = nSymbols … */
+  nSymbols?: number;
+  /** … or any model's: draw from these ids after this <bos> (see RepeatedTokenVocab). */
+  vocab?: RepeatedTokenVocab;
+  /** Sequences to average over (default 64). */
+  batch?: number;
+  seed?: number;
+  ablation?: AblationMethod;
+}
+
+/** Every measurement of the reproduction on `batch` fresh sequences (seeded), on any model of ≥ 2 layers. */
+export function analyzeInduction(model: HookedTransformer, opts: InductionAnalysisOptions): InductionAnalysis {
+  const { n } = opts;
+  const vocab = opts.vocab ?? (opts.nSymbols !== undefined ? symbolVocab(opts.nSymbols) : null);
+  if (vocab === null) throw new Error("analyzeInduction: give nSymbols or vocab");
+  const L = model.cfg.n_layers;
+  if (L < 2) throw new Error(`analyzeInduction: needs at least 2 layers (an induction head composes with a head of an earlier layer), got ${L}`);
+  if (2 * n + 1 > model.cfg.n_ctx) throw new Error(`analyzeInduction: sequences of 2n + 1 = ${2 * n + 1} tokens exceed n_ctx = ${model.cfg.n_ctx}`);
+  const batch = opts.batch ?? 64;
+  const seed = opts.seed ?? 12345;
+  const tokens = repeatedTokensOver(batch, n, vocab, seed);
   const perPos = lossByPosition(model, tokens);
   const halves = halfLosses(perPos, n);
   const scores = headScoresOnRepeatedTokens(model, tokens, n);
-  const inductionHead = argmax2(scores.induction, (l) => l === 1);
-  const previousTokenHead = argmax2(scores.previousToken, (l) => l === 0);
-  const best = scores.induction[1][inductionHead[1]];
-  const inductionHeads: HeadRef[] = scores.induction[1].map((v, h) => [1, h] as HeadRef).filter(([, h]) => scores.induction[1][h] >= 0.5 * best);
-  const comp = (k: "K" | "Q" | "V") => compositionBetween(compositionScores(model, k), 0, 1);
+  const threshold = HEAD_SCORE_THRESHOLD;
+  const inductionHead = argmax2(scores.induction, (l) => l >= 1);
+  const previousTokenHead = argmax2(scores.previousToken, (l) => l < inductionHead[0]);
+  const score = (m: number[][], [l, h]: HeadRef) => m[l][h];
+  const bestInduction = score(scores.induction, inductionHead);
+  const bestPrevious = score(scores.previousToken, previousTokenHead);
+  const near = (m: number[][], best: number, layers: (l: number) => boolean) =>
+    m.flatMap((row, l) => (layers(l) ? row.map((v, h) => [v, [l, h] as HeadRef] as const) : [])).filter(([v]) => v >= 0.5 * best).map(([, head]) => head);
+  const inductionHeads = near(scores.induction, bestInduction, (l) => l >= 1);
+  const previousTokenHeads = near(scores.previousToken, bestPrevious, (l) => l < inductionHead[0]);
+  const [lp, li] = [previousTokenHead[0], inductionHead[0]];
+  const comp = (k: "K" | "Q" | "V") => compositionBetween(compositionScores(model, k), lp, li);
   const composition = { K: comp("K"), Q: comp("Q"), V: comp("V") };
   const [s0, r1] = argmax2(composition.K);
   const method = opts.ablation ?? "mean";
-  // ablations, batched: the top induction head, all induction heads, the previous-token head
-  const reference = repeatedTokenSequences(opts.batch ?? 64, n, nSymbols, (opts.seed ?? 12345) + 1);
-  const bestPrev = scores.previousToken[0][previousTokenHead[1]];
-  const previousTokenHeads: HeadRef[] = scores.previousToken[0].map((_, h) => [0, h] as HeadRef).filter(([, h]) => scores.previousToken[0][h] >= 0.5 * bestPrev);
+  // ablations, batched: the top induction head, all induction heads, the previous-token head(s)
+  const reference = repeatedTokensOver(batch, n, vocab, seed + 1);
   const sets: HeadRef[][] = [[inductionHead], inductionHeads, [previousTokenHead], previousTokenHeads];
   const perSet = sets.map((set) => {
     let perPosition: number[] = [];
@@ -365,24 +280,30 @@ export function analyzeInduction(model: HookedTransformer, opts: { n: number; nS
     runInterventions(model, tokens, [ablationOps(model, tokens, set, { method, reference })], record);
     return perPosition;
   });
-  const summarize = (pp: number[]) => {
+  const summarize = (pp: number[]): CopyLosses => {
     const h = halfLosses(pp, n);
     return { firstHalfLoss: h.first, secondHalfLoss: h.second, inContextGain: h.gain };
   };
   const copying = copyingScores(model).score;
   return {
     n,
+    example: tokens[0],
+    bos: vocab.bos,
     lossByPosition: perPos,
     firstHalfLoss: halves.first,
     secondHalfLoss: halves.second,
     inContextGain: halves.gain,
-    chanceLoss: Math.log(nSymbols),
+    chanceLoss: Math.log(vocab.symbols.length),
     scores,
+    uniformScores: uniformScores(n),
+    threshold,
     inductionHead,
     previousTokenHead,
+    inductionFormed: bestInduction >= threshold,
+    previousTokenFormed: bestPrevious >= threshold,
     inductionHeads,
     composition,
-    maxKComposition: { sender: [0, s0], receiver: [1, r1], score: composition.K[s0][r1] },
+    maxKComposition: { sender: [lp, s0], receiver: [li, r1], score: composition.K[s0][r1] },
     maxQComposition: Math.max(...composition.Q.flat()),
     maxVComposition: Math.max(...composition.V.flat()),
     compositionBaseline: compositionBaseline(model.cfg.d_model, model.cfg.d_head),
@@ -391,11 +312,4 @@ export function analyzeInduction(model: HookedTransformer, opts: { n: number; nS
     copyingScores: copying,
     inductionHeadCopyingScore: copying[inductionHead[0]][inductionHead[1]],
   };
-}
-
-/** Trains the model and analyses it: the whole reproduction in one call. */
-export function runInductionExperiment(opts: InductionTrainOptions & { evalBatch?: number; ablation?: AblationMethod } = {}): InductionTrainResult & { analysis: InductionAnalysis } {
-  const trained = trainInductionModel(opts);
-  const analysis = analyzeInduction(trained.model, { n: trained.n, nSymbols: trained.nSymbols, batch: opts.evalBatch, ablation: opts.ablation });
-  return { ...trained, analysis };
 }

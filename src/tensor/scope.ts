@@ -10,13 +10,22 @@
 // The garbage collector remains a safety net for tensors made outside any scope.
 import { backend } from "../backend/index.js";
 import type { Storage } from "../backend/types.js";
-import type { Tensor } from "./tensor.js";
+
+/**
+ * All a scope needs of a tensor. An interface rather than the Tensor class, because tensor.ts
+ * imports this file (its constructor registers every new tensor here).
+ */
+export interface ScopedTensor {
+  /** Set by keep(): survives every enclosing tidy(). */
+  _kept: boolean;
+  dispose(): void;
+}
 
 const storageRefs = new WeakMap<Storage, number>();
-const scopes: Tensor[][] = [];
+const scopes: ScopedTensor[][] = [];
 
 /** @internal called by the Tensor constructor */
-export function registerTensor(t: Tensor, storage: Storage): void {
+export function registerTensor(t: ScopedTensor, storage: Storage): void {
   storageRefs.set(storage, (storageRefs.get(storage) ?? 0) + 1);
   if (scopes.length > 0) scopes[scopes.length - 1].push(t);
 }
@@ -32,16 +41,16 @@ export function releaseStorage(storage: Storage): void {
 }
 
 /** Marks a tensor to survive every enclosing tidy() (like tf.keep). */
-export function keep<T extends Tensor>(t: T): T {
+export function keep<T extends ScopedTensor>(t: T): T {
   t._kept = true;
   return t;
 }
 
 /** Tensors found in a returned value: a tensor, or arrays / plain objects holding tensors. */
-function collect(value: unknown, out: Set<Tensor>, depth = 0): void {
+function collect(value: unknown, out: Set<unknown>, depth = 0): void {
   if (value === null || typeof value !== "object" || depth > 4) return;
   if ((value as { storage?: unknown }).storage !== undefined && "shape" in value && "dtype" in value) {
-    out.add(value as Tensor);
+    out.add(value);
     return;
   }
   const items = Array.isArray(value) ? value : Object.getPrototypeOf(value) === Object.prototype ? Object.values(value) : [];
@@ -62,7 +71,7 @@ export function tidy<T>(fn: () => T): T {
     ok = true;
   } finally {
     const made = scopes.pop()!;
-    const returned = new Set<Tensor>();
+    const returned = new Set<unknown>();
     if (ok) collect(result!, returned);
     const parent = scopes.length > 0 ? scopes[scopes.length - 1] : null;
     for (const t of made) {

@@ -7,13 +7,26 @@
 // and the final LayerNorm is affine once its scale s (cached as ln_final.hook_scale) is fixed:
 //   ln_final(x) = (x − mean x)/s · w + b,   so   logit[t] = Σ_i ((x_i − mean x_i)/s) · (w ⊙ W_U[:, t]) + b·W_U[:, t] + b_U[t].
 // Each term x_i thus gets a share of every logit: its direct logit attribution.
+import type { Norm, TransformerBlock, Unembed } from "./components.js";
 import type { GPTConfig } from "./config.js";
-import { getActName, type HookedTransformer } from "./model.js";
-import { nearest } from "./names.js";
+import { getActName, nearest } from "./names.js";
 import { noGrad } from "../../tensor/autograd.js";
 import { tensor, zeros } from "../../tensor/creation.js";
 import { cat, stack } from "../../tensor/ops/shape.js";
 import { Tensor } from "../../tensor/tensor.js";
+
+/**
+ * The parts of a HookedTransformer that the cache reads: its config, hook names, W_O, the final
+ * LayerNorm and the unembedding. An interface, not the class: model.ts builds caches, so this file
+ * importing model.ts would make the two files depend on each other.
+ */
+export interface CacheModel {
+  readonly cfg: GPTConfig;
+  hookPoints(): ReadonlyMap<string, unknown>;
+  readonly blocks: readonly TransformerBlock[];
+  readonly ln_final: Norm | null;
+  readonly unembed: Unembed;
+}
 
 /** Which positions: one index (that dimension disappears, negative counts from the end) or a list of indices. */
 export type PosSlice = number | readonly number[] | undefined;
@@ -86,7 +99,7 @@ export class ActivationCache extends Map<string, Tensor> {
   hasBatchDim = true;
 
   constructor(
-    readonly model: HookedTransformer,
+    readonly model: CacheModel,
     entries?: Iterable<readonly [string, Tensor]>,
   ) {
     super(entries ?? []);
@@ -346,7 +359,7 @@ function tokenList(tokens: TokenSpec, d_vocab: number): { ids: number[]; shape: 
  * tokens_to_residual_directions on a model with the LayerNorm weight folded into W_U.
  * Shape: tokens' shape + (d_model).
  */
-export function residualDirections(model: HookedTransformer, tokens: TokenSpec): Tensor {
+export function residualDirections(model: CacheModel, tokens: TokenSpec): Tensor {
   const { ids, shape } = tokenList(tokens, model.cfg.d_vocab);
   return noGrad(() => {
     let dirs = model.unembed.weight.detach().mT.indexSelect(0, tensor(ids, { dtype: "int32" })); // (N, d)
@@ -360,7 +373,7 @@ export function residualDirections(model: HookedTransformer, tokens: TokenSpec):
  * What the full decomposition cannot attribute: b_ln·W_U[:, t] + b_U[t] (minus the same for
  * incorrect tokens), so that Σ logitAttrs(decomposeResid()) + residualConstant = logit.
  */
-export function residualConstant(model: HookedTransformer, tokens: TokenSpec, incorrectTokens?: TokenSpec): Tensor {
+export function residualConstant(model: CacheModel, tokens: TokenSpec, incorrectTokens?: TokenSpec): Tensor {
   const one = (t: TokenSpec) => {
     const { ids, shape } = tokenList(t, model.cfg.d_vocab);
     return noGrad(() => {

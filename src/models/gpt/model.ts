@@ -16,6 +16,8 @@ import { Embed, type LayerKV, Norm, PosEmbed, TransformerBlock, Unembed } from "
 import { type GPTConfig, type GPTConfigInput, makeConfig } from "./config.js";
 import { type HookFn, HookPoint } from "./hooks.js";
 import { nearest } from "./names.js";
+// getActName lives in names.ts (activation-cache.ts needs it too); model.ts stays its public home
+export { getActName } from "./names.js";
 import { abacusPositions, sinusoidalTable } from "./positional.js";
 
 /** Token ids as an int32 tensor (batch, pos), a nested array, or one sequence. */
@@ -270,24 +272,4 @@ export class HookedTransformer extends Module {
       return logits.select(1, logits.shape[1] - 1);
     });
   }
-}
-
-
-/** TransformerLens's get_act_name: getActName("k", 6) → "blocks.6.attn.hook_k". */
-export function getActName(name: string, layer?: number, layerType?: "attn" | "mlp" | "ln1" | "ln2"): string {
-  const ATTN = ["q", "k", "v", "z", "rot_q", "rot_k", "attn_scores", "pattern", "result"];
-  const MLP = ["pre", "post"];
-  const RESID = ["resid_pre", "resid_mid", "resid_post", "attn_out", "mlp_out"];
-  const alias: Record<string, string> = { attn: "pattern", scores: "attn_scores", embed: "hook_embed", pos_embed: "hook_pos_embed" };
-  const n = alias[name] ?? name;
-  if (n.startsWith("hook_") || n.includes(".")) return n;
-  if (layer === undefined) {
-    if (n === "scale" || n === "normalized") return `ln_final.hook_${n}`;
-    throw new Error(`getActName: "${name}" needs a layer`);
-  }
-  if (ATTN.includes(n)) return `blocks.${layer}.attn.hook_${n}`;
-  if (MLP.includes(n)) return `blocks.${layer}.mlp.hook_${n}`;
-  if (RESID.includes(n)) return `blocks.${layer}.hook_${n}`;
-  if (n === "scale" || n === "normalized") return `blocks.${layer}.${layerType ?? "ln1"}.hook_${n}`;
-  throw new Error(`getActName: unknown activation "${name}"`);
 }

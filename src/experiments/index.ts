@@ -1,0 +1,3 @@
+// Experiments: the documented reproductions. They train models and call the analyses, so they
+// sit above src/train and src/interp (DESIGN.md, "Layers").
+export * from "./induction.js";
