@@ -23,6 +23,7 @@ import { probeIntervention } from "../interp/probes.js";
 import { brownPosDataset, brownPosProbe } from "../interp/probes-brown.js";
 import { intOption, numberOption, parseTokenIds } from "./options.js";
 import { progress } from "./progress.js";
+import { circuitsSummary, patchSummary } from "./summaries.js";
 
 type Opts = Record<string, string>;
 
@@ -59,6 +60,17 @@ function oneToken(s: string, flag: string, tok: Tokenizer | null): number {
   const enc = encodeText(tok, s, flag);
   if (enc.length !== 1) throw new Error(`${flag}: "${s}" is ${enc.length} tokens, not one (use #<id>)`);
   return enc[0];
+}
+
+/** The patching metric in words, with the target and distractor tokens it compares. */
+function metricName(o: Opts, tok: Tokenizer | null): string {
+  const show = (flag: string) => {
+    const id = oneToken(o[flag], `--${flag}`, tok);
+    return tok ? `'${visibleToken(tok.idToToken(id))}'` : `#${id}`;
+  };
+  if (o.metric === "logit-diff") return `logit(${show("target")}) − logit(${show("distractor")})`;
+  if (o.metric === "prob") return `p(${show("target")})`;
+  return "loss on the clean prompt";
 }
 
 const label = (tok: Tokenizer | null, id: number) => (tok ? tok.idToToken(id) : `#${id}`);
@@ -119,9 +131,8 @@ export function registerCircuitCommands(interp: Command): void {
           caption: `clean metric ${r.clean.toFixed(4)}, corrupted ${r.corrupted.toFixed(4)}; 1 = the clean behaviour, 0 = the corrupted one.`,
         });
       }
-      console.log(`patched ${components.join(", ")} in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
-      const first = Object.values(results)[0];
-      if (first) console.log(`metric: clean ${first.clean.toFixed(4)}, corrupted ${first.corrupted.toFixed(4)}`);
+      console.log(`patched ${components.join(", ")} in ${((performance.now() - t0) / 1000).toFixed(2)} s (${direction === "denoise" ? "denoising: clean activations into the corrupted run" : "noising: corrupted activations into the clean run"})`);
+      console.log(patchSummary(metricName(o, tokenizer), results, (c) => (c === "heads" ? [] : tokens.map((t) => `'${visibleToken(t)}'`))));
       await writeOutputs(o.out, o.json, htmlPage("Activation patching", sections), { clean, corrupted, tokens, metric: o.metric, direction: o.direction, results }, o.overwrite);
     });
 
@@ -178,6 +189,7 @@ export function registerCircuitCommands(interp: Command): void {
           sections.push({ heading: `SVD of W_OV, head ${spec.trim()}`, svg: barChart({ labels: dirs.map((d) => `σ${d.index}`), values: dirs.map((d) => d.singularValue), title: "singular values" }), caption: dirs.map((d) => `σ${d.index} = ${d.singularValue.toFixed(3)}: reads ${d.inputTop!.map((t) => JSON.stringify(t.token)).join(" ")} → writes ${d.outputTop!.map((t) => JSON.stringify(t.token)).join(" ")}`).join("\n") });
         }
       }
+      console.log(circuitsSummary(ov.score, composition, headLabels(model, Array.from({ length: L }, (_, l) => l))));
       await writeOutputs(String(o.out), o.json === undefined ? undefined : String(o.json), htmlPage("Weight circuits", sections), { copying: { ov: ov.score, qk: qk.score, ovPositiveFraction: ov.positiveFraction }, composition, embeddingPca: { explainedVarianceRatio: Array.from(pcaE.explainedVarianceRatio) }, positionalFourier: fourier && { power: fourier.power, lowFrequencyFraction: fourier.lowFrequencyFraction, topFrequencies: fourier.topFrequencies.slice(0, 8) }, svd }, o.overwrite);
     });
 

@@ -15,6 +15,7 @@ import { getBatch } from "../data/batch.js";
 import { Generator } from "../tensor/random.js";
 import type { Tokenizer } from "../tokenizers/types.js";
 import { intOption, numberOption, parseTokenIds } from "./options.js";
+import { dlaSummary, headScoresSummary, lensSummary } from "./summaries.js";
 import { defaultOut, encodeText, forFlag, LOCAL_DATA, loadDirTokenizer, modelDir, outputFile, reportPaths, writeReport } from "./common.js";
 
 type Opts = Record<string, string>;
@@ -112,6 +113,8 @@ export function registerInterpCommands(program: Command): void {
       if (o.tunedLens !== undefined) tuned = logitLens(model, ids, { k, lens: loadTunedLens(await readFile(o.tunedLens), model) });
       const sections = lensSection(plain, labels, piece, "Logit lens");
       if (tuned) sections.push(...lensSection(tuned, labels, piece, "Tuned lens"));
+      console.log(lensSummary(plain, "logit lens", piece));
+      if (tuned) console.log(lensSummary(tuned, "tuned lens", piece));
       const withText = (r: LogitLensResult) => ({ ...r, topText: r.topTokens.map((row) => row.map((top) => top.map(piece))) });
       await writeOutputs(o, `Logit lens: ${labels.join("")}`, sections, { tokens: ids, tokenText: labels, logitLens: withText(plain), ...(tuned ? { tunedLens: withText(tuned) } : {}) });
     });
@@ -189,6 +192,7 @@ export function registerInterpCommands(program: Command): void {
           sections.push({ heading: `L${l}H${h}`, svg: heatmap({ values, rowLabels: cols, colLabels: cols, domain: [0, 1], yLabel: "query", xLabel: "key", colorLabel: "attention" }) });
         }),
       );
+      console.log(headScoresSummary(scores));
       await writeOutputs(o as Opts, `Attention: ${labels.join("")}`, sections, { tokens: ids, tokenText: labels, scores, patterns });
     });
 
@@ -229,6 +233,7 @@ export function registerInterpCommands(program: Command): void {
         { heading: `Per component: ${what} ${where}`, svg: barChart({ labels: r.components.labels, values: r.components.values, horizontal: true, xLabel: "direct contribution to the logit" }), caption },
         { heading: "Per head", svg: barChart({ labels: r.heads.labels, values: r.heads.values, horizontal: true, xLabel: "direct contribution to the logit" }), caption: "Each head's result z·W_O through the final LayerNorm's cached scale; a layer's heads plus its b_O make its attn_out." },
       ];
+      console.log(dlaSummary(r, what));
       await writeOutputs(o, `Direct logit attribution: ${what}`, sections, { ...r, tokenText: labels, targetText: piece(r.target), ...(r.incorrect !== undefined ? { incorrectText: piece(r.incorrect) } : {}) });
     });
 }
