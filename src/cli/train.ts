@@ -57,10 +57,13 @@ function readJsonFile(path: string): Record<string, unknown> {
 
 /** One line per preset for `dgpt train --help`: size, data, tokenizer, steps and how long it takes here. */
 function presetHelp(): string {
+  // the vocabulary each preset's data and tokenizer give (tinyshakespeare has 65 characters)
+  const vocab = { char: 65, gpt2: 50257, word: 20000 };
   const lines = Object.entries(PRESETS).map(([name, p]) => {
     const m = p.model;
     const t = p.train;
-    return `  ${name}: ${p.description}\n    ${m.n_layers} layers × ${m.n_heads} heads, d_model ${m.d_model}, context ${t.blockSize}; ${p.data}, ${p.tokenizer} tokenizer; ${t.maxIters} steps of ${t.batchSize} × ${t.blockSize} tokens; ${p.expectedTime} on a 2-core laptop`;
+    const params = new HookedTransformer({ ...m, n_ctx: m.n_ctx ?? t.blockSize, d_vocab: vocab[p.tokenizer] } as GPTConfigInput).numParameters();
+    return `  ${name}: ${p.description}\n    ${(params / 1e6).toFixed(2)}M parameters: ${m.n_layers} layers × ${m.n_heads} heads, d_model ${m.d_model}, context ${t.blockSize}; ${p.data}, ${p.tokenizer} tokenizer; ${t.maxIters} steps of ${t.batchSize} × ${t.blockSize} tokens; ${p.expectedTime} on a 2-core laptop`;
   });
   return `\nPresets:\n${lines.join("\n")}\n\nOutputs go to --out (default out/PRESET): best/ and last/ checkpoints, metrics.jsonl, loss.html.\nAn output folder that holds a run is never replaced: --resume continues it, --overwrite starts over.\nCtrl-C, kill (SIGTERM) or a closed terminal (SIGHUP) stop after the current step and save last/.`;
 }
