@@ -146,6 +146,17 @@ describe("dgpt interp", () => {
     assert.equal(lj.logitLens.topText[2].length, 11);
     assert.equal(lj.logitLens.targetProb[0][10], null, "no next token at the end (NaN → null)");
     assert.ok(lj.tunedLens);
+    // the terminal summary: what the last layer reads at the last position, as in the JSON
+    assert.match(r.out, /logit lens: the top next token at the last position \(after 't'\)/);
+    assert.match(r.out, /tuned lens: the top next token/);
+    const finalTop = String(lj.logitLens.topText[2][10][0]).replace(/ /g, "␣");
+    assert.match(r.out, new RegExp(`final_post +'${finalTop.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}' +p ${lj.logitLens.topProbs[2][10][0].toFixed(3)}`));
+    // an existing page is not replaced without --overwrite
+    r = await dgpt(["interp", "lens", "--model", dir, "--text", "the", "--out", join(tmp, "lens.html")]);
+    assert.match(r.err?.message ?? "", /--out .*lens\.html exists already; add --overwrite/);
+    assert.ok(html("lens.html").includes("Tuned lens"), "the page was kept");
+    r = await dgpt(["interp", "lens", "--model", dir, "--text", "the", "--out", join(tmp, "lens.html"), "--overwrite"]);
+    assert.equal(r.err, null, r.err?.message);
 
     r = await dgpt(["interp", "attention", "--model", dir, "--text", "the cat the cat", "--out", join(tmp, "attn.html"), "--json", join(tmp, "attn.json")]);
     assert.equal(r.err, null, r.err?.message);
@@ -154,6 +165,9 @@ describe("dgpt interp", () => {
     assert.equal(aj.patterns.length, 2);
     assert.equal(aj.patterns[0][1].length, 15);
     assert.equal(aj.scores.induction_head.length, 2);
+    const argmax = (grid: number[][]) => grid.flatMap((row, l) => row.map((v, h) => ({ v, name: `L${l}H${h}` }))).sort((a, b) => b.v - a.v)[0];
+    const best = argmax(aj.scores.induction_head);
+    assert.match(r.out, new RegExp(`induction head +${best.name} ${best.v.toFixed(3)}`), "the summary names the best induction head");
 
     r = await dgpt(["interp", "dla", "--model", dir, "--text", "the cat sat on the", "--target", "m", "--incorrect", "l", "--out", join(tmp, "dla.html"), "--json", join(tmp, "dla.json")]);
     assert.equal(r.err, null, r.err?.message);
@@ -163,6 +177,21 @@ describe("dgpt interp", () => {
     assert.equal(dj.heads.labels.length, 4);
     const total = dj.components.values.reduce((s: number, v: number) => s + v, 0) + dj.constant;
     assert.ok(Math.abs(total - dj.logit) < 1e-4);
+    const largest = dj.components.labels.map((l: string, i: number) => ({ l, v: dj.components.values[i] as number })).sort((a: { v: number }, b: { v: number }) => Math.abs(b.v) - Math.abs(a.v))[0];
+    assert.match(r.out, new RegExp(`largest components: ${largest.l} [+−]${Math.abs(largest.v).toFixed(3)}`));
+
+    // patching and circuits: the summary names the metric with its tokens, and the heads
+    r = await dgpt(["interp", "patch", "--model", dir, "--clean", "the cat", "--corrupt", "the dog", "--target", "s", "--distractor", "m", "--out", join(tmp, "patch.html"), "--json", join(tmp, "patch.json")]);
+    assert.equal(r.err, null, r.err?.message);
+    const pj = json("patch.json");
+    assert.match(r.out, new RegExp(`metric logit\\('s'\\) − logit\\('m'\\): clean ${pj.results.resid_pre.clean.toFixed(4)}, corrupted ${pj.results.resid_pre.corrupted.toFixed(4)}`));
+    assert.match(r.out, /denoising: clean activations into the corrupted run/);
+    assert.match(r.out, /resid_pre +L\d pos 6 't\/g' /, "the differing position, clean/corrupted token");
+    r = await dgpt(["interp", "circuits", "--model", dir, "--out", join(tmp, "circuits.html"), "--json", join(tmp, "circuits.json")]);
+    assert.equal(r.err, null, r.err?.message);
+    const copier = argmax(json("circuits.json").copying.ov);
+    assert.match(r.out, new RegExp(`OV copying +${copier.name} ${copier.v.toFixed(3)}`));
+    assert.match(r.out, /K-composition +L0H\d → L1H\d/);
 
     // one token: nothing follows it, the table is coloured by the top token's probability
     r = await dgpt(["interp", "lens", "--model", dir, "--text", "t", "--out", join(tmp, "one.html")]);
