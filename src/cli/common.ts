@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { readTextFile } from "../data/corpus.node.js";
 import { writeFileAtomic } from "../io/files.node.js";
 import { writePlot } from "../plot/files.node.js";
@@ -169,3 +169,6 @@ export async function writeReport(paths: ReportPaths, html: string, data: unknow
 export function readTextFlag(flag: string, path: string, replaceInvalid = false): Promise<string> {
   return forFlag(flag, path, () => readTextFile(path, { invalid: replaceInvalid ? "replace" : "error" }));
 }
+
+/** --replace-invalid-utf8, for every command that reads a text: the fix the invalid-UTF-8 error names. */
+export const replaceInvalidUtf8Option = (): Option => new Option("--replace-invalid-utf8", "read a text with invalid UTF-8 bytes, putting U+FFFD in their place");

@@ -16,7 +16,7 @@ import { Generator } from "../tensor/random.js";
 import type { Tokenizer } from "../tokenizers/types.js";
 import { intOption, numberOption, parseTokenIds } from "./options.js";
 import { dlaSummary, headScoresSummary, lensSummary } from "./summaries.js";
-import { defaultOut, encodeText, forFlag, LOCAL_DATA, loadDirTokenizer, modelDir, outputFile, reportPaths, writeReport } from "./common.js";
+import { defaultOut, encodeText, forFlag, LOCAL_DATA, loadDirTokenizer, modelDir, outputFile, reportPaths, writeReport, replaceInvalidUtf8Option } from "./common.js";
 
 type Opts = Record<string, string>;
 
@@ -124,6 +124,7 @@ export function registerInterpCommands(program: Command): void {
     .description("train a tuned lens (one affine translator per layer) on a text and save it as .safetensors")
     .requiredOption("--model <dir>", "a model directory (or a training output folder)")
     .requiredOption("--data <fileOrName>", "a text file, or tinyshakespeare | tinystories")
+    .addOption(replaceInvalidUtf8Option())
     .option("--steps <n>", "optimizer steps", "200")
     .option("--lr <x>", "AdamW learning rate", "0.001")
     .option("--batch-size <n>", "windows per step", "8")
@@ -135,7 +136,7 @@ export function registerInterpCommands(program: Command): void {
       const dir = modelDir(o.model);
       const model = await loadModelDir(dir);
       const tok = loadDirTokenizer(dir);
-      const corpus = await forFlag("--data", o.data, () => loadCorpus(o.data, { localDirs: LOCAL_DATA }));
+      const corpus = await forFlag("--data", o.data, () => loadCorpus(o.data, { localDirs: LOCAL_DATA, invalid: o.replaceInvalidUtf8 ? "replace" : "error" }));
       const ids = Int32Array.from(encodeText(tok, corpus.text, "--data"));
       const split = Math.floor(ids.length * 0.9);
       const steps = intOption(o, "steps", 200, 0);

@@ -19,7 +19,7 @@ import { lossCurvePage, STOP_SIGNALS } from "../train/train.node.js";
 import { checkTrainConfig, type TrainConfig, Trainer } from "../train/trainer.js";
 import { intOption, numberOption } from "./options.js";
 import { progress } from "./progress.js";
-import { defaultOut, encodeText, forFlag, LOCAL_DATA, outputDir } from "./common.js";
+import { defaultOut, encodeText, forFlag, LOCAL_DATA, outputDir, replaceInvalidUtf8Option } from "./common.js";
 
 /** Runs `steps` optimizer steps, calling onEval every `every` steps and at the end; Ctrl-C, SIGTERM or SIGHUP stop early. */
 async function loop(trainer: Trainer, every: number, onStep: (loss: number) => void, onEval: () => void): Promise<boolean> {
@@ -70,7 +70,7 @@ async function rnnTrain(o: Record<string, string>): Promise<void> {
   if (!CELL_KINDS.includes(cell)) throw new Error(`--cell must be rnn, lstm or gru, got "${o.cell}"`);
   const out = outputDir(o.out, Boolean(o.overwrite));
   const train = trainConfig(o, { steps: 1000, batchSize: 32, blockSize: 64, lr: 5e-3, evalInterval: 100 });
-  const corpus = await forFlag("--data", o.data, () => loadCorpus(o.data, { localDirs: LOCAL_DATA }));
+  const corpus = await forFlag("--data", o.data, () => loadCorpus(o.data, { localDirs: LOCAL_DATA, invalid: o.replaceInvalidUtf8 ? "replace" : "error" }));
   const tokenizer = CharTokenizer.fromText(corpus.text);
   const ids = Int32Array.from(tokenizer.encode(corpus.text));
   const data = textBatches(ids, { batchSize: train.batchSize, blockSize: train.blockSize });
@@ -229,6 +229,7 @@ export function registerLessonCommands(program: Command, io: { stdout?: (s: stri
     .description("train a character-level RNN/LSTM/GRU on a text, print a sample, save the model")
     .option("--cell <kind>", "rnn | lstm | gru", "lstm")
     .option("--data <fileOrName>", "a text file, or tinyshakespeare | tinystories", "tinyshakespeare")
+    .addOption(replaceInvalidUtf8Option())
     .option("--hidden <n>", "hidden units per layer", "128")
     .option("--layers <n>", "stacked recurrent layers", "1")
     .option("--embed <n>", "embedding width (default min(hidden, 64))")

@@ -9,7 +9,7 @@ import { registerTrainCommands } from "./train.js";
 import { registerNgramCommands } from "./ngram.js";
 import { registerInterpCommands } from "./interp.js";
 import { registerLessonCommands } from "./lessons.js";
-import { CliExit, defaultOut } from "./common.js";
+import { CliExit, defaultOut, plainMessage } from "./common.js";
 
 function version(): string {
   try {
@@ -70,7 +70,7 @@ function describeError(err: unknown): string {
     case "EISDIR": return `${path.trim()} is a folder, not a file`;
     case "ENOTDIR": return `${path.trim()}: a part of this path is not a folder`;
     case "ENOSPC": return `no space left on the disk (writing${path})`;
-    default: return err instanceof Error ? err.message : String(err);
+    default: return plainMessage(err);
   }
 }
 

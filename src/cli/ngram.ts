@@ -11,7 +11,7 @@ import { writePlot } from "../plot/files.node.js";
 import { Generator } from "../tensor/random.js";
 import { CharTokenizer, WordTokenizer, gpt2Tokenizer, loadTokenizer, type Tokenizer } from "../tokenizers/index.js";
 import { loadTokenizerFile } from "../tokenizers/files.node.js";
-import { defaultOut, encodeText, outputFile, readTextFlag } from "./common.js";
+import { defaultOut, encodeText, outputFile, readTextFlag, replaceInvalidUtf8Option } from "./common.js";
 import { intOption, numberOption } from "./options.js";
 import { progress } from "./progress.js";
 
@@ -23,6 +23,7 @@ export function registerNgramCommands(program: Command): void {
     .command("train")
     .description("count n-grams in a text file and save the model (JSON)")
     .requiredOption("--data <file>", "UTF-8 text file to train on")
+    .addOption(replaceInvalidUtf8Option())
     .option("--n <n>", "order: 1 unigram, 2 bigram (a Markov chain), 3 trigram, …", "2")
     .option("--tokenizer <kind>", "char | word | gpt2 | path to a tokenizer.json", "char")
     .option("--smoothing <kind>", "kneser-ney | absolute | addk", "kneser-ney")
@@ -47,6 +48,7 @@ export function registerNgramCommands(program: Command): void {
     .description("perplexity of a saved model on a text file")
     .requiredOption("--model <file>", "model file from `dgpt ngram train`")
     .requiredOption("--data <file>", "UTF-8 text file to score")
+    .addOption(replaceInvalidUtf8Option())
     .option("--smoothing <kind>", "score with another smoothing: kneser-ney | absolute | addk")
     .option("--k <x>", "pseudo-count for --smoothing addk", "1")
     .option("--discount <d>", "fixed discount for kneser-ney / absolute")
@@ -126,7 +128,7 @@ export async function ngramTrain(o: Opts): Promise<void> {
   if (!(valFraction >= 0 && valFraction < 1)) throw new Error(`--val-fraction: expected a number in [0, 1), got "${o.valFraction}"`);
   const smoothing = smoothingOption(o);
   const out = outputFile(o.out ?? defaultOut("ngram.json"), Boolean(o.overwrite));
-  const text = await readTextFlag("--data", o.data);
+  const text = await readTextFlag("--data", o.data, Boolean(o.replaceInvalidUtf8));
   const { train, val } = valFraction > 0 ? trainValSplit(text, 1 - valFraction) : { train: text, val: "" };
   const { tokenizer, meta } = await tokenizerFor(o.tokenizer ?? "char", train);
   const t0 = performance.now();
@@ -168,7 +170,7 @@ export async function ngramEval(o: Opts): Promise<void> {
   const { model, meta } = await loadNgram(path);
   if (o.smoothing !== undefined) model.smoothing = smoothingOption(o);
   const tokenizer = tokenizerFromMeta(meta, path, model.vocabSize);
-  const ids = tokenizer.encode(await readTextFlag("--data", o.data));
+  const ids = tokenizer.encode(await readTextFlag("--data", o.data, Boolean(o.replaceInvalidUtf8)));
   if (ids.length === 0) throw new Error(`--data ${o.data}: no text to score`);
   const r = scoreWithProgress(model, ids);
   console.log(`${model.n}-gram (${describeSmoothing(model.smoothing)}) on ${o.data}: ${r.tokens} tokens, cross-entropy ${r.nll.toFixed(4)} nats = ${r.bitsPerToken.toFixed(4)} bits/token, perplexity ${r.perplexity.toFixed(3)}`);

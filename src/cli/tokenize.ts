@@ -11,7 +11,7 @@ import { loadTokenizerFile, saveTokenizerFile } from "../tokenizers/files.node.j
 import { trainBpe, type LearnedMerge } from "../tokenizers/train.js";
 import type { TokenSpan, Tokenizer } from "../tokenizers/types.js";
 import { WordTokenizer } from "../tokenizers/word.js";
-import { defaultOut, outputFile, readTextFlag } from "./common.js";
+import { defaultOut, outputFile, readTextFlag, replaceInvalidUtf8Option } from "./common.js";
 import { intOption } from "./options.js";
 import { progress } from "./progress.js";
 
@@ -22,6 +22,7 @@ export function registerTokenizeCommands(program: Command): void {
     .argument("[text]", "the text (or use --data)")
     .option("--tokenizer <name>", "gpt2 | char | word | a tokenizer file (tokenizer.json, or a saved char/word tokenizer)", "gpt2")
     .option("--data <file>", "read the text from this file")
+    .addOption(replaceInvalidUtf8Option())
     .option("--corpus <path>", "for char/word: build the vocabulary from this file (default: the text itself)")
     .option("--no-special", "encode special tokens such as <|endoftext|> as plain text")
     .option("--json", "print JSON: the ids and each token's piece and span")
@@ -34,6 +35,7 @@ export function registerTokenizeCommands(program: Command): void {
     .command("train")
     .description("train a byte-level BPE tokenizer and save it as a Hugging Face tokenizer.json")
     .requiredOption("--data <files...>", "training text file(s)")
+    .addOption(replaceInvalidUtf8Option())
     .option("--vocab-size <n>", "final vocabulary size (special tokens + 256 bytes + merges)", "2000")
     .option("--min-frequency <n>", "stop when the best pair occurs fewer times", "2")
     .option("--special <tokens>", "comma-separated special tokens (ids 0, 1, ...)", "<|endoftext|>")
@@ -49,7 +51,7 @@ export function registerTokenizeCommands(program: Command): void {
 async function tokenizeCommand(arg: string | undefined, o: Record<string, string | boolean>): Promise<void> {
   if (o.data !== undefined && arg !== undefined) throw new Error("give either a text or --data, not both");
   const plot = typeof o.plot === "string" ? outputFile(o.plot, o.overwrite === true, "--plot") : undefined;
-  const text = typeof o.data === "string" ? await readTextFlag("--data", o.data) : arg;
+  const text = typeof o.data === "string" ? await readTextFlag("--data", o.data, o.replaceInvalidUtf8 === true) : arg;
   if (text === undefined) throw new Error("nothing to tokenize: give a text or --data <file>");
   const tok = await pickTokenizer(String(o.tokenizer ?? "gpt2"), text, typeof o.corpus === "string" ? o.corpus : undefined);
   const spans = tok instanceof BpeTokenizer ? tok.encodeWithOffsets(text, { allowedSpecial: o.special === false ? "none" : "all" }) : encodeSpans(tok, text);
@@ -136,7 +138,7 @@ async function bpeTrainCommand(o: Record<string, string | string[] | boolean>): 
   const out = outputFile(String(o.out ?? defaultOut("tokenizer.json")), overwrite);
   const plotPath = outputFile(typeof o.plot === "string" ? o.plot : out.replace(/(\.json)?$/i, ".html"), overwrite, "--plot");
   const inputs = Array.isArray(o.data) ? o.data : [String(o.data)];
-  const texts = await Promise.all(inputs.map((p) => readTextFlag("--data", p)));
+  const texts = await Promise.all(inputs.map((p) => readTextFlag("--data", p, o.replaceInvalidUtf8 === true)));
   const bytes = texts.reduce((n, t) => n + Buffer.byteLength(t), 0);
   if (bytes === 0) throw new Error(`--data: ${inputs.join(", ")} ${inputs.length > 1 ? "hold" : "holds"} no text to learn merges from`);
 

@@ -18,7 +18,7 @@ import { textBatches } from "../train/data.js";
 import { PRESETS, type Preset } from "../train/presets.js";
 import { checkRunDir, OutputExistsError, runTraining, type StopSignal } from "../train/train.node.js";
 import { checkTrainConfig, type EvalMetrics, type TrainConfig } from "../train/trainer.js";
-import { CliExit, defaultOut, dirTokenizer, encodeText, forFlag, LOCAL_DATA, loadDirTokenizer, modelDir } from "./common.js";
+import { CliExit, defaultOut, dirTokenizer, encodeText, forFlag, LOCAL_DATA, loadDirTokenizer, modelDir, replaceInvalidUtf8Option } from "./common.js";
 import { intOption, numberOption, parseTokenIds, probabilityOption } from "./options.js";
 import { progress } from "./progress.js";
 
@@ -78,7 +78,7 @@ export function registerTrainCommands(program: Command): void {
     .option("--preset <name>", `one of: ${Object.keys(PRESETS).join(", ")} (see below)`, "nanogpt-cpu")
     .option("--config <file>", "JSON with { model: {...GPTConfig}, train: {...TrainConfig}, data, tokenizer }")
     .option("--data <fileOrName>", "a text file, or tinyshakespeare | tinystories")
-    .option("--replace-invalid-utf8", "read a text with invalid UTF-8 bytes, putting U+FFFD in their place")
+    .addOption(replaceInvalidUtf8Option())
     .option("--tokenizer <kind>", "char | word | gpt2 | path to tokenizer.json")
     .option("--out <dir>", "output folder (default out/PRESET)")
     .option("--resume", "continue the run saved in --out (its last/ checkpoint)")
@@ -220,7 +220,7 @@ export function registerTrainCommands(program: Command): void {
     .requiredOption("--data <fileOrName>", "a text file or known corpus")
     .option("--split <which>", "all | val (last 10%)", "val")
     .option("--max-tokens <n>", "evaluate at most this many tokens", "100000")
-    .option("--replace-invalid-utf8", "read a text with invalid UTF-8 bytes, putting U+FFFD in their place")
+    .addOption(replaceInvalidUtf8Option())
     .action(async (o: Record<string, string>) => {
       if (o.split !== "val" && o.split !== "all") throw new Error(`--split must be all or val, got "${o.split}"`);
       const maxTokens = intOption(o, "maxTokens", 100000);
