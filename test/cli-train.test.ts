@@ -64,6 +64,8 @@ function waitFor(child: ChildProcess, re: RegExp): Promise<void> {
 }
 
 const tiny = ["--preset", "char-small", "--data", data, "--n-layers", "1", "--d-model", "32", "--n-heads", "2", "--block-size", "16", "--batch-size", "4", "--eval-iters", "1", "--sample", "0"];
+/** What a resume needs: the model, block size and batch size come from the checkpoint. */
+const resumeFlags = ["--preset", "char-small", "--data", data, "--sample", "0", "--resume"];
 const trainerStep = (dir: string) => (JSON.parse(readFileSync(join(dir, "last", "trainer.json"), "utf8")) as { step: number }).step;
 
 describe("dgpt train keeps what was trained", { timeout: 240_000 }, () => {
@@ -80,7 +82,10 @@ describe("dgpt train keeps what was trained", { timeout: 240_000 }, () => {
     assert.match(r.err, /--out .*run already holds a training run \(saved at step 20\); add --resume to continue it, --overwrite to replace it/);
     assert.deepEqual(readFileSync(join(out, "last", "model.safetensors")), weights, "the refused run changed nothing");
 
-    r = await dgptHere(["train", ...tiny, "--steps", "30", "--eval-interval", "10", "--out", out, "--resume"]);
+    r = await dgptHere(["train", ...tiny, "--steps", "30", "--out", out, "--resume"]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /--n-layers cannot change a run that --resume continues \(its model and tokenizer come from .*run[/\\]last\)/);
+    r = await dgptHere(["train", ...resumeFlags, "--steps", "30", "--out", out]);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out + r.err, /resuming from step 20 \(.*run[/\\]last\)/);
     assert.equal(trainerStep(out), 30);
@@ -93,7 +98,7 @@ describe("dgpt train keeps what was trained", { timeout: 240_000 }, () => {
   });
 
   test("--resume where nothing was saved is an error, not a fresh start", async () => {
-    const r = await dgptHere(["train", ...tiny, "--steps", "5", "--out", join(tmp, "empty"), "--resume"]);
+    const r = await dgptHere(["train", ...resumeFlags, "--steps", "5", "--out", join(tmp, "empty")]);
     assert.equal(r.code, 1);
     assert.match(r.err, /--resume: .*empty has no checkpoint to continue from/);
     assert.ok(!existsSync(join(tmp, "empty", "metrics.jsonl")));
@@ -110,7 +115,7 @@ describe("dgpt train keeps what was trained", { timeout: 240_000 }, () => {
       assert.match(r.out, new RegExp(`stopped by ${signal} at step (\\d+): saved .*${signal}[/\\\\]last; continue with --resume`));
       const step = trainerStep(dir);
       assert.ok(step > 0 && step < 100000, `saved at step ${step}`);
-      const again = await dgpt(["train", ...tiny, "--steps", String(step + 3), "--eval-interval", "1000", "--out", dir, "--resume"]).output;
+      const again = await dgpt(["train", ...resumeFlags, "--steps", String(step + 3), "--out", dir]).output;
       assert.equal(again.code, 0, again.err);
       assert.match(again.out + again.err, new RegExp(`resuming from step ${step} `));
       assert.equal(trainerStep(dir), step + 3);
@@ -123,7 +128,7 @@ describe("dgpt train keeps what was trained", { timeout: 240_000 }, () => {
     assert.equal(r.code, 0, r.err);
     // what a kill after "last → .last.old" and before ".last.partial → last" leaves behind
     renameSync(join(dir, "last"), join(dir, ".last.old"));
-    r = await dgptHere(["train", ...tiny, "--steps", "12", "--eval-interval", "5", "--out", dir, "--resume"]);
+    r = await dgptHere(["train", ...resumeFlags, "--steps", "12", "--out", dir]);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out + r.err, /resuming from step 10 /);
     assert.equal(trainerStep(dir), 12);

@@ -16,6 +16,7 @@ import type { Tokenizer } from "../tokenizers/types.js";
 import { WordTokenizer } from "../tokenizers/word.js";
 import { textBatches } from "../train/data.js";
 import { PRESETS, type Preset } from "../train/presets.js";
+import { findCheckpoint } from "../train/checkpoint.node.js";
 import { checkRunDir, OutputExistsError, runTraining, type StopSignal } from "../train/train.node.js";
 import { checkTrainConfig, type EvalMetrics, type TrainConfig } from "../train/trainer.js";
 import { CliExit, defaultOut, dirTokenizer, encodeText, forFlag, LOCAL_DATA, loadDirTokenizer, modelDir, replaceInvalidUtf8Option } from "./common.js";
@@ -45,6 +46,14 @@ function checkWindows(tokens: number, train: TrainConfig): void {
   if (train.blockSize + 1 > val) throw new Error(`--block-size ${train.blockSize}: the text's validation part (its last 10%) has ${val} tokens, and a window needs block size + 1; use a smaller --block-size or a longer --data`);
   const attentionBytes = train.batchSize * train.blockSize * train.blockSize * 4;
   if (attentionBytes > 1 << 30) throw new Error(`--block-size ${train.blockSize} with --batch-size ${train.batchSize}: one head's attention scores alone need ${(attentionBytes / 2 ** 30).toFixed(1)} GiB (batch × block² floats); use a smaller --block-size or --batch-size`);
+}
+
+/** What a saved run was made with: its model config, training config and tokenizer (from last/). */
+function readSavedRun(out: string): { model: Record<string, unknown>; train: TrainConfig; tokenizer: Tokenizer | null } {
+  const dir = findCheckpoint(join(out, "last"))!; // checkRunDir has made sure there is one
+  const read = (name: string) => JSON.parse(readFileSync(join(dir, name), "utf8")) as Record<string, unknown>;
+  const { model_type: _type, ...model } = read("config.json");
+  return { model, train: read("trainer.json").config as TrainConfig, tokenizer: dirTokenizer(dir) };
 }
 
 function readJsonFile(path: string): Record<string, unknown> {
@@ -111,9 +120,12 @@ export function registerTrainCommands(program: Command): void {
         if (err.kind === "run") throw new Error(`--out ${out} already holds a training run${err.step !== null ? ` (saved at step ${err.step})` : ""}; add --resume to continue it, --overwrite to replace it, or choose another --out`);
         throw new Error(`--resume: ${out} has no checkpoint to continue from (no last/trainer.json); leave out --resume to start a new run there`);
       }
+      // a resumed run continues with the model, training settings and tokenizer it was saved with
+      const saved = o.resume !== undefined ? readSavedRun(out) : null;
+      if (saved) for (const f of ["nLayers", "dModel", "nHeads", "config", "tokenizer"]) if (o[f] !== undefined) throw new Error(`--${f.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())} cannot change a run that --resume continues (its model and tokenizer come from ${join(out, "last")})`);
       const file = o.config ? readJsonFile(o.config) : {};
-      const modelCfg = { ...preset.model, ...(file.model as object | undefined) } as Preset["model"];
-      const train: TrainConfig = { ...preset.train, ...(file.train as object | undefined) };
+      const modelCfg = (saved ? saved.model : { ...preset.model, ...(file.model as object | undefined) }) as Preset["model"];
+      const train: TrainConfig = saved ? { ...saved.train } : { ...preset.train, ...(file.train as object | undefined) };
       // commander hands flags over in camelCase: --block-size → blockSize
       const flags: [string, keyof TrainConfig, number][] = [["steps", "maxIters", 0], ["batchSize", "batchSize", 1], ["blockSize", "blockSize", 1], ["evalInterval", "evalInterval", 1], ["evalIters", "evalIters", 1], ["seed", "seed", 0]];
       for (const [flag, key, min] of flags) if (o[flag] !== undefined) (train[key] as number) = intOption(o, flag, 0, min, MAX_FLAG_INT[key] ?? Number.MAX_SAFE_INTEGER);
@@ -127,7 +139,7 @@ export function registerTrainCommands(program: Command): void {
       const dataName = o.data ?? (file.data as string | undefined) ?? preset.data;
       const corpus = await forFlag("--data", dataName, () => loadCorpus(dataName, { localDirs: LOCAL_DATA, invalid: o.replaceInvalidUtf8 ? "replace" : "error" }));
       const tokenizerKind = o.tokenizer ?? (file.tokenizer as string | undefined) ?? preset.tokenizer;
-      const tokenizer = await forFlag("--tokenizer", tokenizerKind, () => buildTokenizer(tokenizerKind, corpus.text));
+      const tokenizer = saved?.tokenizer ?? (await forFlag("--tokenizer", tokenizerKind, () => buildTokenizer(tokenizerKind, corpus.text)));
       const ids = Int32Array.from(encodeText(tokenizer, corpus.text, "--data"));
       checkWindows(ids.length, train);
       const data = textBatches(ids, { batchSize: train.batchSize, blockSize: train.blockSize });
