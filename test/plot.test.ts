@@ -472,6 +472,10 @@ test("heatmap: cells with text are wide enough for it, and a wide heatmap keeps 
   assert.match(svg, /^<svg[^>]*style="max-width: none"/, "it scrolls on the page rather than shrinking");
   const font = /<g[^>]*font-size="([\d.]+)"[^>]*aria-label="text"/.exec(svg);
   assert.ok(font && Number(font[1]) >= 11, `cell text at 11 px: ${font?.[1]}`);
+  // a very long token is cut rather than widening every cell
+  const long = heatmap({ values: [[0, 1]], cellText: [["x".repeat(60), "y"]] });
+  const cut = texts(markGroup(long, "text"));
+  assert.ok(cut[0]!.endsWith("…") && cut[0]!.length < 20, `cut: ${cut[0]}`);
 });
 
 test("heatmap: a long colour-legend label widens a narrow figure instead of being cut", () => {

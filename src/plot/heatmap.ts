@@ -53,6 +53,8 @@ const CELL_FONT = 11;
 const MIN_TEXT_CELL_H = 18;
 const MAX_CELL = 44;
 const MAX_AUTO_HEIGHT = 900;
+/** Cell texts longer than this many pixels (at CELL_FONT) are cut with "…". */
+const MAX_CELL_TEXT_W = 110;
 /** Tick labels longer than this many pixels are cut with "…". */
 const MAX_LABEL_W = 200;
 
@@ -117,7 +119,8 @@ export function heatmap(options: HeatmapOptions): string {
   } else if (Array.isArray(o.cellText)) {
     const ct = o.cellText as unknown[];
     if (ct.length !== rows) fail(fn, `cellText has ${ct.length} rows but values has ${rows}`);
-    texts = ct.map((row, i) => checkStringArray(fn, `cellText[${i}]`, row, cols).map(visibleLabel));
+    // a very long text (a 20-character token) would make every cell that wide: cut it with "…"
+    texts = ct.map((row, i) => checkStringArray(fn, `cellText[${i}]`, row, cols).map((t) => clip(visibleLabel(t), MAX_CELL_TEXT_W, CELL_FONT)));
   } else if (o.cellText !== undefined && o.cellText !== false && o.cellText !== null) {
     fail(fn, `cellText must be a boolean or an array of string rows, got ${describe(o.cellText)}`);
   }
