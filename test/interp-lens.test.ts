@@ -147,10 +147,10 @@ describe("dgpt interp", () => {
     assert.equal(lj.logitLens.targetProb[0][10], null, "no next token at the end (NaN → null)");
     assert.ok(lj.tunedLens);
     // the terminal summary: what the last layer reads at the last position, as in the JSON
-    assert.match(r.out, /logit lens: the top next token at the last position \(after 't'\)/);
+    assert.match(r.out, /logit lens: the top next token at the last position \(after "t"\)/);
     assert.match(r.out, /tuned lens: the top next token/);
     const finalTop = String(lj.logitLens.topText[2][10][0]).replace(/ /g, "␣");
-    assert.match(r.out, new RegExp(`final_post +'${finalTop.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}' +p ${lj.logitLens.topProbs[2][10][0].toFixed(3)}`));
+    assert.match(r.out, new RegExp(`final_post +"${finalTop.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}" +p ${lj.logitLens.topProbs[2][10][0].toFixed(3)}`));
     // an existing page is not replaced without --overwrite
     r = await dgpt(["interp", "lens", "--model", dir, "--text", "the", "--out", join(tmp, "lens.html")]);
     assert.match(r.err?.message ?? "", /--out .*lens\.html exists already; add --overwrite/);
@@ -184,9 +184,9 @@ describe("dgpt interp", () => {
     r = await dgpt(["interp", "patch", "--model", dir, "--clean", "the cat", "--corrupt", "the dog", "--target", "s", "--distractor", "m", "--out", join(tmp, "patch.html"), "--json", join(tmp, "patch.json")]);
     assert.equal(r.err, null, r.err?.message);
     const pj = json("patch.json");
-    assert.match(r.out, new RegExp(`metric logit\\('s'\\) − logit\\('m'\\): clean ${pj.results.resid_pre.clean.toFixed(4)}, corrupted ${pj.results.resid_pre.corrupted.toFixed(4)}`));
+    assert.match(r.out, new RegExp(`metric logit\\("s"\\) − logit\\("m"\\): clean ${pj.results.resid_pre.clean.toFixed(4)}, corrupted ${pj.results.resid_pre.corrupted.toFixed(4)}`));
     assert.match(r.out, /denoising: clean activations into the corrupted run/);
-    assert.match(r.out, /resid_pre +L\d pos 6 't\/g' /, "the differing position, clean/corrupted token");
+    assert.match(r.out, /resid_pre +L\d pos 6 "t\/g" /, "the differing position, clean/corrupted token");
     r = await dgpt(["interp", "circuits", "--model", dir, "--out", join(tmp, "circuits.html"), "--json", join(tmp, "circuits.json")]);
     assert.equal(r.err, null, r.err?.message);
     const copier = argmax(json("circuits.json").copying.ov);

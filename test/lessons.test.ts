@@ -282,7 +282,9 @@ test("dgpt images train runs on glyphs and on an MNIST-format folder, and plots 
   assert.match(log, /train accuracy \d+\.\d%, test accuracy \d+\.\d% \(100 images\)/);
   const html = readFileSync(join(out, "images.html"), "utf8");
   assert.match(html, /Misclassified test images/);
-  assert.match(html, /true → predicted, in reading order: #1 \d→\d/);
+  // each misclassified tile is labelled true→predicted under it, in the picture
+  assert.match(html, /true class → predicted class/);
+  assert.match(html, /<text[^>]*>\d→\d<\/text>/);
   assert.equal((html.match(/<figure>/g) ?? []).length, 3);
   // the saved classifier reloads and predicts what the trained one did
   const config = JSON.parse(readFileSync(join(out, "config.json"), "utf8"));

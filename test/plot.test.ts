@@ -7,7 +7,9 @@ import { join } from "node:path";
 import {
   barChart,
   heatmap,
+  heatmapGrid,
   htmlPage,
+  imageGrid,
   installNodePlotDocument,
   linePlot,
   plotDocument,
@@ -139,7 +141,7 @@ test("linePlot: title, axis labels, legend, one path per series", () => {
   assert.deepEqual(lines.map((g) => count(g, /<path/g)), [1, 1]);
   const vertices = lines.map((g) => count(/d="([^"]*)"/.exec(g)![1]!, /[ML]/g));
   assert.deepEqual(vertices, [4, 2]);
-  assert.ok(svg.includes('width="640"') && svg.includes('height="400"'), "default size");
+  assert.ok(svg.includes('width="1000"') && svg.includes('height="400"'), "default size: a page card's width");
 });
 
 test("linePlot: NaN and infinite points are skipped, the line joins the rest", () => {
@@ -439,4 +441,78 @@ test("every chart parses with librsvg (strict XML) when rsvg-convert is installe
     const png = execFileSync("rsvg-convert", ["-f", "png"], { input: svg });
     assert.ok(png.subarray(1, 4).toString() === "PNG" && png.length > 500);
   }
+});
+
+// ------------------------------------------------------------------------------------------------
+// pages that read well: margins that fit the tick labels, legible heatmap cells, small multiples,
+// labelled image grids, anchors and compact cards (the browser checks are in test/pages.test.ts)
+
+test("tick labels get the margin they need: wide y ticks move the axis right", () => {
+  const svg = barChart({ labels: ["1", "2", "3"], values: [100_000, 200_000, 300_000], yLabel: "occurrences" });
+  // the y tick labels are right-aligned 9 px left of the axis at x = marginLeft
+  const axis = /aria-label="y-axis tick label"[^>]*>\s*<text transform="translate\(([\d.]+),/.exec(svg);
+  assert.ok(axis, "y tick labels drawn");
+  const marginLeft = Number(axis[1]);
+  // "300,000" is 7 characters of 10 px type: about 42 px, plus the 9 px offset
+  assert.ok(marginLeft - 9 >= 42, `marginLeft ${marginLeft} leaves room for "300,000"`);
+  const small = barChart({ labels: ["1"], values: [5] });
+  const smallAxis = Number(/aria-label="y-axis tick label"[^>]*>\s*<text transform="translate\(([\d.]+),/.exec(small)![1]);
+  assert.equal(smallAxis, 40, "short labels keep Plot's default margin");
+});
+
+test("heatmap: cells with text are wide enough for it, and a wide heatmap keeps its size", () => {
+  const words = ["␣resolved", "Citizen", "a", "↵"];
+  const values = [Array.from({ length: 40 }, (_, j) => j / 40)];
+  const svg = heatmap({ values, cellText: [values[0]!.map((_, j) => words[j % 4]!)] });
+  const rect = /aria-label="cell"[\s\S]*?<rect[^>]*width="([\d.]+)"/.exec(svg)!;
+  // "␣resolved" is 9 characters of 11 px type, about 59 px
+  assert.ok(Number(rect[1]) >= 59, `cell width ${rect[1]}`);
+  const width = Number(/^<svg[^>]*width="(\d+)"/.exec(svg)![1]);
+  assert.ok(width > 40 * 59, "40 such cells make the figure wider than a page card");
+  assert.match(svg, /^<svg[^>]*style="max-width: none"/, "it scrolls on the page rather than shrinking");
+  const font = /<g[^>]*font-size="([\d.]+)"[^>]*aria-label="text"/.exec(svg);
+  assert.ok(font && Number(font[1]) >= 11, `cell text at 11 px: ${font?.[1]}`);
+  // a very long token is cut rather than widening every cell
+  const long = heatmap({ values: [[0, 1]], cellText: [["x".repeat(60), "y"]] });
+  const cut = texts(markGroup(long, "text"));
+  assert.ok(cut[0]!.endsWith("…") && cut[0]!.length < 20, `cut: ${cut[0]}`);
+});
+
+test("heatmap: a long colour-legend label widens a narrow figure instead of being cut", () => {
+  const label = "restored: (patched − corrupted) / (clean − corrupted)";
+  const svg = heatmap({ values: [[0, 1]], colorLabel: label });
+  assert.ok(texts(svg).includes(label), "the label is drawn whole");
+});
+
+test("heatmapGrid: one linked tile per (row, column), masked cells grey", () => {
+  const tile = [[1, NaN], [0.5, 0.5]];
+  const svg = heatmapGrid({ tiles: [[tile, tile], [tile, tile]], rowLabels: ["layer 0", "layer 1"], colLabels: ["H0", "H1"], links: [["#L0H0", "#L0H1"], ["#L1H0", "#L1H1"]] });
+  assertStandaloneSvg(svg);
+  assert.deepEqual([...svg.matchAll(/<a href="([^"]+)"/g)].map((m) => m[1]), ["#L0H0", "#L0H1", "#L1H0", "#L1H1"]);
+  // spaces in labels are non-breaking, as in heatmap's
+  for (const s of ["layer\u00a00", "layer\u00a01", "H0", "H1"]) assert.ok(texts(svg).includes(s), `label ${s}`);
+  assert.equal(count(svg, /fill="#f0f0f0"/g), 4, "the masked cell of each tile");
+  assert.throws(() => heatmapGrid({ tiles: [[tile], []] }), /heatmapGrid: tiles must be/);
+});
+
+test("imageGrid: each image with its label under it", () => {
+  const pixels = new Float32Array(4 * 3).fill(0);
+  pixels[5] = 1;
+  const svg = imageGrid({ images: [{ pixels, label: "3→5" }, { pixels, label: "7→1" }], imageWidth: 4, imageHeight: 3, scale: 5 });
+  assertStandaloneSvg(svg);
+  assert.deepEqual(texts(svg).filter((t) => t.includes("→")), ["3→5", "7→1"]);
+  assert.equal(count(svg, /fill="rgb\(0,0,0\)"/g), 2, "one black pixel per image, white ones left to the background");
+  assert.throws(() => imageGrid({ images: [{ pixels: [1, 2] }], imageWidth: 4, imageHeight: 3 }), /images\[0\]\.pixels has 2 values but 3×4 = 12/);
+});
+
+test("htmlPage: anchors, compact cards and text-only sections", () => {
+  const svg = barChart({ labels: ["a"], values: [1] });
+  const page = htmlPage("p", [
+    { heading: "Setup", caption: "clean: a\ncorrupted: b" },
+    { heading: "L0H1", svg, id: "L0H1", compact: true },
+  ]);
+  assert.ok(page.includes('<section>\n<h2>Setup</h2>\n<p class="text">clean: a\ncorrupted: b</p>\n</section>'));
+  assert.ok(page.includes('<section id="L0H1" class="compact">'));
+  assert.throws(() => htmlPage("p", [{ heading: "x", svg, id: "1 bad" }]), /sections\[0\]\.id must start with a letter/);
+  assert.throws(() => htmlPage("p", [{ heading: "x" }]), /sections\[0\] needs an svg, a caption, or both/);
 });

@@ -1,11 +1,11 @@
 // `dgpt demo fit` and `dgpt demo spirals`: train a small network, print the result, write a picture.
-import { fitFunction, TARGETS } from "../demos/fit.js";
+import { fitFunction } from "../demos/fit.js";
 import { trainSpirals } from "../demos/spirals.js";
-import { htmlPage, linePlot, scatterPlot } from "../plot/index.js";
 import { writePlot } from "../plot/files.node.js";
 import { progress } from "./progress.js";
 import { defaultOut, outputFile } from "./common.js";
 import { intOption, numberOption } from "./options.js";
+import { fitPage, spiralsPage } from "./pages/demos.js";
 
 export async function demoFit(o: Record<string, string>): Promise<void> {
   const out = outputFile(o.out ?? defaultOut("fit.html"), Boolean(o.overwrite));
@@ -22,20 +22,7 @@ export async function demoFit(o: Record<string, string>): Promise<void> {
   });
   bar.stop();
   console.log(`MLP with ${r.parameters} parameters fitted "${o.target ?? "sin"}" on [-π, π]: final MSE ${r.finalLoss.toExponential(3)} (first step ${r.losses[0].toExponential(3)})`);
-  const fit = linePlot({
-    title: `MLP fit of ${o.target ?? "sin"}(x)`,
-    series: [
-      { name: "target", x: r.x, y: r.target, mark: "dots" },
-      { name: "MLP", x: r.x, y: r.prediction },
-    ],
-    xLabel: "x",
-    yLabel: "y",
-  });
-  const loss = linePlot({ title: "Training loss (MSE)", series: [{ name: "train", x: r.losses.map((_, i) => i + 1), y: r.losses }], xLabel: "step", yLabel: "MSE", logY: true });
-  await writePlot(out, htmlPage("Universal function approximation", [
-    { heading: "The fit", svg: fit, caption: `targets available: ${Object.keys(TARGETS).join(", ")}` },
-    { heading: "Loss", svg: loss },
-  ]));
+  await writePlot(out, fitPage(r, o.target ?? "sin"));
   console.log(`wrote ${out}`);
 }
 
@@ -55,19 +42,6 @@ export async function demoSpirals(o: Record<string, string>): Promise<void> {
   });
   bar.stop();
   console.log(`spirals (${classes} classes): loss ${r.losses[0].toFixed(3)} → ${r.losses[r.losses.length - 1].toFixed(3)}, training accuracy ${(r.accuracies[0] * 100).toFixed(1)}% → ${(r.finalAccuracy * 100).toFixed(1)}%`);
-  const scatter = scatterPlot({
-    title: "Spiral classifier: data and decision regions",
-    points: r.data.points.map(([x, y], i) => ({ x, y, group: r.data.labels[i] })),
-    groupNames: Array.from({ length: classes }, (_, k) => `class ${k}`),
-    background: { values: r.grid, x: r.extent, y: r.extent },
-    xLabel: "x₁",
-    yLabel: "x₂",
-  });
-  const steps1 = r.losses.map((_, i) => i + 1);
-  const curves = linePlot({ title: "Loss and accuracy", series: [{ name: "loss", x: steps1, y: r.losses }, { name: "accuracy", x: steps1, y: r.accuracies }], xLabel: "step" });
-  await writePlot(out, htmlPage("Spiral classifier", [
-    { heading: "Decision regions", svg: scatter },
-    { heading: "Training", svg: curves },
-  ]));
+  await writePlot(out, spiralsPage(r, classes));
   console.log(`wrote ${out}`);
 }

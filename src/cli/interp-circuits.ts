@@ -9,12 +9,14 @@ import { loadBrown } from "../data/corpus.node.js";
 import { loadModelDir } from "../models/gpt/io.node.js";
 import { getActName, type HookedTransformer } from "../models/gpt/model.js";
 import { barChart, heatmap, htmlPage, linePlot, type PageSection, visibleToken } from "../plot/index.node.js";
+import { circuitsReport } from "./pages/circuits.js";
+import { patchingPage } from "./pages/patching.js";
+import { probePage } from "./pages/probe.js";
+import { quoteToken } from "./pages/tokens.js";
 import { noGrad } from "../tensor/autograd.js";
 import { tidy } from "../tensor/scope.js";
 import { defaultOut, encodeText, loadDirTokenizer, modelDir, reportPaths, writeReport } from "./common.js";
 import type { Tokenizer } from "../tokenizers/types.js";
-import { compositionScores, copyingScores, svdOV } from "../interp/circuits.js";
-import { embeddingPca, positionalFourier } from "../interp/embeddings.js";
 import { analyzeInduction, type InductionAnalysis, type RepeatedTokenVocab } from "../interp/induction.js";
 import { type InductionTrainResult, runInductionExperiment } from "../experiments/induction.js";
 import { type PatchingResult, patchHeadsAllPos, patchResidComponent, type StreamComponent } from "../interp/patching.js";
@@ -62,19 +64,7 @@ function oneToken(s: string, flag: string, tok: Tokenizer | null): number {
   return enc[0];
 }
 
-/** The patching metric in words, with the target and distractor tokens it compares. */
-function metricName(o: Opts, tok: Tokenizer | null): string {
-  const show = (flag: string) => {
-    const id = oneToken(o[flag], `--${flag}`, tok);
-    return tok ? `'${visibleToken(tok.idToToken(id))}'` : `#${id}`;
-  };
-  if (o.metric === "logit-diff") return `logit(${show("target")}) − logit(${show("distractor")})`;
-  if (o.metric === "prob") return `p(${show("target")})`;
-  return "loss on the clean prompt";
-}
-
 const label = (tok: Tokenizer | null, id: number) => (tok ? tok.idToToken(id) : `#${id}`);
-const headLabels = (model: HookedTransformer, layers: number[]) => layers.flatMap((l) => Array.from({ length: model.cfg.n_heads }, (_, h) => `L${l}H${h}`));
 
 async function writeOutputs(out: string, json: string | undefined, html: string, data: unknown, overwrite?: unknown): Promise<void> {
   await writeReport(reportPaths({ out, json, overwrite }), html, data);
@@ -104,13 +94,22 @@ export function registerCircuitCommands(interp: Command): void {
       const corrupted = promptIds(o, "corrupt", "corrupt", tokenizer);
       if (clean.length !== corrupted.length) throw new Error(`the clean prompt has ${clean.length} tokens and the corrupted one ${corrupted.length}; patching needs the same length`);
       let metric;
+      let metricText: string; // the metric in words, for the page's headings
+      const named = (id: number) => quoteToken(label(tokenizer, id));
       if (o.metric === "logit-diff") {
         if (o.target === undefined || o.distractor === undefined) throw new Error("--metric logit-diff needs --target and --distractor");
-        metric = logitDiffMetric(oneToken(o.target, "--target", tokenizer), oneToken(o.distractor, "--distractor", tokenizer));
+        const [target, distractor] = [oneToken(o.target, "--target", tokenizer), oneToken(o.distractor, "--distractor", tokenizer)];
+        metric = logitDiffMetric(target, distractor);
+        metricText = `logit(${named(target)}) − logit(${named(distractor)})`;
       } else if (o.metric === "prob") {
         if (o.target === undefined) throw new Error("--metric prob needs --target");
-        metric = probMetric(oneToken(o.target, "--target", tokenizer));
-      } else if (o.metric === "loss") metric = lossMetric([clean]);
+        const target = oneToken(o.target, "--target", tokenizer);
+        metric = probMetric(target);
+        metricText = `P(${named(target)})`;
+      } else if (o.metric === "loss") {
+        metric = lossMetric([clean]);
+        metricText = "loss on the clean prompt (nats)";
+      }
       else throw new Error(`--metric must be logit-diff, prob or loss, got "${o.metric}"`);
       if (o.direction !== "denoise" && o.direction !== "noise") throw new Error(`--direction must be denoise or noise, got "${o.direction}"`);
       const direction = o.direction;
@@ -118,22 +117,16 @@ export function registerCircuitCommands(interp: Command): void {
       const known = ["resid_pre", "resid_mid", "resid_post", "attn_out", "mlp_out", "heads"];
       for (const c of components) if (!known.includes(c)) throw new Error(`--components: unknown "${c}" (known: ${known.join(", ")})`);
       const tokens = clean.map((id, i) => (id === corrupted[i] ? label(tokenizer, id) : `${label(tokenizer, id)}/${label(tokenizer, corrupted[i])}`));
-      const layers = Array.from({ length: model.cfg.n_layers }, (_, l) => `layer ${l}`);
-      const sections: PageSection[] = [];
       const results: Record<string, PatchingResult<number[][]>> = {};
       const t0 = performance.now();
       for (const c of components) {
         const r = c === "heads" ? patchHeadsAllPos(model, { clean: [clean], corrupted: [corrupted], metric, direction }) : patchResidComponent(model, { clean: [clean], corrupted: [corrupted], metric, direction, component: c as StreamComponent });
         results[c] = r;
-        sections.push({
-          heading: c === "heads" ? "Each head's output (hook_z, all positions)" : `${c}, one layer × position at a time`,
-          svg: heatmap({ values: r.normalized, rowLabels: layers, colLabels: c === "heads" ? Array.from({ length: model.cfg.n_heads }, (_, h) => `H${h}`) : tokens, xLabel: c === "heads" ? "head" : "position (clean/corrupted token)", diverging: true, colorLabel: "(patched − corrupted) / (clean − corrupted)", title: `${o.direction === "noise" ? "Noising" : "Denoising"}: ${c}` }),
-          caption: `clean metric ${r.clean.toFixed(4)}, corrupted ${r.corrupted.toFixed(4)}; 1 = the clean behaviour, 0 = the corrupted one.`,
-        });
       }
       console.log(`patched ${components.join(", ")} in ${((performance.now() - t0) / 1000).toFixed(2)} s (${direction === "denoise" ? "denoising: clean activations into the corrupted run" : "noising: corrupted activations into the clean run"})`);
-      console.log(patchSummary(metricName(o, tokenizer), results, (c) => (c === "heads" ? [] : tokens.map((t) => `'${visibleToken(t)}'`))));
-      await writeOutputs(o.out, o.json, htmlPage("Activation patching", sections), { clean, corrupted, tokens, metric: o.metric, direction: o.direction, results }, o.overwrite);
+      console.log(patchSummary(metricText!, results, (c) => (c === "heads" ? [] : tokens.map(quoteToken))));
+      const page = patchingPage({ clean: clean.map((id) => label(tokenizer, id)), corrupted: corrupted.map((id) => label(tokenizer, id)), metric: metricText!, direction, nLayers: model.cfg.n_layers, nHeads: model.cfg.n_heads, results });
+      await writeOutputs(o.out, o.json, page, { clean, corrupted, tokens, metric: o.metric, direction: o.direction, results }, o.overwrite);
     });
 
   interp
@@ -148,49 +141,9 @@ export function registerCircuitCommands(interp: Command): void {
     .action(async (o: Record<string, string | boolean>) => {
       reportPaths(o); // refuse to replace a report before any work
       const { model, tokenizer } = await loadModel(String(o.model));
-      const foldLn = o.foldLn !== false;
-      const { n_layers: L, n_heads: H } = model.cfg;
-      const rows = Array.from({ length: L }, (_, l) => `layer ${l}`);
-      const cols = Array.from({ length: H }, (_, h) => `H${h}`);
-      const ov = copyingScores(model, { foldLn });
-      const qk = copyingScores(model, { foldLn, circuit: "qk" });
-      const sections: PageSection[] = [
-        { heading: "OV copying score", svg: heatmap({ values: ov.score, rowLabels: rows, colLabels: cols, domain: [-1, 1], diverging: true, cellText: true, width: 640, title: "Re Σλ / Σ|λ| of W_E W_V W_O W_U" }), caption: "Near 1: attending to a token raises that token's logit (the head copies)." },
-        { heading: "QK eigenvalue score", svg: heatmap({ values: qk.score, rowLabels: rows, colLabels: cols, domain: [-1, 1], diverging: true, cellText: true, width: 640, title: "Re Σλ / Σ|λ| of W_E W_Q W_Kᵀ W_Eᵀ" }), caption: "Near 1: a token attends to copies of itself." },
-      ];
-      const composition: Record<string, number[][]> = {};
-      if (L > 1) {
-        const labels = headLabels(model, Array.from({ length: L }, (_, l) => l));
-        for (const kind of ["K", "Q", "V"] as const) {
-          const s = compositionScores(model, kind, { foldLn });
-          const flat = labels.map((_, i) => labels.map((__, j) => {
-            const [l1, h1, l2, h2] = [Math.floor(i / H), i % H, Math.floor(j / H), j % H];
-            return l2 > l1 ? s[l1][h1][l2][h2] : NaN;
-          }));
-          composition[kind] = flat;
-          sections.push({ heading: `${kind}-composition`, svg: heatmap({ values: flat, rowLabels: labels, colLabels: labels, xLabel: "later head", yLabel: "earlier head", colorScheme: "viridis", title: `${kind}-composition: ‖W_OV(earlier) · ${kind === "V" ? "W_OV" : kind === "K" ? "W_QKᵀ" : "W_QK"}(later)‖ / (‖·‖ ‖·‖)` }) });
-        }
-      }
-      const pcaE = embeddingPca(model, "W_E", { k: Math.min(20, model.cfg.d_model, model.cfg.d_vocab - 1) });
-      sections.push({ heading: "Token embedding PCA", svg: barChart({ labels: Array.from(pcaE.explainedVarianceRatio, (_, i) => `PC${i}`), values: pcaE.explainedVarianceRatio, yLabel: "share of variance", title: "W_E: explained variance ratio" }) });
-      let fourier = null;
-      if (model.pos_embed) {
-        fourier = positionalFourier(model);
-        sections.push({ heading: "Positional embedding: Fourier power", svg: barChart({ labels: fourier.frequencies.map(String), values: fourier.powerFraction, xLabel: "frequency (cycles per n_ctx)", yLabel: "share of power", title: "DFT of each W_pos column over positions, summed" }), caption: `Power in frequencies 1…n_ctx/8: ${(100 * fourier.lowFrequencyFraction).toFixed(1)}% (smooth embeddings put most power at low frequencies).` });
-        sections.push({ heading: "Positional embedding spectrum per dimension", svg: heatmap({ values: fourier.spectrum.map((r) => r.map((v) => Math.log10(v + 1e-12))), xLabel: "frequency", yLabel: "dimension", colorScheme: "viridis", colorLabel: "log10 power" }) });
-      }
-      const svd: Record<string, unknown> = {};
-      if (typeof o.svd === "string") {
-        for (const spec of o.svd.split(",")) {
-          const m = /^(\d+)\.(\d+)$/.exec(spec.trim());
-          if (!m) throw new Error(`--svd: expected layer.head pairs like 1.0,1.3, got "${spec}"`);
-          const dirs = svdOV(model, Number(m[1]), Number(m[2]), { foldLn, k: 4, topTokens: 6, vocab: tokenizer ? Array.from({ length: model.cfg.d_vocab }, (_, i) => tokenizer.idToToken(i)) : undefined });
-          svd[spec.trim()] = dirs;
-          sections.push({ heading: `SVD of W_OV, head ${spec.trim()}`, svg: barChart({ labels: dirs.map((d) => `σ${d.index}`), values: dirs.map((d) => d.singularValue), title: "singular values" }), caption: dirs.map((d) => `σ${d.index} = ${d.singularValue.toFixed(3)}: reads ${d.inputTop!.map((t) => JSON.stringify(t.token)).join(" ")} → writes ${d.outputTop!.map((t) => JSON.stringify(t.token)).join(" ")}`).join("\n") });
-        }
-      }
-      console.log(circuitsSummary(ov.score, composition, headLabels(model, Array.from({ length: L }, (_, l) => l))));
-      await writeOutputs(String(o.out), o.json === undefined ? undefined : String(o.json), htmlPage("Weight circuits", sections), { copying: { ov: ov.score, qk: qk.score, ovPositiveFraction: ov.positiveFraction }, composition, embeddingPca: { explainedVarianceRatio: Array.from(pcaE.explainedVarianceRatio) }, positionalFourier: fourier && { power: fourier.power, lowFrequencyFraction: fourier.lowFrequencyFraction, topFrequencies: fourier.topFrequencies.slice(0, 8) }, svd }, o.overwrite);
+      const report = circuitsReport(model, tokenizer, { foldLn: o.foldLn !== false, svd: typeof o.svd === "string" ? o.svd : undefined });
+      console.log(circuitsSummary(report.json.copying.ov, report.json.composition));
+      await writeOutputs(String(o.out), o.json === undefined ? undefined : String(o.json), report.html, report.json, o.overwrite);
     });
 
   interp
@@ -226,18 +179,13 @@ export function registerCircuitCommands(interp: Command): void {
       const results = brownPosProbe(model, { ...data, labels }, hooks, { kind: s.kind, seed: intOption(s, "seed", 0, 0) });
       const table = results.map((r) => ({ hook: r.hook, accuracy: r.testScore, train: r.trainScore, shuffledControl: r.controlScore, wordTypeControl: r.wordControlScore, selectivity: r.selectivity, majority: r.majorityBaseline }));
       console.table(table);
-      const sections: PageSection[] = [
-        { heading: "Held-out accuracy by hook", svg: barChart({ labels: results.map((r) => r.hook), values: results.map((r) => r.testScore), horizontal: true, xLabel: "accuracy", title: `${s.kind} probe for ${s.tagset} tags (${data.sites.length} tokens, ${data.classes.length} classes)` }), caption: `Majority baseline ${results[0].majorityBaseline.toFixed(3)}.` },
-        { heading: "Selectivity (accuracy − shuffled-label control)", svg: barChart({ labels: results.map((r) => r.hook), values: results.map((r) => r.selectivity), horizontal: true, xLabel: "selectivity" }) },
-        { heading: "Word-type control (Hewitt & Liang)", svg: barChart({ labels: results.map((r) => r.hook), values: results.map((r) => r.wordControlScore), horizontal: true, xLabel: "control accuracy" }), caption: "A probe fitted to a random tag per word type: how much a probe can memorise." },
-      ];
       let intervention = null;
       if (o.intervene) {
         const best = results.reduce((a, b) => (b.selectivity > a.selectivity ? b : a));
         intervention = { hook: best.hook, ...probeIntervention(model, data.windows, best.hook, { mode: "project", directions: best.probe.directions() }, { metric: lossMetric(data.windows), read: { hook: best.hook, probe: best.probe, labels, sites: data.sites } }) };
         console.log(`projecting the probe out at ${best.hook}: loss ${intervention.metricBefore.toFixed(4)} → ${intervention.metricAfter.toFixed(4)}, probe ${intervention.probeBefore!.toFixed(3)} → ${intervention.probeAfter!.toFixed(3)}`);
       }
-      await writeOutputs(s.out, s.json, htmlPage("Part-of-speech probes", sections), { classes: data.classes, sites: data.sites.length, table, intervention }, s.overwrite);
+      await writeOutputs(s.out, s.json, probePage(results, { kind: s.kind, tagset: s.tagset, tokens: data.sites.length, classes: data.classes.length }), { classes: data.classes, sites: data.sites.length, table, intervention }, s.overwrite);
     });
 
   interp

@@ -7,15 +7,18 @@ import { loadCorpus } from "../data/corpus.node.js";
 import { detectHead, HEAD_NAMES, attentionPatterns, type HeadName } from "../interp/attention.js";
 import { directLogitAttribution } from "../interp/dla.js";
 import { lensKL, logitLens, loadTunedLens, saveTunedLens, trainTunedLens, type LogitLensResult } from "../interp/lens.js";
+import { attentionPage } from "./pages/attention.js";
+import { dlaPage } from "./pages/dla.js";
+import { lensPage } from "./pages/lens.js";
 import { writeFileAtomic } from "../io/files.node.js";
 import { loadModelDir } from "../models/gpt/io.node.js";
 import type { HookedTransformer } from "../models/gpt/model.js";
-import { barChart, heatmap, htmlPage, type PageSection } from "../plot/index.js";
 import { getBatch } from "../data/batch.js";
 import { Generator } from "../tensor/random.js";
 import type { Tokenizer } from "../tokenizers/types.js";
 import { intOption, numberOption, parseTokenIds } from "./options.js";
 import { dlaSummary, headScoresSummary, lensSummary } from "./summaries.js";
+import { quoteToken } from "./pages/tokens.js";
 import { defaultOut, encodeText, forFlag, LOCAL_DATA, loadDirTokenizer, modelDir, outputFile, reportPaths, writeReport, replaceInvalidUtf8Option } from "./common.js";
 
 type Opts = Record<string, string>;
@@ -58,35 +61,8 @@ async function loadInputs(o: Opts): Promise<Inputs> {
 
 const pieceOf = (tok: Tokenizer | null) => (id: number) => (tok ? tok.idToToken(id) : String(id));
 
-async function writeOutputs(o: Opts, title: string, sections: PageSection[], data: unknown): Promise<void> {
-  await writeReport(reportPaths(o), htmlPage(title, sections), data);
-}
-
-function lensSection(r: LogitLensResult, labels: string[], piece: (id: number) => string, name: string): PageSection[] {
-  const cols = labels.map((t, i) => `${i}:${t}`);
-  // one token has no next token to follow: colour by the top token's probability instead
-  const hasTarget = r.targets.some((t) => t !== null);
-  return [
-    {
-      heading: `${name}: top token per layer and position`,
-      svg: heatmap({
-        values: hasTarget ? r.targetProb : r.topProbs.map((row) => row.map((top) => top[0])),
-        rowLabels: r.labels,
-        colLabels: cols,
-        cellText: r.topTokens.map((row) => row.map((top) => piece(top[0]))),
-        domain: [0, 1],
-        colorLabel: hasTarget ? "probability of the actual next token" : "probability of the top token",
-        xLabel: "position: input token",
-        yLabel: "residual stream",
-      }),
-      caption: "Each cell shows the most likely next token read from that layer's residual stream; its colour is the probability given to the token that actually comes next (blank at the last position).",
-    },
-    {
-      heading: `${name}: KL(final ‖ layer) in nats`,
-      svg: heatmap({ values: r.kl, rowLabels: r.labels, colLabels: cols, colorScheme: "oranges", colorLabel: "KL (nats)" }),
-      caption: `Mean per layer: ${r.labels.map((l, i) => `${l} ${r.meanKl[i].toFixed(3)}`).join(", ")}`,
-    },
-  ];
+async function writeOutputs(o: Opts, html: string, data: unknown): Promise<void> {
+  await writeReport(reportPaths(o), html, data);
 }
 
 export function registerInterpCommands(program: Command): void {
@@ -111,12 +87,10 @@ export function registerInterpCommands(program: Command): void {
       const plain = logitLens(model, ids, { k });
       let tuned: LogitLensResult | null = null;
       if (o.tunedLens !== undefined) tuned = logitLens(model, ids, { k, lens: loadTunedLens(await readFile(o.tunedLens), model) });
-      const sections = lensSection(plain, labels, piece, "Logit lens");
-      if (tuned) sections.push(...lensSection(tuned, labels, piece, "Tuned lens"));
       console.log(lensSummary(plain, "logit lens", piece));
       if (tuned) console.log(lensSummary(tuned, "tuned lens", piece));
       const withText = (r: LogitLensResult) => ({ ...r, topText: r.topTokens.map((row) => row.map((top) => top.map(piece))) });
-      await writeOutputs(o, `Logit lens: ${labels.join("")}`, sections, { tokens: ids, tokenText: labels, logitLens: withText(plain), ...(tuned ? { tunedLens: withText(tuned) } : {}) });
+      await writeOutputs(o, lensPage(labels, piece, plain, tuned), { tokens: ids, tokenText: labels, logitLens: withText(plain), ...(tuned ? { tunedLens: withText(tuned) } : {}) });
     });
 
   interp
@@ -174,27 +148,14 @@ export function registerInterpCommands(program: Command): void {
       const { model, ids, labels } = await loadInputs(o as Opts);
       if (o.errorMeasure !== "mul" && o.errorMeasure !== "abs") throw new Error(`--error-measure must be mul or abs, got "${o.errorMeasure}"`);
       const patterns = attentionPatterns(model, ids);
-      const { n_layers: L, n_heads: H } = model.cfg;
-      const heads = Array.from({ length: H }, (_, h) => `H${h}`);
-      const layers = Array.from({ length: L }, (_, l) => `L${l}`);
       const scores: Partial<Record<HeadName, number[][]>> = {};
-      const sections: PageSection[] = [];
       if (ids.length >= 2) {
         for (const name of HEAD_NAMES) {
           scores[name] = detectHead(model, ids, name, { excludeBos: o.excludeBos === true, excludeCurrentToken: o.excludeCurrentToken === true, errorMeasure: o.errorMeasure as "mul" | "abs" });
-          sections.push({ heading: `${name.replace(/_/g, " ")} scores`, svg: heatmap({ values: scores[name]!, rowLabels: layers, colLabels: heads, cellText: true, domain: o.errorMeasure === "abs" ? [-1, 1] : [0, 1], colorLabel: "score", yLabel: "layer", xLabel: "head" }) });
         }
       }
-      const cols = labels.map((t, i) => `${i}:${t}`);
-      patterns.forEach((layer, l) =>
-        layer.forEach((p, h) => {
-          // keys after the query are masked: leave them blank
-          const values = p.map((row, i) => row.map((v, j) => (j > i ? NaN : v)));
-          sections.push({ heading: `L${l}H${h}`, svg: heatmap({ values, rowLabels: cols, colLabels: cols, domain: [0, 1], yLabel: "query", xLabel: "key", colorLabel: "attention" }) });
-        }),
-      );
       console.log(headScoresSummary(scores));
-      await writeOutputs(o as Opts, `Attention: ${labels.join("")}`, sections, { tokens: ids, tokenText: labels, scores, patterns });
+      await writeOutputs(o as Opts, attentionPage({ tokens: labels, patterns, scores, errorMeasure: o.errorMeasure as "mul" | "abs" }), { tokens: ids, tokenText: labels, scores, patterns });
     });
 
   interp
@@ -226,15 +187,8 @@ export function registerInterpCommands(program: Command): void {
       const pos = intOption(o, "pos", -1, -ids.length);
       const r = directLogitAttribution(model, ids, { target: tokenArg(o.target, o.targetId, "targetId"), incorrect: tokenArg(o.incorrect, o.incorrectId, "incorrectId"), pos });
       const piece = pieceOf(tok);
-      const what = r.incorrect !== undefined ? `logit(${JSON.stringify(piece(r.target))}) − logit(${JSON.stringify(piece(r.incorrect))})` : `logit(${JSON.stringify(piece(r.target))})`;
-      const where = `at position ${r.pos} (after ${JSON.stringify(labels.slice(0, r.pos + 1).join(""))})`;
-      const sum = r.components.values.reduce((s, v) => s + v, 0);
-      const caption = `${what} = ${r.logit.toFixed(4)} = Σ components ${sum.toFixed(4)} + biases (b_U, ln_final.b) ${r.constant.toFixed(4)}`;
-      const sections: PageSection[] = [
-        { heading: `Per component: ${what} ${where}`, svg: barChart({ labels: r.components.labels, values: r.components.values, horizontal: true, xLabel: "direct contribution to the logit" }), caption },
-        { heading: "Per head", svg: barChart({ labels: r.heads.labels, values: r.heads.values, horizontal: true, xLabel: "direct contribution to the logit" }), caption: "Each head's result z·W_O through the final LayerNorm's cached scale; a layer's heads plus its b_O make its attn_out." },
-      ];
+      const what = r.incorrect !== undefined ? `logit(${quoteToken(piece(r.target))}) − logit(${quoteToken(piece(r.incorrect))})` : `logit(${quoteToken(piece(r.target))})`;
       console.log(dlaSummary(r, what));
-      await writeOutputs(o, `Direct logit attribution: ${what}`, sections, { ...r, tokenText: labels, targetText: piece(r.target), ...(r.incorrect !== undefined ? { incorrectText: piece(r.incorrect) } : {}) });
+      await writeOutputs(o, dlaPage(r, labels, piece), { ...r, tokenText: labels, targetText: piece(r.target), ...(r.incorrect !== undefined ? { incorrectText: piece(r.incorrect) } : {}) });
     });
 }

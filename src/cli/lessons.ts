@@ -10,7 +10,6 @@ import { writeFileAtomic } from "../io/files.node.js";
 import { cnnClassifier, evaluateClassifier, type ImageClassifier, mlpClassifier } from "../models/classifiers.js";
 import { CELL_KINDS, type CellKind, RNNLanguageModel } from "../models/rnn-lm.js";
 import { loadRNNLanguageModel, saveRNNLanguageModel } from "../models/rnn-lm.node.js";
-import { heatmap, htmlPage, linePlot } from "../plot/index.js";
 import { writePlot } from "../plot/files.node.js";
 import { Generator, manualSeed } from "../tensor/random.js";
 import { CharTokenizer } from "../tokenizers/char.js";
@@ -20,6 +19,7 @@ import { checkTrainConfig, type TrainConfig, Trainer } from "../train/trainer.js
 import { intOption, numberOption } from "./options.js";
 import { progress } from "./progress.js";
 import { defaultOut, encodeText, forFlag, LOCAL_DATA, outputDir, replaceInvalidUtf8Option } from "./common.js";
+import { type AccuracyPoint, imagesPage } from "./pages/images.js";
 
 /** Runs `steps` optimizer steps, calling onEval every `every` steps and at the end; Ctrl-C, SIGTERM or SIGHUP stop early. */
 async function loop(trainer: Trainer, every: number, onStep: (loss: number) => void, onEval: () => void): Promise<boolean> {
@@ -132,53 +132,12 @@ async function loadImages(o: Record<string, string>): Promise<{ train: ImageSet;
   return { ...(await loadMnist(resolve(o.data), { limit })), name: `MNIST-format files in ${o.data}` };
 }
 
-/** Misclassified images tiled in rows of 8 with blank gaps, for one heatmap. */
-function misclassifiedGrid(set: ImageSet, predictions: Int32Array, max = 32): { values: number[][]; caption: string } | null {
-  const wrong = [...predictions.keys()].filter((i) => predictions[i] !== set.labels[i]).slice(0, max);
-  if (wrong.length === 0) return null;
-  const { height: H, width: W } = set;
-  const perRow = Math.min(8, wrong.length);
-  const tileRows = Math.ceil(wrong.length / perRow);
-  const values = Array.from({ length: tileRows * (H + 1) - 1 }, () => new Array<number>(perRow * (W + 1) - 1).fill(NaN));
-  const name = (c: number) => set.classNames?.[c] ?? String(c);
-  wrong.forEach((img, k) => {
-    const [r, c] = [Math.floor(k / perRow), k % perRow];
-    for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) values[r * (H + 1) + y][c * (W + 1) + x] = set.pixels[img * H * W + y * W + x] / 255;
-  });
-  const caption = `true → predicted, in reading order: ${wrong.map((i, k) => `#${k + 1} ${name(set.labels[i])}→${name(predictions[i])}`).join(", ")}`;
-  return { values, caption };
-}
-
 function buildClassifier(o: Record<string, string>, set: ImageSet): ImageClassifier {
   const { height: H, width: W, classes } = set;
   if (o.arch === "mlp") return mlpClassifier(H, W, classes, intOption(o, "hidden", 64));
   const ch = String(o.channels).split(",").map((s) => Number(s.trim()));
   if (ch.length !== 2 || ch.some((c) => !Number.isSafeInteger(c) || c < 1)) throw new Error(`--channels: expected two positive integers like 8,16, got "${o.channels}"`);
   return cnnClassifier(H, W, classes, [ch[0], ch[1]]);
-}
-
-type AccuracyPoint = { step: number; train: number; test: number };
-
-/** The report page: loss per step, accuracy at each evaluation, and the test images it got wrong. */
-function imagesPage(title: string, trainer: Trainer, curve: AccuracyPoint[], summary: string, test: ImageSet, predictions: Int32Array): string {
-  const steps = trainer.history.steps;
-  const sections = [
-    { heading: "Loss", svg: linePlot({ title: "Training loss", series: [{ name: "train (batch)", x: steps.map((s) => s.step), y: steps.map((s) => s.loss) }], xLabel: "step", yLabel: "cross-entropy (nats)" }) },
-    {
-      heading: "Accuracy",
-      svg: linePlot({ title: "Accuracy", series: [{ name: "train", x: curve.map((c) => c.step), y: curve.map((c) => c.train) }, { name: "test", x: curve.map((c) => c.step), y: curve.map((c) => c.test) }], xLabel: "step", yLabel: "accuracy", yDomain: [0, 1] }),
-      caption: summary,
-    },
-  ];
-  const grid = misclassifiedGrid(test, predictions);
-  if (grid) {
-    // no tick labels (the caption names each tile); ~6 px per pixel so the digits are legible
-    const cols = grid.values[0].length;
-    const blank = (n: number) => new Array<string>(n).fill("");
-    const svg = heatmap({ title: "Misclassified test images", values: grid.values, rowLabels: blank(grid.values.length), colLabels: blank(cols), colorScheme: "greys", domain: [0, 1], colorLabel: "pixel", width: Math.min(1000, 6 * cols + 40) });
-    sections.push({ heading: "Mistakes", svg, caption: grid.caption });
-  }
-  return htmlPage(title, sections);
 }
 
 async function imagesTrain(o: Record<string, string>): Promise<void> {
@@ -216,7 +175,7 @@ async function imagesTrain(o: Record<string, string>): Promise<void> {
   await saveModule(join(out, "model.safetensors"), model, { format: "pt" });
   await writeFileAtomic(join(out, "config.json"), new TextEncoder().encode(JSON.stringify({ model_type: "image-classifier", ...model.config }, null, 2) + "\n"));
   const page = join(out, "images.html");
-  await writePlot(page, imagesPage(`${kind} on ${data.name}`, trainer, curve, summary, data.test, test.predictions));
+  await writePlot(page, imagesPage(`${kind} on ${data.name}`, trainer.history.steps, curve, summary, data.test, test.predictions));
   console.log(`model in ${out} (config.json, model.safetensors); plots ${page}`);
 }
 

@@ -6,7 +6,6 @@ import { trainValSplit } from "../data/corpus.js";
 import { markovChain, sparsityStats, stationaryDistribution, transitionSpectrum } from "../models/markov.js";
 import { NgramModel, type Evaluation, type Smoothing } from "../models/ngram.js";
 import { loadNgram, saveNgram } from "../models/ngram.node.js";
-import { barChart, heatmap, htmlPage, linePlot } from "../plot/index.js";
 import { writePlot } from "../plot/files.node.js";
 import { Generator } from "../tensor/random.js";
 import { CharTokenizer, WordTokenizer, gpt2Tokenizer, loadTokenizer, type Tokenizer } from "../tokenizers/index.js";
@@ -14,6 +13,7 @@ import { loadTokenizerFile } from "../tokenizers/files.node.js";
 import { defaultOut, encodeText, outputFile, readTextFlag, replaceInvalidUtf8Option } from "./common.js";
 import { intOption, numberOption } from "./options.js";
 import { progress } from "./progress.js";
+import { markovPage } from "./pages/markov.js";
 
 type Opts = Record<string, string>;
 
@@ -184,8 +184,6 @@ export async function ngramAnalyze(o: Opts): Promise<void> {
   const out = outputFile(o.out ?? defaultOut("ngram-analysis.html"), Boolean(o.overwrite));
   const chain = markovChain(model);
   const nStates = chain.states.length;
-  // escapes make "\n" visible; ␣ makes GPT-2's leading spaces visible
-  const label = (s: number) => JSON.stringify(tokenizer.idToToken(chain.states[s])).slice(1, -1).replace(/ /g, "␣");
 
   const stats = sparsityStats(chain);
   const power = stationaryDistribution(chain.P, { method: "power", lazy: true });
@@ -199,51 +197,7 @@ export async function ngramAnalyze(o: Opts): Promise<void> {
   console.log(`stationary distribution: power iteration (${power.matvecs} steps, residual ${power.residual.toExponential(2)}) vs ${eig.method} (residual ${eig.residual.toExponential(2)}): max difference ${gap.toExponential(2)}`);
   console.log(`singular values (${spectrum.method}): σ₁ = ${sv[0].toFixed(4)}, σ_${sv.length} = ${sv[sv.length - 1].toExponential(3)}; numerical rank ${spectrum.rank.lowerBound ? "≥ " : ""}${spectrum.rank.rank}`);
 
-  const order = Array.from(eig.pi, (_, s) => s).sort((a, b) => eig.pi[b] - eig.pi[a]).slice(0, Math.min(top, nStates));
-  const positive = sv.map((y, i) => ({ x: i + 1, y })).filter((p) => p.y > 0);
-  const spectrumSvg = linePlot({
-    title: "Singular values of the transition matrix P",
-    subtitle: `${spectrum.method === "dense" ? "all" : `top ${sv.length} (randomized SVD)`}; numerical rank ${spectrum.rank.lowerBound ? "≥ " : ""}${spectrum.rank.rank} of ${nStates}`,
-    series: [{ name: "σ", x: positive.map((p) => p.x), y: positive.map((p) => p.y) }],
-    xLabel: "index i",
-    yLabel: "σᵢ",
-    logY: true,
-  });
-  const piSvg = barChart({
-    title: "Stationary distribution π = πP: most likely tokens",
-    labels: order.map(label),
-    values: order.map((s) => eig.pi[s]),
-    horizontal: true,
-    xLabel: "π",
-  });
-  const supportSvg = barChart({
-    title: "Row support: distinct successors per token",
-    labels: stats.support.histogram.map((b) => (b.upTo <= 2 ? String(b.upTo) : `${b.upTo / 2 + 1}–${b.upTo}`)),
-    values: stats.support.histogram.map((b) => b.rows),
-    xLabel: "successors",
-    yLabel: "tokens",
-  });
-  const heat = heatmap({
-    title: `Transitions among the ${order.length} most frequent tokens`,
-    values: order.map((s) => order.map((t) => chain.P.get(s, t))),
-    rowLabels: order.map(label),
-    colLabels: order.map(label),
-    xLabel: "next token",
-    yLabel: "current token",
-    colorLabel: "P(next | current)",
-  });
-  const statsText = [
-    `vocabulary ${stats.vocabSize}, tokens seen ${stats.states}, dangling ${chain.dangling.length}`,
-    `non-zeros ${stats.nnz} of V² = ${(stats.vocabSize ** 2).toExponential(3)} (density ${stats.density.toExponential(3)})`,
-    `zero rows ${(stats.zeroRowFraction * 100).toFixed(2)}%, bigrams seen once ${(stats.singletonFraction * 100).toFixed(1)}%`,
-    `successors per row: min ${stats.support.min}, median ${stats.support.median}, mean ${stats.support.mean.toFixed(1)}, max ${stats.support.max}`,
-    `row entropy (bits): min ${stats.entropy.min.toFixed(3)}, mean ${stats.entropy.mean.toFixed(3)}, max ${stats.entropy.max.toFixed(3)}; entropy rate ${stats.entropyRate.toFixed(3)} bits/token`,
-  ].join("\n");
-  await writePlot(out, htmlPage(`Markov chain of ${String(meta.source ?? basename(path))} (${tokenizer.kind} tokens)`, [
-    { heading: "Singular values", svg: spectrumSvg, caption: `tolerance for the rank: σ > ${spectrum.rank.tol.toExponential(2)}` },
-    { heading: "Stationary distribution", svg: piSvg, caption: `π from ${eig.method} (residual ‖πP − π‖₁ = ${eig.residual.toExponential(2)}); power iteration agrees to ${gap.toExponential(2)}` },
-    { heading: "Sparsity", svg: supportSvg, caption: statsText },
-    { heading: "Transition matrix (top tokens)", svg: heat },
-  ]));
+  const title = `Markov chain of ${String(meta.source ?? basename(path))} (${tokenizer.kind} tokens)`;
+  await writePlot(out, markovPage({ title, chain, stats, stationary: eig, powerGap: gap, spectrum, piece: (id) => tokenizer.idToToken(id), top }));
   console.log(`wrote ${out}`);
 }

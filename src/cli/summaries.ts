@@ -1,13 +1,11 @@
 // Short text summaries of the interpretability views, printed in the terminal beside the page:
 // the few numbers a reader looks for first (which heads, which layer, which token), so a run
-// says something without opening the HTML. Token text goes through visibleToken (␣ for a space).
+// says something without opening the HTML. Token text is quoted as on the pages (quoteToken: ␣ for a space).
 import type { HeadName } from "../interp/attention.js";
 import type { DlaResult } from "../interp/dla.js";
 import type { LogitLensResult } from "../interp/lens.js";
 import type { PatchingResult } from "../interp/patching.js";
-import { visibleToken } from "../plot/token-label.js";
-
-const quote = (piece: string) => `'${visibleToken(piece)}'`;
+import { quoteToken as quote } from "./pages/tokens.js";
 const signed = (v: number, digits = 3) => `${v >= 0 ? "+" : "−"}${Math.abs(v).toFixed(digits)}`;
 
 /** The k largest entries of a (layer × head) grid, as "L1H2 0.83". */
@@ -55,7 +53,10 @@ export function patchSummary(metric: string, results: Record<string, PatchingRes
 }
 
 /** The heads that copy most (OV) and the strongest composition between two heads. */
-export function circuitsSummary(ov: number[][], composition: Record<string, number[][]>, headLabels: string[]): string {
+export function circuitsSummary(ov: number[][], composition: Record<string, number[][]>): string {
+  // composition grids list every head of every layer, layer by layer: L0H0, L0H1, …
+  const H = ov[0]?.length ?? 0;
+  const headLabels = Array.from({ length: ov.length * H }, (_, i) => `L${Math.floor(i / H)}H${i % H}`);
   const lines = [`  OV copying     ${topHeads(ov, 3).map((e) => `${e.label} ${e.value.toFixed(3)}`).join(", ")}`];
   for (const [kind, grid] of Object.entries(composition)) {
     const pairs = grid.flatMap((row, i) => row.map((value, j) => ({ label: `${headLabels[i]} → ${headLabels[j]}`, value }))).filter((e) => Number.isFinite(e.value)).sort((a, b) => b.value - a.value).slice(0, 3);

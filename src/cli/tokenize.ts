@@ -1,7 +1,6 @@
 // `dgpt tokenize` (see how a text becomes tokens) and `dgpt bpe train` (learn a byte-level BPE
 // vocabulary from a corpus, watching the merges, and save it as tokenizer.json).
 import type { Command } from "commander";
-import { barChart, htmlPage, linePlot } from "../plot/index.js";
 import { writePlot } from "../plot/files.node.js";
 import { BpeTokenizer } from "../tokenizers/bpe.js";
 import { CharTokenizer } from "../tokenizers/char.js";
@@ -14,6 +13,7 @@ import { WordTokenizer } from "../tokenizers/word.js";
 import { defaultOut, outputFile, readTextFlag, replaceInvalidUtf8Option } from "./common.js";
 import { intOption } from "./options.js";
 import { progress } from "./progress.js";
+import { bpePage, tokenLengthsPage } from "./pages/tokenizer.js";
 
 export function registerTokenizeCommands(program: Command): void {
   program
@@ -68,8 +68,7 @@ async function tokenizeCommand(arg: string | undefined, o: Record<string, string
   }
   if (plot !== undefined) {
     const out = plot;
-    const svg = lengthHistogram(spans.map((s) => [...s.token].length), `Token lengths (${tok.kind})`, "tokens in the text");
-    await writePlot(out, htmlPage(`Tokens of the text (${tok.kind})`, [{ heading: "Token lengths", svg, caption: `${spans.length} tokens` }]));
+    await writePlot(out, tokenLengthsPage(tok.kind, spans.map((s) => [...s.token].length)));
     console.error(`wrote ${out}`);
   }
 }
@@ -117,14 +116,6 @@ function colourPieces(text: string, spans: readonly TokenSpan[]): string {
   return out;
 }
 
-function lengthHistogram(lengths: readonly number[], title: string, what: string, unit = "characters"): string {
-  const max = Math.min(32, lengths.reduce((m, n) => Math.max(m, n), 1));
-  const counts = new Array<number>(max).fill(0);
-  for (const n of lengths) counts[Math.min(n, max) - 1]! += 1;
-  const labels = counts.map((_, i) => (i + 1 === max && lengths.some((n) => n > max) ? `${max}+` : String(i + 1)));
-  return barChart({ title, labels, values: counts, xLabel: `length (${unit})`, yLabel: what });
-}
-
 // ----------------------------------------------------------------------------------------------
 
 async function bpeTrainCommand(o: Record<string, string | string[] | boolean>): Promise<void> {
@@ -167,10 +158,6 @@ async function bpeTrainCommand(o: Record<string, string | string[] | boolean>): 
   const vocabLengths: number[] = [];
   for (let id = specialTokens.length; id < tok.vocabSize; id++) vocabLengths.push(tok.idToBytes(id).length);
   const usedLengths = ids.map((id) => tok.idToBytes(id).length);
-  await writePlot(plotPath, htmlPage(`BPE tokenizer: ${tok.vocabSize} tokens`, [
-    { heading: "Token lengths in the vocabulary", svg: lengthHistogram(vocabLengths, "Vocabulary: token length", "tokens", "bytes"), caption: "Each merge makes a longer token; the 256 base tokens are single bytes." },
-    { heading: "Token lengths in the corpus", svg: lengthHistogram(usedLengths, "Corpus: length of each token used", "occurrences", "bytes"), caption: `${ids.length} tokens for ${bytes} bytes` },
-    ...(counts.length > 1 ? [{ heading: "Frequency of each merge", svg: linePlot({ title: "How often the merged pair occurred, by merge rank", series: [{ name: "count", x: counts.map((_, i) => i), y: counts }], xLabel: "merge rank", yLabel: "occurrences", logY: true }) }] : []),
-  ]));
+  await writePlot(plotPath, bpePage({ vocabSize: tok.vocabSize, vocabLengths, usedLengths, mergeCounts: counts, bytes }));
   console.log(`wrote ${plotPath}`);
 }

@@ -9,10 +9,13 @@ import {
   checkOptions,
   checkSize,
   checkStringArray,
+  clip,
+  DEFAULT_WIDTH,
   describe,
   fail,
   formatValue,
   luminance,
+  renderHeader,
   textWidth,
   visibleLabel,
   xmlSafe,
@@ -38,10 +41,22 @@ export interface HeatmapOptions extends FigureOptions {
   colorLabel?: string;
   /** Write each cell's value in it (true), or the given strings (same shape as values). */
   cellText?: boolean | string[][];
+  /** Side of a cell in pixels (a small heatmap per attention head, say); default: fitted to the
+   *  default width. Cells are never narrower than their cellText needs. Ignored when width is given. */
+  cellSize?: number;
 }
 
 const TICK_FONT = 10;
+/** Cell text is drawn at this size (smaller only when the caller fixes a narrow width). */
+const CELL_FONT = 11;
+/** Cells with text are at least one line of CELL_FONT tall. */
+const MIN_TEXT_CELL_H = 18;
+const MAX_CELL = 44;
 const MAX_AUTO_HEIGHT = 900;
+/** Cell texts longer than this many pixels (at CELL_FONT) are cut with "…". */
+const MAX_CELL_TEXT_W = 110;
+/** Tick labels longer than this many pixels are cut with "…". */
+const MAX_LABEL_W = 200;
 
 /** A heatmap as a standalone SVG string, with a colour ramp legend. */
 export function heatmap(options: HeatmapOptions): string {
@@ -104,31 +119,48 @@ export function heatmap(options: HeatmapOptions): string {
   } else if (Array.isArray(o.cellText)) {
     const ct = o.cellText as unknown[];
     if (ct.length !== rows) fail(fn, `cellText has ${ct.length} rows but values has ${rows}`);
-    texts = ct.map((row, i) => checkStringArray(fn, `cellText[${i}]`, row, cols).map(visibleLabel));
+    // a very long text (a 20-character token) would make every cell that wide: cut it with "…"
+    texts = ct.map((row, i) => checkStringArray(fn, `cellText[${i}]`, row, cols).map((t) => clip(visibleLabel(t), MAX_CELL_TEXT_W, CELL_FONT)));
   } else if (o.cellText !== undefined && o.cellText !== false && o.cellText !== null) {
     fail(fn, `cellText must be a boolean or an array of string rows, got ${describe(o.cellText)}`);
   }
 
-  // geometry: margins from label lengths (10px tick font), square cells unless a size is given
-  const rowText = rowLabels ?? Array.from({ length: rows }, (_, i) => String(i));
-  const colText = colLabels ?? Array.from({ length: cols }, (_, j) => String(j));
-  const rowW = Math.min(200, Math.max(...rowText.map((s) => textWidth(s, TICK_FONT))));
-  const colW = Math.min(200, Math.max(...colText.map((s) => textWidth(s, TICK_FONT))));
+  // Geometry. Margins come from the label lengths (10 px tick font). Cells are square, except
+  // that a cell with text is at least as wide as its longest text at 11 px and one line tall:
+  // the default size fills a page card, and a heatmap with more columns than that grows wider
+  // and scrolls sideways on the page (noShrink below) rather than shrinking its text to specks.
+  const rowText = (rowLabels ?? Array.from({ length: rows }, (_, i) => String(i))).map((l) => clip(l, MAX_LABEL_W, TICK_FONT));
+  const colText = (colLabels ?? Array.from({ length: cols }, (_, j) => String(j))).map((l) => clip(l, MAX_LABEL_W, TICK_FONT));
+  const rowW = Math.max(...rowText.map((s) => textWidth(s, TICK_FONT)));
+  const colW = Math.max(...colText.map((s) => textWidth(s, TICK_FONT)));
+  const longestText = texts ? Math.max(0, ...texts.flat().map((t) => textWidth(t, CELL_FONT))) : 0;
+  const minCellW = texts ? Math.max(20, Math.ceil(longestText + 6)) : 2;
   const marginLeft = Math.ceil(rowW + 14 + (yLabel !== undefined ? 18 : 0));
-  const marginRight = 12;
   const marginTop = 8;
   const widthIn = o.width;
-  const width0 = checkSize(fn, "width", widthIn, 640, 80);
-  const cellW0 = (width0 - marginLeft - marginRight) / cols;
-  const cell = widthIn === undefined ? Math.max(2, Math.min(44, Math.floor(cellW0))) : cellW0;
-  if (!(cell > 0)) fail(fn, `width ${width0} leaves no room for ${cols} columns`);
-  const xStep = Math.max(1, Math.ceil(12 / cell));
-  const rotate = colW > cell * xStep - 4;
+  const width0 = checkSize(fn, "width", widthIn, DEFAULT_WIDTH, 80);
+  const cellSize = o.cellSize === undefined ? undefined : checkSize(fn, "cellSize", o.cellSize, MAX_CELL, 1);
+  let cellW: number;
+  if (widthIn !== undefined) cellW = (width0 - marginLeft - 12) / cols; // the caller's width wins
+  else if (cellSize !== undefined) cellW = Math.max(cellSize, minCellW);
+  else cellW = Math.max(minCellW, Math.min(Math.max(MAX_CELL, minCellW), Math.floor((width0 - marginLeft - 12) / cols)));
+  if (!(cellW > 0)) fail(fn, `width ${width0} leaves no room for ${cols} columns`);
+  const cellH0 = texts ? Math.max(MIN_TEXT_CELL_H, Math.min(cellW, MAX_CELL)) : cellW;
+  const xStep = Math.max(1, Math.ceil(12 / cellW));
+  const rotate = colW > cellW * xStep - 4;
+  // an upright last column label is centred on its cell and may reach past the chart's edge
+  const marginRight = rotate ? 12 : Math.max(12, Math.ceil(textWidth(colText[cols - 1 - ((cols - 1) % xStep)]!, TICK_FONT) / 2 - cellW / 2 + 4));
   const marginBottom = Math.ceil((rotate ? colW + 14 : 28) + (xLabel !== undefined ? 18 : 0));
-  const chartW = widthIn === undefined ? Math.ceil(marginLeft + marginRight + cols * cell) : width0;
-  const figureW = Math.max(chartW, 300);
-  const headerGuess = (title ? 26 : 0) + (subtitle ? 18 : 0) + 12 + (colorLabel ? 14 : 0) + 28 + 6;
-  const fittedH = Math.min(MAX_AUTO_HEIGHT, headerGuess + marginTop + marginBottom + rows * cell);
+  const chartW = widthIn === undefined ? Math.ceil(marginLeft + marginRight + cols * cellW) : width0;
+  const ramp = { lo: domain[0], hi: domain[1], color: (t: number) => scale!.apply(domain[0] + t * (domain[1] - domain[0])), label: colorLabel };
+  // wide enough for the title and the colour legend's label (up to a card's width), so that a
+  // narrow heatmap does not cut its own legend
+  const headerW = Math.max(300, title ? textWidth(title, 16) * 1.1 + 24 : 0, subtitle ? textWidth(subtitle, 12) + 24 : 0, colorLabel ? textWidth(colorLabel, 11) + 24 : 0);
+  const figureW = Math.max(chartW, Math.min(DEFAULT_WIDTH, Math.ceil(headerW)));
+  const headerH = renderHeader({ width: figureW, title, subtitle, ramp }).height;
+  const natural = headerH + marginTop + marginBottom + rows * cellH0;
+  const legible = headerH + marginTop + marginBottom + rows * (texts ? MIN_TEXT_CELL_H : 2);
+  const fittedH = Math.min(natural, Math.max(MAX_AUTO_HEIGHT, legible));
   const height = checkSize(fn, "height", o.height, Math.ceil(fittedH), 80);
 
   const cells: { i: number; j: number; color: string }[] = [];
@@ -154,13 +186,13 @@ export function heatmap(options: HeatmapOptions): string {
   };
 
   return renderFigure(
-    { width: figureW, title, subtitle, ramp: { lo: domain[0], hi: domain[1], color: (t) => scale!.apply(domain[0] + t * (domain[1] - domain[0])), label: colorLabel } },
+    { width: figureW, title, subtitle, ramp, noShrink: true },
     chartHeight,
     (h) => {
       const cellH = (h - marginTop - marginBottom) / rows;
       const yStep = Math.max(1, Math.ceil(11 / cellH));
-      const inset = Math.min(cell, cellH) >= 14 ? 0.5 : 0;
-      const fontSize = Math.max(6, Math.min(11, Math.min(cellH * 0.5, (cell * 1.6) / Math.max(1, ...labels.map((l) => l.t.length)))));
+      const inset = Math.min(cellW, cellH) >= 14 ? 0.5 : 0;
+      const fontSize = Math.max(6, Math.min(CELL_FONT, cellH * 0.6, longestText > 0 ? (CELL_FONT * (cellW - 4)) / longestText : CELL_FONT));
       const marks: Plot.Markish[] = [
         Plot.frame({ fill: "#eeeeee" }),
         Plot.cell(cells, { x: "j", y: "i", fill: "color", inset }),

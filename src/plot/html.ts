@@ -3,9 +3,15 @@ import { checkOptionalString, describe, escapeXml, fail } from "./svg.js";
 
 export interface PageSection {
   heading: string;
-  /** An SVG string from one of the plot functions (or any <svg>...</svg> markup you trust). */
-  svg: string;
+  /** An SVG string from one of the plot functions (or any <svg>...</svg> markup you trust).
+   *  Without one, the section is its caption alone: a paragraph of text (e.g. a run's setup). */
+  svg?: string;
   caption?: string;
+  /** The section's id, for in-page links such as href="#L0H3" (letters, digits, - and _). */
+  id?: string;
+  /** A small card that sits beside its neighbours instead of taking the page's full width
+   *  (e.g. one attention pattern per head). */
+  compact?: boolean;
 }
 
 const CSS = `
@@ -19,6 +25,11 @@ h2 { font-size: 1.15rem; margin: 0 0 10px; }
 figure { margin: 0; overflow-x: auto; }
 figure svg { display: block; max-width: 100%; height: auto; }
 figcaption { color: #555; font-size: 0.9rem; margin-top: 8px; white-space: pre-wrap; }
+p.text { margin: 0; white-space: pre-wrap; }
+section.compact { display: inline-block; vertical-align: top; margin-right: 16px; padding: 10px 12px; }
+section.compact h2 { font-size: 1rem; margin-bottom: 4px; }
+section.compact figcaption { max-width: 36em; }
+section:target { outline: 3px solid #4269d0; }
 `.trim();
 
 /**
@@ -33,14 +44,19 @@ export function htmlPage(title: string, sections: PageSection[]): string {
     if (typeof sv !== "object" || sv === null) fail(fn, `sections[${i}] must be an object {heading, svg, caption?}, got ${describe(sv)}`);
     const s = sv as unknown as Record<string, unknown>;
     if (typeof s.heading !== "string") fail(fn, `sections[${i}].heading must be a string, got ${describe(s.heading)}`);
-    if (typeof s.svg !== "string") fail(fn, `sections[${i}].svg must be an SVG string, got ${describe(s.svg)}`);
     const caption = checkOptionalString(fn, `sections[${i}].caption`, s.caption);
+    if (s.svg === undefined && caption === undefined) fail(fn, `sections[${i}] needs an svg, a caption, or both`);
+    if (s.svg !== undefined && typeof s.svg !== "string") fail(fn, `sections[${i}].svg must be an SVG string, got ${describe(s.svg)}`);
+    const id = checkOptionalString(fn, `sections[${i}].id`, s.id);
+    if (id !== undefined && !/^[A-Za-z][\w-]*$/.test(id)) fail(fn, `sections[${i}].id must start with a letter and hold only letters, digits, - and _, got ${describe(id)}`);
+    const attrs = (id !== undefined ? ` id="${id}"` : "") + (s.compact === true ? ` class="compact"` : "");
+    if (s.svg === undefined) return `<section${attrs}>\n<h2>${escapeXml(s.heading)}</h2>\n<p class="text">${escapeXml(caption!)}</p>\n</section>`;
     const svg = s.svg.replace(/^\s*<\?xml[^>]*\?>\s*/, "").trim();
     if (!/^<svg[\s>]/.test(svg) || !/<\/svg>$/.test(svg)) {
       fail(fn, `sections[${i}].svg must be SVG markup starting with <svg and ending with </svg>`);
     }
     return (
-      `<section>\n<h2>${escapeXml(s.heading)}</h2>\n<figure>\n${svg}\n` +
+      `<section${attrs}>\n<h2>${escapeXml(s.heading)}</h2>\n<figure>\n${svg}\n` +
       (caption !== undefined ? `<figcaption>${escapeXml(caption)}</figcaption>\n` : "") +
       `</figure>\n</section>`
     );

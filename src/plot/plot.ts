@@ -4,6 +4,7 @@
 import * as Plot from "@observablehq/plot";
 import { renderFigure } from "./render.js";
 import {
+  DEFAULT_WIDTH,
   MAX_MARKS,
   PALETTE,
   checkFiniteArray,
@@ -13,12 +14,14 @@ import {
   checkOptions,
   checkSize,
   checkStringArray,
+  clip,
   describe,
   fail,
   mixColors,
   textWidth,
   visibleLabel,
   xmlSafe,
+  type DotSymbol,
   type SwatchItem,
 } from "./svg.js";
 
@@ -26,7 +29,7 @@ import {
 export interface FigureOptions {
   title?: string;
   subtitle?: string;
-  /** Width in pixels (default 640). */
+  /** Width in pixels (default 1000: the width of a card on an htmlPage). */
   width?: number;
   /** Height in pixels (default 400, or fitted to the data for heatmaps and horizontal bars). */
   height?: number;
@@ -40,6 +43,10 @@ export interface LineSeries {
   mark?: "line" | "dots";
   /** CSS colour; default: the i-th palette colour. */
   color?: string;
+  /** Dots only: marker shape (default "circle") and radius in pixels (default 2.5). Larger,
+   *  outlined markers stay visible over a busy line, e.g. evaluations over per-step loss. */
+  symbol?: DotSymbol;
+  r?: number;
 }
 
 export interface LinePlotOptions extends FigureOptions {
@@ -53,7 +60,6 @@ export interface LinePlotOptions extends FigureOptions {
 }
 
 const TICK_FONT = 10;
-const DEFAULT_WIDTH = 640;
 const DEFAULT_HEIGHT = 400;
 const MIN_CHART_HEIGHT = 80;
 
@@ -125,6 +131,9 @@ export function linePlot(options: LinePlotOptions): string {
     const mark = s.mark ?? "line";
     if (mark !== "line" && mark !== "dots") fail(fn, `${where}.mark must be "line" or "dots", got ${describe(mark)}`);
     const color = checkColor(fn, `${where}.color`, s.color) ?? PALETTE[si % PALETTE.length]!;
+    const symbol = s.symbol ?? "circle";
+    if (!["circle", "square", "diamond", "triangle"].includes(symbol as string)) fail(fn, `${where}.symbol must be circle, square, diamond or triangle, got ${describe(symbol)}`);
+    const r = s.r === undefined ? 2.5 : checkSize(fn, `${where}.r`, s.r, 2.5, 0.5);
     const pts: { x: number; y: number }[] = [];
     for (let i = 0; i < x.length; i++) {
       const xi = x[i]!;
@@ -136,12 +145,15 @@ export function linePlot(options: LinePlotOptions): string {
     }
     if (pts.length === 0) fail(fn, `${where} has no finite (x, y) point (all ${x.length} are NaN or infinite)`);
     total += pts.length;
+    // marks are drawn in the order of the series: a later series lies on top of an earlier one
     if (mark === "line") {
       marks.push(Plot.line(pts, { x: "x", y: "y", stroke: color, strokeWidth: 1.75 }));
     } else {
-      marks.push(Plot.dot(pts, { x: "x", y: "y", fill: color, r: 2.5 }));
+      // a big marker gets a white outline so that it stands out from the lines under it
+      const outline = r > 3 ? { stroke: "white", strokeWidth: 1 } : {};
+      marks.push(Plot.dot(pts, { x: "x", y: "y", fill: color, r, symbol, ...outline }));
     }
-    swatches.push({ label: s.name, color, shape: mark === "line" ? "line" : "circle" });
+    swatches.push({ label: s.name, color, shape: mark === "line" ? "line" : (symbol as DotSymbol) });
   });
   if (total > MAX_MARKS) fail(fn, `${total} points is more than the ${MAX_MARKS} one picture can hold; downsample first`);
 
@@ -358,8 +370,10 @@ export function barChart(options: BarChartOptions): string {
   const negColor = PALETTE[2]!;
   const data = Array.from({ length: n }, (_, i) => ({ i, v: values[i]!, color: values[i]! < 0 ? negColor : color }));
   const index = data.map((d) => d.i);
-  const labelW = Math.min(220, Math.max(...labels.map((l) => textWidth(l, TICK_FONT))));
-  const tickFormat = (i: number) => labels[i] ?? "";
+  // labels longer than 220 px are cut with "…", so the bars keep most of the picture
+  const shown = labels.map((l) => clip(l, 220, TICK_FONT));
+  const labelW = Math.max(...shown.map((l) => textWidth(l, TICK_FONT)));
+  const tickFormat = (i: number) => shown[i] ?? "";
 
   if (horizontal) {
     const step = n > 40 ? Math.ceil(n / 40) : 1;

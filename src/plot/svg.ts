@@ -8,6 +8,13 @@ export const PALETTE: readonly string[] = [
 
 export const FONT_FAMILY = "system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif";
 
+/**
+ * Default figure width. A page (html.ts) is at most 1100 px wide; after its padding and the card's,
+ * a figure has about 1018 px, so a 1000 px figure fills its card instead of half of it (and still
+ * scales down on a narrow screen).
+ */
+export const DEFAULT_WIDTH = 1000;
+
 /** Hard caps, so that a mistaken call cannot build a gigabyte of markup. */
 export const MAX_SIDE = 10_000;
 export const MAX_MARKS = 250_000;
@@ -209,10 +216,13 @@ export function hashString(s: string): string {
 // ---------------------------------------------------------------------------------------------
 // the figure around the chart
 
+/** Marker shapes a dot series (and its legend swatch) can use. */
+export type DotSymbol = "circle" | "square" | "diamond" | "triangle";
+
 export interface SwatchItem {
   label: string;
   color: string;
-  shape: "line" | "circle" | "square";
+  shape: "line" | DotSymbol;
 }
 
 export interface RampLegend {
@@ -230,6 +240,9 @@ export interface FigureParts {
   subtitle?: string;
   swatches?: SwatchItem[];
   ramp?: RampLegend;
+  /** Keep the drawn size on a page (scroll sideways in the figure) instead of shrinking to the
+   *  card: for figures whose text must stay legible, e.g. heatmaps with a token in every cell. */
+  noShrink?: boolean;
 }
 
 const TITLE_SIZE = 16;
@@ -266,6 +279,10 @@ export function renderHeader(parts: FigureParts): { markup: string; height: numb
         out.push(`<line x1="${x}" x2="${x + 14}" y1="${rowY}" y2="${rowY}" stroke="${c}" stroke-width="2.5" stroke-linecap="round"/>`);
       } else if (item.shape === "circle") {
         out.push(`<circle cx="${x + 7}" cy="${rowY}" r="4.5" fill="${c}"/>`);
+      } else if (item.shape === "diamond") {
+        out.push(`<path d="M${x + 7},${rowY - 6}l6,6l-6,6l-6,-6z" fill="${c}"/>`);
+      } else if (item.shape === "triangle") {
+        out.push(`<path d="M${x + 7},${rowY - 6}l6,11h-12z" fill="${c}"/>`);
       } else {
         out.push(`<rect x="${x + 1}" y="${rowY - 6}" width="12" height="12" fill="${c}"/>`);
       }
@@ -305,7 +322,8 @@ export function renderHeader(parts: FigureParts): { markup: string; height: numb
   return { markup: out.join(""), height: y };
 }
 
-function clip(s: string, maxWidth: number, fontSize: number): string {
+/** The text cut to fit maxWidth pixels (by textWidth's estimate), with "…" where it was cut. */
+export function clip(s: string, maxWidth: number, fontSize: number): string {
   if (textWidth(s, fontSize) <= maxWidth) return s;
   let out = "";
   for (const ch of s) {
@@ -322,6 +340,8 @@ export function composeFigure(parts: FigureParts, header: { markup: string; heig
   const label = parts.title ? escapeXml(parts.title) : "chart";
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
+    // an inline style outranks the page's "figure svg { max-width: 100% }", so the figure scrolls
+    (parts.noShrink ? `style="max-width: none" ` : "") +
     `font-family="${FONT_FAMILY}" role="img" aria-label="${label}">` +
     (parts.title ? `<title>${escapeXml(parts.title)}</title>` : "") +
     `<rect width="${width}" height="${height}" fill="white"/>` +

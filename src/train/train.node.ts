@@ -82,16 +82,21 @@ export async function checkRunDir(outDir: string, opts: { resume?: boolean; over
   return null;
 }
 
-/** Loss curves (train every step, train/val at each evaluation) as a self-contained page. */
+/**
+ * Loss curves (train every step, train/val at each evaluation) as a self-contained page. The
+ * per-step loss is noisy and dense, so it is drawn pale, and the evaluations, the numbers that
+ * matter, go on top as outlined markers of two clearly different shapes and colours: a large val
+ * diamond with a smaller train circle over it, so that both show when they nearly agree.
+ */
 export function lossCurvePage(trainer: Trainer, title: string): string {
   const steps = trainer.history.steps;
   const evals = trainer.history.evals;
   const svg = linePlot({
     title,
     series: [
-      { name: "train (step)", x: steps.map((s) => s.step), y: steps.map((s) => s.loss) },
-      { name: "train (eval)", x: evals.map((e) => e.step), y: evals.map((e) => e.train), mark: "dots" as const },
-      { name: "val (eval)", x: evals.map((e) => e.step), y: evals.map((e) => e.val), mark: "dots" as const },
+      { name: "train (each step)", x: steps.map((s) => s.step), y: steps.map((s) => s.loss), color: "#a9bde6" },
+      { name: "val (eval)", x: evals.map((e) => e.step), y: evals.map((e) => e.val), mark: "dots" as const, color: "#e8590c", symbol: "diamond" as const, r: 7 },
+      { name: "train (eval)", x: evals.map((e) => e.step), y: evals.map((e) => e.train), mark: "dots" as const, color: "#1f3d99", symbol: "circle" as const, r: 4 },
     ].filter((s) => s.x.length > 0),
     xLabel: "step",
     yLabel: "cross-entropy (nats)",

@@ -1,0 +1,128 @@
+// Every kind of page the CLI writes, built by the same page functions the CLI calls, from small
+// models and data made here in a few seconds: a 2-layer random GPT over a small BPE vocabulary,
+// a bigram model, glyph digits. Used by test/pages.test.ts (layout checks in Chromium) and by
+// scripts/screenshots.ts (the pictures in docs/pages/).
+import { attentionPatterns, detectHead, HEAD_NAMES, type HeadName } from "../../src/interp/attention.js";
+import { directLogitAttribution } from "../../src/interp/dla.js";
+import { logitLens } from "../../src/interp/lens.js";
+import { patchHeadsAllPos, patchResidComponent, type PatchingResult } from "../../src/interp/patching.js";
+import { logitDiffMetric } from "../../src/interp/patching-core.js";
+import { fitFunction } from "../../src/demos/fit.js";
+import { trainSpirals } from "../../src/demos/spirals.js";
+import { glyphDigitSplits } from "../../src/data/images.js";
+import { markovChain, sparsityStats, stationaryDistribution, transitionSpectrum } from "../../src/models/markov.js";
+import { NgramModel } from "../../src/models/ngram.js";
+import { HookedTransformer } from "../../src/models/gpt/model.js";
+import { CharTokenizer } from "../../src/tokenizers/char.js";
+import { trainBpe } from "../../src/tokenizers/train.js";
+import { textBatches } from "../../src/train/data.js";
+import { NANOGPT_CPU_TRAIN, Trainer, type StepMetrics } from "../../src/train/trainer.js";
+import { lossCurvePage } from "../../src/train/train.node.js";
+import { attentionPage } from "../../src/cli/pages/attention.js";
+import { circuitsReport } from "../../src/cli/pages/circuits.js";
+import { fitPage, spiralsPage } from "../../src/cli/pages/demos.js";
+import { dlaPage } from "../../src/cli/pages/dla.js";
+import { imagesPage } from "../../src/cli/pages/images.js";
+import { lensPage } from "../../src/cli/pages/lens.js";
+import { markovPage } from "../../src/cli/pages/markov.js";
+import { patchingPage } from "../../src/cli/pages/patching.js";
+import { probePage } from "../../src/cli/pages/probe.js";
+import { quoteToken } from "../../src/cli/pages/tokens.js";
+import { bpePage } from "../../src/cli/pages/tokenizer.js";
+import "../../src/plot/index.node.js";
+
+/** A corpus for when no bigger one is given: enough text for a BPE vocabulary and counts in the tens of thousands. */
+export const SAMPLE_TEXT = `First Citizen:
+Before we proceed any further, hear me speak.
+
+All:
+Speak, speak.
+
+First Citizen:
+You are all resolved rather to die than to famish?
+
+All:
+Resolved. resolved.
+
+First Citizen:
+First, you know Caius Marcius is chief enemy to the people.
+`.repeat(60);
+
+/**
+ * The prompt the model pages use. Its double space makes a token that is a lone space, and its
+ * line break a newline token: the labels a page most easily draws as nothing.
+ */
+export const PROMPT = "First Citizen:\nYou are  all resolved rather to die";
+
+/** Every page kind, by a short name (also the screenshot's file name). */
+export function buildPages(text = SAMPLE_TEXT): Record<string, string> {
+  const pages: Record<string, string> = {};
+
+  // tokenizer: a small byte-level BPE vocabulary, watching each merge's count
+  const mergeCounts: number[] = [];
+  const tok = trainBpe([text], { vocabSize: 320, minFrequency: 2, specialTokens: [], onMerge: (m) => void mergeCounts.push(m.count) });
+  const corpusIds = tok.encode(text);
+  const vocabLengths = Array.from({ length: tok.vocabSize }, (_, id) => tok.idToBytes(id).length);
+  // the corpus histogram counts a text 20 times the sample: six-digit counts, as a real corpus
+  // has, are the y tick labels that used to be cut off
+  const big = text.repeat(20);
+  const usedLengths = tok.encode(big).map((id) => tok.idToBytes(id).length);
+  pages.bpe = bpePage({ vocabSize: tok.vocabSize, vocabLengths, usedLengths, mergeCounts, bytes: Buffer.byteLength(big) });
+
+  // a bigram model of the characters, studied as a Markov chain
+  const chars = CharTokenizer.fromText(text);
+  const ngram = new NgramModel({ n: 2, vocabSize: chars.vocabSize });
+  ngram.add(chars.encode(text));
+  const chain = markovChain(ngram);
+  const stationary = stationaryDistribution(chain.P, { method: "solve" });
+  const power = stationaryDistribution(chain.P, { method: "power", lazy: true });
+  const powerGap = Math.max(...Array.from(stationary.pi, (p, s) => Math.abs(p - power.pi[s]!)));
+  const spectrum = transitionSpectrum(chain.P, { k: chain.states.length });
+  pages.ngram = markovPage({ title: "Markov chain of the sample (char tokens)", chain, stats: sparsityStats(chain), stationary, powerGap, spectrum, piece: (id) => chars.idToToken(id), top: 30 });
+
+  // a random 2-layer GPT over the BPE vocabulary: the layout does not care what it learned,
+  // but it trains a few steps for the loss curve
+  const model = new HookedTransformer({ n_layers: 2, d_model: 32, n_heads: 4, n_ctx: 32, d_vocab: tok.vocabSize, seed: 1 });
+  const trainer = new Trainer(model, textBatches(Int32Array.from(corpusIds), { batchSize: 4, blockSize: 16 }), { ...NANOGPT_CPU_TRAIN, maxIters: 60, lrDecayIters: 60, warmupIters: 5, evalInterval: 10, evalIters: 2, lr: 3e-3, seed: 1 });
+  while (trainer.step < 60) {
+    if (trainer.step % 10 === 0) trainer.evaluate();
+    trainer.trainStep();
+  }
+  trainer.evaluate();
+  model.eval();
+  pages.loss = lossCurvePage(trainer, "Training loss");
+
+  const piece = (id: number) => tok.idToToken(id);
+  const ids = tok.encode(PROMPT);
+  const tokens = ids.map(piece);
+  pages.lens = lensPage(tokens, piece, logitLens(model, ids, { k: 3 }));
+  const scores: Partial<Record<HeadName, number[][]>> = {};
+  for (const name of HEAD_NAMES) scores[name] = detectHead(model, ids, name);
+  pages.attention = attentionPage({ tokens, patterns: attentionPatterns(model, ids), scores });
+  // words that are one token each in this vocabulary
+  const [target, distractor] = [tok.encode(" speak")[0]!, tok.encode(" resolved")[0]!];
+  pages.dla = dlaPage(directLogitAttribution(model, ids, { target, incorrect: distractor }), tokens, piece);
+
+  // patching: the corrupted prompt has " speak" where the clean one has " resolved"
+  const corrupted = ids.map((id) => (id === distractor ? target : id));
+  const metric = logitDiffMetric(target, distractor);
+  const results: Record<string, PatchingResult<number[][]>> = {};
+  for (const c of ["resid_pre", "attn_out", "mlp_out"] as const) results[c] = patchResidComponent(model, { clean: [ids], corrupted: [corrupted], metric, direction: "denoise", component: c });
+  results.heads = patchHeadsAllPos(model, { clean: [ids], corrupted: [corrupted], metric, direction: "denoise" });
+  pages.patching = patchingPage({ clean: tokens, corrupted: corrupted.map(piece), metric: `logit(${quoteToken(piece(target))}) − logit(${quoteToken(piece(distractor))})`, direction: "denoise", nLayers: 2, nHeads: 4, results });
+
+  pages.circuits = circuitsReport(model, tok, { svd: "1.0" }).html;
+  const hooks = ["blocks.0.hook_resid_pre", "blocks.0.hook_resid_post", "blocks.1.hook_resid_post"];
+  pages.probe = probePage(hooks.map((hook, i) => ({ hook, testScore: 0.6 + 0.1 * i, selectivity: 0.2 + 0.05 * i, wordControlScore: 0.5, majorityBaseline: 0.3 })), { kind: "multinomial", tagset: "universal", tokens: 5000, classes: 12 });
+
+  // the lessons: curves of two small demos, and an image classifier's mistakes
+  pages.fit = fitPage(fitFunction({ steps: 60, hidden: 8, samples: 80 }), "sin");
+  pages.spirals = spiralsPage(trainSpirals({ steps: 40, hidden: 16, pointsPerClass: 40 }), 3);
+  const { test } = glyphDigitSplits({ train: 1, test: 60, size: 16, seed: 1 });
+  // a stand-in classifier that is wrong on every third image
+  const predictions = Int32Array.from(test.labels, (l, i) => (i % 3 === 0 ? (l + 1 + (i % 7)) % 10 : l));
+  const steps: StepMetrics[] = Array.from({ length: 50 }, (_, s) => ({ step: s, loss: 2.3 * Math.exp(-s / 20) + 0.1, lr: 0.01, gradNorm: 1, ms: 1, tokensPerSec: 1 }));
+  const curve = [0, 25, 49].map((step, i) => ({ step, train: 0.1 + 0.4 * i, test: 0.1 + 0.35 * i }));
+  pages.images = imagesPage("CNN on glyph digits 16×16", steps, curve, "train accuracy 90.0%, test accuracy 80.0% (60 images)", test, predictions);
+  return pages;
+}
