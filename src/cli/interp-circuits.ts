@@ -2,8 +2,6 @@
 // linear probes and the induction-head reproduction from the command line. Thin: load the model
 // directory (config.json + model.safetensors + tokenizer.json), call src/interp, write a
 // self-contained HTML page of heatmaps / bar charts and the same numbers as JSON.
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import type { Command } from "commander";
 import { loadBrown } from "../data/corpus.node.js";
 import { loadModelDir } from "../models/gpt/io.node.js";
@@ -11,7 +9,7 @@ import { getActName, type HookedTransformer } from "../models/gpt/model.js";
 import { barChart, heatmap, htmlPage, linePlot, type PageSection, visibleToken } from "../plot/index.node.js";
 import { noGrad } from "../tensor/autograd.js";
 import { tidy } from "../tensor/scope.js";
-import { defaultOut, encodeText, loadDirTokenizer, modelDir, reportPaths, writeReport } from "./common.js";
+import { defaultOut, dirTokenizer, encodeText, modelDir, reportPaths, writeReport } from "./common.js";
 import type { Tokenizer } from "../tokenizers/types.js";
 import { compositionScores, copyingScores, svdOV } from "../interp/circuits.js";
 import { embeddingPca, positionalFourier } from "../interp/embeddings.js";
@@ -33,7 +31,7 @@ async function loadModel(dir: string): Promise<{ model: HookedTransformer; token
   const d = modelDir(dir);
   const model = await loadModelDir(d);
   model.eval();
-  const tokenizer = existsSync(join(d, "tokenizer.json")) ? loadDirTokenizer(d) : null;
+  const tokenizer = dirTokenizer(d);
   return { model, tokenizer, dir: d };
 }
 
