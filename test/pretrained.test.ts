@@ -153,6 +153,12 @@ describe("dgpt on a Hugging Face GPT-2 directory", () => {
     assert.equal(g.code, 0, g.err);
     assert.match(g.out, /^hello/);
   });
+
+  test("--model with a hub name says hub download is not implemented yet", async () => {
+    const r = await dgpt("logits", "--model", "openai-community/gpt2", "--tokens", "1");
+    assert.equal(r.code, 1);
+    assert.match(r.err, /--model openai-community\/gpt2: no such directory \(if it is a Hugging Face hub name: hub download is not implemented yet; pass a local directory\)/);
+  });
 });
 
 // ---------------------------------------------------------------- bad checkpoints

@@ -30,7 +30,7 @@ export const defaultOut = (name: string): string => join(OUT_ROOT, name);
 
 /** The model directory to load: DIR itself, or DIR/best, or DIR/last (a training output folder). */
 export function modelDir(dir: string, flag = "--model"): string {
-  if (!existsSync(dir)) throw new Error(`${flag} ${dir}: no such directory`);
+  if (!existsSync(dir)) throw new Error(`${flag} ${dir}: no such directory${/^[\w.-]+(\/[\w.-]+)?$/.test(dir) ? " (if it is a Hugging Face hub name: hub download is not implemented yet; pass a local directory)" : ""}`);
   for (const d of [dir, join(dir, "best"), join(dir, "last")]) if (existsSync(join(d, "config.json"))) return d;
   throw new Error(`${flag} ${dir}: no model there (expected config.json in it, or in its best/ or last/ folder, as \`dgpt train --out\` writes)`);
 }
