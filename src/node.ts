@@ -11,5 +11,8 @@ export { loadTokenizerFile, loadVocabMergesFiles, saveTokenizerFile } from "./to
 export * as dataNode from "./data/index.node.js";
 export { saveNgram, loadNgram } from "./models/ngram.node.js";
 export { saveModelDir, loadModelDir } from "./models/gpt/io.node.js";
+export { fromPretrained } from "./models/pretrained/from-pretrained.node.js";
+export { loadPretrainedDir } from "./models/pretrained/load.node.js";
+export { listHfWeights, readFloat32Weights } from "./io/hf-weights.node.js";
 export { runTraining, lossCurvePage, type RunOptions } from "./train/train.node.js";
 export { saveRNNLanguageModel, loadRNNLanguageModel } from "./models/rnn-lm.node.js";

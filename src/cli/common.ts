@@ -9,7 +9,7 @@ import { readTextFile } from "../data/corpus.node.js";
 import { writeFileAtomic } from "../io/files.node.js";
 import { writePlot } from "../plot/files.node.js";
 import { UnknownTokenError } from "../tokenizers/errors.js";
-import { loadTokenizer } from "../tokenizers/load.js";
+import { loadTokenizer, loadVocabMerges } from "../tokenizers/load.js";
 import type { Tokenizer } from "../tokenizers/types.js";
 
 /** The folder holding this package's package.json (the repository, or node_modules/decoding-gpt). */
@@ -30,19 +30,21 @@ export const defaultOut = (name: string): string => join(OUT_ROOT, name);
 
 /** The model directory to load: DIR itself, or DIR/best, or DIR/last (a training output folder). */
 export function modelDir(dir: string, flag = "--model"): string {
-  if (!existsSync(dir)) throw new Error(`${flag} ${dir}: no such directory`);
+  if (!existsSync(dir)) throw new Error(`${flag} ${dir}: no such directory${/^[\w.-]+(\/[\w.-]+)?$/.test(dir) ? " (if it is a Hugging Face hub name: hub download is not implemented yet; pass a local directory)" : ""}`);
   for (const d of [dir, join(dir, "best"), join(dir, "last")]) if (existsSync(join(d, "config.json"))) return d;
   throw new Error(`${flag} ${dir}: no model there (expected config.json in it, or in its best/ or last/ folder, as \`dgpt train --out\` writes)`);
 }
 
-/** The tokenizer saved beside a model (tokenizer.json), or null when there is none. */
+/** The tokenizer saved beside a model (tokenizer.json, else GPT-2's vocab.json + merges.txt), or null when there is none. */
 export function dirTokenizer(dir: string): Tokenizer | null {
   const path = join(dir, "tokenizer.json");
-  if (!existsSync(path)) return null;
+  const [vocab, merges] = [join(dir, "vocab.json"), join(dir, "merges.txt")];
+  const pair = !existsSync(path) && existsSync(vocab) && existsSync(merges);
+  if (!existsSync(path) && !pair) return null;
   try {
-    return loadTokenizer(readFileSync(path, "utf8"));
+    return pair ? loadVocabMerges(readFileSync(vocab, "utf8"), readFileSync(merges, "utf8")) : loadTokenizer(readFileSync(path, "utf8"));
   } catch (err) {
-    throw new Error(`${path}: ${(err as Error).message}`);
+    throw new Error(`${pair ? `${vocab} + merges.txt` : path}: ${(err as Error).message}`);
   }
 }
 

@@ -2,8 +2,6 @@
 // linear probes and the induction-head reproduction from the command line. Thin: load the model
 // directory (config.json + model.safetensors + tokenizer.json), call src/interp, write a
 // self-contained HTML page of heatmaps / bar charts and the same numbers as JSON.
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import type { Command } from "commander";
 import { loadBrown } from "../data/corpus.node.js";
 import { loadModelDir } from "../models/gpt/io.node.js";
@@ -15,7 +13,7 @@ import { probePage } from "./pages/probe.js";
 import { quoteToken } from "./pages/tokens.js";
 import { noGrad } from "../tensor/autograd.js";
 import { tidy } from "../tensor/scope.js";
-import { defaultOut, encodeText, loadDirTokenizer, modelDir, reportPaths, writeReport } from "./common.js";
+import { defaultOut, dirTokenizer, encodeText, modelDir, reportPaths, writeReport } from "./common.js";
 import type { Tokenizer } from "../tokenizers/types.js";
 import { analyzeInduction, type InductionAnalysis, type RepeatedTokenVocab } from "../interp/induction.js";
 import { type InductionTrainResult, runInductionExperiment } from "../experiments/induction.js";
@@ -35,7 +33,7 @@ async function loadModel(dir: string): Promise<{ model: HookedTransformer; token
   const d = modelDir(dir);
   const model = await loadModelDir(d);
   model.eval();
-  const tokenizer = existsSync(join(d, "tokenizer.json")) ? loadDirTokenizer(d) : null;
+  const tokenizer = dirTokenizer(d);
   return { model, tokenizer, dir: d };
 }
 

@@ -1,0 +1,370 @@
+"""Writes fixtures/pretrained/gpt2/: tiny random-weight GPT-2 checkpoints in Hugging Face's format.
+(run: /usr/bin/python3 reference/gen_pretrained_fixtures.py)
+
+The checkpoints are what `GPT2LMHeadModel.save_pretrained` writes (and what the hub serves), written
+here without `transformers` or the `safetensors` package, from Hugging Face's documented GPT-2:
+
+  config.json        GPT2Config's field names (n_embd, n_layer, n_head, n_positions, n_inner,
+                     vocab_size, layer_norm_epsilon, activation_function, ...)
+  model.safetensors  GPT2LMHeadModel's state dict: transformer.wte.weight (vocab, d),
+                     transformer.wpe.weight (n_positions, d), transformer.h.{i}.{ln_1,attn.c_attn,
+                     attn.c_proj,ln_2,mlp.c_fc,mlp.c_proj}.{weight,bias}, transformer.ln_f.*.
+                     GPT-2's projections are Conv1D layers: weight (in, out), y = x W + b (the
+                     transpose of nn.Linear's layout). lm_head.weight is tied to wte and left out,
+                     as save_pretrained leaves it out.
+
+and the forward pass of GPT2LMHeadModel (eval mode, no dropout), run in float64 from the stored
+weights:
+
+  h = wte[ids] + wpe[0..p)
+  each block:  a = ln_1(h);  q, k, v = split(a c_attn.W + c_attn.b, d_model, dim=-1)
+               heads: view (b, p, n_head, d_head), transpose to (b, n_head, p, d_head)
+               w = q kᵀ / √d_head, causal mask (a key after the query gets the dtype's minimum),
+               softmax;  o = merge_heads(w v) c_proj.W + c_proj.b;  h = h + o
+               m = ln_2(h) c_fc.W + c_fc.b;  h = h + gelu_new(m) mlp.c_proj.W + mlp.c_proj.b
+  logits = ln_f(h) wteᵀ;  loss = mean cross-entropy of logits[:, :-1] against ids[:, 1:]
+
+The activations in expected.json carry the TransformerLens hook names of the same quantities
+(hook_embed = wte[ids], blocks.i.ln1.hook_normalized = ln_1's output, attn.hook_q = q as
+(b, p, head, d_head), attn.hook_pattern = softmax(w) as (b, head, q, k), attn.hook_z = w v as
+(b, p, head, d_head), mlp.hook_pre = m, ...), so the test checks our mapping onto TransformerLens's
+layout against Hugging Face's layout computed here, never against itself.
+
+Variants (same weights unless said):
+  gpt2/            model.safetensors with "transformer." names; vocab.json + merges.txt
+  gpt2/no-prefix/  the names without "transformer." (as in openai-community/gpt2's own
+                   model.safetensors, "h.0.attn.c_attn.weight", "wte.weight"), with the
+                   h.{i}.attn.bias causal-mask buffers (1, 1, n_positions, n_positions) and
+                   h.{i}.attn.masked_bias scalars older checkpoints carry, and an older config.json
+  gpt2/sharded/    model.safetensors.index.json + model-00001-of-00002.safetensors + ...-00002-...
+  gpt2/f16/, gpt2/bf16/  the weights rounded to float16 / bfloat16 and stored so (F16 / BF16), with
+                   their own expected.json (logits and loss of the rounded weights)
+"""
+
+import json
+import math
+import os
+import re
+import struct
+
+import torch
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "pretrained", "gpt2")
+
+CONFIG = {
+    "activation_function": "gelu_new",
+    "architectures": ["GPT2LMHeadModel"],
+    "attn_pdrop": 0.1,
+    "bos_token_id": 99,
+    "embd_pdrop": 0.1,
+    "eos_token_id": 99,
+    "initializer_range": 0.02,
+    "layer_norm_epsilon": 1e-05,
+    "model_type": "gpt2",
+    "n_embd": 32,
+    "n_head": 4,
+    "n_inner": None,
+    "n_layer": 2,
+    "n_positions": 32,
+    "reorder_and_upcast_attn": False,
+    "resid_pdrop": 0.1,
+    "scale_attn_by_inverse_layer_idx": False,
+    "scale_attn_weights": True,
+    "summary_activation": None,
+    "summary_first_dropout": 0.1,
+    "summary_proj_to_labels": True,
+    "summary_type": "cls_index",
+    "summary_use_proj": True,
+    "torch_dtype": "float32",
+    "transformers_version": "4.44.0",
+    "use_cache": True,
+    "vocab_size": 100,
+}
+
+# openai-community/gpt2's config.json predates some fields and has n_ctx beside n_positions
+OLD_CONFIG = {
+    "activation_function": "gelu_new",
+    "architectures": ["GPT2LMHeadModel"],
+    "attn_pdrop": 0.1,
+    "bos_token_id": 99,
+    "embd_pdrop": 0.1,
+    "eos_token_id": 99,
+    "initializer_range": 0.02,
+    "layer_norm_epsilon": 1e-05,
+    "model_type": "gpt2",
+    "n_ctx": 32,
+    "n_embd": 32,
+    "n_head": 4,
+    "n_layer": 2,
+    "n_positions": 32,
+    "resid_pdrop": 0.1,
+    "vocab_size": 100,
+}
+
+
+# ---------------------------------------------------------------- safetensors, by hand
+DTYPES = {"F32": ("<f4", torch.float32), "F16": ("<f2", torch.float16), "BF16": (None, torch.bfloat16), "BOOL": ("|b1", torch.bool)}
+
+
+def tensor_bytes(t, dtype):
+    if dtype == "BF16":
+        # bfloat16 = the high 16 bits of a float32 (the rounding was done by torch's .to(bfloat16))
+        bits = t.to(torch.bfloat16).to(torch.float32).contiguous().numpy().view("<u4") >> 16
+        return bits.astype("<u2").tobytes()
+    np_dtype, torch_dtype = DTYPES[dtype]
+    return t.to(torch_dtype).contiguous().numpy().astype(np_dtype).tobytes()
+
+
+def save_safetensors(path, tensors, metadata=None):
+    """tensors: name -> (tensor, dtype code). Header compact, padded with spaces to 8 bytes."""
+    items = sorted(tensors.items(), key=lambda kv: kv[0].encode("utf-8"))
+    header = {"__metadata__": metadata} if metadata else {}
+    chunks = []
+    offset = 0
+    for name, (t, dtype) in items:
+        data = tensor_bytes(t, dtype)
+        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        chunks.append(data)
+        offset += len(data)
+    text = json.dumps(header, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text + b"".join(chunks))
+    return offset
+
+
+# ---------------------------------------------------------------- Hugging Face GPT-2
+def make_weights(cfg, gen):
+    """GPT2LMHeadModel's state dict (without lm_head.weight, tied to wte), float32."""
+    d, n_layer, v, n_pos = cfg["n_embd"], cfg["n_layer"], cfg["vocab_size"], cfg["n_positions"]
+    inner = cfg.get("n_inner") or 4 * d
+
+    def rnd(*shape, std=0.1, mean=0.0):
+        return (torch.randn(*shape, generator=gen) * std + mean).to(torch.float32)
+
+    w = {"transformer.wte.weight": rnd(v, d, std=0.3), "transformer.wpe.weight": rnd(n_pos, d)}
+    for i in range(n_layer):
+        b = f"transformer.h.{i}."
+        w[b + "ln_1.weight"] = rnd(d, mean=1.0)
+        w[b + "ln_1.bias"] = rnd(d)
+        w[b + "attn.c_attn.weight"] = rnd(d, 3 * d, std=0.2)  # Conv1D: (in, out)
+        w[b + "attn.c_attn.bias"] = rnd(3 * d)
+        w[b + "attn.c_proj.weight"] = rnd(d, d, std=0.2)
+        w[b + "attn.c_proj.bias"] = rnd(d)
+        w[b + "ln_2.weight"] = rnd(d, mean=1.0)
+        w[b + "ln_2.bias"] = rnd(d)
+        w[b + "mlp.c_fc.weight"] = rnd(d, inner, std=0.2)
+        w[b + "mlp.c_fc.bias"] = rnd(inner)
+        w[b + "mlp.c_proj.weight"] = rnd(inner, d)
+        w[b + "mlp.c_proj.bias"] = rnd(d)
+    w["transformer.ln_f.weight"] = rnd(d, mean=1.0)
+    w["transformer.ln_f.bias"] = rnd(d)
+    return w
+
+
+def layer_norm(x, weight, bias, eps):
+    mean = x.mean(-1, keepdim=True)
+    var = (x - mean).pow(2).mean(-1, keepdim=True)  # biased variance, as torch.nn.LayerNorm
+    return (x - mean) / (var + eps).sqrt() * weight + bias
+
+
+def gelu_new(x):
+    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x.pow(3))))
+
+
+def conv1d(x, w, b):
+    return x @ w + b  # Hugging Face's Conv1D: weight (in, out)
+
+
+def forward(cfg, w, ids, cache):
+    """GPT2LMHeadModel's forward in float64; fills `cache` under TransformerLens's hook names."""
+    d, n_head, eps = cfg["n_embd"], cfg["n_head"], cfg["layer_norm_epsilon"]
+    dh = d // n_head
+    batch, p = ids.shape
+    tok = w["transformer.wte.weight"][ids]
+    pos = w["transformer.wpe.weight"][torch.arange(p)].unsqueeze(0).expand(batch, p, d)
+    cache["hook_embed"], cache["hook_pos_embed"] = tok, pos
+    h = tok + pos
+    causal = torch.tril(torch.ones(p, p, dtype=torch.bool))  # query i sees keys 0..i
+    for i in range(cfg["n_layer"]):
+        b = f"transformer.h.{i}."
+        t = f"blocks.{i}."
+        cache[t + "hook_resid_pre"] = h
+        a = layer_norm(h, w[b + "ln_1.weight"], w[b + "ln_1.bias"], eps)
+        cache[t + "ln1.hook_normalized"] = a
+        q, k, v = conv1d(a, w[b + "attn.c_attn.weight"], w[b + "attn.c_attn.bias"]).split(d, dim=2)
+        q, k, v = (x.view(batch, p, n_head, dh).permute(0, 2, 1, 3) for x in (q, k, v))  # (b, head, p, dh)
+        cache[t + "attn.hook_q"], cache[t + "attn.hook_k"], cache[t + "attn.hook_v"] = (x.permute(0, 2, 1, 3) for x in (q, k, v))
+        scores = q @ k.transpose(-1, -2) / math.sqrt(dh)
+        scores = torch.where(causal, scores, torch.tensor(torch.finfo(scores.dtype).min, dtype=scores.dtype))
+        pattern = scores.softmax(-1)
+        cache[t + "attn.hook_pattern"] = pattern
+        z = (pattern @ v).permute(0, 2, 1, 3)  # (b, p, head, dh)
+        cache[t + "attn.hook_z"] = z
+        attn_out = conv1d(z.reshape(batch, p, d), w[b + "attn.c_proj.weight"], w[b + "attn.c_proj.bias"])
+        cache[t + "hook_attn_out"] = attn_out
+        h = h + attn_out
+        cache[t + "hook_resid_mid"] = h
+        m = conv1d(layer_norm(h, w[b + "ln_2.weight"], w[b + "ln_2.bias"], eps), w[b + "mlp.c_fc.weight"], w[b + "mlp.c_fc.bias"])
+        cache[t + "mlp.hook_pre"] = m
+        post = gelu_new(m)
+        cache[t + "mlp.hook_post"] = post
+        mlp_out = conv1d(post, w[b + "mlp.c_proj.weight"], w[b + "mlp.c_proj.bias"])
+        cache[t + "hook_mlp_out"] = mlp_out
+        h = h + mlp_out
+        cache[t + "hook_resid_post"] = h
+    h = layer_norm(h, w["transformer.ln_f.weight"], w["transformer.ln_f.bias"], eps)
+    cache["ln_final.hook_normalized"] = h
+    return h @ w["transformer.wte.weight"].T  # lm_head, tied to wte, no bias
+
+
+def flat(t):
+    return [float(f"{x:.8g}") for x in t.detach().to(torch.float64).flatten().tolist()]
+
+
+def enc(t):
+    return {"shape": list(t.shape), "data": flat(t)}
+
+
+def expected(cfg, weights, ids, activations, note):
+    w64 = {k: t.to(torch.float64) for k, t in weights.items()}
+    cache = {}
+    logits = forward(cfg, w64, ids, cache)
+    v = cfg["vocab_size"]
+    loss = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, v), ids[:, 1:].reshape(-1))
+    out = {"note": note, "tokens": ids.tolist(), "logits": enc(logits), "loss": loss.item()}
+    if activations:
+        out["activations"] = {name: enc(cache[name]) for name in activations}
+    return out
+
+
+# ---------------------------------------------------------------- a small byte-level BPE (vocab.json + merges.txt)
+def bytes_to_unicode():
+    """GPT-2's printable stand-ins for the 256 bytes (space is 'Ġ')."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    cs = bs[:]
+    n = 0
+    for byte in range(256):
+        if byte not in bs:
+            bs.append(byte)
+            cs.append(256 + n)
+            n += 1
+    return dict(zip(bs, map(chr, cs)))
+
+
+def train_bpe(text, size):
+    """Greedy BPE over GPT-2-style pre-tokens (a word with its leading space): the most frequent pair first."""
+    b2u = bytes_to_unicode()
+    words = [tuple(b2u[c] for c in piece.encode("utf-8")) for piece in re.findall(r" ?[a-z]+| ?[^a-z ]+", text)]
+    vocab = sorted({c for word in words for c in word})
+    merges = []
+    while len(vocab) < size:
+        pairs = {}
+        for word in words:
+            for pair in zip(word, word[1:]):
+                pairs[pair] = pairs.get(pair, 0) + 1
+        if not pairs:
+            break
+        best = max(sorted(pairs), key=lambda pair: pairs[pair])
+        merges.append(best)
+        vocab.append(best[0] + best[1])
+        merged = []
+        for word in words:
+            out, j = [], 0
+            while j < len(word):
+                if j + 1 < len(word) and (word[j], word[j + 1]) == best:
+                    out.append(word[j] + word[j + 1])
+                    j += 2
+                else:
+                    out.append(word[j])
+                    j += 1
+            merged.append(tuple(out))
+        words = merged
+    return vocab, merges
+
+
+def write_tokenizer(out_dir, vocab_size):
+    text = ("the quick brown fox jumps over the lazy dog. hello world, hello there! "
+            "the cat sat on the mat, and the dog sat on the log. "
+            "once upon a time there was a little girl who liked to read.")
+    tokens, merges = train_bpe(text, vocab_size - 1)
+    tokens.append("<|endoftext|>")  # id vocab_size - 1, as GPT-2's 50256
+    assert len(tokens) == vocab_size, len(tokens)
+    with open(os.path.join(out_dir, "vocab.json"), "w") as f:
+        json.dump({t: i for i, t in enumerate(tokens)}, f, ensure_ascii=False)
+    with open(os.path.join(out_dir, "merges.txt"), "w") as f:
+        f.write("#version: 0.2\n" + "".join(f"{a} {b}\n" for a, b in merges))
+
+
+# ---------------------------------------------------------------- the variants
+def write_json(path, obj, compact=False):
+    with open(path, "w") as f:
+        if compact:
+            json.dump(obj, f, separators=(",", ":"))
+        else:
+            json.dump(obj, f, indent=2)
+        f.write("\n")
+
+
+def main():
+    cfg = CONFIG
+    gen = torch.Generator().manual_seed(2024)
+    weights = make_weights(cfg, gen)
+    ids = torch.randint(0, cfg["vocab_size"], (2, 8), generator=gen)
+    activations = [
+        "hook_embed", "blocks.0.ln1.hook_normalized", "blocks.0.attn.hook_q", "blocks.1.attn.hook_v", "blocks.0.attn.hook_pattern",
+        "blocks.1.attn.hook_z", "blocks.0.hook_attn_out", "blocks.1.mlp.hook_pre", "blocks.1.hook_resid_post", "ln_final.hook_normalized",
+    ]
+    f32 = {name: (t, "F32") for name, t in weights.items()}
+    meta = {"format": "pt"}  # what save_pretrained writes
+
+    os.makedirs(ROOT, exist_ok=True)
+    write_json(os.path.join(ROOT, "config.json"), cfg)
+    save_safetensors(os.path.join(ROOT, "model.safetensors"), f32, meta)
+    write_tokenizer(ROOT, cfg["vocab_size"])
+    write_json(os.path.join(ROOT, "expected.json"), expected(cfg, weights, ids, activations,
+               "Hugging Face GPT-2 forward (float64 from the float32 weights) on random weights; by reference/gen_pretrained_fixtures.py. "
+               "The same numbers hold for no-prefix/ and sharded/."), compact=True)
+
+    # names without "transformer.", plus the causal-mask buffers older GPT-2 checkpoints carry
+    d = os.path.join(ROOT, "no-prefix")
+    os.makedirs(d, exist_ok=True)
+    write_json(os.path.join(d, "config.json"), OLD_CONFIG)
+    bare = {name.removeprefix("transformer."): tv for name, tv in f32.items()}
+    n_pos = cfg["n_positions"]
+    for i in range(cfg["n_layer"]):
+        bare[f"h.{i}.attn.bias"] = (torch.tril(torch.ones(n_pos, n_pos, dtype=torch.bool)).view(1, 1, n_pos, n_pos), "BOOL")
+        bare[f"h.{i}.attn.masked_bias"] = (torch.tensor(-1e4), "F32")
+    save_safetensors(os.path.join(d, "model.safetensors"), bare, meta)
+
+    # two shards and their index, as save_pretrained(max_shard_size=...) writes them
+    d = os.path.join(ROOT, "sharded")
+    os.makedirs(d, exist_ok=True)
+    write_json(os.path.join(d, "config.json"), cfg)
+    names = sorted(f32)
+    first = {n for n in names if n.startswith("transformer.h.0.") or n.startswith("transformer.w")}
+    shards = [("model-00001-of-00002.safetensors", {n: f32[n] for n in names if n in first}),
+              ("model-00002-of-00002.safetensors", {n: f32[n] for n in names if n not in first})]
+    total = 0
+    weight_map = {}
+    for file, part in shards:
+        total += save_safetensors(os.path.join(d, file), part, meta)
+        weight_map.update({n: file for n in part})
+    write_json(os.path.join(d, "model.safetensors.index.json"), {"metadata": {"total_size": total}, "weight_map": dict(sorted(weight_map.items()))})
+
+    # half precision: the weights rounded, stored as F16 / BF16; expected numbers from the rounded weights
+    for sub, code, torch_dtype in (("f16", "F16", torch.float16), ("bf16", "BF16", torch.bfloat16)):
+        d = os.path.join(ROOT, sub)
+        os.makedirs(d, exist_ok=True)
+        write_json(os.path.join(d, "config.json"), {**cfg, "torch_dtype": str(torch_dtype).removeprefix("torch.")})
+        rounded = {name: t.to(torch_dtype).to(torch.float32) for name, t in weights.items()}
+        save_safetensors(os.path.join(d, "model.safetensors"), {name: (t, code) for name, t in rounded.items()}, meta)
+        write_json(os.path.join(d, "expected.json"), expected(cfg, rounded, ids, [],
+                   f"as ../expected.json, for the weights rounded to {torch_dtype} (stored as {code})"), compact=True)
+
+    for dirpath, _, files in sorted(os.walk(ROOT)):
+        print(os.path.relpath(dirpath, ROOT), {f: os.path.getsize(os.path.join(dirpath, f)) for f in sorted(files)})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+// Node-only: the weights of a Hugging Face model directory, read tensor by tensor.
+//
+// A directory holds either one `model.safetensors`, or shards listed by
+// `model.safetensors.index.json`:  {"metadata": {"total_size": N}, "weight_map": {tensor name: shard file}}
+// (Hugging Face's transformers looks for the single file first, then the index; so do we).
+// Opening the directory reads only the headers (names, dtypes, shapes, offsets); the numbers are
+// read one tensor at a time when asked for, so loading a checkpoint holds the model plus one
+// tensor, never a second copy of the whole file. F16 and BF16 (and F64) become float32.
+import { existsSync } from "node:fs";
+import { type FileHandle, open, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { readSafetensorsFileHeader } from "./files.node.js";
+import { type TensorInfo, decodeTensor } from "./safetensors.js";
+
+export const SAFE_WEIGHTS = "model.safetensors";
+export const SAFE_WEIGHTS_INDEX = "model.safetensors.index.json";
+
+/** Where one tensor's bytes are: its file and its place in that file's data section. */
+export interface WeightRef {
+  name: string;
+  path: string;
+  info: TensorInfo;
+  /** Byte offset of the file's data section (8 + header length). */
+  dataStart: number;
+}
+
+/** A tensor read as float32, whatever dtype the file stores. */
+export interface Float32Weight {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+  /** The dtype in the file ("F32", "F16", "BF16", "F64"). */
+  sourceDtype: string;
+}
+
+const FLOAT_DTYPES = new Set(["F32", "F16", "BF16", "F64"]);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Every tensor of the model directory `dir` (headers only), by name, in file order. Errors name
+ * the file: no weights at all, an index that does not parse, a shard it names that is missing,
+ * a tensor it names that its shard lacks.
+ */
+export async function listHfWeights(dir: string): Promise<Map<string, WeightRef>> {
+  const single = join(dir, SAFE_WEIGHTS);
+  if (existsSync(single)) return refsOf(single);
+  const indexPath = join(dir, SAFE_WEIGHTS_INDEX);
+  if (!existsSync(indexPath)) {
+    const bin = ["pytorch_model.bin", "pytorch_model.bin.index.json"].find((f) => existsSync(join(dir, f)));
+    if (bin) throw new Error(`${dir} has ${bin} but no ${SAFE_WEIGHTS}: PyTorch pickle checkpoints are not supported yet (only safetensors)`);
+    throw new Error(`${dir} has no weights: expected ${SAFE_WEIGHTS} or ${SAFE_WEIGHTS_INDEX}`);
+  }
+  const weightMap = await readWeightMap(indexPath);
+  const refs = new Map<string, WeightRef>();
+  for (const shard of new Set(weightMap.values())) {
+    const path = join(dir, shard);
+    if (!existsSync(path)) throw new Error(`${indexPath}: shard ${shard} is missing from ${dir}`);
+    for (const [name, ref] of await refsOf(path)) refs.set(name, ref);
+  }
+  for (const [name, shard] of weightMap) {
+    if (refs.get(name)?.path !== join(dir, shard)) throw new Error(`${indexPath}: tensor "${name}" should be in ${shard}, but that shard does not hold it`);
+  }
+  return refs;
+}
+
+/** The index's weight_map (tensor name → shard file name), checked. */
+async function readWeightMap(indexPath: string): Promise<Map<string, string>> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(indexPath, "utf8"));
+  } catch (err) {
+    throw new Error(`${indexPath}: not valid JSON (${(err as Error).message})`);
+  }
+  const map = (json as { weight_map?: unknown } | null)?.weight_map;
+  if (typeof map !== "object" || map === null || Array.isArray(map)) throw new Error(`${indexPath}: expected a "weight_map" object (tensor name → shard file)`);
+  const out = new Map<string, string>();
+  for (const [name, shard] of Object.entries(map)) {
+    // shards sit beside the index: a path that leaves the directory is refused, not followed
+    if (typeof shard !== "string" || shard === "" || /[/\\]/.test(shard) || shard === "." || shard === "..") {
+      throw new Error(`${indexPath}: weight_map["${name}"] must be a file name in the same directory, got ${JSON.stringify(shard)}`);
+    }
+    out.set(name, shard);
+  }
+  return out;
+}
+
+async function refsOf(path: string): Promise<Map<string, WeightRef>> {
+  const header = await readSafetensorsFileHeader(path);
+  const refs = new Map<string, WeightRef>();
+  for (const [name, info] of header.tensors) refs.set(name, { name, path, info, dataStart: header.dataStart });
+  return refs;
+}
+
+/**
+ * Reads the given tensors as float32, one at a time, opening each file once. A tensor stored as
+ * an integer or boolean dtype is an error that names it (weights are floating point).
+ */
+export async function* readFloat32Weights(refs: Iterable<WeightRef>): AsyncGenerator<Float32Weight> {
+  const byFile = new Map<string, WeightRef[]>();
+  for (const ref of refs) {
+    if (!FLOAT_DTYPES.has(ref.info.dtype)) throw new Error(`${ref.path}: tensor "${ref.name}" has dtype ${ref.info.dtype}; weights must be F32, F16, BF16 or F64`);
+    byFile.set(ref.path, [...(byFile.get(ref.path) ?? []), ref]);
+  }
+  for (const [path, list] of byFile) {
+    const file = await open(path, "r");
+    try {
+      for (const ref of list) yield await readOne(file, ref);
+    } finally {
+      await file.close();
+    }
+  }
+}
+
+async function readOne(file: FileHandle, ref: WeightRef): Promise<Float32Weight> {
+  const [begin, end] = ref.info.dataOffsets;
+  const raw = new Uint8Array(end - begin);
+  for (let got = 0; got < raw.length; ) {
+    const { bytesRead } = await file.read(raw, got, raw.length - got, ref.dataStart + begin + got);
+    if (bytesRead === 0) throw new Error(`${ref.path}: file ends inside tensor "${ref.name}" (truncated?)`);
+    got += bytesRead;
+  }
+  const shape = [...ref.info.shape];
+  // F32 on a little-endian machine: the bytes already are the Float32Array (no second copy)
+  if (ref.info.dtype === "F32" && LITTLE_ENDIAN) return { name: ref.name, shape, data: new Float32Array(raw.buffer), sourceDtype: "F32" };
+  const entry = decodeTensor(ref.name, ref.info, raw);
+  const data = entry.data instanceof Float32Array ? entry.data : Float32Array.from(entry.data as Float64Array);
+  return { name: ref.name, shape, data, sourceDtype: entry.sourceDtype };
+}

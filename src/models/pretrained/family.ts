@@ -1,0 +1,28 @@
+// What a model family (GPT-2, later GPT-Neo, GPT-NeoX, Llama) supplies to load its Hugging Face
+// checkpoints onto HookedTransformer: its config mapping and its weight mapping.
+import type { GPTConfig, GPTConfigInput } from "../gpt/config.js";
+import type { Tensor } from "../../tensor/tensor.js";
+
+/** One tensor of the checkpoint: the shape it must have and the parameters of ours it becomes. */
+export interface WeightRule {
+  shape: number[];
+  /** Our state-dict name → value (made from the checkpoint's tensor `w`). */
+  convert: (w: Tensor) => [string, Tensor][];
+  /** Set when the tensor goes unchanged into this one parameter: the loader then writes its numbers straight in. */
+  copyTo?: string;
+}
+
+export interface PretrainedFamily {
+  /** config.json's model_type, e.g. "gpt2". */
+  modelType: string;
+  /** config.json's "architectures" entries it loads, e.g. GPT2LMHeadModel. */
+  architectures: string[];
+  /** Our GPTConfig from config.json. */
+  config(hf: Record<string, unknown>): GPTConfigInput;
+  /** Every weight the checkpoint must hold (by canonical name) and how it maps onto ours. */
+  weightRules(cfg: GPTConfig): Map<string, WeightRule>;
+  /** The checkpoint's name of a tensor as weightRules names it (e.g. without a "transformer." prefix). */
+  canonicalName(name: string): string;
+  /** Tensors a checkpoint may hold that are not weights, or that repeat one (never read). */
+  skip(canonicalName: string, cfg: GPTConfig): boolean;
+}
