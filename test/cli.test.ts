@@ -85,3 +85,24 @@ test("module weights round-trip through a .safetensors file; bad files are refus
   writeFileSync(bad, readFileSync(path).subarray(0, 20));
   await assert.rejects(loadModule(bad, b), /safetensors: .*bad\.safetensors/);
 });
+
+test("library errors reach the CLI user in CLI words: no function names, the flag that fixes it", async () => {
+  const { plainMessage } = await import("../src/cli/common.js");
+  const { decodeUtf8 } = await import("../src/data/corpus.js");
+  const { loadCorpus } = await import("../src/data/corpus.node.js");
+  let err: unknown;
+  try {
+    decodeUtf8(new Uint8Array([0x61, 0xff, 0x62]), { where: "x.txt" });
+  } catch (e) {
+    err = e;
+  }
+  const utf8 = plainMessage(err);
+  assert.match(utf8, /add --replace-invalid-utf8 to read it/);
+  assert.doesNotMatch(utf8, /invalid: "replace"|^decodeUtf8:/);
+  err = await loadCorpus("tinyshakespeare", { localDirs: [], cacheDir: join(dir, "cache"), fetch: () => Promise.reject(Object.assign(new Error("offline"), { code: "ENOTFOUND" })) }).catch((e: unknown) => e);
+  const offline = plainMessage(err);
+  assert.match(offline, /cannot reach the server.*give a text file's path with --data/);
+  assert.doesNotMatch(offline, /localDirs|^loadCorpus:/);
+  assert.equal(plainMessage(new Error("/m/config.json: loadStateDict: missing key(s): \"x\"")), "/m/config.json: missing key(s): \"x\"");
+  assert.equal(plainMessage(new Error("train config: batchSize must be an integer ≥ 1, got 0")), "train config: batchSize must be an integer ≥ 1, got 0", "a config file's own field names stay");
+});

@@ -97,6 +97,7 @@ export class CliExit extends Error {
 const ADVICE: [RegExp, string][] = [
   [/pass \{ invalid: "replace" \} to read it/g, "add --replace-invalid-utf8 to read it"],
   [/ \(pass maxBytes to raise it\)/g, ""],
+  [/, or pass a local file path or localDirs instead/g, " (or in ./data), or give a text file's path with --data"],
   [/ or pass localDirs/g, " or give the file's path"],
 ];
 
