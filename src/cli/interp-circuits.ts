@@ -176,7 +176,7 @@ export function registerCircuitCommands(interp: Command): void {
       for (const h of hooks) model.hookPoint(h);
       const results = brownPosProbe(model, { ...data, labels }, hooks, { kind: s.kind, seed: intOption(s, "seed", 0, 0) });
       const table = results.map((r) => ({ hook: r.hook, accuracy: r.testScore, train: r.trainScore, shuffledControl: r.controlScore, wordTypeControl: r.wordControlScore, selectivity: r.selectivity, majority: r.majorityBaseline }));
-      console.table(table);
+      console.table(table.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === "number" ? Number(v.toFixed(3)) : v]))));
       let intervention = null;
       if (o.intervene) {
         const best = results.reduce((a, b) => (b.selectivity > a.selectivity ? b : a));
