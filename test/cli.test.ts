@@ -106,3 +106,13 @@ test("library errors reach the CLI user in CLI words: no function names, the fla
   assert.equal(plainMessage(new Error("/m/config.json: loadStateDict: missing key(s): \"x\"")), "/m/config.json: missing key(s): \"x\"");
   assert.equal(plainMessage(new Error("train config: batchSize must be an integer ≥ 1, got 0")), "train config: batchSize must be an integer ≥ 1, got 0", "a config file's own field names stay");
 });
+
+test("--verbose (or DGPT_DEBUG) adds the stack to an error; without it the user sees one line", async () => {
+  let r = await capture(() => main(["demo", "fit", "--steps", "abc"]));
+  assert.equal(r.code, 1);
+  assert.equal(r.err.trim().split("\n").length, 1, r.err);
+  r = await capture(() => main(["--verbose", "demo", "fit", "--steps", "abc"]));
+  assert.match(r.err, /--steps: expected a number[^]*\n\s+at /);
+  r = await capture(() => main(["demo", "fit", "--steps", "abc", "--verbose"]));
+  assert.match(r.err, /\n\s+at /, "the flag also works after the command");
+});
