@@ -208,11 +208,11 @@ describe("bad Hugging Face checkpoints fail clearly", () => {
     await assert.rejects(loadModelDir(dir), /activation_function "quick_gelu" is not supported \(supported: gelu_new/);
   });
 
-  test("no weights, or only a PyTorch pickle, is said so", async () => {
+  test("no weights, or a pytorch_model.bin that is not a checkpoint, is said so", async () => {
     const dir = copyOf("", "no-weights");
     unlinkSync(join(dir, "model.safetensors"));
-    await assert.rejects(loadModelDir(dir), /has no weights: expected model\.safetensors or model\.safetensors\.index\.json/);
+    await assert.rejects(loadModelDir(dir), /has no weights: expected model\.safetensors, model\.safetensors\.index\.json, pytorch_model\.bin or pytorch_model\.bin\.index\.json/);
     writeFileSync(join(dir, "pytorch_model.bin"), "");
-    await assert.rejects(loadModelDir(dir), /pytorch_model\.bin but no model\.safetensors: PyTorch pickle checkpoints are not supported yet/);
+    await assert.rejects(loadModelDir(dir), /pytorch_model\.bin: not a ZIP archive/);
   });
 });

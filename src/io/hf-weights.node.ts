@@ -2,7 +2,9 @@
 //
 // A directory holds either one `model.safetensors`, or shards listed by
 // `model.safetensors.index.json`:  {"metadata": {"total_size": N}, "weight_map": {tensor name: shard file}}
-// (Hugging Face's transformers looks for the single file first, then the index; so do we).
+// (Hugging Face's transformers looks for the single file first, then the index; so do we), or,
+// failing both, the PyTorch pickle equivalents `pytorch_model.bin` / `pytorch_model.bin.index.json`
+// (read by torch-checkpoint.node.ts, which never runs the pickle).
 // Opening the directory reads only the headers (names, dtypes, shapes, offsets); the numbers are
 // read one tensor at a time when asked for, so loading a checkpoint holds the model plus one
 // tensor, never a second copy of the whole file. F16 and BF16 (and F64) become float32.
@@ -10,10 +12,13 @@ import { existsSync } from "node:fs";
 import { type FileHandle, open, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { readSafetensorsFileHeader } from "./files.node.js";
+import { listTorchWeights, readTorchWeight, type TorchWeightRef } from "./torch-checkpoint.node.js";
 import { type TensorInfo, decodeTensor } from "./safetensors.js";
 
 export const SAFE_WEIGHTS = "model.safetensors";
 export const SAFE_WEIGHTS_INDEX = "model.safetensors.index.json";
+export const TORCH_WEIGHTS = "pytorch_model.bin";
+export const TORCH_WEIGHTS_INDEX = "pytorch_model.bin.index.json";
 
 /** Where one tensor's bytes are: its file and its place in that file's data section. */
 export interface WeightRef {
@@ -22,6 +27,8 @@ export interface WeightRef {
   info: TensorInfo;
   /** Byte offset of the file's data section (8 + header length). */
   dataStart: number;
+  /** Set for a tensor of a PyTorch checkpoint: its storage and view (info then holds only dtype and shape). */
+  torch?: TorchWeightRef;
 }
 
 /** A tensor read as float32, whatever dtype the file stores. */
@@ -44,22 +51,30 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 export async function listHfWeights(dir: string): Promise<Map<string, WeightRef>> {
   const single = join(dir, SAFE_WEIGHTS);
   if (existsSync(single)) return refsOf(single);
-  const indexPath = join(dir, SAFE_WEIGHTS_INDEX);
-  if (!existsSync(indexPath)) {
-    const bin = ["pytorch_model.bin", "pytorch_model.bin.index.json"].find((f) => existsSync(join(dir, f)));
-    if (bin) throw new Error(`${dir} has ${bin} but no ${SAFE_WEIGHTS}: PyTorch pickle checkpoints are not supported yet (only safetensors)`);
-    throw new Error(`${dir} has no weights: expected ${SAFE_WEIGHTS} or ${SAFE_WEIGHTS_INDEX}`);
-  }
+  if (existsSync(join(dir, SAFE_WEIGHTS_INDEX))) return shardedRefs(dir, join(dir, SAFE_WEIGHTS_INDEX), refsOf);
+  if (existsSync(join(dir, TORCH_WEIGHTS))) return torchRefsOf(join(dir, TORCH_WEIGHTS));
+  if (existsSync(join(dir, TORCH_WEIGHTS_INDEX))) return shardedRefs(dir, join(dir, TORCH_WEIGHTS_INDEX), torchRefsOf);
+  throw new Error(`${dir} has no weights: expected ${SAFE_WEIGHTS}, ${SAFE_WEIGHTS_INDEX}, ${TORCH_WEIGHTS} or ${TORCH_WEIGHTS_INDEX}`);
+}
+
+/** The tensors of every shard an index lists, each checked to be in the shard the index names. */
+async function shardedRefs(dir: string, indexPath: string, refsOfShard: (path: string) => Promise<Map<string, WeightRef>>): Promise<Map<string, WeightRef>> {
   const weightMap = await readWeightMap(indexPath);
   const refs = new Map<string, WeightRef>();
   for (const shard of new Set(weightMap.values())) {
     const path = join(dir, shard);
     if (!existsSync(path)) throw new Error(`${indexPath}: shard ${shard} is missing from ${dir}`);
-    for (const [name, ref] of await refsOf(path)) refs.set(name, ref);
+    for (const [name, ref] of await refsOfShard(path)) refs.set(name, ref);
   }
   for (const [name, shard] of weightMap) {
     if (refs.get(name)?.path !== join(dir, shard)) throw new Error(`${indexPath}: tensor "${name}" should be in ${shard}, but that shard does not hold it`);
   }
+  return refs;
+}
+
+async function torchRefsOf(path: string): Promise<Map<string, WeightRef>> {
+  const refs = new Map<string, WeightRef>();
+  for (const [name, t] of await listTorchWeights(path)) refs.set(name, { name, path, info: { dtype: t.dtype, shape: t.shape, dataOffsets: [0, 0] }, dataStart: 0, torch: t });
   return refs;
 }
 
@@ -112,6 +127,7 @@ export async function* readFloat32Weights(refs: Iterable<WeightRef>): AsyncGener
 }
 
 async function readOne(file: FileHandle, ref: WeightRef): Promise<Float32Weight> {
+  if (ref.torch) return { name: ref.name, shape: [...ref.torch.shape], data: await readTorchWeight(file, ref.torch), sourceDtype: ref.torch.dtype };
   const [begin, end] = ref.info.dataOffsets;
   const raw = new Uint8Array(end - begin);
   for (let got = 0; got < raw.length; ) {
