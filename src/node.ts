@@ -12,6 +12,7 @@ export * as dataNode from "./data/index.node.js";
 export { saveNgram, loadNgram } from "./models/ngram.node.js";
 export { saveModelDir, loadModelDir } from "./models/gpt/io.node.js";
 export { fromPretrained } from "./models/pretrained/from-pretrained.node.js";
+export { saveHfModel, hfTokenizerJson } from "./models/pretrained/export.node.js";
 export { loadPretrainedDir } from "./models/pretrained/load.node.js";
 export { listHfWeights, readFloat32Weights } from "./io/hf-weights.node.js";
 export { runTraining, lossCurvePage, type RunOptions } from "./train/train.node.js";

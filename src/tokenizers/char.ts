@@ -116,6 +116,53 @@ export class CharTokenizer implements Tokenizer {
     return { type: "char", version: 1, chars: [...this.chars], special_tokens: specials, unk_token: this.unkToken };
   }
 
+  /**
+   * The tokenizer as a Hugging Face tokenizer.json, so `transformers` (AutoTokenizer) reads it
+   * without code: a BPE model over the characters with no merges and no pre-tokenizer, so every
+   * character is one token, and a Fuse decoder that joins the tokens without spaces. Special
+   * tokens (and the unknown token) are added tokens, matched whole before the characters.
+   */
+  toHfJSON(): Record<string, unknown> {
+    const vocab: Record<string, number> = {};
+    this.tokens.forEach((t, id) => (vocab[t] = id));
+    const added = Object.entries(this.specialTokens).map(([content, id]) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }));
+    return {
+      version: "1.0",
+      truncation: null,
+      padding: null,
+      added_tokens: added.sort((a, b) => a.id - b.id),
+      normalizer: null,
+      pre_tokenizer: null,
+      post_processor: null,
+      decoder: { type: "Fuse" },
+      model: { type: "BPE", dropout: null, unk_token: this.unkToken, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, ignore_merges: false, vocab, merges: [] },
+    };
+  }
+
+  /** Whether a Hugging Face tokenizer.json is the character-level form toHfJSON writes. */
+  static isHfCharLevel(json: Record<string, unknown>): boolean {
+    const model = json.model as { type?: unknown; merges?: unknown; vocab?: unknown } | undefined;
+    const decoder = json.decoder as { type?: unknown } | null | undefined;
+    return model?.type === "BPE" && Array.isArray(model.merges) && model.merges.length === 0 && (json.pre_tokenizer ?? null) === null && decoder?.type === "Fuse";
+  }
+
+  /** The tokenizer back from toHfJSON's form: single characters in id order, then the special tokens. */
+  static fromHfJSON(json: Record<string, unknown>): CharTokenizer {
+    const model = json.model as { vocab: Record<string, number>; unk_token?: string | null };
+    if (typeof model.vocab !== "object" || model.vocab === null) throw new TokenizerError(`tokenizer file: model.vocab must be an object`);
+    const added = new Set(((json.added_tokens ?? []) as { content: string }[]).map((t) => t.content));
+    const byId = Object.entries(model.vocab).sort((a, b) => a[1] - b[1]);
+    byId.forEach(([, id], i) => {
+      if (id !== i) throw new TokenizerError(`tokenizer file: character-level vocab ids must be 0 … ${byId.length - 1}, got ${id} at position ${i}`);
+    });
+    const unk = model.unk_token ?? null;
+    const chars = byId.map(([t]) => t).filter((t) => !added.has(t) && t !== unk);
+    const specials = byId.map(([t]) => t).filter((t) => added.has(t) && t !== unk);
+    const tok = new CharTokenizer(chars, { unkToken: unk, specialTokens: specials });
+    for (const [t, id] of byId) if (tok.tokenToId(t) !== id) throw new TokenizerError(`tokenizer file: a character-level vocab lists its characters first, then its special tokens; ${describe(t)} has id ${id}`);
+    return tok;
+  }
+
   static fromJSON(json: unknown): CharTokenizer {
     const o = json as Record<string, unknown>;
     if (typeof o !== "object" || o === null || o.type !== "char") throw new TokenizerError(`char tokenizer file: "type" must be "char"`);

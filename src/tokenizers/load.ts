@@ -17,7 +17,7 @@ export function loadTokenizer(json: string | object): Tokenizer {
   const o = typeof json === "string" ? parseJsonText(json, "tokenizer file") : json;
   if (typeof o !== "object" || o === null || Array.isArray(o)) throw new TokenizerError(`tokenizer file: expected a JSON object, got ${describe(o)}`);
   const rec = o as Record<string, unknown>;
-  if ("model" in rec) return tokenizerFromHfJson(rec);
+  if ("model" in rec) return CharTokenizer.isHfCharLevel(rec) ? CharTokenizer.fromHfJSON(rec) : tokenizerFromHfJson(rec);
   if (rec.type === "char") return CharTokenizer.fromJSON(rec);
   if (rec.type === "word") return WordTokenizer.fromJSON(rec);
   throw new TokenizerError(`tokenizer file: not a tokenizer: expected a Hugging Face tokenizer.json (with a "model" field) or a char/word tokenizer (with "type": "char" or "word"), got fields ${Object.keys(rec).slice(0, 8).join(", ") || "(none)"}`);

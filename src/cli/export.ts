@@ -1,0 +1,26 @@
+// `dgpt export`: a model trained here as a Hugging Face directory (GPT-2's format), for PyTorch.
+import type { Command } from "commander";
+import { loadModelDir } from "../models/gpt/io.node.js";
+import { saveHfModel } from "../models/pretrained/export.node.js";
+import { gpt2ExportProblem } from "../models/pretrained/gpt2-export.js";
+import { defaultOut, dirTokenizer, modelDir, outputDir } from "./common.js";
+
+export function registerExportCommand(program: Command): void {
+  program
+    .command("export")
+    .description("write a model as a Hugging Face directory (GPT-2 format: config.json, model.safetensors, tokenizer.json) that transformers loads without code")
+    .requiredOption("--model <dir>", "a model directory (or a training output folder)")
+    .option("--out <dir>", "the folder to write", defaultOut("hf-model"))
+    .option("--overwrite", "replace what --out holds")
+    .action(async (o: Record<string, string>) => {
+      const dir = modelDir(o.model);
+      const model = await loadModelDir(dir);
+      const tokenizer = dirTokenizer(dir);
+      const problem = gpt2ExportProblem(model);
+      if (problem) throw new Error(`--model ${dir} cannot be written as GPT-2: ${problem}`);
+      const out = outputDir(o.out, Boolean(o.overwrite));
+      const files = await saveHfModel(out, model, tokenizer);
+      console.log(`wrote ${out}: ${files.join(", ")}`);
+      console.log(`in Python: AutoModelForCausalLM.from_pretrained("${out}")${tokenizer ? `, AutoTokenizer.from_pretrained("${out}")` : ""}`);
+    });
+}

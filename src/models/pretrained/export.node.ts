@@ -1,0 +1,44 @@
+// Node-only: a model trained here written as a Hugging Face model directory that `transformers`
+// loads without code (AutoModelForCausalLM / AutoTokenizer.from_pretrained(dir)):
+//   config.json            the family's config (GPT-2's for LayerNorm + learned positions)
+//   model.safetensors      the family's parameter names and layouts; metadata {"format": "pt"},
+//                          which transformers expects of a safetensors checkpoint
+//   tokenizer.json         Hugging Face's format (a BPE tokenizer as it is; a character tokenizer
+//                          as a merge-less BPE over its characters), with tokenizer_config.json
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { saveSafetensors } from "../../io/checkpoint.node.js";
+import { writeFileAtomic } from "../../io/files.node.js";
+import { BpeTokenizer } from "../../tokenizers/bpe.js";
+import { CharTokenizer } from "../../tokenizers/char.js";
+import type { Tokenizer } from "../../tokenizers/types.js";
+import type { HookedTransformer } from "../gpt/model.js";
+import { gpt2ConfigJson, gpt2StateDict } from "./gpt2-export.js";
+
+const json = (o: unknown) => new TextEncoder().encode(JSON.stringify(o, null, 2) + "\n");
+
+/** The tokenizer in Hugging Face's tokenizer.json form, or null when it has none (a word tokenizer). */
+export function hfTokenizerJson(tok: Tokenizer): Record<string, unknown> | null {
+  if (tok instanceof BpeTokenizer) return tok.toJSON();
+  if (tok instanceof CharTokenizer) return tok.toHfJSON();
+  return null;
+}
+
+/** Writes `model` (and its tokenizer) to `dir` as a Hugging Face GPT-2 directory; returns the files written. */
+export async function saveHfModel(dir: string, model: HookedTransformer, tokenizer: Tokenizer | null = null): Promise<string[]> {
+  const tensors = gpt2StateDict(model); // throws, before anything is written, when GPT-2 cannot express the model
+  const tokJson = tokenizer ? hfTokenizerJson(tokenizer) : null;
+  if (tokenizer && !tokJson) throw new Error(`the ${tokenizer.kind} tokenizer has no Hugging Face tokenizer.json form (BPE and character tokenizers do)`);
+  await mkdir(dir, { recursive: true });
+  const written = ["config.json", "model.safetensors"];
+  await writeFileAtomic(join(dir, "config.json"), json(gpt2ConfigJson(model)));
+  await saveSafetensors(join(dir, "model.safetensors"), tensors, { format: "pt" });
+  if (tokJson) {
+    await writeFileAtomic(join(dir, "tokenizer.json"), json(tokJson));
+    // the generic fast tokenizer reads tokenizer.json as it is (GPT2TokenizerFast would add its own options)
+    const specials = Object.keys(tokenizer!.specialTokens);
+    await writeFileAtomic(join(dir, "tokenizer_config.json"), json({ tokenizer_class: "PreTrainedTokenizerFast", model_max_length: model.cfg.n_ctx, ...(specials.includes("<|endoftext|>") ? { bos_token: "<|endoftext|>", eos_token: "<|endoftext|>" } : {}) }));
+    written.push("tokenizer.json", "tokenizer_config.json");
+  }
+  return written;
+}
