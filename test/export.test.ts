@@ -49,7 +49,7 @@ test("what GPT-2 cannot express is refused before anything is written", async ()
   await assert.rejects(saveHfModel(join(tmp, "rot"), rotary), /cannot write this model as GPT-2: its positions are rotary; GPT-2 learns absolute positions/);
   assert.ok(!existsSync(join(tmp, "rot")));
   const biased = new HookedTransformer({ n_layers: 1, d_model: 8, n_heads: 2, d_vocab: 5, n_ctx: 4 });
-  noGrad(() => biased.unembed.b_U.copy_(tensor([0, 1, 0, 0, 0])));
+  noGrad(() => biased.unembed.b_U!.copy_(tensor([0, 1, 0, 0, 0])));
   await assert.rejects(saveHfModel(join(tmp, "bu"), biased), /unembed\.b_U is not constant \(from 0 to 1\); GPT-2's lm_head has no bias/);
 });
 
