@@ -15,6 +15,7 @@ export * as linalg from "./linalg/index.js";
 export { NgramModel } from "./models/ngram.js";
 export * as markov from "./models/markov.js";
 export { HookedTransformer, KVCache, getActName, type TokensLike, type HookSpec, type RunWithCacheOptions } from "./models/gpt/model.js";
+export { processWeights, type ProcessingOptions } from "./models/gpt/processing.js";
 export { makeConfig, type GPTConfig, type GPTConfigInput } from "./models/gpt/config.js";
 export { FAMILIES, familyOf, isHfConfig } from "./models/pretrained/families.js";
 export { GPT2, gpt2Config, gpt2WeightRules } from "./models/pretrained/gpt2.js";

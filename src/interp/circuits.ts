@@ -51,11 +51,11 @@ function checkLayerHead(model: HookedTransformer, layer: number, head?: number):
 }
 
 /** C diag(w) (d × d) for a LayerNorm (centering then scaling), diag(w) for RMSNorm; null without a norm or folding. */
-function lnReadMatrix(model: HookedTransformer, norm: { w: Tensor } | null, fold: boolean): Matrix64 | null {
+function lnReadMatrix(model: HookedTransformer, norm: { w: Tensor | null } | null, fold: boolean): Matrix64 | null {
   if (!fold || !norm) return null;
   const d = model.cfg.d_model;
-  const w = norm.w.dataSync();
-  const centered = model.cfg.normalization_type === "LN";
+  const w = norm.w ? norm.w.dataSync() : new Float32Array(d).fill(1); // LNPre / RMSPre: already folded
+  const centered = model.cfg.normalization_type === "LN" || model.cfg.normalization_type === "LNPre";
   const m = new Float64Array(d * d);
   for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) m[i * d + j] = ((i === j ? 1 : 0) - (centered ? 1 / d : 0)) * w[j];
   return { rows: d, cols: d, data: m };

@@ -71,37 +71,42 @@ export class Unembed extends Module {
  * of the hooked composite.
  */
 export class Norm extends Module {
-  w: Tensor;
+  /** Null for LNPre / RMSPre: the weight (and bias) were folded into the weights reading this norm. */
+  w: Tensor | null;
   b: Tensor | null;
   hook_scale = new HookPoint();
   hook_normalized = new HookPoint();
+  private readonly rms: boolean;
   constructor(
     private readonly cfg: GPTConfig,
-    private readonly kind: "LN" | "RMS",
+    kind: "LN" | "RMS" | "LNPre" | "RMSPre",
   ) {
     super();
-    this.w = parameter(ones([cfg.d_model]));
+    this.rms = kind === "RMS" || kind === "RMSPre";
+    const pre = kind === "LNPre" || kind === "RMSPre";
+    this.w = pre ? null : parameter(ones([cfg.d_model]));
     this.b = kind === "LN" && cfg.use_bias ? parameter(zeros([cfg.d_model])) : null;
   }
   forward(x: Tensor): Tensor {
     const { eps, d_model: d } = this.cfg;
+    const rms = this.rms;
     if (!this.hook_scale.hasHooks && !this.hook_normalized.hasHooks) {
-      return this.kind === "LN" ? layerNorm(x, [d], this.w, this.b, eps) : rmsNorm(x, [d], this.w, eps);
+      return rms ? rmsNorm(x, [d], this.w, eps) : layerNorm(x, [d], this.w, this.b, eps);
     }
+    const affine = (t: Tensor) => (this.w ? t.mul(this.w) : t);
     let scale: Tensor | null = null;
     if (!isGradEnabled()) {
       // hooks that read (runWithCache, no gradients): the fused kernel's 1/scale per row serves
       // hook_scale; a hook that replaces the scale sends the rest through the composite ops
-      const rms = this.kind === "RMS";
       const fused = normFused(x, rms ? null : this.w, this.b, eps, rms);
       const own = fused.rstd.reciprocal().reshape([...x.shape.slice(0, -1), 1]);
       scale = this.hook_scale.forward(own);
-      if (scale === own) return rms ? this.hook_normalized.forward(fused.out).mul(this.w) : this.hook_normalized.forward(fused.out);
+      if (scale === own) return rms ? affine(this.hook_normalized.forward(fused.out)) : this.hook_normalized.forward(fused.out);
     }
-    const centered = this.kind === "LN" ? x.sub(x.mean(-1, true)) : x;
+    const centered = rms ? x : x.sub(x.mean(-1, true));
     scale ??= this.hook_scale.forward(centered.square().mean(-1, true).add(eps).sqrt()); // (b, p, 1)
-    if (this.kind === "RMS") return this.hook_normalized.forward(centered.div(scale)).mul(this.w);
-    const y = centered.div(scale).mul(this.w);
+    if (rms) return affine(this.hook_normalized.forward(centered.div(scale)));
+    const y = affine(centered.div(scale));
     return this.hook_normalized.forward(this.b ? y.add(this.b) : y); // (b, p, d)
   }
 }

@@ -1,7 +1,8 @@
 // Every hyperparameter of a GPT in one object, with TransformerLens's field names (snake_case, as
 // in HookedTransformerConfig and Hugging Face config.json files), validated with clear errors.
 
-export type NormalizationType = "LN" | "RMS" | null;
+/** LNPre / RMSPre: the norm without its weight and bias (folded into the weights that read it, by processWeights). */
+export type NormalizationType = "LN" | "RMS" | "LNPre" | "RMSPre" | null;
 export type PositionalEmbeddingType = "standard" | "sinusoidal" | "rotary" | "alibi" | "none" | "abacus";
 export type ActFn = "gelu" | "gelu_new" | "relu" | "silu" | "tanh";
 
@@ -63,7 +64,7 @@ export const DEFAULT_CONFIG: Omit<GPTConfig, "n_layers" | "d_model" | "n_heads" 
 export type GPTConfigInput = Pick<GPTConfig, "n_layers" | "d_model" | "n_heads" | "d_vocab" | "n_ctx"> & Partial<GPTConfig>;
 
 const ACT_FNS: ActFn[] = ["gelu", "gelu_new", "relu", "silu", "tanh"];
-const NORMS: NormalizationType[] = ["LN", "RMS", null];
+const NORMS: NormalizationType[] = ["LN", "RMS", "LNPre", "RMSPre", null];
 const POS: PositionalEmbeddingType[] = ["standard", "sinusoidal", "rotary", "alibi", "none", "abacus"];
 
 /** Fills defaults and checks every field; errors name the field and the value. */
@@ -86,7 +87,7 @@ export function makeConfig(input: GPTConfigInput): GPTConfig {
   posInt("d_head", cfg.d_head);
   posInt("d_mlp", cfg.d_mlp);
   if (!ACT_FNS.includes(cfg.act_fn)) throw new Error(`GPT config: act_fn must be one of ${ACT_FNS.join(", ")}, got ${JSON.stringify(cfg.act_fn)}`);
-  if (!NORMS.includes(cfg.normalization_type)) throw new Error(`GPT config: normalization_type must be "LN", "RMS" or null, got ${JSON.stringify(cfg.normalization_type)}`);
+  if (!NORMS.includes(cfg.normalization_type)) throw new Error(`GPT config: normalization_type must be "LN", "RMS", "LNPre", "RMSPre" or null, got ${JSON.stringify(cfg.normalization_type)}`);
   if (!POS.includes(cfg.positional_embedding_type)) throw new Error(`GPT config: positional_embedding_type must be one of ${POS.join(", ")}, got ${JSON.stringify(cfg.positional_embedding_type)}`);
   if (!(cfg.dropout >= 0 && cfg.dropout < 1)) throw new Error(`GPT config: dropout must be in [0, 1), got ${cfg.dropout}`);
   if (!(cfg.initializer_range > 0)) throw new Error(`GPT config: initializer_range must be positive, got ${cfg.initializer_range}`);
