@@ -1,5 +1,8 @@
-"""Writes fixtures/pretrained/gpt2/: tiny random-weight GPT-2 checkpoints in Hugging Face's format.
-(run: /usr/bin/python3 reference/gen_pretrained_fixtures.py)
+"""Writes fixtures/pretrained/{gpt2,gpt-neo,gpt-neox,llama}/: tiny random-weight checkpoints in
+Hugging Face's format, with the outputs of Hugging Face's forward pass on them.
+(run: /usr/bin/python3 reference/gen_pretrained_fixtures.py [gpt2|gpt-neo|gpt-neox|llama ...])
+
+GPT-2 first (below); the other families follow the same plan and are described at their sections.
 
 The checkpoints are what `GPT2LMHeadModel.save_pretrained` writes (and what the hub serves), written
 here without `transformers` or the `safetensors` package, from Hugging Face's documented GPT-2:
@@ -49,7 +52,8 @@ import struct
 
 import torch
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "pretrained", "gpt2")
+PRETRAINED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "pretrained")
+ROOT = os.path.join(PRETRAINED, "gpt2")
 
 CONFIG = {
     "activation_function": "gelu_new",
@@ -306,7 +310,7 @@ def write_json(path, obj, compact=False):
         f.write("\n")
 
 
-def main():
+def write_gpt2():
     cfg = CONFIG
     gen = torch.Generator().manual_seed(2024)
     weights = make_weights(cfg, gen)
@@ -364,6 +368,163 @@ def main():
 
     for dirpath, _, files in sorted(os.walk(ROOT)):
         print(os.path.relpath(dirpath, ROOT), {f: os.path.getsize(os.path.join(dirpath, f)) for f in sorted(files)})
+
+
+# ================================================================ the other families
+# Each writes config.json (the family's field names), model.safetensors (its state dict, float32,
+# names as save_pretrained writes them) and expected.json (logits, loss, activations under
+# TransformerLens's hook names), from its forward below (float64 from the float32 weights).
+
+
+def linear(x, w, b=None):
+    """torch.nn.Linear: weight (out, in), y = x Wᵀ + b."""
+    y = x @ w.T
+    return y if b is None else y + b
+
+
+def attend(q, k, v, scale, allowed):
+    """q, k, v (b, head, p, dh); allowed (p, p) bool. Masked scores get the dtype's minimum, as Hugging Face's."""
+    scores = q @ k.transpose(-1, -2) * scale
+    scores = torch.where(allowed, scores, torch.tensor(torch.finfo(scores.dtype).min, dtype=scores.dtype))
+    pattern = scores.softmax(-1)
+    return pattern, pattern @ v
+
+
+def write_family(name, cfg, weights, forward_fn, ids, activations, note):
+    out = os.path.join(PRETRAINED, name)
+    os.makedirs(out, exist_ok=True)
+    write_json(os.path.join(out, "config.json"), cfg)
+    save_safetensors(os.path.join(out, "model.safetensors"), {n: (t, "F32") for n, t in weights.items()}, {"format": "pt"})
+    w64 = {k: t.to(torch.float64) for k, t in weights.items()}
+    cache = {}
+    logits = forward_fn(cfg, w64, ids, cache)
+    v = cfg["vocab_size"]
+    loss = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, v), ids[:, 1:].reshape(-1))
+    write_json(os.path.join(out, "expected.json"), {"note": note, "tokens": ids.tolist(), "logits": enc(logits), "loss": loss.item(),
+                                                  "activations": {a: enc(cache[a]) for a in activations}}, compact=True)
+    print(name, {f: os.path.getsize(os.path.join(out, f)) for f in sorted(os.listdir(out))})
+
+
+def rnd_fn(gen):
+    def rnd(*shape, std=0.1, mean=0.0):
+        return (torch.randn(*shape, generator=gen) * std + mean).to(torch.float32)
+    return rnd
+
+
+# ---------------------------------------------------------------- GPT-Neo (GPTNeoForCausalLM)
+# config.json: GPTNeoConfig's names (hidden_size, num_layers, num_heads, max_position_embeddings,
+# intermediate_size (null: 4·hidden_size), window_size, layer_norm_epsilon, activation_function, and
+# attention_types [[["global", "local"], n]] = the pattern repeated n times, expanded into
+# attention_layers, one entry per layer). Weights: transformer.wte, transformer.wpe,
+# transformer.h.{i}.ln_1, .attn.attention.{q_proj, k_proj, v_proj} (Linear without bias),
+# .attn.attention.out_proj (with bias), .ln_2, .mlp.c_fc, .mlp.c_proj (Linear: weight (out, in)),
+# transformer.ln_f; lm_head tied to wte. The forward is GPT-2's but for the attention:
+#   scores = q kᵀ                       NOT divided by √d_head
+#   mask:   causal; in a "local" layer also key j ≤ query i − window_size is masked (the causal
+#           mask XOR its lower triangle from diagonal −window_size): a query sees at most
+#           window_size keys, itself included
+# The fixture has window_size 3 and 10 tokens, so its local layer masks keys the global one sees.
+NEO_CONFIG = {
+    "activation_function": "gelu_new",
+    "architectures": ["GPTNeoForCausalLM"],
+    "attention_dropout": 0,
+    "attention_layers": ["global", "local"],
+    "attention_types": [[["global", "local"], 1]],
+    "bos_token_id": 63,
+    "embed_dropout": 0,
+    "eos_token_id": 63,
+    "hidden_size": 32,
+    "initializer_range": 0.02,
+    "intermediate_size": 64,
+    "layer_norm_epsilon": 1e-05,
+    "max_position_embeddings": 32,
+    "model_type": "gpt_neo",
+    "num_heads": 4,
+    "num_layers": 2,
+    "resid_dropout": 0,
+    "torch_dtype": "float32",
+    "transformers_version": "4.44.0",
+    "use_cache": True,
+    "vocab_size": 64,
+    "window_size": 3,
+}
+
+
+def neo_attention_layers(cfg):
+    return [t for pattern, n in cfg["attention_types"] for _ in range(n) for t in pattern]
+
+
+def neo_weights(cfg, gen):
+    rnd = rnd_fn(gen)
+    d, v = cfg["hidden_size"], cfg["vocab_size"]
+    m = cfg["intermediate_size"] or 4 * d
+    w = {"transformer.wte.weight": rnd(v, d, std=0.3), "transformer.wpe.weight": rnd(cfg["max_position_embeddings"], d)}
+    for i in range(cfg["num_layers"]):
+        b = f"transformer.h.{i}."
+        w[b + "ln_1.weight"], w[b + "ln_1.bias"] = rnd(d, mean=1.0), rnd(d)
+        for proj in ("q_proj", "k_proj", "v_proj"):
+            w[b + f"attn.attention.{proj}.weight"] = rnd(d, d, std=0.2)
+        w[b + "attn.attention.out_proj.weight"], w[b + "attn.attention.out_proj.bias"] = rnd(d, d, std=0.2), rnd(d)
+        w[b + "ln_2.weight"], w[b + "ln_2.bias"] = rnd(d, mean=1.0), rnd(d)
+        w[b + "mlp.c_fc.weight"], w[b + "mlp.c_fc.bias"] = rnd(m, d, std=0.2), rnd(m)
+        w[b + "mlp.c_proj.weight"], w[b + "mlp.c_proj.bias"] = rnd(d, m), rnd(d)
+    w["transformer.ln_f.weight"], w["transformer.ln_f.bias"] = rnd(d, mean=1.0), rnd(d)
+    return w
+
+
+def neo_forward(cfg, w, ids, cache):
+    d, nh, eps, window = cfg["hidden_size"], cfg["num_heads"], cfg["layer_norm_epsilon"], cfg["window_size"]
+    dh = d // nh
+    batch, p = ids.shape
+    tok = w["transformer.wte.weight"][ids]
+    cache["hook_embed"] = tok
+    h = tok + w["transformer.wpe.weight"][torch.arange(p)]
+    causal = torch.tril(torch.ones(p, p, dtype=torch.bool))
+    local = causal ^ torch.tril(causal, -window)
+    for i, kind in enumerate(neo_attention_layers(cfg)):
+        b, t = f"transformer.h.{i}.", f"blocks.{i}."
+        cache[t + "hook_resid_pre"] = h
+        a = layer_norm(h, w[b + "ln_1.weight"], w[b + "ln_1.bias"], eps)
+        q, k, v = (linear(a, w[b + f"attn.attention.{n}.weight"]).view(batch, p, nh, dh).permute(0, 2, 1, 3) for n in ("q_proj", "k_proj", "v_proj"))
+        cache[t + "attn.hook_q"], cache[t + "attn.hook_k"], cache[t + "attn.hook_v"] = (x.permute(0, 2, 1, 3) for x in (q, k, v))
+        pattern, z = attend(q, k, v, 1.0, local if kind == "local" else causal)  # no 1/√d_head
+        cache[t + "attn.hook_pattern"] = pattern
+        z = z.permute(0, 2, 1, 3)
+        cache[t + "attn.hook_z"] = z
+        attn_out = linear(z.reshape(batch, p, d), w[b + "attn.attention.out_proj.weight"], w[b + "attn.attention.out_proj.bias"])
+        cache[t + "hook_attn_out"] = attn_out
+        h = h + attn_out
+        cache[t + "hook_resid_mid"] = h
+        pre = linear(layer_norm(h, w[b + "ln_2.weight"], w[b + "ln_2.bias"], eps), w[b + "mlp.c_fc.weight"], w[b + "mlp.c_fc.bias"])
+        cache[t + "mlp.hook_pre"] = pre
+        mlp_out = linear(gelu_new(pre), w[b + "mlp.c_proj.weight"], w[b + "mlp.c_proj.bias"])
+        cache[t + "hook_mlp_out"] = mlp_out
+        h = h + mlp_out
+        cache[t + "hook_resid_post"] = h
+    h = layer_norm(h, w["transformer.ln_f.weight"], w["transformer.ln_f.bias"], eps)
+    cache["ln_final.hook_normalized"] = h
+    return h @ w["transformer.wte.weight"].T
+
+
+def write_neo():
+    cfg = NEO_CONFIG
+    gen = torch.Generator().manual_seed(2025)
+    weights = neo_weights(cfg, gen)
+    ids = torch.randint(0, cfg["vocab_size"], (2, 10), generator=gen)
+    acts = ["blocks.0.attn.hook_q", "blocks.0.attn.hook_pattern", "blocks.1.attn.hook_pattern", "blocks.1.attn.hook_z",
+            "blocks.1.hook_attn_out", "blocks.1.mlp.hook_pre", "ln_final.hook_normalized"]
+    write_family("gpt-neo", cfg, weights, neo_forward, ids, acts,
+                 "Hugging Face GPT-Neo forward (float64 from the float32 weights) on random weights; layer 1 is local with window_size 3; "
+                 "by reference/gen_pretrained_fixtures.py")
+
+
+WRITERS = {"gpt2": write_gpt2, "gpt-neo": write_neo}
+
+
+def main():
+    import sys
+    for name in sys.argv[1:] or list(WRITERS):
+        WRITERS[name]()
 
 
 if __name__ == "__main__":

@@ -282,7 +282,7 @@ describe("hook points", () => {
   });
 
   test("the fused attention path equals the unfused one, forward and backward", () => {
-    for (const extra of [{}, { positional_embedding_type: "rotary" as const }]) {
+    for (const extra of [{}, { positional_embedding_type: "rotary" as const }, { use_attn_scale: false }, { attn_scale: 2.5 }]) {
       const model = new HookedTransformer(tiny(extra));
       const run = (hooked: boolean) => {
         model.zeroGrad();
@@ -327,6 +327,7 @@ const VARIANTS: [string, Partial<GPTConfigInput>][] = [
   ["attention only", { attn_only: true }],
   ["tied embeddings, no biases, relu", { tie_embeddings: true, use_bias: false, act_fn: "relu" }],
   ["d_head ≠ d_model / n_heads, silu", { n_heads: 3, d_head: 4, act_fn: "silu" }],
+  ["local + global attention (window 3, GPT-Neo), unscaled scores", { attn_types: ["local", "global"], window_size: 3, use_attn_scale: false }],
 ];
 
 describe("architecture variants", () => {
@@ -387,6 +388,10 @@ describe("architecture variants", () => {
     assert.throws(() => new HookedTransformer(tiny({ positional_embedding_type: "abacus" })), /abacus_digit_ids/);
     assert.throws(() => new HookedTransformer(tiny({ d_mdoel: 3 } as never)), /unknown field\(s\) "d_mdoel"/);
     assert.throws(() => new HookedTransformer({ n_layers: 1, d_model: 8, n_heads: 2, n_ctx: 4 } as GPTConfigInput), /missing required field "d_vocab"/);
+    assert.throws(() => new HookedTransformer(tiny({ attn_types: ["local"] })), /attn_types must be null or a list of n_layers \(2\) entries "global" or "local"/);
+    assert.throws(() => new HookedTransformer(tiny({ attn_types: ["local", "global"] })), /window_size must be an integer ≥ 1, got null/);
+    assert.throws(() => new HookedTransformer(tiny({ attn_scale: 0 })), /attn_scale must be a positive number/);
+    assert.throws(() => new HookedTransformer(tiny({ use_attn_scale: "no" as never })), /use_attn_scale must be true or false/);
     const model = new HookedTransformer(tiny());
     assert.throws(() => model.forward([[1, 2, 20]]), /token id 20 is outside the vocabulary \[0, 20\)/);
     assert.throws(() => model.forward([Array.from({ length: 17 }, () => 1)]), /17 positions is longer than n_ctx = 16/);

@@ -114,8 +114,10 @@ export interface LayerKV {
 
 /**
  * Multi-head causal self-attention with per-head weights W_Q, W_K, W_V (h, d, k) and W_O (h, k, d):
- *   q = x W_Q + b_Q,  scores = q kᵀ / √k (causal mask),  pattern = softmax(scores),
+ *   q = x W_Q + b_Q,  scores = q kᵀ / attn_scale (causal mask),  pattern = softmax(scores),
  *   z = pattern v,  out = Σ_h z_h W_O[h] + b_O.
+ * attn_scale is √k unless the config says otherwise (GPT-Neo: use_attn_scale false, scores = q kᵀ).
+ * A "local" layer (cfg.attn_types, GPT-Neo) also masks keys window_size or more positions back.
  */
 export class Attention extends Module {
   W_Q: Tensor;
@@ -136,8 +138,17 @@ export class Attention extends Module {
   hook_pattern = new HookPoint();
   hook_z = new HookPoint();
   hook_result = new HookPoint();
-  constructor(private readonly cfg: GPTConfig) {
+  /** Scores are q·k divided by this (√d_head by default; 1 for GPT-Neo). */
+  readonly attnScale: number;
+  /** Local attention: how many keys (itself included) a query sees; null for global attention. */
+  readonly window: number | null;
+  constructor(
+    private readonly cfg: GPTConfig,
+    layer = 0,
+  ) {
     super();
+    this.attnScale = cfg.use_attn_scale ? cfg.attn_scale : 1;
+    this.window = cfg.attn_types?.[layer] === "local" ? cfg.window_size : null;
     const { n_heads: h, d_model: d, d_head: k, initializer_range: std, n_layers } = cfg;
     this.W_Q = normalWeight([h, d, k], std);
     this.W_K = normalWeight([h, d, k], std);
@@ -198,16 +209,19 @@ export class Attention extends Module {
     }
     const tk = keys.shape[1];
     let z: Tensor; // (b, p, h, k)
-    const kernelOk = this.cfg.positional_embedding_type !== "alibi" && !(this.cfg.dropout > 0 && this.training);
+    // the fused kernel masks causally only: a window shorter than the keys needs the composite path
+    const windowed = this.window !== null && tk > this.window;
+    const kernelOk = this.cfg.positional_embedding_type !== "alibi" && !(this.cfg.dropout > 0 && this.training) && !windowed;
+    const scale = 1 / this.attnScale;
     const hooked = this.hook_attn_scores.hasHooks || this.hook_pattern.hasHooks;
     const V = () => values.permute(0, 2, 1, 3); // (b, h, tk, k)
     if (kernelOk && !hooked) {
       // one kernel each way, reading q, k, v in the (b, p, h, k) layout the projections give
-      z = scaledDotProductAttention(q, keys, values, { isCausal: true, layout: "bthd" });
+      z = scaledDotProductAttention(q, keys, values, { isCausal: true, layout: "bthd", scale });
     } else if (kernelOk && !isGradEnabled()) {
       // hooks that read (runWithCache, no gradients): the kernel also writes scores and pattern;
       // a hook that returns a replacement sends the rest of the way through the composite ops
-      const fused = attentionWithPattern(q, keys, values, { isCausal: true, layout: "bthd" });
+      const fused = attentionWithPattern(q, keys, values, { isCausal: true, layout: "bthd", scale });
       const scores = this.hook_attn_scores.forward(fused.scores);
       const pattern = this.hook_pattern.forward(scores === fused.scores ? fused.pattern : scores.softmax(-1));
       z = pattern === fused.pattern ? fused.out : pattern.matmul(V()).permute(0, 2, 1, 3);
@@ -215,9 +229,9 @@ export class Attention extends Module {
       // (b, p, h, k) → (b, h, p, k)
       const Q = q.permute(0, 2, 1, 3);
       const K = keys.permute(0, 2, 1, 3);
-      let scores = Q.matmul(K.mT).div(Math.sqrt(k)); // (b, h, p, tk)
+      let scores = Q.matmul(K.mT).div(this.attnScale); // (b, h, p, tk)
       if (this.cfg.positional_embedding_type === "alibi") scores = scores.add(alibiBias(h, p, tk));
-      scores = this.hook_attn_scores.forward(scores.maskedFill(causalMask(p, tk), -Infinity));
+      scores = this.hook_attn_scores.forward(scores.maskedFill(causalMask(p, tk, this.window), -Infinity));
       let pattern = this.hook_pattern.forward(scores.softmax(-1));
       pattern = dropout(pattern, this.cfg.dropout, this.training);
       z = pattern.matmul(V()).permute(0, 2, 1, 3);
@@ -235,9 +249,17 @@ export class Attention extends Module {
   }
 }
 
-/** True above the diagonal (key after query), shifted for cached keys: (p, tk) bool. */
-export function causalMask(p: number, tk: number): Tensor {
-  return ones([p, tk], { dtype: "bool" }).triu(tk - p + 1);
+/**
+ * The masked (query, key) pairs, (p, tk) bool, for queries at positions tk − p .. tk − 1 (the
+ * first tk − p keys are cached ones): true where the key comes after the query (above the
+ * diagonal) and, with a window (local attention), where query − key ≥ window, so each query sees
+ * at most `window` keys, itself included (GPT-Neo's local layers).
+ */
+export function causalMask(p: number, tk: number, window: number | null = null): Tensor {
+  const future = ones([p, tk], { dtype: "bool" }).triu(tk - p + 1);
+  if (window === null || tk <= window) return future;
+  // key j ≤ query i + (tk − p) − window is too far back: the lower triangle from that diagonal
+  return future.logicalOr(ones([p, tk], { dtype: "bool" }).tril(tk - p - window));
 }
 
 /** The MLP: hook_pre = x W_in + b_in (b, p, m), hook_post = act(pre), out = post W_out + b_out. */
@@ -291,11 +313,14 @@ export class TransformerBlock extends Module {
   hook_resid_mid = new HookPoint();
   hook_mlp_out = new HookPoint();
   hook_resid_post = new HookPoint();
-  constructor(private readonly cfg: GPTConfig) {
+  constructor(
+    private readonly cfg: GPTConfig,
+    layer = 0,
+  ) {
     super();
     const norm = () => (cfg.normalization_type === null ? null : new Norm(cfg, cfg.normalization_type));
     this.ln1 = norm();
-    this.attn = new Attention(cfg);
+    this.attn = new Attention(cfg, layer);
     this.ln2 = cfg.attn_only ? null : norm();
     this.mlp = cfg.attn_only ? null : new MLP(cfg);
   }

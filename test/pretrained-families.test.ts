@@ -1,0 +1,139 @@
+// GPT-Neo, GPT-NeoX and Llama-style Hugging Face checkpoints onto HookedTransformer: the fixtures
+// of reference/gen_pretrained_fixtures.py (each family's names, layouts and forward, computed in
+// PyTorch from Hugging Face's documented behaviour) give the same logits, loss and activations;
+// a published detail of each family is checked; a wrong mapping of each family's quirk is caught.
+import assert from "node:assert/strict";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { after, describe, test } from "node:test";
+import { HookedTransformer, KVCache, type Tensor, loadModelDir, noGrad } from "../src/node.js";
+import { values } from "./tensor-compare.js";
+
+const FIXTURES = fileURLToPath(new URL("../fixtures/pretrained/", import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), "dgpt-families-"));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+interface Enc {
+  shape: number[];
+  data: number[];
+}
+interface Expected {
+  tokens: number[][];
+  logits: Enc;
+  loss: number;
+  activations: Record<string, Enc>;
+}
+const readExpected = (family: string): Expected => JSON.parse(readFileSync(join(FIXTURES, family, "expected.json"), "utf8")) as Expected;
+
+/** max |actual − expected| after checking the shape. */
+function maxError(actual: Tensor, expected: Enc, what: string): number {
+  assert.deepEqual(actual.shape, expected.shape, `${what}: shape`);
+  return values(actual).reduce((m, v, i) => Math.max(m, Math.abs(v - expected.data[i])), 0);
+}
+/** Within float32 noise: |error| ≤ 1e-5 · max|expected| (the expected numbers are float64 from the same float32 weights). */
+const tolerance = (expected: Enc) => 1e-5 * expected.data.reduce((m, v) => Math.max(m, Math.abs(v)), 0) + 1e-7;
+function assertClose(actual: Tensor, expected: Enc, what: string): number {
+  const err = maxError(actual, expected, what);
+  assert.ok(err <= tolerance(expected), `${what}: max abs error ${err} (tolerance ${tolerance(expected)})`);
+  return err;
+}
+
+/** A copy of a family's fixture with its config.json edited (a deliberately wrong reading of it). */
+function withConfig(family: string, name: string, edit: (c: Record<string, unknown>) => Record<string, unknown>): string {
+  const dir = join(tmp, name);
+  cpSync(join(FIXTURES, family), dir, { recursive: true });
+  const path = join(dir, "config.json");
+  writeFileSync(path, JSON.stringify(edit(JSON.parse(readFileSync(path, "utf8")))));
+  return dir;
+}
+
+/**
+ * The fixture's logits and loss match through the plain forward (fused kernels where they apply),
+ * and its activations through runWithCache (the hooked paths). Returns the max abs logit error.
+ */
+async function checkFixture(family: string): Promise<{ model: HookedTransformer; err: number }> {
+  const expected = readExpected(family);
+  const model = await loadModelDir(join(FIXTURES, family));
+  const logits = noGrad(() => model.forward(expected.tokens));
+  const err = assertClose(logits, expected.logits, "logits");
+  const names = Object.keys(expected.activations);
+  const { logits: cachedLogits, cache } = model.runWithCache(expected.tokens, { namesFilter: names });
+  assertClose(cachedLogits, expected.logits, "logits (runWithCache)");
+  for (const name of names) assertClose(cache.get(name)!, expected.activations[name], name);
+  const loss = noGrad(() => model.loss(expected.tokens).item());
+  assert.ok(Math.abs(loss - expected.loss) <= 1e-5 * expected.loss, `loss ${loss} vs ${expected.loss}`);
+  return { model, err };
+}
+
+/** A model's logits differ from the fixture's by far more than float32 noise. */
+async function assertWrong(dir: string, family: string): Promise<void> {
+  const expected = readExpected(family);
+  const model = await loadModelDir(dir);
+  const err = maxError(noGrad(() => model.forward(expected.tokens)), expected.logits, "logits");
+  assert.ok(err > 1000 * tolerance(expected.logits), `the wrong reading should be caught: max abs error only ${err}`);
+}
+
+/** Logits one token at a time through a KV cache equal the full forward's. */
+function assertCacheMatches(model: HookedTransformer, seq: number[]): void {
+  const full = values(noGrad(() => model.forward([seq])));
+  const cache = new KVCache(model.cfg.n_layers);
+  const steps = [noGrad(() => model.forward([seq.slice(0, 2)], { cache }))];
+  for (let i = 2; i < seq.length; i++) steps.push(noGrad(() => model.forward([[seq[i]]], { cache })));
+  const cached = steps.flatMap((t) => values(t));
+  const err = full.reduce((m, v, i) => Math.max(m, Math.abs(v - cached[i])), 0);
+  assert.ok(err < 1e-5, `cached vs full logits differ by ${err}`);
+}
+
+// ---------------------------------------------------------------- GPT-Neo
+describe("GPT-Neo (fixtures/pretrained/gpt-neo: GPTNeoForCausalLM, global + local attention)", () => {
+  test("logits, loss and activations match Hugging Face's forward", async (t) => {
+    const { model, err } = await checkFixture("gpt-neo");
+    t.diagnostic(`max abs logit error ${err.toExponential(2)}`);
+    assert.deepEqual(model.cfg.attn_types, ["global", "local"]);
+    assert.equal(model.cfg.window_size, 3);
+    assert.equal(model.cfg.use_attn_scale, false);
+    assert.equal(model.cfg.d_mlp, 64); // intermediate_size, not 4·hidden_size
+  });
+
+  test("the local layer sees at most window_size keys, itself included; the global one sees them all", () => {
+    const expected = readExpected("gpt-neo");
+    const [, heads, p] = expected.activations["blocks.1.attn.hook_pattern"].shape;
+    assert.ok(p > 3, "the fixture's sequence is longer than the window");
+    const pattern = (layer: number, b: number, h: number, q: number, k: number) => {
+      const e = expected.activations[`blocks.${layer}.attn.hook_pattern`];
+      return e.data[((b * heads + h) * p + q) * p + k];
+    };
+    for (let h = 0; h < heads; h++) {
+      for (let q = 0; q < p; q++) {
+        for (let k = 0; k <= q; k++) {
+          if (q - k >= 3) assert.equal(pattern(1, 0, h, q, k), 0, `local: query ${q} must not see key ${k}`);
+          else assert.ok(pattern(1, 0, h, q, k) > 0);
+          assert.ok(pattern(0, 0, h, q, k) > 0, "global: every earlier key");
+        }
+      }
+    }
+  });
+
+  test("reading it as all-global, or with GPT-2's 1/√d_head scale, is caught", async () => {
+    await assertWrong(withConfig("gpt-neo", "neo-global", (c) => ({ ...c, attention_types: [[["global", "global"], 1]] })), "gpt-neo");
+    const model = await loadModelDir(join(FIXTURES, "gpt-neo"));
+    const scaled = new HookedTransformer({ ...model.cfg, use_attn_scale: true });
+    scaled.loadStateDict(model.stateDict());
+    const expected = readExpected("gpt-neo");
+    const err = maxError(noGrad(() => scaled.forward(expected.tokens)), expected.logits, "logits");
+    assert.ok(err > 1000 * tolerance(expected.logits), `scaled scores should be caught: ${err}`);
+  });
+
+  test("generation with a KV cache past the window equals the full forward", async () => {
+    const model = await loadModelDir(join(FIXTURES, "gpt-neo"));
+    assertCacheMatches(model, readExpected("gpt-neo").tokens[0]);
+  });
+
+  test("bad GPT-Neo configs are named", async () => {
+    await assert.rejects(loadModelDir(withConfig("gpt-neo", "neo-layers", (c) => ({ ...c, num_layers: 3 }))), /attention_types gives 2 layers, but num_layers is 3/);
+    await assert.rejects(loadModelDir(withConfig("gpt-neo", "neo-types", (c) => ({ ...c, attention_types: [[["global", "sparse"], 1]] }))), /"attention_types" must be a list of/);
+    await assert.rejects(loadModelDir(withConfig("gpt-neo", "neo-window", (c) => ({ ...c, window_size: 0 }))), /"window_size" must be a positive integer, got 0/);
+  });
+});
