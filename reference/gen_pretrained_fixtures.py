@@ -518,7 +518,144 @@ def write_neo():
                  "by reference/gen_pretrained_fixtures.py")
 
 
-WRITERS = {"gpt2": write_gpt2, "gpt-neo": write_neo}
+# ---------------------------------------------------------------- rotary embeddings (GPT-NeoX and Llama)
+def rotary_cos_sin(p, rot_dim, base):
+    """inv_freq_i = 1 / base^(2i / rot_dim), angle = position · inv_freq, each angle used twice (cat(freqs, freqs))."""
+    inv_freq = 1.0 / (base ** (torch.arange(0, rot_dim, 2, dtype=torch.float64) / rot_dim))
+    freqs = torch.outer(torch.arange(p, dtype=torch.float64), inv_freq)
+    emb = torch.cat((freqs, freqs), dim=-1)  # (p, rot_dim)
+    return emb.cos(), emb.sin()
+
+
+def rotate_half(x):
+    x1, x2 = x[..., : x.shape[-1] // 2], x[..., x.shape[-1] // 2:]
+    return torch.cat((-x2, x1), dim=-1)
+
+
+def apply_rotary(x, cos, sin, rot_dim):
+    """x (b, head, p, dh): the first rot_dim dims rotate (x·cos + rotate_half(x)·sin), the rest pass through."""
+    rot, rest = x[..., :rot_dim], x[..., rot_dim:]
+    return torch.cat((rot * cos + rotate_half(rot) * sin, rest), dim=-1)
+
+
+# ---------------------------------------------------------------- GPT-NeoX (GPTNeoXForCausalLM, Pythia)
+# config.json: GPTNeoXConfig's names (hidden_size, num_hidden_layers, num_attention_heads,
+# intermediate_size, max_position_embeddings, rotary_pct, rotary_emb_base, hidden_act, layer_norm_eps,
+# use_parallel_residual, tie_word_embeddings (false)). Weights: gpt_neox.embed_in,
+# gpt_neox.layers.{i}.input_layernorm, .post_attention_layernorm, .attention.query_key_value (Linear
+# d → 3d), .attention.dense, .mlp.dense_h_to_4h, .mlp.dense_4h_to_h, gpt_neox.final_layer_norm,
+# embed_out (the untied unembedding, no bias). The forward, per block:
+#   qkv = ln1(h) Wᵀ + b, viewed (b, p, n_heads, 3·d_head): per head its q, then k, then v
+#         (the fused rows are interleaved per head: row = head·3·d_head + j·d_head + i)
+#   q, k: the first rotary_dim = int(d_head · rotary_pct) dims rotate (rotate-half pairing,
+#         base rotary_emb_base); scores = q kᵀ / √d_head, causal, softmax; o = merge(z) denseᵀ + b
+#   use_parallel_residual:  h = h + o + mlp(ln2(h))      (both read the block's input)
+#   otherwise:              h = h + o;  h = h + mlp(ln2(h))
+#   mlp(x) = gelu(x h_to_4hᵀ + b) 4h_to_hᵀ + b  (exact, erf gelu);  logits = final_ln(h) embed_outᵀ
+# The fixture: rotary_pct 0.25 (4 of 16 dims rotate), parallel residual; expected.json also holds
+# the logits of the same weights read with use_parallel_residual false ("sequential_logits").
+NEOX_CONFIG = {
+    "architectures": ["GPTNeoXForCausalLM"],
+    "attention_bias": True,
+    "attention_dropout": 0.0,
+    "bos_token_id": 0,
+    "classifier_dropout": 0.1,
+    "eos_token_id": 0,
+    "hidden_act": "gelu",
+    "hidden_dropout": 0.0,
+    "hidden_size": 32,
+    "initializer_range": 0.02,
+    "intermediate_size": 64,
+    "layer_norm_eps": 1e-05,
+    "max_position_embeddings": 32,
+    "model_type": "gpt_neox",
+    "num_attention_heads": 2,
+    "num_hidden_layers": 2,
+    "rope_scaling": None,
+    "rotary_emb_base": 10000,
+    "rotary_pct": 0.25,
+    "tie_word_embeddings": False,
+    "torch_dtype": "float32",
+    "transformers_version": "4.44.0",
+    "use_cache": True,
+    "use_parallel_residual": True,
+    "vocab_size": 64,
+}
+
+
+def neox_weights(cfg, gen):
+    rnd = rnd_fn(gen)
+    d, v, m = cfg["hidden_size"], cfg["vocab_size"], cfg["intermediate_size"]
+    w = {"gpt_neox.embed_in.weight": rnd(v, d, std=0.3)}
+    for i in range(cfg["num_hidden_layers"]):
+        b = f"gpt_neox.layers.{i}."
+        w[b + "input_layernorm.weight"], w[b + "input_layernorm.bias"] = rnd(d, mean=1.0), rnd(d)
+        w[b + "post_attention_layernorm.weight"], w[b + "post_attention_layernorm.bias"] = rnd(d, mean=1.0), rnd(d)
+        w[b + "attention.query_key_value.weight"], w[b + "attention.query_key_value.bias"] = rnd(3 * d, d, std=0.3), rnd(3 * d)
+        w[b + "attention.dense.weight"], w[b + "attention.dense.bias"] = rnd(d, d, std=0.2), rnd(d)
+        w[b + "mlp.dense_h_to_4h.weight"], w[b + "mlp.dense_h_to_4h.bias"] = rnd(m, d, std=0.2), rnd(m)
+        w[b + "mlp.dense_4h_to_h.weight"], w[b + "mlp.dense_4h_to_h.bias"] = rnd(d, m), rnd(d)
+    w["gpt_neox.final_layer_norm.weight"], w["gpt_neox.final_layer_norm.bias"] = rnd(d, mean=1.0), rnd(d)
+    w["embed_out.weight"] = rnd(v, d, std=0.3)
+    return w
+
+
+def neox_forward(cfg, w, ids, cache):
+    d, nh, eps = cfg["hidden_size"], cfg["num_attention_heads"], cfg["layer_norm_eps"]
+    dh = d // nh
+    rot = int(dh * cfg["rotary_pct"])
+    batch, p = ids.shape
+    h = w["gpt_neox.embed_in.weight"][ids]
+    cache["hook_embed"] = h
+    cos, sin = rotary_cos_sin(p, rot, cfg["rotary_emb_base"])
+    causal = torch.tril(torch.ones(p, p, dtype=torch.bool))
+    for i in range(cfg["num_hidden_layers"]):
+        b, t = f"gpt_neox.layers.{i}.", f"blocks.{i}."
+        cache[t + "hook_resid_pre"] = h
+        a = layer_norm(h, w[b + "input_layernorm.weight"], w[b + "input_layernorm.bias"], eps)
+        qkv = linear(a, w[b + "attention.query_key_value.weight"], w[b + "attention.query_key_value.bias"]).view(batch, p, nh, 3 * dh)
+        q, k, v = (qkv[..., j * dh:(j + 1) * dh].permute(0, 2, 1, 3) for j in range(3))  # (b, head, p, dh)
+        cache[t + "attn.hook_q"], cache[t + "attn.hook_k"], cache[t + "attn.hook_v"] = (x.permute(0, 2, 1, 3) for x in (q, k, v))
+        q, k = apply_rotary(q, cos, sin, rot), apply_rotary(k, cos, sin, rot)
+        cache[t + "attn.hook_rot_q"], cache[t + "attn.hook_rot_k"] = q.permute(0, 2, 1, 3), k.permute(0, 2, 1, 3)
+        pattern, z = attend(q, k, v, 1 / math.sqrt(dh), causal)
+        cache[t + "attn.hook_pattern"] = pattern
+        z = z.permute(0, 2, 1, 3)
+        cache[t + "attn.hook_z"] = z
+        attn_out = linear(z.reshape(batch, p, d), w[b + "attention.dense.weight"], w[b + "attention.dense.bias"])
+        cache[t + "hook_attn_out"] = attn_out
+        mlp_in = h if cfg["use_parallel_residual"] else h + attn_out
+        pre = linear(layer_norm(mlp_in, w[b + "post_attention_layernorm.weight"], w[b + "post_attention_layernorm.bias"], eps),
+                     w[b + "mlp.dense_h_to_4h.weight"], w[b + "mlp.dense_h_to_4h.bias"])
+        cache[t + "mlp.hook_pre"] = pre
+        mlp_out = linear(torch.nn.functional.gelu(pre), w[b + "mlp.dense_4h_to_h.weight"], w[b + "mlp.dense_4h_to_h.bias"])
+        cache[t + "hook_mlp_out"] = mlp_out
+        h = mlp_in + mlp_out + (attn_out if cfg["use_parallel_residual"] else 0)
+        cache[t + "hook_resid_post"] = h
+    h = layer_norm(h, w["gpt_neox.final_layer_norm.weight"], w["gpt_neox.final_layer_norm.bias"], eps)
+    cache["ln_final.hook_normalized"] = h
+    return linear(h, w["embed_out.weight"])
+
+
+def write_neox():
+    cfg = NEOX_CONFIG
+    gen = torch.Generator().manual_seed(2026)
+    weights = neox_weights(cfg, gen)
+    ids = torch.randint(0, cfg["vocab_size"], (2, 10), generator=gen)
+    acts = ["blocks.0.attn.hook_q", "blocks.0.attn.hook_rot_q", "blocks.1.attn.hook_rot_k", "blocks.1.attn.hook_v", "blocks.1.attn.hook_pattern",
+            "blocks.0.hook_attn_out", "blocks.0.mlp.hook_pre", "blocks.0.hook_resid_post", "ln_final.hook_normalized"]
+    write_family("gpt-neox", cfg, weights, neox_forward, ids, acts,
+                 "Hugging Face GPT-NeoX forward (float64 from the float32 weights) on random weights: rotary_pct 0.25, parallel residual; "
+                 "sequential_logits: the same weights with use_parallel_residual false; by reference/gen_pretrained_fixtures.py")
+    path = os.path.join(PRETRAINED, "gpt-neox", "expected.json")
+    with open(path) as f:
+        out = json.load(f)
+    sequential = neox_forward({**cfg, "use_parallel_residual": False}, {k: t.to(torch.float64) for k, t in weights.items()}, ids, {})
+    out["sequential_logits"] = enc(sequential)
+    write_json(path, out, compact=True)
+
+
+WRITERS = {"gpt2": write_gpt2, "gpt-neo": write_neo, "gpt-neox": write_neox}
 
 
 def main():

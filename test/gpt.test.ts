@@ -328,6 +328,7 @@ const VARIANTS: [string, Partial<GPTConfigInput>][] = [
   ["tied embeddings, no biases, relu", { tie_embeddings: true, use_bias: false, act_fn: "relu" }],
   ["d_head ≠ d_model / n_heads, silu", { n_heads: 3, d_head: 4, act_fn: "silu" }],
   ["local + global attention (window 3, GPT-Neo), unscaled scores", { attn_types: ["local", "global"], window_size: 3, use_attn_scale: false }],
+  ["parallel attention and MLP, partial rotary (GPT-NeoX)", { parallel_attn_mlp: true, positional_embedding_type: "rotary", rotary_dim: 4 }],
 ];
 
 describe("architecture variants", () => {
@@ -392,6 +393,7 @@ describe("architecture variants", () => {
     assert.throws(() => new HookedTransformer(tiny({ attn_types: ["local", "global"] })), /window_size must be an integer ≥ 1, got null/);
     assert.throws(() => new HookedTransformer(tiny({ attn_scale: 0 })), /attn_scale must be a positive number/);
     assert.throws(() => new HookedTransformer(tiny({ use_attn_scale: "no" as never })), /use_attn_scale must be true or false/);
+    assert.throws(() => new HookedTransformer(tiny({ parallel_attn_mlp: true, attn_only: true })), /parallel_attn_mlp needs an MLP, but attn_only is set/);
     const model = new HookedTransformer(tiny());
     assert.throws(() => model.forward([[1, 2, 20]]), /token id 20 is outside the vocabulary \[0, 20\)/);
     assert.throws(() => model.forward([Array.from({ length: 17 }, () => 1)]), /17 positions is longer than n_ctx = 16/);

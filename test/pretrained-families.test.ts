@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, describe, test } from "node:test";
-import { HookedTransformer, KVCache, type Tensor, loadModelDir, noGrad } from "../src/node.js";
+import { HookedTransformer, KVCache, type Tensor, loadModelDir, noGrad, readSafetensorsFile, tensor } from "../src/node.js";
 import { values } from "./tensor-compare.js";
 
 const FIXTURES = fileURLToPath(new URL("../fixtures/pretrained/", import.meta.url));
@@ -135,5 +135,64 @@ describe("GPT-Neo (fixtures/pretrained/gpt-neo: GPTNeoForCausalLM, global + loca
     await assert.rejects(loadModelDir(withConfig("gpt-neo", "neo-layers", (c) => ({ ...c, num_layers: 3 }))), /attention_types gives 2 layers, but num_layers is 3/);
     await assert.rejects(loadModelDir(withConfig("gpt-neo", "neo-types", (c) => ({ ...c, attention_types: [[["global", "sparse"], 1]] }))), /"attention_types" must be a list of/);
     await assert.rejects(loadModelDir(withConfig("gpt-neo", "neo-window", (c) => ({ ...c, window_size: 0 }))), /"window_size" must be a positive integer, got 0/);
+  });
+});
+
+// ---------------------------------------------------------------- GPT-NeoX
+describe("GPT-NeoX (fixtures/pretrained/gpt-neox: GPTNeoXForCausalLM, Pythia's layout)", () => {
+  test("logits, loss and activations match Hugging Face's forward", async (t) => {
+    const { model, err } = await checkFixture("gpt-neox");
+    t.diagnostic(`max abs logit error ${err.toExponential(2)}`);
+    assert.equal(model.cfg.rotary_dim, 4); // rotary_pct 0.25 of d_head 16
+    assert.equal(model.cfg.parallel_attn_mlp, true);
+    assert.equal(model.cfg.tie_embeddings, false);
+    assert.equal(model.cfg.act_fn, "gelu");
+  });
+
+  test("rotary_pct: only the first rotary_dim dims of q and k rotate", () => {
+    const e = readExpected("gpt-neox");
+    const [, p, heads, dHead] = e.activations["blocks.0.attn.hook_q"].shape;
+    const q = e.activations["blocks.0.attn.hook_q"].data;
+    const rot = e.activations["blocks.0.attn.hook_rot_q"].data;
+    for (let pos = 1; pos < p; pos++) {
+      for (let h = 0; h < heads; h++) {
+        const at = (i: number) => ((pos * heads + h) * dHead + i);
+        for (let i = 4; i < dHead; i++) assert.equal(rot[at(i)], q[at(i)], "dims past rotary_dim pass through");
+        assert.ok([0, 1, 2, 3].some((i) => Math.abs(rot[at(i)] - q[at(i)]) > 1e-4), "the first 4 dims rotate");
+      }
+    }
+  });
+
+  test("use_parallel_residual false: the sequential block, on the same weights", async () => {
+    const expected = readExpected("gpt-neox") as Expected & { sequential_logits: Enc };
+    const model = await loadModelDir(withConfig("gpt-neox", "neox-sequential", (c) => ({ ...c, use_parallel_residual: false })));
+    assert.equal(model.cfg.parallel_attn_mlp, false);
+    assertClose(noGrad(() => model.forward(expected.tokens)), expected.sequential_logits, "sequential logits");
+  });
+
+  test("reading it with a full rotary, or with GPT-2's q|k|v column blocks, is caught", async () => {
+    await assertWrong(withConfig("gpt-neox", "neox-full-rotary", (c) => ({ ...c, rotary_pct: 1 })), "gpt-neox");
+    // the fused weight read as GPT-2 lays out c_attn, [all q rows | all k rows | all v rows], instead of per head
+    const { tensors } = await readSafetensorsFile(join(FIXTURES, "gpt-neox", "model.safetensors"));
+    const model = await loadModelDir(join(FIXTURES, "gpt-neox"));
+    const { n_heads: h, d_head: k, d_model: d } = model.cfg;
+    noGrad(() => {
+      for (let l = 0; l < model.cfg.n_layers; l++) {
+        const read = (name: string) => tensor(tensors.get(`gpt_neox.layers.${l}.attention.query_key_value.${name}`)!.data as Float32Array);
+        const w = read("weight").reshape(3 * d, d);
+        const b = read("bias");
+        const attn = model.blocks[l].attn;
+        (["W_Q", "W_K", "W_V"] as const).forEach((name, j) => attn[name].copy_(w.narrow(0, j * d, d).reshape(h, k, d).permute(0, 2, 1)));
+        (["b_Q", "b_K", "b_V"] as const).forEach((name, j) => attn[name]!.copy_(b.narrow(0, j * d, d).reshape(h, k)));
+      }
+    });
+    const expected = readExpected("gpt-neox");
+    const err = maxError(noGrad(() => model.forward(expected.tokens)), expected.logits, "logits");
+    assert.ok(err > 1000 * tolerance(expected.logits), `GPT-2's layout should be caught: ${err}`);
+  });
+
+  test("generation with a KV cache (partial rotary at an offset) equals the full forward", async () => {
+    const model = await loadModelDir(join(FIXTURES, "gpt-neox"));
+    assertCacheMatches(model, readExpected("gpt-neox").tokens[0]);
   });
 });

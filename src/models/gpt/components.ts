@@ -302,6 +302,8 @@ function act(x: Tensor, fn: GPTConfig["act_fn"]): Tensor {
  * One pre-norm block:
  *   resid_mid  = resid_pre + attn(ln1(resid_pre))
  *   resid_post = resid_mid + mlp(ln2(resid_mid))
+ * or, with parallel_attn_mlp (GPT-NeoX), attention and MLP both read resid_pre (no resid_mid):
+ *   resid_post = resid_pre + attn(ln1(resid_pre)) + mlp(ln2(resid_pre))
  */
 export class TransformerBlock extends Module {
   ln1: Norm | null;
@@ -329,6 +331,10 @@ export class TransformerBlock extends Module {
     const residPre = this.hook_resid_pre.forward(x);
     const attnIn = this.ln1 ? this.ln1.forward(residPre) : residPre;
     const attnOut = this.hook_attn_out.forward(dropout(this.attn.forward(attnIn, kv, positionOffset), p, this.training));
+    if (this.mlp && this.cfg.parallel_attn_mlp) {
+      const mlpOut = this.hook_mlp_out.forward(dropout(this.mlp.forward(this.ln2 ? this.ln2.forward(residPre) : residPre), p, this.training));
+      return this.hook_resid_post.forward(residPre.add(attnOut).add(mlpOut));
+    }
     const residMid = this.hook_resid_mid.forward(residPre.add(attnOut));
     if (!this.mlp) return this.hook_resid_post.forward(residMid);
     const mlpIn = this.ln2 ? this.ln2.forward(residMid) : residMid;
