@@ -655,7 +655,134 @@ def write_neox():
     write_json(path, out, compact=True)
 
 
-WRITERS = {"gpt2": write_gpt2, "gpt-neo": write_neo, "gpt-neox": write_neox}
+# ---------------------------------------------------------------- Llama (LlamaForCausalLM: SmolLM, TinyLlama)
+# config.json: LlamaConfig's names (hidden_size, intermediate_size, num_hidden_layers,
+# num_attention_heads, num_key_value_heads, hidden_act (silu), max_position_embeddings,
+# rms_norm_eps, rope_theta, rope_scaling (null), attention_bias / mlp_bias (false),
+# tie_word_embeddings). Weights: model.embed_tokens, model.layers.{i}.input_layernorm,
+# .self_attn.{q,k,v,o}_proj (Linear without bias; k_proj and v_proj have num_key_value_heads·d_head
+# rows), .post_attention_layernorm, .mlp.{gate,up,down}_proj, model.norm, lm_head (absent when tied).
+# The forward, per block:
+#   rms(x) = x / √(mean(x²) + eps) · weight                (RMSNorm: no centring, no bias)
+#   q, k, v = rms1(h) q_projᵀ, … k_projᵀ, … v_projᵀ;  RoPE on the whole head (rotate-half, base rope_theta)
+#   grouped-query attention: key/value head j serves query heads j·n_rep … (j+1)·n_rep − 1
+#   (repeat_kv: each kv head repeated n_rep = num_attention_heads / num_key_value_heads times in place)
+#   scores = q kᵀ / √d_head, causal;  h = h + merge(z) o_projᵀ
+#   h = h + down_proj(silu(gate_proj(x)) ⊙ up_proj(x)),  x = rms2(h)          (SwiGLU)
+#   logits = norm(h) lm_headᵀ (or embed_tokensᵀ when tied)
+# The fixture: 4 query heads sharing 2 key/value heads, rope_theta 500, untied; expected.json also
+# holds "tied_logits", the same weights read with tie_word_embeddings true (lm_head = embed_tokens).
+LLAMA_CONFIG = {
+    "architectures": ["LlamaForCausalLM"],
+    "attention_bias": False,
+    "attention_dropout": 0.0,
+    "bos_token_id": 1,
+    "eos_token_id": 2,
+    "hidden_act": "silu",
+    "hidden_size": 32,
+    "initializer_range": 0.02,
+    "intermediate_size": 48,
+    "max_position_embeddings": 64,
+    "mlp_bias": False,
+    "model_type": "llama",
+    "num_attention_heads": 4,
+    "num_hidden_layers": 2,
+    "num_key_value_heads": 2,
+    "pretraining_tp": 1,
+    "rms_norm_eps": 1e-06,
+    "rope_scaling": None,
+    "rope_theta": 500.0,
+    "tie_word_embeddings": False,
+    "torch_dtype": "float32",
+    "transformers_version": "4.44.0",
+    "use_cache": True,
+    "vocab_size": 64,
+}
+
+
+def rms_norm(x, weight, eps):
+    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * weight
+
+
+def llama_weights(cfg, gen):
+    rnd = rnd_fn(gen)
+    d, v, m = cfg["hidden_size"], cfg["vocab_size"], cfg["intermediate_size"]
+    dh = d // cfg["num_attention_heads"]
+    kv = cfg["num_key_value_heads"] * dh
+    w = {"model.embed_tokens.weight": rnd(v, d, std=0.3)}
+    for i in range(cfg["num_hidden_layers"]):
+        b = f"model.layers.{i}."
+        w[b + "input_layernorm.weight"], w[b + "post_attention_layernorm.weight"] = rnd(d, mean=1.0), rnd(d, mean=1.0)
+        w[b + "self_attn.q_proj.weight"], w[b + "self_attn.k_proj.weight"] = rnd(d, d, std=0.3), rnd(kv, d, std=0.3)
+        w[b + "self_attn.v_proj.weight"], w[b + "self_attn.o_proj.weight"] = rnd(kv, d, std=0.2), rnd(d, d, std=0.2)
+        w[b + "mlp.gate_proj.weight"], w[b + "mlp.up_proj.weight"] = rnd(m, d, std=0.3), rnd(m, d, std=0.2)
+        w[b + "mlp.down_proj.weight"] = rnd(d, m, std=0.2)
+    w["model.norm.weight"] = rnd(d, mean=1.0)
+    w["lm_head.weight"] = rnd(v, d, std=0.3)
+    return w
+
+
+def llama_forward(cfg, w, ids, cache):
+    d, nh, nkv, eps = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["rms_norm_eps"]
+    dh, rep = d // nh, nh // nkv
+    batch, p = ids.shape
+    h = w["model.embed_tokens.weight"][ids]
+    cache["hook_embed"] = h
+    cos, sin = rotary_cos_sin(p, dh, cfg["rope_theta"])
+    causal = torch.tril(torch.ones(p, p, dtype=torch.bool))
+    for i in range(cfg["num_hidden_layers"]):
+        b, t = f"model.layers.{i}.", f"blocks.{i}."
+        cache[t + "hook_resid_pre"] = h
+        x = rms_norm(h, w[b + "input_layernorm.weight"], eps)
+        q = linear(x, w[b + "self_attn.q_proj.weight"]).view(batch, p, nh, dh).permute(0, 2, 1, 3)
+        k, v = (linear(x, w[b + f"self_attn.{n}_proj.weight"]).view(batch, p, nkv, dh).permute(0, 2, 1, 3) for n in ("k", "v"))
+        cache[t + "attn.hook_q"], cache[t + "attn.hook_k"], cache[t + "attn.hook_v"] = (y.permute(0, 2, 1, 3) for y in (q, k, v))  # k, v: (b, p, n_kv, dh)
+        q, k = apply_rotary(q, cos, sin, dh), apply_rotary(k, cos, sin, dh)
+        cache[t + "attn.hook_rot_q"], cache[t + "attn.hook_rot_k"] = q.permute(0, 2, 1, 3), k.permute(0, 2, 1, 3)
+        # repeat_kv: (b, n_kv, p, dh) → (b, n_kv, rep, p, dh) → (b, n_kv·rep, p, dh)
+        k, v = (y[:, :, None].expand(batch, nkv, rep, p, dh).reshape(batch, nh, p, dh) for y in (k, v))
+        pattern, z = attend(q, k, v, 1 / math.sqrt(dh), causal)
+        cache[t + "attn.hook_pattern"] = pattern
+        z = z.permute(0, 2, 1, 3)
+        cache[t + "attn.hook_z"] = z
+        attn_out = linear(z.reshape(batch, p, d), w[b + "self_attn.o_proj.weight"])
+        cache[t + "hook_attn_out"] = attn_out
+        h = h + attn_out
+        cache[t + "hook_resid_mid"] = h
+        x = rms_norm(h, w[b + "post_attention_layernorm.weight"], eps)
+        gate, up = linear(x, w[b + "mlp.gate_proj.weight"]), linear(x, w[b + "mlp.up_proj.weight"])
+        cache[t + "mlp.hook_pre"], cache[t + "mlp.hook_pre_linear"] = gate, up
+        post = torch.nn.functional.silu(gate) * up
+        cache[t + "mlp.hook_post"] = post
+        mlp_out = linear(post, w[b + "mlp.down_proj.weight"])
+        cache[t + "hook_mlp_out"] = mlp_out
+        h = h + mlp_out
+        cache[t + "hook_resid_post"] = h
+    normalized = rms_norm(h, 1.0, eps)
+    cache["ln_final.hook_normalized"] = normalized  # TransformerLens's RMSNorm hooks x / rms(x), before the weight
+    h = normalized * w["model.norm.weight"]
+    return linear(h, w["model.embed_tokens.weight" if cfg["tie_word_embeddings"] else "lm_head.weight"])
+
+
+def write_llama():
+    cfg = LLAMA_CONFIG
+    gen = torch.Generator().manual_seed(2027)
+    weights = llama_weights(cfg, gen)
+    ids = torch.randint(0, cfg["vocab_size"], (2, 10), generator=gen)
+    acts = ["blocks.0.attn.hook_q", "blocks.0.attn.hook_k", "blocks.1.attn.hook_rot_k", "blocks.1.attn.hook_v", "blocks.1.attn.hook_pattern",
+            "blocks.0.attn.hook_z", "blocks.0.mlp.hook_pre", "blocks.0.mlp.hook_pre_linear", "blocks.1.mlp.hook_post", "blocks.1.hook_resid_mid",
+            "ln_final.hook_normalized"]
+    write_family("llama", cfg, weights, llama_forward, ids, acts,
+                 "Hugging Face Llama forward (float64 from the float32 weights) on random weights: 4 query heads share 2 key/value heads, "
+                 "rope_theta 500, untied; tied_logits: the same weights with tie_word_embeddings true; by reference/gen_pretrained_fixtures.py")
+    path = os.path.join(PRETRAINED, "llama", "expected.json")
+    with open(path) as f:
+        out = json.load(f)
+    out["tied_logits"] = enc(llama_forward({**cfg, "tie_word_embeddings": True}, {k: t.to(torch.float64) for k, t in weights.items()}, ids, {}))
+    write_json(path, out, compact=True)
+
+
+WRITERS = {"gpt2": write_gpt2, "gpt-neo": write_neo, "gpt-neox": write_neox, "llama": write_llama}
 
 
 def main():

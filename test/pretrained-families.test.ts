@@ -196,3 +196,77 @@ describe("GPT-NeoX (fixtures/pretrained/gpt-neox: GPTNeoXForCausalLM, Pythia's l
     assertCacheMatches(model, readExpected("gpt-neox").tokens[0]);
   });
 });
+
+// ---------------------------------------------------------------- Llama
+describe("Llama (fixtures/pretrained/llama: LlamaForCausalLM, RMSNorm, SwiGLU, RoPE, grouped-query attention)", () => {
+  test("logits, loss and activations (hook_k, hook_v with the 2 kv heads, TransformerLens's shapes) match Hugging Face's forward", async (t) => {
+    const { model, err } = await checkFixture("llama");
+    t.diagnostic(`max abs logit error ${err.toExponential(2)}`);
+    assert.equal(model.cfg.n_key_value_heads, 2);
+    assert.equal(model.cfg.normalization_type, "RMS");
+    assert.equal(model.cfg.gated_mlp, true);
+    assert.equal(model.cfg.rotary_base, 500);
+    assert.equal(model.cfg.rotary_dim, model.cfg.d_head);
+    assert.equal(model.cfg.tie_embeddings, false);
+    const names = Object.keys(model.stateDict());
+    assert.ok(names.includes("blocks.0.attn._W_K") && names.includes("blocks.0.mlp.W_gate"), "TransformerLens's parameter names");
+    assert.ok(!names.includes("blocks.0.attn.W_K") && !names.some((n) => n.includes("b_")), "no repeated copies, no biases");
+  });
+
+  test("W_K, W_V read as TransformerLens's repeat_interleave of the kv heads: query heads 0, 1 share kv head 0", async () => {
+    const model = await loadModelDir(join(FIXTURES, "llama"));
+    const { tensors } = await readSafetensorsFile(join(FIXTURES, "llama", "model.safetensors"));
+    const kProj = tensors.get("model.layers.1.self_attn.k_proj.weight")!; // (g·k, d) rows: kv head j's output dims
+    const { d_model: d, d_head: k, n_heads: h } = model.cfg;
+    const W_K = values(model.blocks[1].attn.W_K); // (h, d, k)
+    assert.equal(W_K.length, h * d * k);
+    for (let head = 0; head < h; head++) {
+      const kvHead = Math.floor(head / 2);
+      for (let i = 0; i < d; i++) for (let j = 0; j < k; j++) assert.equal(W_K[(head * d + i) * k + j], kProj.data[(kvHead * k + j) * d + i]);
+    }
+  });
+
+  test("tie_word_embeddings true (SmolLM): lm_head is embed_tokens", async () => {
+    const expected = readExpected("llama") as Expected & { tied_logits: Enc };
+    const model = await loadModelDir(withConfig("llama", "llama-tied", (c) => ({ ...c, tie_word_embeddings: true })));
+    assert.equal(model.cfg.tie_embeddings, true);
+    assertClose(noGrad(() => model.forward(expected.tokens)), expected.tied_logits, "tied logits");
+  });
+
+  test("the default rope_theta, or the kv heads tiled instead of repeated in place, is caught", async () => {
+    await assertWrong(withConfig("llama", "llama-theta", ({ rope_theta: _t, ...c }) => c), "llama");
+    // the same model as ordinary attention with each kv head given to its query heads: right when
+    // repeated in place (0, 0, 1, 1), wrong when tiled (0, 1, 0, 1)
+    const model = await loadModelDir(join(FIXTURES, "llama"));
+    const expected = readExpected("llama");
+    const { d_model: d, d_head: k, n_heads: h } = model.cfg;
+    for (const layout of ["in place", "tiled"]) {
+      const mha = new HookedTransformer({ ...model.cfg, n_key_value_heads: null });
+      const sd = model.stateDict();
+      noGrad(() => {
+        for (let l = 0; l < model.cfg.n_layers; l++) {
+          for (const W of ["W_K", "W_V"]) {
+            const shared = sd[`blocks.${l}.attn._${W}`]; // (2, d, k)
+            sd[`blocks.${l}.attn.${W}`] = layout === "in place" ? shared.unsqueeze(1).expand(2, 2, d, k).reshape(h, d, k) : shared.unsqueeze(0).expand(2, 2, d, k).reshape(h, d, k);
+            delete sd[`blocks.${l}.attn._${W}`];
+          }
+        }
+      });
+      mha.loadStateDict(sd);
+      const err = maxError(noGrad(() => mha.forward(expected.tokens)), expected.logits, "logits");
+      if (layout === "in place") assert.ok(err <= tolerance(expected.logits), `repeated in place: ${err}`);
+      else assert.ok(err > 1000 * tolerance(expected.logits), `tiled should be caught: ${err}`);
+    }
+  });
+
+  test("generation with a KV cache (the kv heads cached unrepeated) equals the full forward", async () => {
+    const model = await loadModelDir(join(FIXTURES, "llama"));
+    assertCacheMatches(model, readExpected("llama").tokens[0]);
+  });
+
+  test("Llama options we do not compute are refused", async () => {
+    await assert.rejects(loadModelDir(withConfig("llama", "llama-scaling", (c) => ({ ...c, rope_scaling: { rope_type: "llama3", factor: 8 } }))), /Llama config: rope_scaling \{"rope_type":"llama3","factor":8\} is not supported/);
+    await assert.rejects(loadModelDir(withConfig("llama", "llama-bias", (c) => ({ ...c, attention_bias: true }))), /attention_bias = true is not supported/);
+    await assert.rejects(loadModelDir(withConfig("llama", "llama-kv", (c) => ({ ...c, num_key_value_heads: 3 }))), /num_attention_heads \(4\) is not a multiple of num_key_value_heads \(3\)/);
+  });
+});

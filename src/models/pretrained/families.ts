@@ -4,8 +4,9 @@ import type { PretrainedFamily } from "./family.js";
 import { GPT_NEO } from "./gpt-neo.js";
 import { GPT_NEOX } from "./gpt-neox.js";
 import { GPT2 } from "./gpt2.js";
+import { LLAMA } from "./llama.js";
 
-export const FAMILIES: PretrainedFamily[] = [GPT2, GPT_NEO, GPT_NEOX];
+export const FAMILIES: PretrainedFamily[] = [GPT2, GPT_NEO, GPT_NEOX, LLAMA];
 
 /** True when config.json is a Hugging Face one (it names an architecture or a model_type of theirs). */
 export function isHfConfig(json: Record<string, unknown>): boolean {
