@@ -162,22 +162,21 @@ export class Attention extends Module {
     this.attnScale = cfg.use_attn_scale ? cfg.attn_scale : 1;
     this.window = cfg.attn_types?.[layer] === "local" ? cfg.window_size : null;
     const { n_heads: h, d_model: d, d_head: k, initializer_range: std, n_layers } = cfg;
-    this.W_Q = normalWeight([h, d, k], std);
     this.kvHeads = cfg.n_key_value_heads ?? h;
     this.groupSize = h / this.kvHeads;
+    const g = this.kvHeads;
+    const bias = (shape: number[]) => (cfg.use_bias ? parameter(zeros(shape)) : null);
+    // drawn in this order (W_Q, W_K, W_V, W_O) so a seed gives the same weights as before GQA existed
+    this.W_Q = normalWeight([h, d, k], std);
+    const [W_K, W_V] = [normalWeight([g, d, k], std), normalWeight([g, d, k], std)];
     // output projections start smaller so the residual stream's variance does not grow with depth (GPT-2)
     this.W_O = normalWeight([h, k, d], std / Math.sqrt(2 * Math.max(1, n_layers)));
-    const bias = (shape: number[]) => (cfg.use_bias ? parameter(zeros(shape)) : null);
     this.b_Q = bias([h, k]);
     this.b_O = bias([d]);
     if (this.groupSize === 1) {
-      this.W_K = normalWeight([h, d, k], std);
-      this.W_V = normalWeight([h, d, k], std);
-      this.b_K = bias([h, k]);
-      this.b_V = bias([h, k]);
+      [this.W_K, this.W_V, this.b_K, this.b_V] = [W_K, W_V, bias([h, k]), bias([h, k])];
     } else {
-      const g = this.kvHeads;
-      [this._W_K, this._W_V, this._b_K, this._b_V] = [normalWeight([g, d, k], std), normalWeight([g, d, k], std), bias([g, k]), bias([g, k])];
+      [this._W_K, this._W_V, this._b_K, this._b_V] = [W_K, W_V, bias([g, k]), bias([g, k])];
       // W_K, W_V, b_K, b_V read as the shared heads repeated (h, …); not enumerable, so not parameters
       for (const name of ["W_K", "W_V", "b_K", "b_V"] as const) {
         const get = () => {
