@@ -1,5 +1,8 @@
-"""Writes fixtures/pretrained/gpt2/: tiny random-weight GPT-2 checkpoints in Hugging Face's format.
-(run: /usr/bin/python3 reference/gen_pretrained_fixtures.py)
+"""Writes fixtures/pretrained/{gpt2,gpt-neo,gpt-neox,llama}/: tiny random-weight checkpoints in
+Hugging Face's format, with the outputs of Hugging Face's forward pass on them.
+(run: /usr/bin/python3 reference/gen_pretrained_fixtures.py [gpt2|gpt-neo|gpt-neox|llama ...])
+
+GPT-2 first (below); the other families follow the same plan and are described at their sections.
 
 The checkpoints are what `GPT2LMHeadModel.save_pretrained` writes (and what the hub serves), written
 here without `transformers` or the `safetensors` package, from Hugging Face's documented GPT-2:
@@ -49,7 +52,8 @@ import struct
 
 import torch
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "pretrained", "gpt2")
+PRETRAINED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "pretrained")
+ROOT = os.path.join(PRETRAINED, "gpt2")
 
 CONFIG = {
     "activation_function": "gelu_new",
@@ -306,7 +310,7 @@ def write_json(path, obj, compact=False):
         f.write("\n")
 
 
-def main():
+def write_gpt2():
     cfg = CONFIG
     gen = torch.Generator().manual_seed(2024)
     weights = make_weights(cfg, gen)
@@ -364,6 +368,427 @@ def main():
 
     for dirpath, _, files in sorted(os.walk(ROOT)):
         print(os.path.relpath(dirpath, ROOT), {f: os.path.getsize(os.path.join(dirpath, f)) for f in sorted(files)})
+
+
+# ================================================================ the other families
+# Each writes config.json (the family's field names), model.safetensors (its state dict, float32,
+# names as save_pretrained writes them) and expected.json (logits, loss, activations under
+# TransformerLens's hook names), from its forward below (float64 from the float32 weights).
+
+
+def linear(x, w, b=None):
+    """torch.nn.Linear: weight (out, in), y = x Wᵀ + b."""
+    y = x @ w.T
+    return y if b is None else y + b
+
+
+def attend(q, k, v, scale, allowed):
+    """q, k, v (b, head, p, dh); allowed (p, p) bool. Masked scores get the dtype's minimum, as Hugging Face's."""
+    scores = q @ k.transpose(-1, -2) * scale
+    scores = torch.where(allowed, scores, torch.tensor(torch.finfo(scores.dtype).min, dtype=scores.dtype))
+    pattern = scores.softmax(-1)
+    return pattern, pattern @ v
+
+
+def write_family(name, cfg, weights, forward_fn, ids, activations, note):
+    out = os.path.join(PRETRAINED, name)
+    os.makedirs(out, exist_ok=True)
+    write_json(os.path.join(out, "config.json"), cfg)
+    save_safetensors(os.path.join(out, "model.safetensors"), {n: (t, "F32") for n, t in weights.items()}, {"format": "pt"})
+    w64 = {k: t.to(torch.float64) for k, t in weights.items()}
+    cache = {}
+    logits = forward_fn(cfg, w64, ids, cache)
+    v = cfg["vocab_size"]
+    loss = torch.nn.functional.cross_entropy(logits[:, :-1].reshape(-1, v), ids[:, 1:].reshape(-1))
+    write_json(os.path.join(out, "expected.json"), {"note": note, "tokens": ids.tolist(), "logits": enc(logits), "loss": loss.item(),
+                                                  "activations": {a: enc(cache[a]) for a in activations}}, compact=True)
+    print(name, {f: os.path.getsize(os.path.join(out, f)) for f in sorted(os.listdir(out))})
+
+
+def rnd_fn(gen):
+    def rnd(*shape, std=0.1, mean=0.0):
+        return (torch.randn(*shape, generator=gen) * std + mean).to(torch.float32)
+    return rnd
+
+
+# ---------------------------------------------------------------- GPT-Neo (GPTNeoForCausalLM)
+# config.json: GPTNeoConfig's names (hidden_size, num_layers, num_heads, max_position_embeddings,
+# intermediate_size (null: 4·hidden_size), window_size, layer_norm_epsilon, activation_function, and
+# attention_types [[["global", "local"], n]] = the pattern repeated n times, expanded into
+# attention_layers, one entry per layer). Weights: transformer.wte, transformer.wpe,
+# transformer.h.{i}.ln_1, .attn.attention.{q_proj, k_proj, v_proj} (Linear without bias),
+# .attn.attention.out_proj (with bias), .ln_2, .mlp.c_fc, .mlp.c_proj (Linear: weight (out, in)),
+# transformer.ln_f; lm_head tied to wte. The forward is GPT-2's but for the attention:
+#   scores = q kᵀ                       NOT divided by √d_head
+#   mask:   causal; in a "local" layer also key j ≤ query i − window_size is masked (the causal
+#           mask XOR its lower triangle from diagonal −window_size): a query sees at most
+#           window_size keys, itself included
+# The fixture has window_size 3 and 10 tokens, so its local layer masks keys the global one sees.
+NEO_CONFIG = {
+    "activation_function": "gelu_new",
+    "architectures": ["GPTNeoForCausalLM"],
+    "attention_dropout": 0,
+    "attention_layers": ["global", "local"],
+    "attention_types": [[["global", "local"], 1]],
+    "bos_token_id": 63,
+    "embed_dropout": 0,
+    "eos_token_id": 63,
+    "hidden_size": 32,
+    "initializer_range": 0.02,
+    "intermediate_size": 64,
+    "layer_norm_epsilon": 1e-05,
+    "max_position_embeddings": 32,
+    "model_type": "gpt_neo",
+    "num_heads": 4,
+    "num_layers": 2,
+    "resid_dropout": 0,
+    "torch_dtype": "float32",
+    "transformers_version": "4.44.0",
+    "use_cache": True,
+    "vocab_size": 64,
+    "window_size": 3,
+}
+
+
+def neo_attention_layers(cfg):
+    return [t for pattern, n in cfg["attention_types"] for _ in range(n) for t in pattern]
+
+
+def neo_weights(cfg, gen):
+    rnd = rnd_fn(gen)
+    d, v = cfg["hidden_size"], cfg["vocab_size"]
+    m = cfg["intermediate_size"] or 4 * d
+    w = {"transformer.wte.weight": rnd(v, d, std=0.3), "transformer.wpe.weight": rnd(cfg["max_position_embeddings"], d)}
+    for i in range(cfg["num_layers"]):
+        b = f"transformer.h.{i}."
+        w[b + "ln_1.weight"], w[b + "ln_1.bias"] = rnd(d, mean=1.0), rnd(d)
+        for proj in ("q_proj", "k_proj", "v_proj"):
+            w[b + f"attn.attention.{proj}.weight"] = rnd(d, d, std=0.2)
+        w[b + "attn.attention.out_proj.weight"], w[b + "attn.attention.out_proj.bias"] = rnd(d, d, std=0.2), rnd(d)
+        w[b + "ln_2.weight"], w[b + "ln_2.bias"] = rnd(d, mean=1.0), rnd(d)
+        w[b + "mlp.c_fc.weight"], w[b + "mlp.c_fc.bias"] = rnd(m, d, std=0.2), rnd(m)
+        w[b + "mlp.c_proj.weight"], w[b + "mlp.c_proj.bias"] = rnd(d, m), rnd(d)
+    w["transformer.ln_f.weight"], w["transformer.ln_f.bias"] = rnd(d, mean=1.0), rnd(d)
+    return w
+
+
+def neo_forward(cfg, w, ids, cache):
+    d, nh, eps, window = cfg["hidden_size"], cfg["num_heads"], cfg["layer_norm_epsilon"], cfg["window_size"]
+    dh = d // nh
+    batch, p = ids.shape
+    tok = w["transformer.wte.weight"][ids]
+    cache["hook_embed"] = tok
+    h = tok + w["transformer.wpe.weight"][torch.arange(p)]
+    causal = torch.tril(torch.ones(p, p, dtype=torch.bool))
+    local = causal ^ torch.tril(causal, -window)
+    for i, kind in enumerate(neo_attention_layers(cfg)):
+        b, t = f"transformer.h.{i}.", f"blocks.{i}."
+        cache[t + "hook_resid_pre"] = h
+        a = layer_norm(h, w[b + "ln_1.weight"], w[b + "ln_1.bias"], eps)
+        q, k, v = (linear(a, w[b + f"attn.attention.{n}.weight"]).view(batch, p, nh, dh).permute(0, 2, 1, 3) for n in ("q_proj", "k_proj", "v_proj"))
+        cache[t + "attn.hook_q"], cache[t + "attn.hook_k"], cache[t + "attn.hook_v"] = (x.permute(0, 2, 1, 3) for x in (q, k, v))
+        pattern, z = attend(q, k, v, 1.0, local if kind == "local" else causal)  # no 1/√d_head
+        cache[t + "attn.hook_pattern"] = pattern
+        z = z.permute(0, 2, 1, 3)
+        cache[t + "attn.hook_z"] = z
+        attn_out = linear(z.reshape(batch, p, d), w[b + "attn.attention.out_proj.weight"], w[b + "attn.attention.out_proj.bias"])
+        cache[t + "hook_attn_out"] = attn_out
+        h = h + attn_out
+        cache[t + "hook_resid_mid"] = h
+        pre = linear(layer_norm(h, w[b + "ln_2.weight"], w[b + "ln_2.bias"], eps), w[b + "mlp.c_fc.weight"], w[b + "mlp.c_fc.bias"])
+        cache[t + "mlp.hook_pre"] = pre
+        mlp_out = linear(gelu_new(pre), w[b + "mlp.c_proj.weight"], w[b + "mlp.c_proj.bias"])
+        cache[t + "hook_mlp_out"] = mlp_out
+        h = h + mlp_out
+        cache[t + "hook_resid_post"] = h
+    h = layer_norm(h, w["transformer.ln_f.weight"], w["transformer.ln_f.bias"], eps)
+    cache["ln_final.hook_normalized"] = h
+    return h @ w["transformer.wte.weight"].T
+
+
+def write_neo():
+    cfg = NEO_CONFIG
+    gen = torch.Generator().manual_seed(2025)
+    weights = neo_weights(cfg, gen)
+    ids = torch.randint(0, cfg["vocab_size"], (2, 10), generator=gen)
+    acts = ["blocks.0.attn.hook_q", "blocks.0.attn.hook_pattern", "blocks.1.attn.hook_pattern", "blocks.1.attn.hook_z",
+            "blocks.1.hook_attn_out", "blocks.1.mlp.hook_pre", "ln_final.hook_normalized"]
+    write_family("gpt-neo", cfg, weights, neo_forward, ids, acts,
+                 "Hugging Face GPT-Neo forward (float64 from the float32 weights) on random weights; layer 1 is local with window_size 3; "
+                 "by reference/gen_pretrained_fixtures.py")
+
+
+# ---------------------------------------------------------------- rotary embeddings (GPT-NeoX and Llama)
+def rotary_cos_sin(p, rot_dim, base):
+    """inv_freq_i = 1 / base^(2i / rot_dim), angle = position · inv_freq, each angle used twice (cat(freqs, freqs))."""
+    inv_freq = 1.0 / (base ** (torch.arange(0, rot_dim, 2, dtype=torch.float64) / rot_dim))
+    freqs = torch.outer(torch.arange(p, dtype=torch.float64), inv_freq)
+    emb = torch.cat((freqs, freqs), dim=-1)  # (p, rot_dim)
+    return emb.cos(), emb.sin()
+
+
+def rotate_half(x):
+    x1, x2 = x[..., : x.shape[-1] // 2], x[..., x.shape[-1] // 2:]
+    return torch.cat((-x2, x1), dim=-1)
+
+
+def apply_rotary(x, cos, sin, rot_dim):
+    """x (b, head, p, dh): the first rot_dim dims rotate (x·cos + rotate_half(x)·sin), the rest pass through."""
+    rot, rest = x[..., :rot_dim], x[..., rot_dim:]
+    return torch.cat((rot * cos + rotate_half(rot) * sin, rest), dim=-1)
+
+
+# ---------------------------------------------------------------- GPT-NeoX (GPTNeoXForCausalLM, Pythia)
+# config.json: GPTNeoXConfig's names (hidden_size, num_hidden_layers, num_attention_heads,
+# intermediate_size, max_position_embeddings, rotary_pct, rotary_emb_base, hidden_act, layer_norm_eps,
+# use_parallel_residual, tie_word_embeddings (false)). Weights: gpt_neox.embed_in,
+# gpt_neox.layers.{i}.input_layernorm, .post_attention_layernorm, .attention.query_key_value (Linear
+# d → 3d), .attention.dense, .mlp.dense_h_to_4h, .mlp.dense_4h_to_h, gpt_neox.final_layer_norm,
+# embed_out (the untied unembedding, no bias). The forward, per block:
+#   qkv = ln1(h) Wᵀ + b, viewed (b, p, n_heads, 3·d_head): per head its q, then k, then v
+#         (the fused rows are interleaved per head: row = head·3·d_head + j·d_head + i)
+#   q, k: the first rotary_dim = int(d_head · rotary_pct) dims rotate (rotate-half pairing,
+#         base rotary_emb_base); scores = q kᵀ / √d_head, causal, softmax; o = merge(z) denseᵀ + b
+#   use_parallel_residual:  h = h + o + mlp(ln2(h))      (both read the block's input)
+#   otherwise:              h = h + o;  h = h + mlp(ln2(h))
+#   mlp(x) = gelu(x h_to_4hᵀ + b) 4h_to_hᵀ + b  (exact, erf gelu);  logits = final_ln(h) embed_outᵀ
+# The fixture: rotary_pct 0.25 (4 of 16 dims rotate), parallel residual; expected.json also holds
+# the logits of the same weights read with use_parallel_residual false ("sequential_logits").
+NEOX_CONFIG = {
+    "architectures": ["GPTNeoXForCausalLM"],
+    "attention_bias": True,
+    "attention_dropout": 0.0,
+    "bos_token_id": 0,
+    "classifier_dropout": 0.1,
+    "eos_token_id": 0,
+    "hidden_act": "gelu",
+    "hidden_dropout": 0.0,
+    "hidden_size": 32,
+    "initializer_range": 0.02,
+    "intermediate_size": 64,
+    "layer_norm_eps": 1e-05,
+    "max_position_embeddings": 32,
+    "model_type": "gpt_neox",
+    "num_attention_heads": 2,
+    "num_hidden_layers": 2,
+    "rope_scaling": None,
+    "rotary_emb_base": 10000,
+    "rotary_pct": 0.25,
+    "tie_word_embeddings": False,
+    "torch_dtype": "float32",
+    "transformers_version": "4.44.0",
+    "use_cache": True,
+    "use_parallel_residual": True,
+    "vocab_size": 64,
+}
+
+
+def neox_weights(cfg, gen):
+    rnd = rnd_fn(gen)
+    d, v, m = cfg["hidden_size"], cfg["vocab_size"], cfg["intermediate_size"]
+    w = {"gpt_neox.embed_in.weight": rnd(v, d, std=0.3)}
+    for i in range(cfg["num_hidden_layers"]):
+        b = f"gpt_neox.layers.{i}."
+        w[b + "input_layernorm.weight"], w[b + "input_layernorm.bias"] = rnd(d, mean=1.0), rnd(d)
+        w[b + "post_attention_layernorm.weight"], w[b + "post_attention_layernorm.bias"] = rnd(d, mean=1.0), rnd(d)
+        w[b + "attention.query_key_value.weight"], w[b + "attention.query_key_value.bias"] = rnd(3 * d, d, std=0.3), rnd(3 * d)
+        w[b + "attention.dense.weight"], w[b + "attention.dense.bias"] = rnd(d, d, std=0.2), rnd(d)
+        w[b + "mlp.dense_h_to_4h.weight"], w[b + "mlp.dense_h_to_4h.bias"] = rnd(m, d, std=0.2), rnd(m)
+        w[b + "mlp.dense_4h_to_h.weight"], w[b + "mlp.dense_4h_to_h.bias"] = rnd(d, m), rnd(d)
+    w["gpt_neox.final_layer_norm.weight"], w["gpt_neox.final_layer_norm.bias"] = rnd(d, mean=1.0), rnd(d)
+    w["embed_out.weight"] = rnd(v, d, std=0.3)
+    return w
+
+
+def neox_forward(cfg, w, ids, cache):
+    d, nh, eps = cfg["hidden_size"], cfg["num_attention_heads"], cfg["layer_norm_eps"]
+    dh = d // nh
+    rot = int(dh * cfg["rotary_pct"])
+    batch, p = ids.shape
+    h = w["gpt_neox.embed_in.weight"][ids]
+    cache["hook_embed"] = h
+    cos, sin = rotary_cos_sin(p, rot, cfg["rotary_emb_base"])
+    causal = torch.tril(torch.ones(p, p, dtype=torch.bool))
+    for i in range(cfg["num_hidden_layers"]):
+        b, t = f"gpt_neox.layers.{i}.", f"blocks.{i}."
+        cache[t + "hook_resid_pre"] = h
+        a = layer_norm(h, w[b + "input_layernorm.weight"], w[b + "input_layernorm.bias"], eps)
+        qkv = linear(a, w[b + "attention.query_key_value.weight"], w[b + "attention.query_key_value.bias"]).view(batch, p, nh, 3 * dh)
+        q, k, v = (qkv[..., j * dh:(j + 1) * dh].permute(0, 2, 1, 3) for j in range(3))  # (b, head, p, dh)
+        cache[t + "attn.hook_q"], cache[t + "attn.hook_k"], cache[t + "attn.hook_v"] = (x.permute(0, 2, 1, 3) for x in (q, k, v))
+        q, k = apply_rotary(q, cos, sin, rot), apply_rotary(k, cos, sin, rot)
+        cache[t + "attn.hook_rot_q"], cache[t + "attn.hook_rot_k"] = q.permute(0, 2, 1, 3), k.permute(0, 2, 1, 3)
+        pattern, z = attend(q, k, v, 1 / math.sqrt(dh), causal)
+        cache[t + "attn.hook_pattern"] = pattern
+        z = z.permute(0, 2, 1, 3)
+        cache[t + "attn.hook_z"] = z
+        attn_out = linear(z.reshape(batch, p, d), w[b + "attention.dense.weight"], w[b + "attention.dense.bias"])
+        cache[t + "hook_attn_out"] = attn_out
+        mlp_in = h if cfg["use_parallel_residual"] else h + attn_out
+        pre = linear(layer_norm(mlp_in, w[b + "post_attention_layernorm.weight"], w[b + "post_attention_layernorm.bias"], eps),
+                     w[b + "mlp.dense_h_to_4h.weight"], w[b + "mlp.dense_h_to_4h.bias"])
+        cache[t + "mlp.hook_pre"] = pre
+        mlp_out = linear(torch.nn.functional.gelu(pre), w[b + "mlp.dense_4h_to_h.weight"], w[b + "mlp.dense_4h_to_h.bias"])
+        cache[t + "hook_mlp_out"] = mlp_out
+        h = mlp_in + mlp_out + (attn_out if cfg["use_parallel_residual"] else 0)
+        cache[t + "hook_resid_post"] = h
+    h = layer_norm(h, w["gpt_neox.final_layer_norm.weight"], w["gpt_neox.final_layer_norm.bias"], eps)
+    cache["ln_final.hook_normalized"] = h
+    return linear(h, w["embed_out.weight"])
+
+
+def write_neox():
+    cfg = NEOX_CONFIG
+    gen = torch.Generator().manual_seed(2026)
+    weights = neox_weights(cfg, gen)
+    ids = torch.randint(0, cfg["vocab_size"], (2, 10), generator=gen)
+    acts = ["blocks.0.attn.hook_q", "blocks.0.attn.hook_rot_q", "blocks.1.attn.hook_rot_k", "blocks.1.attn.hook_v", "blocks.1.attn.hook_pattern",
+            "blocks.0.hook_attn_out", "blocks.0.mlp.hook_pre", "blocks.0.hook_resid_post", "ln_final.hook_normalized"]
+    write_family("gpt-neox", cfg, weights, neox_forward, ids, acts,
+                 "Hugging Face GPT-NeoX forward (float64 from the float32 weights) on random weights: rotary_pct 0.25, parallel residual; "
+                 "sequential_logits: the same weights with use_parallel_residual false; by reference/gen_pretrained_fixtures.py")
+    path = os.path.join(PRETRAINED, "gpt-neox", "expected.json")
+    with open(path) as f:
+        out = json.load(f)
+    sequential = neox_forward({**cfg, "use_parallel_residual": False}, {k: t.to(torch.float64) for k, t in weights.items()}, ids, {})
+    out["sequential_logits"] = enc(sequential)
+    write_json(path, out, compact=True)
+
+
+# ---------------------------------------------------------------- Llama (LlamaForCausalLM: SmolLM, TinyLlama)
+# config.json: LlamaConfig's names (hidden_size, intermediate_size, num_hidden_layers,
+# num_attention_heads, num_key_value_heads, hidden_act (silu), max_position_embeddings,
+# rms_norm_eps, rope_theta, rope_scaling (null), attention_bias / mlp_bias (false),
+# tie_word_embeddings). Weights: model.embed_tokens, model.layers.{i}.input_layernorm,
+# .self_attn.{q,k,v,o}_proj (Linear without bias; k_proj and v_proj have num_key_value_heads·d_head
+# rows), .post_attention_layernorm, .mlp.{gate,up,down}_proj, model.norm, lm_head (absent when tied).
+# The forward, per block:
+#   rms(x) = x / √(mean(x²) + eps) · weight                (RMSNorm: no centring, no bias)
+#   q, k, v = rms1(h) q_projᵀ, … k_projᵀ, … v_projᵀ;  RoPE on the whole head (rotate-half, base rope_theta)
+#   grouped-query attention: key/value head j serves query heads j·n_rep … (j+1)·n_rep − 1
+#   (repeat_kv: each kv head repeated n_rep = num_attention_heads / num_key_value_heads times in place)
+#   scores = q kᵀ / √d_head, causal;  h = h + merge(z) o_projᵀ
+#   h = h + down_proj(silu(gate_proj(x)) ⊙ up_proj(x)),  x = rms2(h)          (SwiGLU)
+#   logits = norm(h) lm_headᵀ (or embed_tokensᵀ when tied)
+# The fixture: 4 query heads sharing 2 key/value heads, rope_theta 500, untied; expected.json also
+# holds "tied_logits", the same weights read with tie_word_embeddings true (lm_head = embed_tokens).
+LLAMA_CONFIG = {
+    "architectures": ["LlamaForCausalLM"],
+    "attention_bias": False,
+    "attention_dropout": 0.0,
+    "bos_token_id": 1,
+    "eos_token_id": 2,
+    "hidden_act": "silu",
+    "hidden_size": 32,
+    "initializer_range": 0.02,
+    "intermediate_size": 48,
+    "max_position_embeddings": 64,
+    "mlp_bias": False,
+    "model_type": "llama",
+    "num_attention_heads": 4,
+    "num_hidden_layers": 2,
+    "num_key_value_heads": 2,
+    "pretraining_tp": 1,
+    "rms_norm_eps": 1e-06,
+    "rope_scaling": None,
+    "rope_theta": 500.0,
+    "tie_word_embeddings": False,
+    "torch_dtype": "float32",
+    "transformers_version": "4.44.0",
+    "use_cache": True,
+    "vocab_size": 64,
+}
+
+
+def rms_norm(x, weight, eps):
+    return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + eps) * weight
+
+
+def llama_weights(cfg, gen):
+    rnd = rnd_fn(gen)
+    d, v, m = cfg["hidden_size"], cfg["vocab_size"], cfg["intermediate_size"]
+    dh = d // cfg["num_attention_heads"]
+    kv = cfg["num_key_value_heads"] * dh
+    w = {"model.embed_tokens.weight": rnd(v, d, std=0.3)}
+    for i in range(cfg["num_hidden_layers"]):
+        b = f"model.layers.{i}."
+        w[b + "input_layernorm.weight"], w[b + "post_attention_layernorm.weight"] = rnd(d, mean=1.0), rnd(d, mean=1.0)
+        w[b + "self_attn.q_proj.weight"], w[b + "self_attn.k_proj.weight"] = rnd(d, d, std=0.3), rnd(kv, d, std=0.3)
+        w[b + "self_attn.v_proj.weight"], w[b + "self_attn.o_proj.weight"] = rnd(kv, d, std=0.2), rnd(d, d, std=0.2)
+        w[b + "mlp.gate_proj.weight"], w[b + "mlp.up_proj.weight"] = rnd(m, d, std=0.3), rnd(m, d, std=0.2)
+        w[b + "mlp.down_proj.weight"] = rnd(d, m, std=0.2)
+    w["model.norm.weight"] = rnd(d, mean=1.0)
+    w["lm_head.weight"] = rnd(v, d, std=0.3)
+    return w
+
+
+def llama_forward(cfg, w, ids, cache):
+    d, nh, nkv, eps = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["rms_norm_eps"]
+    dh, rep = d // nh, nh // nkv
+    batch, p = ids.shape
+    h = w["model.embed_tokens.weight"][ids]
+    cache["hook_embed"] = h
+    cos, sin = rotary_cos_sin(p, dh, cfg["rope_theta"])
+    causal = torch.tril(torch.ones(p, p, dtype=torch.bool))
+    for i in range(cfg["num_hidden_layers"]):
+        b, t = f"model.layers.{i}.", f"blocks.{i}."
+        cache[t + "hook_resid_pre"] = h
+        x = rms_norm(h, w[b + "input_layernorm.weight"], eps)
+        q = linear(x, w[b + "self_attn.q_proj.weight"]).view(batch, p, nh, dh).permute(0, 2, 1, 3)
+        k, v = (linear(x, w[b + f"self_attn.{n}_proj.weight"]).view(batch, p, nkv, dh).permute(0, 2, 1, 3) for n in ("k", "v"))
+        cache[t + "attn.hook_q"], cache[t + "attn.hook_k"], cache[t + "attn.hook_v"] = (y.permute(0, 2, 1, 3) for y in (q, k, v))  # k, v: (b, p, n_kv, dh)
+        q, k = apply_rotary(q, cos, sin, dh), apply_rotary(k, cos, sin, dh)
+        cache[t + "attn.hook_rot_q"], cache[t + "attn.hook_rot_k"] = q.permute(0, 2, 1, 3), k.permute(0, 2, 1, 3)
+        # repeat_kv: (b, n_kv, p, dh) → (b, n_kv, rep, p, dh) → (b, n_kv·rep, p, dh)
+        k, v = (y[:, :, None].expand(batch, nkv, rep, p, dh).reshape(batch, nh, p, dh) for y in (k, v))
+        pattern, z = attend(q, k, v, 1 / math.sqrt(dh), causal)
+        cache[t + "attn.hook_pattern"] = pattern
+        z = z.permute(0, 2, 1, 3)
+        cache[t + "attn.hook_z"] = z
+        attn_out = linear(z.reshape(batch, p, d), w[b + "self_attn.o_proj.weight"])
+        cache[t + "hook_attn_out"] = attn_out
+        h = h + attn_out
+        cache[t + "hook_resid_mid"] = h
+        x = rms_norm(h, w[b + "post_attention_layernorm.weight"], eps)
+        gate, up = linear(x, w[b + "mlp.gate_proj.weight"]), linear(x, w[b + "mlp.up_proj.weight"])
+        cache[t + "mlp.hook_pre"], cache[t + "mlp.hook_pre_linear"] = gate, up
+        post = torch.nn.functional.silu(gate) * up
+        cache[t + "mlp.hook_post"] = post
+        mlp_out = linear(post, w[b + "mlp.down_proj.weight"])
+        cache[t + "hook_mlp_out"] = mlp_out
+        h = h + mlp_out
+        cache[t + "hook_resid_post"] = h
+    normalized = rms_norm(h, 1.0, eps)
+    cache["ln_final.hook_normalized"] = normalized  # TransformerLens's RMSNorm hooks x / rms(x), before the weight
+    h = normalized * w["model.norm.weight"]
+    return linear(h, w["model.embed_tokens.weight" if cfg["tie_word_embeddings"] else "lm_head.weight"])
+
+
+def write_llama():
+    cfg = LLAMA_CONFIG
+    gen = torch.Generator().manual_seed(2027)
+    weights = llama_weights(cfg, gen)
+    ids = torch.randint(0, cfg["vocab_size"], (2, 10), generator=gen)
+    acts = ["blocks.0.attn.hook_q", "blocks.0.attn.hook_k", "blocks.1.attn.hook_rot_k", "blocks.1.attn.hook_v", "blocks.1.attn.hook_pattern",
+            "blocks.0.attn.hook_z", "blocks.0.mlp.hook_pre", "blocks.0.mlp.hook_pre_linear", "blocks.1.mlp.hook_post", "blocks.1.hook_resid_mid",
+            "ln_final.hook_normalized"]
+    write_family("llama", cfg, weights, llama_forward, ids, acts,
+                 "Hugging Face Llama forward (float64 from the float32 weights) on random weights: 4 query heads share 2 key/value heads, "
+                 "rope_theta 500, untied; tied_logits: the same weights with tie_word_embeddings true; by reference/gen_pretrained_fixtures.py")
+    path = os.path.join(PRETRAINED, "llama", "expected.json")
+    with open(path) as f:
+        out = json.load(f)
+    out["tied_logits"] = enc(llama_forward({**cfg, "tie_word_embeddings": True}, {k: t.to(torch.float64) for k, t in weights.items()}, ids, {}))
+    write_json(path, out, compact=True)
+
+
+WRITERS = {"gpt2": write_gpt2, "gpt-neo": write_neo, "gpt-neox": write_neox, "llama": write_llama}
+
+
+def main():
+    import sys
+    for name in sys.argv[1:] or list(WRITERS):
+        WRITERS[name]()
 
 
 if __name__ == "__main__":

@@ -282,7 +282,7 @@ describe("hook points", () => {
   });
 
   test("the fused attention path equals the unfused one, forward and backward", () => {
-    for (const extra of [{}, { positional_embedding_type: "rotary" as const }]) {
+    for (const extra of [{}, { positional_embedding_type: "rotary" as const }, { use_attn_scale: false }, { attn_scale: 2.5 }, { n_key_value_heads: 1 }]) {
       const model = new HookedTransformer(tiny(extra));
       const run = (hooked: boolean) => {
         model.zeroGrad();
@@ -327,6 +327,10 @@ const VARIANTS: [string, Partial<GPTConfigInput>][] = [
   ["attention only", { attn_only: true }],
   ["tied embeddings, no biases, relu", { tie_embeddings: true, use_bias: false, act_fn: "relu" }],
   ["d_head ≠ d_model / n_heads, silu", { n_heads: 3, d_head: 4, act_fn: "silu" }],
+  ["local + global attention (window 3, GPT-Neo), unscaled scores", { attn_types: ["local", "global"], window_size: 3, use_attn_scale: false }],
+  ["parallel attention and MLP, partial rotary (GPT-NeoX)", { parallel_attn_mlp: true, positional_embedding_type: "rotary", rotary_dim: 4 }],
+  ["Llama-style: gated silu MLP, RMSNorm, rotary, one kv head shared, no biases", { gated_mlp: true, act_fn: "silu", normalization_type: "RMS", positional_embedding_type: "rotary", n_key_value_heads: 1, use_bias: false }],
+  ["grouped-query attention with biases", { n_heads: 4, n_key_value_heads: 2 }],
 ];
 
 describe("architecture variants", () => {
@@ -387,6 +391,14 @@ describe("architecture variants", () => {
     assert.throws(() => new HookedTransformer(tiny({ positional_embedding_type: "abacus" })), /abacus_digit_ids/);
     assert.throws(() => new HookedTransformer(tiny({ d_mdoel: 3 } as never)), /unknown field\(s\) "d_mdoel"/);
     assert.throws(() => new HookedTransformer({ n_layers: 1, d_model: 8, n_heads: 2, n_ctx: 4 } as GPTConfigInput), /missing required field "d_vocab"/);
+    assert.throws(() => new HookedTransformer(tiny({ attn_types: ["local"] })), /attn_types must be null or a list of n_layers \(2\) entries "global" or "local"/);
+    assert.throws(() => new HookedTransformer(tiny({ attn_types: ["local", "global"] })), /window_size must be an integer ≥ 1, got null/);
+    assert.throws(() => new HookedTransformer(tiny({ attn_scale: 0 })), /attn_scale must be a positive number/);
+    assert.throws(() => new HookedTransformer(tiny({ use_attn_scale: "no" as never })), /use_attn_scale must be true or false/);
+    assert.throws(() => new HookedTransformer(tiny({ parallel_attn_mlp: true, attn_only: true })), /parallel_attn_mlp needs an MLP, but attn_only is set/);
+    assert.throws(() => new HookedTransformer(tiny({ n_key_value_heads: 3 })), /n_heads \(2\) must be a multiple of n_key_value_heads \(3\)/);
+    assert.throws(() => new HookedTransformer(tiny({ n_key_value_heads: 0 })), /n_key_value_heads must be an integer ≥ 1, got 0/);
+    assert.throws(() => new HookedTransformer(tiny({ gated_mlp: 1 as never })), /gated_mlp must be true or false/);
     const model = new HookedTransformer(tiny());
     assert.throws(() => model.forward([[1, 2, 20]]), /token id 20 is outside the vocabulary \[0, 20\)/);
     assert.throws(() => model.forward([Array.from({ length: 17 }, () => 1)]), /17 positions is longer than n_ctx = 16/);

@@ -164,14 +164,14 @@ describe("dgpt on a Hugging Face GPT-2 directory", () => {
 // ---------------------------------------------------------------- bad checkpoints
 describe("bad Hugging Face checkpoints fail clearly", () => {
   test("an unknown architecture is named, with the supported list", async () => {
-    const dir = copyOf("", "neo");
-    editConfig(dir, (c) => ({ ...c, model_type: "gpt_neo", architectures: ["GPTNeoForCausalLM"] }));
-    await assert.rejects(loadModelDir(dir), /config\.json: architecture "GPTNeoForCausalLM" is not supported \(supported: GPT2LMHeadModel, GPT2Model\)/);
-    editConfig(dir, ({ architectures: _a, ...c }) => ({ ...c, model_type: "llama" }));
-    await assert.rejects(loadModelDir(dir), /model_type "llama" is not supported \(supported: gpt2/);
+    const dir = copyOf("", "gptj");
+    editConfig(dir, (c) => ({ ...c, model_type: "gptj", architectures: ["GPTJForCausalLM"] }));
+    await assert.rejects(loadModelDir(dir), /config\.json: architecture "GPTJForCausalLM" is not supported \(supported: GPT2LMHeadModel, GPT2Model, GPTNeoForCausalLM/);
+    editConfig(dir, ({ architectures: _a, ...c }) => ({ ...c, model_type: "mamba" }));
+    await assert.rejects(loadModelDir(dir), /model_type "mamba" is not supported \(supported: gpt2, gpt_neo/);
     const r = await dgpt("logits", "--model", dir, "--tokens", "1,2");
     assert.equal(r.code, 1);
-    assert.match(r.err, /model_type "llama" is not supported/);
+    assert.match(r.err, /model_type "mamba" is not supported/);
   });
 
   test("a missing shard is named", async () => {

@@ -119,17 +119,23 @@ export interface LayerKV {
 
 /**
  * Multi-head causal self-attention with per-head weights W_Q, W_K, W_V (h, d, k) and W_O (h, k, d):
- *   q = x W_Q + b_Q,  scores = q kᵀ / √k (causal mask),  pattern = softmax(scores),
+ *   q = x W_Q + b_Q,  scores = q kᵀ / attn_scale (causal mask),  pattern = softmax(scores),
  *   z = pattern v,  out = Σ_h z_h W_O[h] + b_O.
+ * attn_scale is √k unless the config says otherwise (GPT-Neo: use_attn_scale false, scores = q kᵀ).
+ * A "local" layer (cfg.attn_types, GPT-Neo) also masks keys window_size or more positions back.
+ * Grouped-query attention (n_key_value_heads = g < h, Llama): keys and values have g heads,
+ * stored as _W_K, _W_V (g, d, k) and _b_K, _b_V, and query head i reads kv head ⌊i / (h/g)⌋;
+ * W_K, W_V, b_K, b_V then read as the repeated (h, …) tensors, as in TransformerLens, and hook_k,
+ * hook_v (and hook_rot_k) see the g heads (b, p, g, k).
  */
 export class Attention extends Module {
   W_Q: Tensor;
-  W_K: Tensor;
-  W_V: Tensor;
+  W_K!: Tensor; // (with grouped-query attention: a getter, see the constructor)
+  W_V!: Tensor;
   W_O: Tensor;
   b_Q: Tensor | null;
-  b_K: Tensor | null;
-  b_V: Tensor | null;
+  b_K!: Tensor | null;
+  b_V!: Tensor | null;
   b_O: Tensor | null;
   hook_q = new HookPoint();
   hook_k = new HookPoint();
@@ -141,28 +147,69 @@ export class Attention extends Module {
   hook_pattern = new HookPoint();
   hook_z = new HookPoint();
   hook_result = new HookPoint();
-  constructor(private readonly cfg: GPTConfig) {
+  /** Grouped-query attention only: the g key/value heads' weights (g, d, k) and biases (g, k). */
+  _W_K?: Tensor;
+  _W_V?: Tensor;
+  _b_K?: Tensor | null;
+  _b_V?: Tensor | null;
+  /** Key/value heads (g = n_key_value_heads, or h), and how many query heads share each (h / g). */
+  readonly kvHeads: number;
+  readonly groupSize: number;
+  /** Scores are q·k divided by this (√d_head by default; 1 for GPT-Neo). */
+  readonly attnScale: number;
+  /** Local attention: how many keys (itself included) a query sees; null for global attention. */
+  readonly window: number | null;
+  constructor(
+    private readonly cfg: GPTConfig,
+    layer = 0,
+  ) {
     super();
+    this.attnScale = cfg.use_attn_scale ? cfg.attn_scale : 1;
+    this.window = cfg.attn_types?.[layer] === "local" ? cfg.window_size : null;
     const { n_heads: h, d_model: d, d_head: k, initializer_range: std, n_layers } = cfg;
+    this.kvHeads = cfg.n_key_value_heads ?? h;
+    this.groupSize = h / this.kvHeads;
+    const g = this.kvHeads;
+    const bias = (shape: number[]) => (cfg.use_bias ? parameter(zeros(shape)) : null);
+    // drawn in this order (W_Q, W_K, W_V, W_O) so a seed gives the same weights as before GQA existed
     this.W_Q = normalWeight([h, d, k], std);
-    this.W_K = normalWeight([h, d, k], std);
-    this.W_V = normalWeight([h, d, k], std);
+    const [W_K, W_V] = [normalWeight([g, d, k], std), normalWeight([g, d, k], std)];
     // output projections start smaller so the residual stream's variance does not grow with depth (GPT-2)
     this.W_O = normalWeight([h, k, d], std / Math.sqrt(2 * Math.max(1, n_layers)));
-    const bias = (shape: number[]) => (cfg.use_bias ? parameter(zeros(shape)) : null);
     this.b_Q = bias([h, k]);
-    this.b_K = bias([h, k]);
-    this.b_V = bias([h, k]);
     this.b_O = bias([d]);
+    if (this.groupSize === 1) {
+      [this.W_K, this.W_V, this.b_K, this.b_V] = [W_K, W_V, bias([h, k]), bias([h, k])];
+    } else {
+      [this._W_K, this._W_V, this._b_K, this._b_V] = [W_K, W_V, bias([g, k]), bias([g, k])];
+      // W_K, W_V, b_K, b_V read as the shared heads repeated (h, …); not enumerable, so not parameters
+      for (const name of ["W_K", "W_V", "b_K", "b_V"] as const) {
+        const get = () => {
+          const shared = this[`_${name}`];
+          return shared ? this.repeatKV(shared, 0) : null;
+        };
+        Object.defineProperty(this, name, { get, enumerable: false, configurable: true });
+      }
+    }
     const rotary = cfg.positional_embedding_type === "rotary";
     this.hook_rot_q = rotary ? new HookPoint() : null;
     this.hook_rot_k = rotary ? new HookPoint() : null;
   }
 
-  /** x (b, p, d) → per-head projection (b, p, h, k) = x·W + b, as one matrix product. */
-  private project(x: Tensor, W: Tensor, b: Tensor | null): Tensor {
+  /** Each of the g key/value heads (along `dim`) repeated h/g times in place: kv head j serves query heads j·h/g … (j+1)·h/g − 1. */
+  private repeatKV(t: Tensor, dim: number): Tensor {
+    if (this.groupSize === 1) return t;
+    const shape = [...t.shape];
+    const expanded = [...shape.slice(0, dim + 1), this.groupSize, ...shape.slice(dim + 1)];
+    shape[dim] *= this.groupSize;
+    return t.unsqueeze(dim + 1).expand(expanded).reshape(shape);
+  }
+
+  /** x (b, p, d) → per-head projection (b, p, heads, k) = x·W + b, as one matrix product. */
+  private project(x: Tensor, W: Tensor, b: Tensor | null | undefined): Tensor {
     const [bs, p] = x.shape;
-    const { n_heads: h, d_model: d, d_head: k } = this.cfg;
+    const { d_model: d, d_head: k } = this.cfg;
+    const h = W.shape[0];
     const flatW = W.permute(1, 0, 2).reshape(d, h * k);
     let y = x.reshape(bs * p, d).matmul(flatW).reshape(bs, p, h, k);
     if (b) y = y.add(b);
@@ -183,8 +230,9 @@ export class Attention extends Module {
     const [bs, p] = x.shape;
     const { n_heads: h, d_head: k, d_model: d } = this.cfg;
     let q = this.hook_q.forward(this.project(x, this.W_Q, this.b_Q));
-    let key = this.hook_k.forward(this.project(x, this.W_K, this.b_K));
-    const val = this.hook_v.forward(this.project(x, this.W_V, this.b_V));
+    const gqa = this.groupSize > 1;
+    let key = this.hook_k.forward(gqa ? this.project(x, this._W_K!, this._b_K) : this.project(x, this.W_K, this.b_K)); // (b, p, g, k)
+    const val = this.hook_v.forward(gqa ? this.project(x, this._W_V!, this._b_V) : this.project(x, this.W_V, this.b_V));
     if (this.hook_rot_q && this.hook_rot_k) {
       const { cos, sin } = rotaryTables(p, positionOffset, this.cfg.rotary_dim, this.cfg.rotary_base);
       q = this.hook_rot_q.forward(applyRotary(q, cos, sin, this.cfg.rotary_dim));
@@ -201,18 +249,24 @@ export class Attention extends Module {
       kv.k = keep(keys.detach());
       kv.v = keep(values.detach());
     }
+    // grouped-query attention: the cache holds the g kv heads; each is repeated for its query heads here
+    keys = this.repeatKV(keys, 2);
+    values = this.repeatKV(values, 2);
     const tk = keys.shape[1];
     let z: Tensor; // (b, p, h, k)
-    const kernelOk = this.cfg.positional_embedding_type !== "alibi" && !(this.cfg.dropout > 0 && this.training);
+    // the fused kernel masks causally only: a window shorter than the keys needs the composite path
+    const windowed = this.window !== null && tk > this.window;
+    const kernelOk = this.cfg.positional_embedding_type !== "alibi" && !(this.cfg.dropout > 0 && this.training) && !windowed;
+    const scale = 1 / this.attnScale;
     const hooked = this.hook_attn_scores.hasHooks || this.hook_pattern.hasHooks;
     const V = () => values.permute(0, 2, 1, 3); // (b, h, tk, k)
     if (kernelOk && !hooked) {
       // one kernel each way, reading q, k, v in the (b, p, h, k) layout the projections give
-      z = scaledDotProductAttention(q, keys, values, { isCausal: true, layout: "bthd" });
+      z = scaledDotProductAttention(q, keys, values, { isCausal: true, layout: "bthd", scale });
     } else if (kernelOk && !isGradEnabled()) {
       // hooks that read (runWithCache, no gradients): the kernel also writes scores and pattern;
       // a hook that returns a replacement sends the rest of the way through the composite ops
-      const fused = attentionWithPattern(q, keys, values, { isCausal: true, layout: "bthd" });
+      const fused = attentionWithPattern(q, keys, values, { isCausal: true, layout: "bthd", scale });
       const scores = this.hook_attn_scores.forward(fused.scores);
       const pattern = this.hook_pattern.forward(scores === fused.scores ? fused.pattern : scores.softmax(-1));
       z = pattern === fused.pattern ? fused.out : pattern.matmul(V()).permute(0, 2, 1, 3);
@@ -220,9 +274,9 @@ export class Attention extends Module {
       // (b, p, h, k) → (b, h, p, k)
       const Q = q.permute(0, 2, 1, 3);
       const K = keys.permute(0, 2, 1, 3);
-      let scores = Q.matmul(K.mT).div(Math.sqrt(k)); // (b, h, p, tk)
+      let scores = Q.matmul(K.mT).div(this.attnScale); // (b, h, p, tk)
       if (this.cfg.positional_embedding_type === "alibi") scores = scores.add(alibiBias(h, p, tk));
-      scores = this.hook_attn_scores.forward(scores.maskedFill(causalMask(p, tk), -Infinity));
+      scores = this.hook_attn_scores.forward(scores.maskedFill(causalMask(p, tk, this.window), -Infinity));
       let pattern = this.hook_pattern.forward(scores.softmax(-1));
       pattern = dropout(pattern, this.cfg.dropout, this.training);
       z = pattern.matmul(V()).permute(0, 2, 1, 3);
@@ -240,28 +294,52 @@ export class Attention extends Module {
   }
 }
 
-/** True above the diagonal (key after query), shifted for cached keys: (p, tk) bool. */
-export function causalMask(p: number, tk: number): Tensor {
-  return ones([p, tk], { dtype: "bool" }).triu(tk - p + 1);
+/**
+ * The masked (query, key) pairs, (p, tk) bool, for queries at positions tk − p .. tk − 1 (the
+ * first tk − p keys are cached ones): true where the key comes after the query (above the
+ * diagonal) and, with a window (local attention), where query − key ≥ window, so each query sees
+ * at most `window` keys, itself included (GPT-Neo's local layers).
+ */
+export function causalMask(p: number, tk: number, window: number | null = null): Tensor {
+  const future = ones([p, tk], { dtype: "bool" }).triu(tk - p + 1);
+  if (window === null || tk <= window) return future;
+  // key j ≤ query i + (tk − p) − window is too far back: the lower triangle from that diagonal
+  return future.logicalOr(ones([p, tk], { dtype: "bool" }).tril(tk - p - window));
 }
 
-/** The MLP: hook_pre = x W_in + b_in (b, p, m), hook_post = act(pre), out = post W_out + b_out. */
+/**
+ * The MLP: hook_pre = x W_in + b_in (b, p, m), hook_post = act(pre), out = post W_out + b_out.
+ * Gated (cfg.gated_mlp, Llama's SwiGLU), as TransformerLens's GatedMLP:
+ *   hook_pre = x W_gate,  hook_pre_linear = x W_in,  hook_post = act(pre) ⊙ pre_linear + b_in.
+ */
 export class MLP extends Module {
   W_in: Tensor;
+  W_gate: Tensor | null;
   b_in: Tensor | null;
   W_out: Tensor;
   b_out: Tensor | null;
   hook_pre = new HookPoint();
+  hook_pre_linear: HookPoint | null;
   hook_post = new HookPoint();
   constructor(private readonly cfg: GPTConfig) {
     super();
     const { d_model: d, d_mlp: m, initializer_range: std, n_layers } = cfg;
     this.W_in = normalWeight([d, m], std);
+    this.W_gate = cfg.gated_mlp ? normalWeight([d, m], std) : null;
+    this.hook_pre_linear = cfg.gated_mlp ? new HookPoint() : null;
     this.W_out = normalWeight([m, d], std / Math.sqrt(2 * Math.max(1, n_layers)));
     this.b_in = cfg.use_bias ? parameter(zeros([m])) : null;
     this.b_out = cfg.use_bias ? parameter(zeros([d])) : null;
   }
   forward(x: Tensor): Tensor {
+    if (this.W_gate && this.hook_pre_linear) {
+      const gate = this.hook_pre.forward(x.matmul(this.W_gate));
+      const linear = this.hook_pre_linear.forward(x.matmul(this.W_in));
+      const gated = act(gate, this.cfg.act_fn).mul(linear);
+      const post = this.hook_post.forward(this.b_in ? gated.add(this.b_in) : gated);
+      const out = post.matmul(this.W_out);
+      return this.b_out ? out.add(this.b_out) : out;
+    }
     let pre = x.matmul(this.W_in);
     if (this.b_in) pre = pre.add(this.b_in);
     pre = this.hook_pre.forward(pre);
@@ -285,6 +363,8 @@ function act(x: Tensor, fn: GPTConfig["act_fn"]): Tensor {
  * One pre-norm block:
  *   resid_mid  = resid_pre + attn(ln1(resid_pre))
  *   resid_post = resid_mid + mlp(ln2(resid_mid))
+ * or, with parallel_attn_mlp (GPT-NeoX), attention and MLP both read resid_pre (no resid_mid):
+ *   resid_post = resid_pre + attn(ln1(resid_pre)) + mlp(ln2(resid_pre))
  */
 export class TransformerBlock extends Module {
   ln1: Norm | null;
@@ -296,11 +376,14 @@ export class TransformerBlock extends Module {
   hook_resid_mid = new HookPoint();
   hook_mlp_out = new HookPoint();
   hook_resid_post = new HookPoint();
-  constructor(private readonly cfg: GPTConfig) {
+  constructor(
+    private readonly cfg: GPTConfig,
+    layer = 0,
+  ) {
     super();
     const norm = () => (cfg.normalization_type === null ? null : new Norm(cfg, cfg.normalization_type));
     this.ln1 = norm();
-    this.attn = new Attention(cfg);
+    this.attn = new Attention(cfg, layer);
     this.ln2 = cfg.attn_only ? null : norm();
     this.mlp = cfg.attn_only ? null : new MLP(cfg);
   }
@@ -309,6 +392,10 @@ export class TransformerBlock extends Module {
     const residPre = this.hook_resid_pre.forward(x);
     const attnIn = this.ln1 ? this.ln1.forward(residPre) : residPre;
     const attnOut = this.hook_attn_out.forward(dropout(this.attn.forward(attnIn, kv, positionOffset), p, this.training));
+    if (this.mlp && this.cfg.parallel_attn_mlp) {
+      const mlpOut = this.hook_mlp_out.forward(dropout(this.mlp.forward(this.ln2 ? this.ln2.forward(residPre) : residPre), p, this.training));
+      return this.hook_resid_post.forward(residPre.add(attnOut).add(mlpOut));
+    }
     const residMid = this.hook_resid_mid.forward(residPre.add(attnOut));
     if (!this.mlp) return this.hook_resid_post.forward(residMid);
     const mlpIn = this.ln2 ? this.ln2.forward(residMid) : residMid;

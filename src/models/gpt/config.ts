@@ -5,6 +5,8 @@
 export type NormalizationType = "LN" | "RMS" | "LNPre" | "RMSPre" | null;
 export type PositionalEmbeddingType = "standard" | "sinusoidal" | "rotary" | "alibi" | "none" | "abacus";
 export type ActFn = "gelu" | "gelu_new" | "relu" | "silu" | "tanh";
+/** Per layer: "global" attends to every earlier position, "local" only to the last window_size (GPT-Neo). */
+export type AttnType = "global" | "local";
 
 export interface GPTConfig {
   n_layers: number;
@@ -38,6 +40,19 @@ export interface GPTConfig {
   abacus_digit_ids: number[];
   /** Abacus: positions the digit-place embedding has (longest number + random offset range). */
   abacus_max_digits: number;
+  /** Per layer, global or local (sliding-window) attention; null = all global. GPT-Neo alternates them. */
+  attn_types: AttnType[] | null;
+  /** Local attention: a query sees at most window_size keys, itself included (query − key < window_size). */
+  window_size: number | null;
+  /** Scores are q·k / attn_scale when use_attn_scale (default attn_scale = √d_head), else q·k (GPT-Neo). */
+  use_attn_scale: boolean;
+  attn_scale: number;
+  /** Grouped-query attention: heads share n_key_value_heads key/value heads (null = n_heads, ordinary attention). */
+  n_key_value_heads: number | null;
+  /** Attention and MLP both read resid_pre: resid_post = resid_pre + attn_out + mlp_out (GPT-NeoX, GPT-J). */
+  parallel_attn_mlp: boolean;
+  /** Gated MLP (SwiGLU in Llama): post = act(x W_gate) ⊙ (x W_in) + b_in. */
+  gated_mlp: boolean;
   /** Store per-head attention results (hook_result, d_model wide per head): memory-heavy, for analysis. */
   use_attn_result: boolean;
   seed: number;
@@ -57,6 +72,13 @@ export const DEFAULT_CONFIG: Omit<GPTConfig, "n_layers" | "d_model" | "n_heads" 
   rotary_base: 10000,
   abacus_digit_ids: [],
   abacus_max_digits: 32,
+  attn_types: null,
+  window_size: null,
+  use_attn_scale: true,
+  attn_scale: -1, // −1: √d_head, filled in by makeConfig (TransformerLens's convention)
+  n_key_value_heads: null,
+  parallel_attn_mlp: false,
+  gated_mlp: false,
   use_attn_result: false,
   seed: 0,
 };
@@ -101,6 +123,24 @@ export function makeConfig(input: GPTConfigInput): GPTConfig {
     for (const id of cfg.abacus_digit_ids) posInt("abacus_digit_ids", id, 0);
     posInt("abacus_max_digits", cfg.abacus_max_digits);
   }
+  if (cfg.attn_types !== null) {
+    if (!Array.isArray(cfg.attn_types) || cfg.attn_types.length !== cfg.n_layers || cfg.attn_types.some((t) => t !== "global" && t !== "local")) {
+      throw new Error(`GPT config: attn_types must be null or a list of n_layers (${cfg.n_layers}) entries "global" or "local", got ${JSON.stringify(cfg.attn_types)}`);
+    }
+    if (cfg.attn_types.includes("local")) posInt("window_size", cfg.window_size);
+  }
+  if (cfg.window_size !== null) posInt("window_size", cfg.window_size);
+  if (typeof cfg.use_attn_scale !== "boolean") throw new Error(`GPT config: use_attn_scale must be true or false, got ${JSON.stringify(cfg.use_attn_scale)}`);
+  if (cfg.attn_scale === -1) cfg.attn_scale = Math.sqrt(cfg.d_head);
+  if (typeof cfg.attn_scale !== "number" || !(cfg.attn_scale > 0) || !Number.isFinite(cfg.attn_scale)) throw new Error(`GPT config: attn_scale must be a positive number (or −1 for √d_head), got ${JSON.stringify(cfg.attn_scale)}`);
+  if (cfg.n_key_value_heads !== null) {
+    posInt("n_key_value_heads", cfg.n_key_value_heads);
+    if (cfg.n_heads % cfg.n_key_value_heads !== 0) throw new Error(`GPT config: n_heads (${cfg.n_heads}) must be a multiple of n_key_value_heads (${cfg.n_key_value_heads})`);
+  }
+  for (const f of ["parallel_attn_mlp", "gated_mlp"] as const) {
+    if (typeof cfg[f] !== "boolean") throw new Error(`GPT config: ${f} must be true or false, got ${JSON.stringify(cfg[f])}`);
+  }
+  if (cfg.parallel_attn_mlp && cfg.attn_only) throw new Error("GPT config: parallel_attn_mlp needs an MLP, but attn_only is set");
   posInt("seed", cfg.seed, 0);
   return cfg;
 }

@@ -86,7 +86,7 @@ export class HookedTransformer extends Module {
     this.W_abacus = cfg.positional_embedding_type === "abacus" ? parameter(normal_(zeros([cfg.abacus_max_digits + 1, cfg.d_model]), 0, cfg.initializer_range)) : null;
     this.sinusoidal = cfg.positional_embedding_type === "sinusoidal" ? sinusoidalTable(cfg.n_ctx, cfg.d_model) : null;
     this.digitIds = new Set(cfg.abacus_digit_ids);
-    this.blocks = Array.from({ length: cfg.n_layers }, () => new TransformerBlock(cfg));
+    this.blocks = Array.from({ length: cfg.n_layers }, (_, layer) => new TransformerBlock(cfg, layer));
     this.ln_final = cfg.normalization_type === null ? null : new Norm(cfg, cfg.normalization_type);
     this.unembed = new Unembed(cfg, this.embed);
     for (const [name, m] of this.namedModules()) if (m instanceof HookPoint) m.name = name;

@@ -23,7 +23,7 @@ export function nearest(name: string, names: Iterable<string>, count = 3): strin
 /** TransformerLens's get_act_name: getActName("k", 6) → "blocks.6.attn.hook_k". */
 export function getActName(name: string, layer?: number, layerType?: "attn" | "mlp" | "ln1" | "ln2"): string {
   const ATTN = ["q", "k", "v", "z", "rot_q", "rot_k", "attn_scores", "pattern", "result"];
-  const MLP = ["pre", "post"];
+  const MLP = ["pre", "pre_linear", "post"];
   const RESID = ["resid_pre", "resid_mid", "resid_post", "attn_out", "mlp_out"];
   const alias: Record<string, string> = { attn: "pattern", scores: "attn_scores", embed: "hook_embed", pos_embed: "hook_pos_embed" };
   const n = alias[name] ?? name;

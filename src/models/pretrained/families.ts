@@ -1,9 +1,12 @@
 // The model families whose Hugging Face checkpoints load onto HookedTransformer, and which one a
 // config.json belongs to ("architectures" first, as transformers' AutoModel, then "model_type").
 import type { PretrainedFamily } from "./family.js";
+import { GPT_NEO } from "./gpt-neo.js";
+import { GPT_NEOX } from "./gpt-neox.js";
 import { GPT2 } from "./gpt2.js";
+import { LLAMA } from "./llama.js";
 
-export const FAMILIES: PretrainedFamily[] = [GPT2];
+export const FAMILIES: PretrainedFamily[] = [GPT2, GPT_NEO, GPT_NEOX, LLAMA];
 
 /** True when config.json is a Hugging Face one (it names an architecture or a model_type of theirs). */
 export function isHfConfig(json: Record<string, unknown>): boolean {

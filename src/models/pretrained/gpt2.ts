@@ -15,19 +15,9 @@
 //   W_E = wte (v, d), W_pos = wpe (n_ctx, d), W_U = wteᵀ (tied: our tie_embeddings)
 // Browser-safe: it maps tensors; reading files is src/io's job.
 import { zeros } from "../../tensor/creation.js";
-import type { ActFn, GPTConfig, GPTConfigInput } from "../gpt/config.js";
+import type { GPTConfig, GPTConfigInput } from "../gpt/config.js";
 import type { PretrainedFamily, WeightRule } from "./family.js";
-
-/** Hugging Face's activation names (transformers' ACT2FN) that our MLP computes exactly. */
-const ACTIVATIONS: Record<string, ActFn> = {
-  gelu_new: "gelu_new",
-  gelu_pytorch_tanh: "gelu_new", // the same tanh approximation
-  gelu: "gelu",
-  relu: "relu",
-  silu: "silu",
-  swish: "silu",
-  tanh: "tanh",
-};
+import { ACTIVATIONS } from "./hf-config.js";
 
 /**
  * Our GPTConfig from a GPT-2 config.json (GPT2Config's field names), as TransformerLens's
