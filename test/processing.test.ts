@@ -66,7 +66,13 @@ for (const [name, cfg] of CASES) {
   });
 }
 
-test("a Hugging Face GPT-2 checkpoint processed as from_pretrained does gives the same log-probabilities", async () => {
-  const model = await loadModelDir(fileURLToPath(new URL("../fixtures/pretrained/gpt2/", import.meta.url)));
-  assertSameLogProbs(model, processWeights(model), "gpt2 fixture");
-});
+for (const family of ["gpt2", "gpt-neo", "gpt-neox", "llama"]) {
+  test(`a Hugging Face ${family} checkpoint processed as from_pretrained does gives the same log-probabilities`, async () => {
+    const model = await loadModelDir(fileURLToPath(new URL(`../fixtures/pretrained/${family}/`, import.meta.url)));
+    const tokens = [[1, 5, 2, 7, 3, 9, 4, 11, 6, 13]].map((row) => row.map((t) => t % model.cfg.d_vocab));
+    const before = values(noGrad(() => model.forward(tokens).logSoftmax(-1)));
+    const after = values(noGrad(() => processWeights(model).forward(tokens).logSoftmax(-1)));
+    const err = before.reduce((m, v, i) => Math.max(m, Math.abs(v - after[i])), 0);
+    assert.ok(err < 5e-5, `${family}: max |Δ log p| = ${err}`);
+  });
+}

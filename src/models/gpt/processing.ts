@@ -51,6 +51,9 @@ export function processWeights(model: HookedTransformer, opts: ProcessingOptions
     const bias = (name: string, shape: number[]) => (sd[name] ??= zeros(shape));
     sd["unembed.b_U"] = bias("unembed.b_U", [v]);
     const blocks = Array.from({ length: cfg.n_layers }, (_, i) => `blocks.${i}.`);
+    // grouped-query attention stores the shared key/value heads as _W_K, _W_V, _b_K, _b_V
+    const shared = (name: string) => kvHeads !== h && (name.endsWith("K") || name.endsWith("V"));
+    const attnParam = (p: string, name: string) => (shared(name) ? `${p}attn._${name}` : `${p}attn.${name}`);
 
     if (foldLn && (norm === "LN" || norm === "RMS")) {
       /** y = LN(x) W + b_W with W's d_model axis at `axis`: fold w and b into W and b_W. */
@@ -68,7 +71,7 @@ export function processWeights(model: HookedTransformer, opts: ProcessingOptions
         sd[W] = folded;
       };
       for (const p of blocks) {
-        for (const x of ["Q", "K", "V"]) fold(p + "ln1.", `${p}attn.W_${x}`, `${p}attn.b_${x}`, 1, [x === "Q" ? h : kvHeads, k]);
+        for (const x of ["Q", "K", "V"]) fold(p + "ln1.", attnParam(p, `W_${x}`), attnParam(p, `b_${x}`), 1, [x === "Q" ? h : kvHeads, k]);
         if (!cfg.attn_only) {
           fold(p + "ln2.", p + "mlp.W_in", p + "mlp.b_in", 0, [cfg.d_mlp]);
           if (sd[p + "mlp.W_gate"]) fold(p + "ln2.", p + "mlp.W_gate", p + "mlp.b_gate", 0, [cfg.d_mlp]);
@@ -105,14 +108,15 @@ export function processWeights(model: HookedTransformer, opts: ProcessingOptions
 
     if (foldValueBiases) {
       for (const p of blocks) {
-        const b_V = sd[p + "attn.b_V"];
+        const bName = attnParam(p, "b_V");
+        const b_V = sd[bName];
         if (!b_V) continue;
         // grouped-query attention: head h reads key/value head ⌊h / (n_heads / n_kv)⌋
         const group = h / kvHeads;
         const perHead = kvHeads === h ? b_V : b_V.indexSelect(0, tensor(Array.from({ length: h }, (_, i) => Math.floor(i / group)), { dtype: "int32" }));
         const moved = perHead.reshape([h, 1, k]).matmul(sd[p + "attn.W_O"]).sum(0).reshape([d]); // Σ_h b_V[h] W_O[h]
         sd[p + "attn.b_O"] = bias(p + "attn.b_O", [d]).add(moved);
-        sd[p + "attn.b_V"] = zeros(b_V.shape);
+        sd[bName] = zeros(b_V.shape);
       }
     }
 
