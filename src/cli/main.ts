@@ -9,6 +9,7 @@ import { registerTrainCommands } from "./train.js";
 import { registerNgramCommands } from "./ngram.js";
 import { registerInterpCommands } from "./interp.js";
 import { registerLessonCommands } from "./lessons.js";
+import { registerPullCommand } from "./pull.js";
 import { CliExit, defaultOut, plainMessage } from "./common.js";
 
 function version(): string {
@@ -57,6 +58,7 @@ export function buildProgram(): Command {
   registerNgramCommands(program);
   registerInterpCommands(program);
   registerLessonCommands(program);
+  registerPullCommand(program);
   return program;
 }
 
