@@ -34,7 +34,7 @@ export const defaultOut = (name: string): string => join(OUT_ROOT, name);
  * is found in the Hugging Face cache or downloaded into it.
  */
 export async function modelDir(dir: string, flag = "--model"): Promise<string> {
-  if (!existsSync(dir) && /^[\w.-]+(\/[\w.-]+)?$/.test(dir)) return (await import("./pull.js")).hubModelDir(dir, flag);
+  if (!existsSync(dir) && /^[\w.-]+(\/[\w.-]+)?$/.test(dir)) return forFlag(flag, dir, async () => (await import("./hub-model.js")).hubModelDir(dir));
   if (!existsSync(dir)) throw new Error(`${flag} ${dir}: no such directory`);
   for (const d of [dir, join(dir, "best"), join(dir, "last")]) if (existsSync(join(d, "config.json"))) return d;
   throw new Error(`${flag} ${dir}: no model there (expected config.json in it, or in its best/ or last/ folder, as \`dgpt train --out\` writes)`);
