@@ -11,8 +11,11 @@ export { loadTokenizerFile, loadVocabMergesFiles, saveTokenizerFile } from "./to
 export * as dataNode from "./data/index.node.js";
 export { saveNgram, loadNgram } from "./models/ngram.node.js";
 export { saveModelDir, loadModelDir } from "./models/gpt/io.node.js";
-export { fromPretrained } from "./models/pretrained/from-pretrained.node.js";
+export { fromPretrained, fromPretrainedNoProcessing, type FromPretrainedOptions } from "./models/pretrained/from-pretrained.node.js";
 export { saveHfModel, hfTokenizerJson } from "./models/pretrained/export.node.js";
+export { pretrainedSnapshot, TOKENIZER_FILES, type PretrainedHubOptions, type PretrainedSnapshot } from "./models/pretrained/hub.node.js";
+export { MODEL_ALIASES, resolveModelName, type ModelAlias } from "./models/pretrained/aliases.js";
+export { cachedCommit, HubError, type HubErrorKind, type HubFile, type HubOptions, HubSnapshot, hubCacheDir, hubEndpoint, hubOffline, hubToken, openHubRepo, repoCacheDir, type DownloadProgress } from "./io/hub.node.js";
 export { loadPretrainedDir } from "./models/pretrained/load.node.js";
 export { listHfWeights, readFloat32Weights } from "./io/hf-weights.node.js";
 export { runTraining, lossCurvePage, type RunOptions } from "./train/train.node.js";

@@ -98,12 +98,22 @@ describe("Hugging Face GPT-2 checkpoints (fixtures/pretrained/gpt2, reference/ge
     assertClose(noGrad(() => model.forward(expected.tokens)), expected.logits, "logits");
   });
 
-  test("fromPretrained loads a local directory and says hub names are not downloaded", async () => {
+  test("fromPretrained loads a local directory; other names go to the hub cache (test/hub.test.ts)", async () => {
     const expected = readExpected(GPT2);
-    const model = await fromPretrained(GPT2);
-    assertClose(noGrad(() => model.forward(expected.tokens)), expected.logits, "logits");
-    await assert.rejects(fromPretrained("gpt2"), /"gpt2" is not downloaded.*hub download is not implemented yet; pass a local directory/);
-    await assert.rejects(fromPretrained("openai-community/gpt2"), /not downloaded/);
+    const raw = await fromPretrained(GPT2, { processing: false });
+    assertClose(noGrad(() => raw.forward(expected.tokens)), expected.logits, "logits");
+    // by default processed, as TransformerLens's from_pretrained: other logits, the same log-probabilities
+    const processed = await fromPretrained(GPT2);
+    assert.equal(processed.cfg.normalization_type, "LNPre");
+    const lp = (m: typeof raw) => values(noGrad(() => m.forward(expected.tokens).logSoftmax(-1)));
+    const [a, b] = [lp(raw), lp(processed)];
+    assert.ok(a.every((v, i) => Math.abs(v - b[i]) < 5e-5), "processed log-probabilities equal the raw ones");
+    const cacheDir = mkdtempSync(join(tmpdir(), "dgpt-empty-cache-"));
+    try {
+      await assert.rejects(fromPretrained("gpt2-small", { offline: true, cacheDir }), /gpt2 is not in the cache \(.*models--gpt2\), and offline mode is on, so it cannot be downloaded$/);
+    } finally {
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
     await assert.rejects(fromPretrained("./no-such-model"), /no such directory: \.\/no-such-model/);
     await assert.rejects(fromPretrained(join(GPT2, "config.json")), /is a file; pass the model's directory/);
   });
@@ -154,10 +164,19 @@ describe("dgpt on a Hugging Face GPT-2 directory", () => {
     assert.match(g.out, /^hello/);
   });
 
-  test("--model with a hub name says hub download is not implemented yet", async () => {
-    const r = await dgpt("logits", "--model", "openai-community/gpt2", "--tokens", "1");
-    assert.equal(r.code, 1);
-    assert.match(r.err, /--model openai-community\/gpt2: no such directory \(if it is a Hugging Face hub name: hub download is not implemented yet; pass a local directory\)/);
+  test("--model with a hub name that is not cached, offline: says so", async () => {
+    const saved = { cache: process.env.HF_HUB_CACHE, offline: process.env.HF_HUB_OFFLINE };
+    process.env.HF_HUB_CACHE = mkdtempSync(join(tmpdir(), "dgpt-empty-cache-"));
+    process.env.HF_HUB_OFFLINE = "1";
+    try {
+      const r = await dgpt("logits", "--model", "openai-community/gpt2", "--tokens", "1");
+      assert.equal(r.code, 1);
+      assert.match(r.err, /--model openai-community\/gpt2: openai-community\/gpt2 is not in the cache \(.*\), and HF_HUB_OFFLINE is set/);
+    } finally {
+      rmSync(process.env.HF_HUB_CACHE, { recursive: true, force: true });
+      for (const [k, v] of [["HF_HUB_CACHE", saved.cache], ["HF_HUB_OFFLINE", saved.offline]] as const) if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
   });
 });
 

@@ -28,9 +28,14 @@ export const OUT_ROOT = "out";
 /** The default output path of a command: out/NAME. */
 export const defaultOut = (name: string): string => join(OUT_ROOT, name);
 
-/** The model directory to load: DIR itself, or DIR/best, or DIR/last (a training output folder). */
-export function modelDir(dir: string, flag = "--model"): string {
-  if (!existsSync(dir)) throw new Error(`${flag} ${dir}: no such directory${/^[\w.-]+(\/[\w.-]+)?$/.test(dir) ? " (if it is a Hugging Face hub name: hub download is not implemented yet; pass a local directory)" : ""}`);
+/**
+ * The model directory to load: DIR itself, or DIR/best, or DIR/last (a training output folder).
+ * A name that is no local directory but could be a hub model ("gpt2-small", "openai-community/gpt2")
+ * is found in the Hugging Face cache or downloaded into it.
+ */
+export async function modelDir(dir: string, flag = "--model"): Promise<string> {
+  if (!existsSync(dir) && /^[\w.-]+(\/[\w.-]+)?$/.test(dir)) return forFlag(flag, dir, async () => (await import("./hub-model.js")).hubModelDir(dir));
+  if (!existsSync(dir)) throw new Error(`${flag} ${dir}: no such directory`);
   for (const d of [dir, join(dir, "best"), join(dir, "last")]) if (existsSync(join(d, "config.json"))) return d;
   throw new Error(`${flag} ${dir}: no model there (expected config.json in it, or in its best/ or last/ folder, as \`dgpt train --out\` writes)`);
 }

@@ -13,7 +13,7 @@ export function registerExportCommand(program: Command): void {
     .option("--out <dir>", "the folder to write", defaultOut("hf-model"))
     .option("--overwrite", "replace what --out holds")
     .action(async (o: Record<string, string>) => {
-      const dir = modelDir(o.model);
+      const dir = await modelDir(o.model);
       const model = await loadModelDir(dir);
       const tokenizer = dirTokenizer(dir);
       const problem = gpt2ExportProblem(model);

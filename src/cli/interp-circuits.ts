@@ -30,7 +30,7 @@ type Opts = Record<string, string>;
 /** DIR, DIR/best or DIR/last: the first holding config.json. */
 
 async function loadModel(dir: string): Promise<{ model: HookedTransformer; tokenizer: Tokenizer | null; dir: string }> {
-  const d = modelDir(dir);
+  const d = await modelDir(dir);
   const model = await loadModelDir(d);
   model.eval();
   const tokenizer = dirTokenizer(d);

@@ -34,7 +34,7 @@ interface Inputs {
 /** The model, its tokenizer and the prompt's ids, from --model and --text or --tokens. */
 async function loadInputs(o: Opts): Promise<Inputs> {
   reportPaths(o); // refuse to replace a report before any work
-  const dir = modelDir(o.model);
+  const dir = await modelDir(o.model);
   const model = await loadModelDir(dir);
   model.eval();
   let tok: Tokenizer | null = null;
@@ -107,7 +107,7 @@ export function registerInterpCommands(program: Command): void {
     .option("--overwrite", "replace --out if it exists")
     .action(async (o: Opts) => {
       const out = outputFile(o.out, Boolean(o.overwrite));
-      const dir = modelDir(o.model);
+      const dir = await modelDir(o.model);
       const model = await loadModelDir(dir);
       const tok = loadDirTokenizer(dir);
       const corpus = await forFlag("--data", o.data, () => loadCorpus(o.data, { localDirs: LOCAL_DATA, invalid: o.replaceInvalidUtf8 ? "replace" : "error" }));

@@ -10,6 +10,7 @@ import { registerNgramCommands } from "./ngram.js";
 import { registerInterpCommands } from "./interp.js";
 import { registerLessonCommands } from "./lessons.js";
 import { registerExportCommand } from "./export.js";
+import { registerPullCommand } from "./pull.js";
 import { CliExit, defaultOut, plainMessage } from "./common.js";
 
 function version(): string {
@@ -59,6 +60,7 @@ export function buildProgram(): Command {
   registerInterpCommands(program);
   registerLessonCommands(program);
   registerExportCommand(program);
+  registerPullCommand(program);
   return program;
 }
 

@@ -190,7 +190,7 @@ export function registerTrainCommands(program: Command): void {
     .option("--no-cache", "recompute the whole context for each token (slower; for comparison)")
     .action(async (o: Record<string, string | boolean | string[]>) => {
       const s = o as Record<string, string>;
-      const dir = modelDir(s.model);
+      const dir = await modelDir(s.model);
       const model = await loadModelDir(dir);
       const tok = dirTokenizer(dir);
       const { manualSeed } = await import("../tensor/random.js");
@@ -236,7 +236,7 @@ export function registerTrainCommands(program: Command): void {
     .action(async (o: Record<string, string>) => {
       if (o.split !== "val" && o.split !== "all") throw new Error(`--split must be all or val, got "${o.split}"`);
       const maxTokens = intOption(o, "maxTokens", 100000);
-      const dir = modelDir(o.model);
+      const dir = await modelDir(o.model);
       const model = await loadModelDir(dir);
       const tok = loadDirTokenizer(dir);
       const corpus = await forFlag("--data", o.data, () => loadCorpus(o.data, { localDirs: LOCAL_DATA, invalid: o.replaceInvalidUtf8 ? "replace" : "error" }));
@@ -268,7 +268,7 @@ export function registerTrainCommands(program: Command): void {
     .option("--top <k>", "only the k largest logits per position", "0")
     .option("--json", "print JSON (the default)")
     .action(async (o: Record<string, string>) => {
-      const dir = modelDir(o.model);
+      const dir = await modelDir(o.model);
       const model = await loadModelDir(dir);
       let ids: number[];
       if (o.tokens !== undefined) {

@@ -1,20 +1,46 @@
-// fromPretrained: TransformerLens's HookedTransformer.from_pretrained, for now from a local
-// directory only (a Hugging Face checkpoint of a supported family, or one saved by saveModelDir).
+// fromPretrained: TransformerLens's HookedTransformer.from_pretrained. A local directory (a Hugging
+// Face checkpoint of a supported family, or one saved by saveModelDir) loads as it is; any other
+// name is a TransformerLens model name or a hub repo id, found in the Hugging Face cache or
+// downloaded into it (hub.node.ts).
 import { existsSync, statSync } from "node:fs";
 import { isAbsolute } from "node:path";
 import { loadModelDir } from "../gpt/io.node.js";
 import type { HookedTransformer } from "../gpt/model.js";
+import { type ProcessingOptions, processWeights } from "../gpt/processing.js";
+import { type PretrainedHubOptions, pretrainedSnapshot } from "./hub.node.js";
+
+export interface FromPretrainedOptions extends PretrainedHubOptions {
+  /**
+   * TransformerLens's weight processing (processWeights): by default every step, as
+   * from_pretrained does (fold the norms, centre writing weights and unembedding, fold value
+   * biases); false loads the weights as they are, as from_pretrained_no_processing does.
+   */
+  processing?: ProcessingOptions | false;
+}
 
 /**
- * The model at `pathOrName`: a local model directory. A name that is not a directory here
- * ("gpt2", "openai-community/gpt2") is an error for now: hub download is not implemented yet.
+ * The model at `pathOrName`: a local model directory, or a name — "gpt2-small", "pythia-70m",
+ * "tiny-stories-1M" (TransformerLens's names) or a hub repo id ("openai-community/gpt2") — loaded
+ * from the Hugging Face cache, which is filled from the hub first if needed ($HF_ENDPOINT,
+ * $HF_TOKEN, $HF_HUB_CACHE / $HF_HOME, $HF_HUB_OFFLINE; `options.revision` for a branch, tag or commit).
  */
-export async function fromPretrained(pathOrName: string): Promise<HookedTransformer> {
-  if (typeof pathOrName !== "string" || pathOrName === "") throw new Error(`fromPretrained: expected a model directory, got ${JSON.stringify(pathOrName)}`);
+export async function fromPretrained(pathOrName: string, options: FromPretrainedOptions = {}): Promise<HookedTransformer> {
+  const model = await loadPretrained(pathOrName, options);
+  return options.processing === false ? model : processWeights(model, options.processing ?? {});
+}
+
+/** fromPretrained without weight processing (TransformerLens's from_pretrained_no_processing). */
+export function fromPretrainedNoProcessing(pathOrName: string, options: PretrainedHubOptions = {}): Promise<HookedTransformer> {
+  return fromPretrained(pathOrName, { ...options, processing: false });
+}
+
+async function loadPretrained(pathOrName: string, options: PretrainedHubOptions): Promise<HookedTransformer> {
+  if (typeof pathOrName !== "string" || pathOrName === "") throw new Error(`fromPretrained: expected a model directory or name, got ${JSON.stringify(pathOrName)}`);
   if (existsSync(pathOrName)) {
     if (!statSync(pathOrName).isDirectory()) throw new Error(`fromPretrained: ${pathOrName} is a file; pass the model's directory (with config.json and its weights)`);
     return loadModelDir(pathOrName);
   }
   if (isAbsolute(pathOrName) || /^\.{1,2}([/\\]|$)|^~/.test(pathOrName)) throw new Error(`fromPretrained: no such directory: ${pathOrName}`);
-  throw new Error(`fromPretrained: "${pathOrName}" is not downloaded: there is no directory of that name here (hub download is not implemented yet; pass a local directory)`);
+  const { dir } = await pretrainedSnapshot(pathOrName, options);
+  return loadModelDir(dir);
 }
