@@ -28,6 +28,9 @@ export const OUT_ROOT = "out";
 /** The default output path of a command: out/NAME. */
 export const defaultOut = (name: string): string => join(OUT_ROOT, name);
 
+/** What --model accepts, for every command's help. */
+export const MODEL_HELP = "a model folder (a `dgpt train` output, or a Hugging Face checkpoint), or a hub name: gpt2-small, pythia-70m, tiny-stories-1M, org/name";
+
 /**
  * The model directory to load: DIR itself, or DIR/best, or DIR/last (a training output folder).
  * A name that is no local directory but could be a hub model ("gpt2-small", "openai-community/gpt2")

@@ -3,13 +3,13 @@ import type { Command } from "commander";
 import { loadModelDir } from "../models/gpt/io.node.js";
 import { saveHfModel } from "../models/pretrained/export.node.js";
 import { gpt2ExportProblem } from "../models/pretrained/gpt2-export.js";
-import { defaultOut, dirTokenizer, modelDir, outputDir } from "./common.js";
+import { defaultOut, dirTokenizer, modelDir, outputDir, MODEL_HELP } from "./common.js";
 
 export function registerExportCommand(program: Command): void {
   program
     .command("export")
     .description("write a model as a Hugging Face directory (GPT-2 format: config.json, model.safetensors, tokenizer.json) that transformers loads without code")
-    .requiredOption("--model <dir>", "a model directory (or a training output folder)")
+    .requiredOption("--model <dirOrName>", MODEL_HELP)
     .option("--out <dir>", "the folder to write", defaultOut("hf-model"))
     .option("--overwrite", "replace what --out holds")
     .action(async (o: Record<string, string>) => {

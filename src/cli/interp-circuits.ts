@@ -13,7 +13,7 @@ import { probePage } from "./pages/probe.js";
 import { quoteToken } from "./pages/tokens.js";
 import { noGrad } from "../tensor/autograd.js";
 import { tidy } from "../tensor/scope.js";
-import { defaultOut, dirTokenizer, encodeText, modelDir, reportPaths, writeReport } from "./common.js";
+import { defaultOut, dirTokenizer, encodeText, modelDir, reportPaths, writeReport, MODEL_HELP } from "./common.js";
 import type { Tokenizer } from "../tokenizers/types.js";
 import { analyzeInduction, type InductionAnalysis, type RepeatedTokenVocab } from "../interp/induction.js";
 import { type InductionTrainResult, runInductionExperiment } from "../experiments/induction.js";
@@ -72,7 +72,7 @@ export function registerCircuitCommands(interp: Command): void {
   interp
     .command("patch")
     .description("activation patching between a clean and a corrupted prompt (same length): which layer × position, and which heads, restore the clean behaviour")
-    .requiredOption("--model <dir>", "a model directory (or a training output folder)")
+    .requiredOption("--model <dirOrName>", MODEL_HELP)
     .option("--clean <text>", "the clean prompt")
     .option("--corrupt <text>", "the corrupted prompt (same number of tokens)")
     .option("--clean-ids <ids>", "the clean prompt as comma-separated token ids")
@@ -130,7 +130,7 @@ export function registerCircuitCommands(interp: Command): void {
   interp
     .command("circuits")
     .description("weight circuits: OV / QK copying scores, K-, Q-, V-composition between heads, embedding PCA and positional Fourier analysis")
-    .requiredOption("--model <dir>", "a model directory (or a training output folder)")
+    .requiredOption("--model <dirOrName>", MODEL_HELP)
     .option("--svd <heads>", "also list the SVD read-out of these heads' OV circuits, e.g. 1.0,1.3")
     .option("--no-fold-ln", "read the raw weights (default: fold each LayerNorm into the weights that read it)")
     .option("--out <file>", "HTML page", defaultOut("circuits.html"))
@@ -147,7 +147,7 @@ export function registerCircuitCommands(interp: Command): void {
   interp
     .command("probe")
     .description("linear probes for part of speech (Brown corpus tags) on the residual stream, with controls and an intervention")
-    .requiredOption("--model <dir>", "a model directory with tokenizer.json")
+    .requiredOption("--model <dirOrName>", `${MODEL_HELP}; it needs a tokenizer`)
     .option("--hooks <list>", "comma-separated hook names (default: resid_pre of layer 0 and resid_post of every layer)")
     .option("--files <list>", "Brown files to read, e.g. ca01,ca02 (default: the news category)")
     .option("--windows <n>", "context windows of n_ctx tokens to probe", "200")
@@ -189,7 +189,7 @@ export function registerCircuitCommands(interp: Command): void {
   interp
     .command("induction")
     .description("induction heads: train a 2-layer attention-only transformer on repeated random tokens and measure its circuit, or (--model) measure a saved model without training")
-    .option("--model <dir>", "analyse this model directory (or training output folder) instead of training one")
+    .option("--model <dirOrName>", `analyse this model instead of training one: ${MODEL_HELP}`)
     .option("--n <n>", "length of the repeated sequence (context 2n + 1; with --model at most (n_ctx − 1) / 2)", "20")
     .option("--symbols <n>", "random-token vocabulary", "32")
     .option("--steps <n>", "training steps", "3000")

@@ -19,7 +19,7 @@ import type { Tokenizer } from "../tokenizers/types.js";
 import { intOption, numberOption, parseTokenIds } from "./options.js";
 import { dlaSummary, headScoresSummary, lensSummary } from "./summaries.js";
 import { quoteToken } from "./pages/tokens.js";
-import { defaultOut, encodeText, forFlag, LOCAL_DATA, loadDirTokenizer, modelDir, outputFile, reportPaths, writeReport, replaceInvalidUtf8Option } from "./common.js";
+import { defaultOut, encodeText, forFlag, LOCAL_DATA, loadDirTokenizer, modelDir, outputFile, reportPaths, writeReport, replaceInvalidUtf8Option, MODEL_HELP } from "./common.js";
 
 type Opts = Record<string, string>;
 
@@ -72,7 +72,7 @@ export function registerInterpCommands(program: Command): void {
   interp
     .command("lens")
     .description("logit lens (and tuned lens with --tuned-lens): what each layer predicts at each position")
-    .requiredOption("--model <dir>", "a model directory (or a training output folder)")
+    .requiredOption("--model <dirOrName>", MODEL_HELP)
     .option("--text <text>", "the prompt")
     .option("--tokens <ids>", "comma-separated token ids instead of --text")
     .option("--top-k <n>", "top tokens kept per cell in the JSON", "5")
@@ -96,7 +96,7 @@ export function registerInterpCommands(program: Command): void {
   interp
     .command("train-lens")
     .description("train a tuned lens (one affine translator per layer) on a text and save it as .safetensors")
-    .requiredOption("--model <dir>", "a model directory (or a training output folder)")
+    .requiredOption("--model <dirOrName>", MODEL_HELP)
     .requiredOption("--data <fileOrName>", "a text file, or tinyshakespeare | tinystories")
     .addOption(replaceInvalidUtf8Option())
     .option("--steps <n>", "optimizer steps", "200")
@@ -135,7 +135,7 @@ export function registerInterpCommands(program: Command): void {
   interp
     .command("attention")
     .description("attention patterns of every head with token labels, and previous-token / duplicate-token / induction scores")
-    .requiredOption("--model <dir>", "a model directory (or a training output folder)")
+    .requiredOption("--model <dirOrName>", MODEL_HELP)
     .option("--text <text>", "the prompt")
     .option("--tokens <ids>", "comma-separated token ids instead of --text")
     .option("--exclude-bos", "detectors ignore attention to position 0")
@@ -161,7 +161,7 @@ export function registerInterpCommands(program: Command): void {
   interp
     .command("dla")
     .description("direct logit attribution: how much each layer, component and head adds to one logit (or a logit difference)")
-    .requiredOption("--model <dir>", "a model directory (or a training output folder)")
+    .requiredOption("--model <dirOrName>", MODEL_HELP)
     .option("--text <text>", "the prompt")
     .option("--tokens <ids>", "comma-separated token ids instead of --text")
     .option("--target <token>", "the token to explain (text of one token; default: the model's prediction)")

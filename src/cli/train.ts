@@ -19,7 +19,7 @@ import { PRESETS, type Preset } from "../train/presets.js";
 import { findCheckpoint } from "../train/checkpoint.node.js";
 import { checkRunDir, OutputExistsError, runTraining, type StopSignal } from "../train/train.node.js";
 import { checkTrainConfig, type EvalMetrics, type TrainConfig } from "../train/trainer.js";
-import { CliExit, defaultOut, dirTokenizer, encodeText, forFlag, LOCAL_DATA, loadDirTokenizer, modelDir, replaceInvalidUtf8Option } from "./common.js";
+import { CliExit, defaultOut, dirTokenizer, encodeText, forFlag, LOCAL_DATA, loadDirTokenizer, modelDir, replaceInvalidUtf8Option, MODEL_HELP } from "./common.js";
 import { intOption, numberOption, parseTokenIds, probabilityOption } from "./options.js";
 import { progress } from "./progress.js";
 
@@ -178,7 +178,7 @@ export function registerTrainCommands(program: Command): void {
   program
     .command("generate")
     .description("continue a prompt with a trained model")
-    .requiredOption("--model <dir>", "a model directory (or a training output folder)")
+    .requiredOption("--model <dirOrName>", MODEL_HELP)
     .option("--prompt <text>", "text to continue", "\n")
     .option("--tokens <ids>", "the prompt as comma-separated token ids instead of --prompt (prints ids when the model has no tokenizer)")
     .option("--max-tokens <n>", "tokens to generate", "200")
@@ -228,7 +228,7 @@ export function registerTrainCommands(program: Command): void {
   program
     .command("eval")
     .description("loss and perplexity of a model on a text")
-    .requiredOption("--model <dir>", "a model directory (or a training output folder)")
+    .requiredOption("--model <dirOrName>", MODEL_HELP)
     .requiredOption("--data <fileOrName>", "a text file or known corpus")
     .option("--split <which>", "all | val (last 10%)", "val")
     .option("--max-tokens <n>", "evaluate at most this many tokens", "100000")
@@ -262,7 +262,7 @@ export function registerTrainCommands(program: Command): void {
   program
     .command("logits")
     .description("logits (and loss) of a token sequence, for scripting")
-    .requiredOption("--model <dir>", "a model directory (or a training output folder)")
+    .requiredOption("--model <dirOrName>", MODEL_HELP)
     .option("--tokens <ids>", "comma-separated token ids")
     .option("--text <text>", "text to tokenize instead")
     .option("--top <k>", "only the k largest logits per position", "0")
