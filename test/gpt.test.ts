@@ -661,6 +661,6 @@ describe("dgpt train / generate / eval / logits", () => {
     }
     const r = await capture(() => main(["generate"]));
     assert.notEqual(r.code, 0);
-    assert.match(r.err, /required option '--model <dir>' not specified/);
+    assert.match(r.err, /required option '--model <dirOrName>' not specified/);
   });
 });
