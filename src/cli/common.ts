@@ -29,6 +29,9 @@ export const OUT_ROOT = "out";
 export const defaultOut = (name: string): string => join(OUT_ROOT, name);
 
 /** What --model accepts, for every command's help. */
+/** --no-processing: the flag interpretability commands take with --model. */
+export const NO_PROCESSING_HELP = "analyse a Hugging Face checkpoint's weights as they are (by default they are processed as TransformerLens's from_pretrained does: norms folded, writing weights and unembedding centred, value biases folded)";
+
 export const MODEL_HELP = "a model folder (a `dgpt train` output, or a Hugging Face checkpoint), or a hub name: gpt2-small, pythia-70m, tiny-stories-1M, org/name";
 
 /**

@@ -13,7 +13,7 @@ import { probePage } from "./pages/probe.js";
 import { quoteToken } from "./pages/tokens.js";
 import { noGrad } from "../tensor/autograd.js";
 import { tidy } from "../tensor/scope.js";
-import { defaultOut, dirTokenizer, encodeText, modelDir, reportPaths, writeReport, MODEL_HELP } from "./common.js";
+import { defaultOut, dirTokenizer, encodeText, modelDir, reportPaths, writeReport, MODEL_HELP, NO_PROCESSING_HELP } from "./common.js";
 import type { Tokenizer } from "../tokenizers/types.js";
 import { analyzeInduction, type InductionAnalysis, type RepeatedTokenVocab } from "../interp/induction.js";
 import { type InductionTrainResult, runInductionExperiment } from "../experiments/induction.js";
@@ -27,11 +27,10 @@ import { circuitsSummary, patchSummary } from "./summaries.js";
 
 type Opts = Record<string, string>;
 
-/** DIR, DIR/best or DIR/last: the first holding config.json. */
-
-async function loadModel(dir: string): Promise<{ model: HookedTransformer; tokenizer: Tokenizer | null; dir: string }> {
+/** The model of --model (a Hugging Face checkpoint processed unless --no-processing), its tokenizer and directory. */
+async function loadModel(dir: string, processing: unknown): Promise<{ model: HookedTransformer; tokenizer: Tokenizer | null; dir: string }> {
   const d = await modelDir(dir);
-  const model = await loadModelDir(d);
+  const model = await loadModelDir(d, { processing: processing === false ? false : {} });
   model.eval();
   const tokenizer = dirTokenizer(d);
   return { model, tokenizer, dir: d };
@@ -73,6 +72,7 @@ export function registerCircuitCommands(interp: Command): void {
     .command("patch")
     .description("activation patching between a clean and a corrupted prompt (same length): which layer × position, and which heads, restore the clean behaviour")
     .requiredOption("--model <dirOrName>", MODEL_HELP)
+    .option("--no-processing", NO_PROCESSING_HELP)
     .option("--clean <text>", "the clean prompt")
     .option("--corrupt <text>", "the corrupted prompt (same number of tokens)")
     .option("--clean-ids <ids>", "the clean prompt as comma-separated token ids")
@@ -87,7 +87,7 @@ export function registerCircuitCommands(interp: Command): void {
     .option("--overwrite", "replace --out / --json if they exist")
     .action(async (o: Opts) => {
       reportPaths(o); // refuse to replace a report before any work
-      const { model, tokenizer } = await loadModel(o.model);
+      const { model, tokenizer } = await loadModel(o.model, o.processing);
       const clean = promptIds(o, "clean", "clean", tokenizer);
       const corrupted = promptIds(o, "corrupt", "corrupt", tokenizer);
       if (clean.length !== corrupted.length) throw new Error(`the clean prompt has ${clean.length} tokens and the corrupted one ${corrupted.length}; patching needs the same length`);
@@ -131,6 +131,7 @@ export function registerCircuitCommands(interp: Command): void {
     .command("circuits")
     .description("weight circuits: OV / QK copying scores, K-, Q-, V-composition between heads, embedding PCA and positional Fourier analysis")
     .requiredOption("--model <dirOrName>", MODEL_HELP)
+    .option("--no-processing", NO_PROCESSING_HELP)
     .option("--svd <heads>", "also list the SVD read-out of these heads' OV circuits, e.g. 1.0,1.3")
     .option("--no-fold-ln", "read the raw weights (default: fold each LayerNorm into the weights that read it)")
     .option("--out <file>", "HTML page", defaultOut("circuits.html"))
@@ -138,7 +139,7 @@ export function registerCircuitCommands(interp: Command): void {
     .option("--overwrite", "replace --out / --json if they exist")
     .action(async (o: Record<string, string | boolean>) => {
       reportPaths(o); // refuse to replace a report before any work
-      const { model, tokenizer } = await loadModel(String(o.model));
+      const { model, tokenizer } = await loadModel(String(o.model), o.processing);
       const report = circuitsReport(model, tokenizer, { foldLn: o.foldLn !== false, svd: typeof o.svd === "string" ? o.svd : undefined });
       console.log(circuitsSummary(report.json.copying.ov, report.json.composition));
       await writeOutputs(String(o.out), o.json === undefined ? undefined : String(o.json), report.html, report.json, o.overwrite);
@@ -148,6 +149,7 @@ export function registerCircuitCommands(interp: Command): void {
     .command("probe")
     .description("linear probes for part of speech (Brown corpus tags) on the residual stream, with controls and an intervention")
     .requiredOption("--model <dirOrName>", `${MODEL_HELP}; it needs a tokenizer`)
+    .option("--no-processing", NO_PROCESSING_HELP)
     .option("--hooks <list>", "comma-separated hook names (default: resid_pre of layer 0 and resid_post of every layer)")
     .option("--files <list>", "Brown files to read, e.g. ca01,ca02 (default: the news category)")
     .option("--windows <n>", "context windows of n_ctx tokens to probe", "200")
@@ -161,7 +163,7 @@ export function registerCircuitCommands(interp: Command): void {
     .action(async (o: Record<string, string | boolean>) => {
       reportPaths(o); // refuse to replace a report before any work
       const s = o as Opts;
-      const { model, tokenizer } = await loadModel(s.model);
+      const { model, tokenizer } = await loadModel(s.model, o.processing);
       if (!tokenizer) throw new Error("probe: the model directory has no tokenizer.json");
       const corpus = await loadBrown(s.files ? { files: s.files.split(",").map((f) => f.trim()) } : { categories: ["news"] });
       if (s.tagset !== "universal" && s.tagset !== "brown") throw new Error(`--tagset must be universal or brown, got "${s.tagset}"`);
@@ -190,6 +192,7 @@ export function registerCircuitCommands(interp: Command): void {
     .command("induction")
     .description("induction heads: train a 2-layer attention-only transformer on repeated random tokens and measure its circuit, or (--model) measure a saved model without training")
     .option("--model <dirOrName>", `analyse this model instead of training one: ${MODEL_HELP}`)
+    .option("--no-processing", NO_PROCESSING_HELP)
     .option("--n <n>", "length of the repeated sequence (context 2n + 1; with --model at most (n_ctx − 1) / 2)", "20")
     .option("--symbols <n>", "random-token vocabulary", "32")
     .option("--steps <n>", "training steps", "3000")
@@ -204,7 +207,7 @@ export function registerCircuitCommands(interp: Command): void {
       reportPaths(o); // refuse to replace a report before any work
       let report: ReturnType<typeof inductionReport>;
       if (o.model !== undefined) {
-        const { model, tokenizer } = await loadModel(o.model);
+        const { model, tokenizer } = await loadModel(o.model, o.processing);
         const maxN = Math.floor((model.cfg.n_ctx - 1) / 2);
         const n = Math.min(intOption(o, "n", 20, 2), maxN);
         if (n < 2) throw new Error(`--model: n_ctx = ${model.cfg.n_ctx} is too short for <bos> s s with |s| ≥ 2`);

@@ -19,7 +19,7 @@ import type { Tokenizer } from "../tokenizers/types.js";
 import { intOption, numberOption, parseTokenIds } from "./options.js";
 import { dlaSummary, headScoresSummary, lensSummary } from "./summaries.js";
 import { quoteToken } from "./pages/tokens.js";
-import { defaultOut, encodeText, forFlag, LOCAL_DATA, loadDirTokenizer, modelDir, outputFile, reportPaths, writeReport, replaceInvalidUtf8Option, MODEL_HELP } from "./common.js";
+import { defaultOut, encodeText, forFlag, LOCAL_DATA, loadDirTokenizer, modelDir, outputFile, reportPaths, writeReport, replaceInvalidUtf8Option, MODEL_HELP, NO_PROCESSING_HELP } from "./common.js";
 
 type Opts = Record<string, string>;
 
@@ -35,7 +35,7 @@ interface Inputs {
 async function loadInputs(o: Opts): Promise<Inputs> {
   reportPaths(o); // refuse to replace a report before any work
   const dir = await modelDir(o.model);
-  const model = await loadModelDir(dir);
+  const model = await loadModelDir(dir, { processing: (o.processing as unknown) === false ? false : {} });
   model.eval();
   let tok: Tokenizer | null = null;
   let ids: number[];
@@ -73,6 +73,7 @@ export function registerInterpCommands(program: Command): void {
     .command("lens")
     .description("logit lens (and tuned lens with --tuned-lens): what each layer predicts at each position")
     .requiredOption("--model <dirOrName>", MODEL_HELP)
+    .option("--no-processing", NO_PROCESSING_HELP)
     .option("--text <text>", "the prompt")
     .option("--tokens <ids>", "comma-separated token ids instead of --text")
     .option("--top-k <n>", "top tokens kept per cell in the JSON", "5")
@@ -97,6 +98,7 @@ export function registerInterpCommands(program: Command): void {
     .command("train-lens")
     .description("train a tuned lens (one affine translator per layer) on a text and save it as .safetensors")
     .requiredOption("--model <dirOrName>", MODEL_HELP)
+    .option("--no-processing", NO_PROCESSING_HELP)
     .requiredOption("--data <fileOrName>", "a text file, or tinyshakespeare | tinystories")
     .addOption(replaceInvalidUtf8Option())
     .option("--steps <n>", "optimizer steps", "200")
@@ -108,7 +110,7 @@ export function registerInterpCommands(program: Command): void {
     .action(async (o: Opts) => {
       const out = outputFile(o.out, Boolean(o.overwrite));
       const dir = await modelDir(o.model);
-      const model = await loadModelDir(dir);
+      const model = await loadModelDir(dir, { processing: (o.processing as unknown) === false ? false : {} });
       const tok = loadDirTokenizer(dir);
       const corpus = await forFlag("--data", o.data, () => loadCorpus(o.data, { localDirs: LOCAL_DATA, invalid: o.replaceInvalidUtf8 ? "replace" : "error" }));
       const ids = Int32Array.from(encodeText(tok, corpus.text, "--data"));
@@ -136,6 +138,7 @@ export function registerInterpCommands(program: Command): void {
     .command("attention")
     .description("attention patterns of every head with token labels, and previous-token / duplicate-token / induction scores")
     .requiredOption("--model <dirOrName>", MODEL_HELP)
+    .option("--no-processing", NO_PROCESSING_HELP)
     .option("--text <text>", "the prompt")
     .option("--tokens <ids>", "comma-separated token ids instead of --text")
     .option("--exclude-bos", "detectors ignore attention to position 0")
@@ -162,6 +165,7 @@ export function registerInterpCommands(program: Command): void {
     .command("dla")
     .description("direct logit attribution: how much each layer, component and head adds to one logit (or a logit difference)")
     .requiredOption("--model <dirOrName>", MODEL_HELP)
+    .option("--no-processing", NO_PROCESSING_HELP)
     .option("--text <text>", "the prompt")
     .option("--tokens <ids>", "comma-separated token ids instead of --text")
     .option("--target <token>", "the token to explain (text of one token; default: the model's prediction)")

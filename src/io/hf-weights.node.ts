@@ -12,7 +12,7 @@ import { existsSync } from "node:fs";
 import { type FileHandle, open, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { readSafetensorsFileHeader } from "./files.node.js";
-import { listTorchWeights, readTorchWeight, type TorchWeightRef } from "./torch-checkpoint.node.js";
+import { contiguousTorchStart, listTorchWeights, readTorchWeight, type TorchWeightRef } from "./torch-checkpoint.node.js";
 import { type TensorInfo, decodeTensor } from "./safetensors.js";
 
 export const SAFE_WEIGHTS = "model.safetensors";
@@ -38,7 +38,12 @@ export interface Float32Weight {
   data: Float32Array;
   /** The dtype in the file ("F32", "F16", "BF16", "F64"). */
   sourceDtype: string;
+  /** True when the numbers were read straight into the destination readFloat32Weights was given. */
+  inPlace?: boolean;
 }
+
+/** Where a tensor's float32 numbers should go, if it can be read there directly (same number of elements). */
+export type WeightDestination = (ref: WeightRef) => Float32Array | undefined;
 
 const FLOAT_DTYPES = new Set(["F32", "F16", "BF16", "F64"]);
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -108,9 +113,12 @@ async function refsOf(path: string): Promise<Map<string, WeightRef>> {
 
 /**
  * Reads the given tensors as float32, one at a time, opening each file once. A tensor stored as
- * an integer or boolean dtype is an error that names it (weights are floating point).
+ * an integer or boolean dtype is an error that names it (weights are floating point). When
+ * `destination` gives an array for a tensor stored as contiguous little-endian float32, its bytes
+ * are read from the file straight into that array (no copy in between; the weight comes back
+ * with `inPlace` set); other tensors come back in arrays of their own.
  */
-export async function* readFloat32Weights(refs: Iterable<WeightRef>): AsyncGenerator<Float32Weight> {
+export async function* readFloat32Weights(refs: Iterable<WeightRef>, destination?: WeightDestination): AsyncGenerator<Float32Weight> {
   const byFile = new Map<string, WeightRef[]>();
   for (const ref of refs) {
     if (!FLOAT_DTYPES.has(ref.info.dtype)) throw new Error(`${ref.path}: tensor "${ref.name}" has dtype ${ref.info.dtype}; weights must be F32, F16, BF16 or F64`);
@@ -119,23 +127,39 @@ export async function* readFloat32Weights(refs: Iterable<WeightRef>): AsyncGener
   for (const [path, list] of byFile) {
     const file = await open(path, "r");
     try {
-      for (const ref of list) yield await readOne(file, ref);
+      for (const ref of list) yield await readOne(file, ref, destination?.(ref));
     } finally {
       await file.close();
     }
   }
 }
 
-async function readOne(file: FileHandle, ref: WeightRef): Promise<Float32Weight> {
-  if (ref.torch) return { name: ref.name, shape: [...ref.torch.shape], data: await readTorchWeight(file, ref.torch), sourceDtype: ref.torch.dtype };
-  const [begin, end] = ref.info.dataOffsets;
-  const raw = new Uint8Array(end - begin);
-  for (let got = 0; got < raw.length; ) {
-    const { bytesRead } = await file.read(raw, got, raw.length - got, ref.dataStart + begin + got);
+/** Fills `into` with the file's bytes at `position`; a file that ends first is an error naming the tensor. */
+async function readBytes(file: FileHandle, ref: WeightRef, into: Uint8Array, position: number): Promise<void> {
+  for (let got = 0; got < into.length; ) {
+    const { bytesRead } = await file.read(into, got, into.length - got, position + got);
     if (bytesRead === 0) throw new Error(`${ref.path}: file ends inside tensor "${ref.name}" (truncated?)`);
     got += bytesRead;
   }
+}
+
+async function readOne(file: FileHandle, ref: WeightRef, dest: Float32Array | undefined): Promise<Float32Weight> {
   const shape = [...ref.info.shape];
+  const numel = shape.reduce((a, b) => a * b, 1);
+  const direct = dest !== undefined && dest.length === numel && ref.info.dtype === "F32" && LITTLE_ENDIAN;
+  if (ref.torch) {
+    const start = direct ? contiguousTorchStart(ref.torch) : null;
+    if (start === null) return { name: ref.name, shape, data: await readTorchWeight(file, ref.torch), sourceDtype: ref.torch.dtype };
+    await readBytes(file, ref, new Uint8Array(dest!.buffer, dest!.byteOffset, dest!.byteLength), start);
+    return { name: ref.name, shape, data: dest!, sourceDtype: "F32", inPlace: true };
+  }
+  const [begin, end] = ref.info.dataOffsets;
+  if (direct && end - begin === dest!.byteLength) {
+    await readBytes(file, ref, new Uint8Array(dest!.buffer, dest!.byteOffset, dest!.byteLength), ref.dataStart + begin);
+    return { name: ref.name, shape, data: dest!, sourceDtype: "F32", inPlace: true };
+  }
+  const raw = new Uint8Array(end - begin);
+  await readBytes(file, ref, raw, ref.dataStart + begin);
   // F32 on a little-endian machine: the bytes already are the Float32Array (no second copy)
   if (ref.info.dtype === "F32" && LITTLE_ENDIAN) return { name: ref.name, shape, data: new Float32Array(raw.buffer), sourceDtype: "F32" };
   const entry = decodeTensor(ref.name, ref.info, raw);

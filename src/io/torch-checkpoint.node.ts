@@ -86,6 +86,16 @@ export async function listTorchWeights(path: string): Promise<Map<string, TorchW
   }
 }
 
+/** The file offset of a tensor's first byte when its view is its storage's elements in row-major order (else null). */
+export function contiguousTorchStart(ref: TorchWeightRef): number | null {
+  let expected = 1;
+  for (let k = ref.shape.length - 1; k >= 0; k--) {
+    if (ref.shape[k] !== 1 && ref.stride[k] !== expected) return null;
+    expected *= ref.shape[k];
+  }
+  return ref.storageStart + ref.offset * ITEM_BYTES[ref.dtype];
+}
+
 /** One tensor's numbers as float32 (F16/BF16/F64 widened or narrowed), contiguous in row-major order. */
 export async function readTorchWeight(file: FileHandle, ref: TorchWeightRef): Promise<Float32Array> {
   const span = lastElement({ storage: undefined as never, offset: ref.offset, shape: ref.shape, stride: ref.stride }) + 1;

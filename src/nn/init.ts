@@ -29,10 +29,34 @@ export function fans(t: Tensor): [number, number] {
   return [t.shape[1] * receptive, t.shape[0] * receptive];
 }
 
+let initEnabled = true;
+
+/**
+ * Runs fn with random initialisation switched off: the init functions leave tensors as they are
+ * (zeros, for parameters made with zeros()). For building a model whose weights are loaded next,
+ * as transformers' no_init_weights does: drawing GPT-2's 124M random numbers takes seconds.
+ */
+export function withoutInit<T>(fn: () => T): T {
+  const was = initEnabled;
+  initEnabled = false;
+  try {
+    return fn();
+  } finally {
+    initEnabled = was;
+  }
+}
+
 function fillWith(t: Tensor, draw: () => number): Tensor {
-  const data = makeTypedArray(t.dtype, t.numel());
-  for (let i = 0; i < data.length; i++) data[i] = draw();
-  backend().write(t.storage, data);
+  if (!initEnabled) return t;
+  // in chunks, so initialising GPT-2's 154 MB embedding does not also need a 154 MB JavaScript array
+  const n = t.numel();
+  const chunk = makeTypedArray(t.dtype, Math.min(n, 1 << 16));
+  for (let start = 0; start < n; start += chunk.length) {
+    const len = Math.min(chunk.length, n - start);
+    const part = len === chunk.length ? chunk : chunk.subarray(0, len);
+    for (let i = 0; i < len; i++) part[i] = draw();
+    backend().write(t.storage, part, start);
+  }
   return t;
 }
 

@@ -83,6 +83,29 @@ export function tidy<T>(fn: () => T): T {
   return result!;
 }
 
+/** A scope to create tensors in later (see inScope); null when no tidy() is open. */
+export type ScopeHandle = ScopedTensor[] | null;
+
+/** The innermost open scope: tensors made now would belong to it. */
+export function currentScope(): ScopeHandle {
+  return scopes.length > 0 ? scopes[scopes.length - 1] : null;
+}
+
+/**
+ * Runs fn with the tensors it makes belonging to `scope` (from currentScope()) instead of the
+ * innermost open one: a forward pass that frees each block's temporaries with its own tidy() can
+ * still hand what a hook caches to the caller's scope. With a null scope they belong to no scope
+ * (the garbage collector's), as they would outside every tidy().
+ */
+export function inScope<T>(scope: ScopeHandle, fn: () => T): T {
+  scopes.push(scope ?? []);
+  try {
+    return fn();
+  } finally {
+    scopes.pop();
+  }
+}
+
 /** How many tidy() scopes are open (for tests and debugging). */
 export function scopeDepth(): number {
   return scopes.length;

@@ -7,6 +7,7 @@ import { dropout, embedding, layerNorm, rmsNorm } from "../../tensor/ops/nn.js";
 import { isGradEnabled } from "../../tensor/autograd.js";
 import { attentionWithPattern, normFused, scaledDotProductAttention } from "../../tensor/ops/fused.js";
 import { cat } from "../../tensor/ops/shape.js";
+import { matmulT } from "../../tensor/ops/linalg.js";
 import { keep } from "../../tensor/scope.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import type { GPTConfig } from "./config.js";
@@ -57,7 +58,13 @@ export class Unembed extends Module {
     return this.W_U ?? this.embed.W_E.mT;
   }
   forward(x: Tensor): Tensor {
-    const logits = this.W_U ? x.matmul(this.W_U) : x.matmul(this.embed.W_E.mT);
+    // positions as the rows of one matrix product (whose weight gradient is then one product,
+    // not one per sequence summed); tied: x W_Eᵀ read in place (W_E.mT would copy GPT-2's 154 MB
+    // embedding on every call)
+    const d = x.shape[x.ndim - 1];
+    const rows = x.reshape(-1, d);
+    const flat = this.W_U ? rows.matmul(this.W_U) : matmulT(rows, this.embed.W_E, false, true);
+    const logits = flat.reshape([...x.shape.slice(0, -1), flat.shape[1]]);
     return this.b_U ? logits.add(this.b_U) : logits;
   }
   // the embedding is a sibling module, not a child: keep it out of this module's parameters
@@ -205,13 +212,22 @@ export class Attention extends Module {
     return t.unsqueeze(dim + 1).expand(expanded).reshape(shape);
   }
 
-  /** x (b, p, d) → per-head projection (b, p, heads, k) = x·W + b, as one matrix product. */
+  /** x (b, p, d) → per-head projection (b, p, heads, k) = x·W + b. */
   private project(x: Tensor, W: Tensor, b: Tensor | null | undefined): Tensor {
     const [bs, p] = x.shape;
     const { d_model: d, d_head: k } = this.cfg;
     const h = W.shape[0];
-    const flatW = W.permute(1, 0, 2).reshape(d, h * k);
-    let y = x.reshape(bs * p, d).matmul(flatW).reshape(bs, p, h, k);
+    let y: Tensor;
+    if (isGradEnabled()) {
+      // one matrix product against W laid out as (d, h·k): a copy of W, but its backward is
+      // two plain products
+      y = x.reshape(bs * p, d).matmul(W.permute(1, 0, 2).reshape(d, h * k)).reshape(bs, p, h, k);
+    } else {
+      // without gradients: one product per head, reading W in place, then heads moved next to
+      // positions: copies the output (b·p·h·k numbers), not W (d·h·k) — in generation (p = 1)
+      // that is 768 numbers instead of GPT-2's 590k per projection
+      y = x.reshape(1, bs * p, d).matmul(W).permute(1, 0, 2).reshape(bs, p, h, k);
+    }
     if (b) y = y.add(b);
     return y;
   }

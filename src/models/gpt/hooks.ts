@@ -7,6 +7,19 @@ import type { Tensor } from "../../tensor/tensor.js";
 /** A forward hook: gets the activation and the hook's name; a returned tensor replaces it. */
 export type HookFn = (activation: Tensor, hook: HookPoint) => Tensor | void;
 
+/**
+ * Hooks known to keep whatever they store in the caller's scope (runWithCache's recorder). A
+ * forward pass without gradients frees each block's temporaries as soon as the block is done
+ * only when every attached hook is one of these: a user's hook may hold on to an activation.
+ */
+const scopeSafe = new WeakSet<HookFn>();
+
+/** Marks a hook as scope-safe (see above); returns it. */
+export function markScopeSafe(fn: HookFn): HookFn {
+  scopeSafe.add(fn);
+  return fn;
+}
+
 export class HookPoint extends Module {
   /** Full dotted name, set by the model after construction. */
   name = "";
@@ -15,6 +28,11 @@ export class HookPoint extends Module {
 
   get hasHooks(): boolean {
     return this.fwd.length > 0 || this.bwd.length > 0;
+  }
+
+  /** True when no hook is attached, or only scope-safe forward hooks (markScopeSafe). */
+  get onlyScopeSafeHooks(): boolean {
+    return this.bwd.length === 0 && this.fwd.every((fn) => scopeSafe.has(fn));
   }
 
   /** Adds a forward hook (or a backward one, which sees the gradient of this activation). */

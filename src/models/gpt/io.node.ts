@@ -7,6 +7,8 @@ import { loadSafetensors, saveSafetensors } from "../../io/checkpoint.node.js";
 import { writeFileAtomic } from "../../io/files.node.js";
 import { makeConfig } from "./config.js";
 import { HookedTransformer } from "./model.js";
+import { withoutInit } from "../../nn/init.js";
+import { type ProcessingOptions, processWeightsConsuming } from "./processing.js";
 import { isHfConfig } from "../pretrained/families.js";
 import { loadPretrainedDir, readConfigJson } from "../pretrained/load.node.js";
 
@@ -16,14 +18,26 @@ export async function saveModelDir(dir: string, model: HookedTransformer, metada
   await writeFileAtomic(join(dir, "config.json"), new TextEncoder().encode(JSON.stringify({ model_type: "decoding-gpt", ...model.cfg }, null, 2) + "\n"));
 }
 
-/** A model directory saved by saveModelDir, or a Hugging Face checkpoint directory of a supported family (GPT-2). */
-export async function loadModelDir(dir: string): Promise<HookedTransformer> {
+export interface LoadModelDirOptions {
+  /**
+   * TransformerLens's weight processing for a Hugging Face checkpoint (as from_pretrained does;
+   * see processWeights); a model saved by saveModelDir loads as it was saved. Default false.
+   */
+  processing?: ProcessingOptions | false;
+}
+
+/** A model directory saved by saveModelDir, or a Hugging Face checkpoint directory of a supported family. */
+export async function loadModelDir(dir: string, opts: LoadModelDirOptions = {}): Promise<HookedTransformer> {
   const json = await readConfigJson(dir);
-  if (isHfConfig(json)) return loadPretrainedDir(dir, json);
+  if (isHfConfig(json)) {
+    const model = await loadPretrainedDir(dir, json);
+    return opts.processing ? processWeightsConsuming(model, opts.processing) : model;
+  }
   const { model_type: _type, ...fields } = json;
   let model: HookedTransformer;
   try {
-    model = new HookedTransformer(makeConfig(fields as never));
+    // no random initialisation: the state dict is loaded next
+    model = withoutInit(() => new HookedTransformer(makeConfig(fields as never)));
   } catch (err) {
     throw new Error(`${join(dir, "config.json")}: ${(err as Error).message}`);
   }

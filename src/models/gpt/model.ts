@@ -3,7 +3,8 @@
 //   resid = W_E[tokens] + positions;  for each block: resid = block(resid);  logits = ln_final(resid) W_U + b_U
 import { Module, parameter } from "../../nn/module.js";
 import { tensor } from "../../tensor/creation.js";
-import { enableGrad, noGrad, runBackward } from "../../tensor/autograd.js";
+import { enableGrad, isGradEnabled, noGrad, runBackward } from "../../tensor/autograd.js";
+import { currentScope, inScope, tidy } from "../../tensor/scope.js";
 import { ActivationCache } from "./activation-cache.js";
 import { backend } from "../../backend/index.js";
 import { crossEntropy } from "../../tensor/ops/nn.js";
@@ -14,7 +15,7 @@ import { manualSeed } from "../../tensor/random.js";
 import { embedding } from "../../tensor/ops/nn.js";
 import { Embed, type LayerKV, Norm, PosEmbed, TransformerBlock, Unembed } from "./components.js";
 import { type GPTConfig, type GPTConfigInput, makeConfig } from "./config.js";
-import { type HookFn, HookPoint } from "./hooks.js";
+import { type HookFn, HookPoint, markScopeSafe } from "./hooks.js";
 import { nearest } from "./names.js";
 // getActName lives in names.ts (activation-cache.ts needs it too); model.ts stays its public home
 export { getActName } from "./names.js";
@@ -155,23 +156,45 @@ export class HookedTransformer extends Module {
     const start = opts.startAtLayer ?? 0;
     const stop = opts.stopAtLayer ?? this.cfg.n_layers;
     const offset = opts.cache?.length ?? 0;
+    // Without gradients nothing needs a block's activations once the block is done. Unless a hook
+    // might hold on to one, each stage then runs in its own tidy() and each residual stream is
+    // freed as soon as the next block has read it, so the forward holds about one block's
+    // activations at a time, as PyTorch under no_grad does, not every layer's until the caller's
+    // scope ends (GPT-2 small at 1024 tokens: ~1.1 GB less).
+    const scoped = !isGradEnabled() && this.hooksAreScopeSafe();
+    const stage = scoped ? tidy : <T>(fn: () => T): T => fn();
+    const done = (t: Tensor, next: Tensor) => {
+      if (scoped && t !== tokens && t !== next) t.dispose();
+    };
     let resid: Tensor;
     let pos: number;
     if (start === 0) {
       const t = this.toTokens(tokens);
       pos = t.shape[1];
       const runs = opts.cache && this.W_abacus ? (opts.cache.abacusRuns ??= new Int32Array(t.shape[0])) : undefined;
-      resid = this.embedTokens(t, offset, opts.abacusOffset ?? 0, runs);
+      resid = stage(() => this.embedTokens(t, offset, opts.abacusOffset ?? 0, runs));
     } else {
       if (!(tokens instanceof Tensor) || tokens.ndim !== 3) throw new Error("forward: with startAtLayer > 0 the input must be the residual stream (batch, pos, d_model)");
       resid = tokens;
       pos = tokens.shape[1];
     }
-    for (let l = start; l < stop; l++) resid = this.blocks[l].forward(resid, opts.cache?.layers[l], offset);
+    for (let l = start; l < stop; l++) {
+      const input = resid;
+      resid = stage(() => this.blocks[l].forward(input, opts.cache?.layers[l], offset));
+      done(input, resid);
+    }
     if (opts.cache) opts.cache.length += pos;
     if (stop < this.cfg.n_layers) return resid;
-    const normed = this.ln_final ? this.ln_final.forward(resid) : resid;
-    return this.unembed.forward(normed);
+    const final = resid;
+    const logits = stage(() => this.unembed.forward(this.ln_final ? this.ln_final.forward(final) : final));
+    done(final, logits);
+    return logits;
+  }
+
+  /** True when every attached hook is scope-safe (none attached, or only runWithCache's). */
+  private hooksAreScopeSafe(): boolean {
+    for (const hp of this.hookPoints().values()) if (!hp.onlyScopeSafeHooks) return false;
+    return true;
   }
 
   /**
@@ -223,14 +246,16 @@ export class HookedTransformer extends Module {
     if (opts.inclGradients && opts.stopAtLayer !== undefined && !opts.metric) throw new Error("runWithCache: inclGradients with stopAtLayer needs a metric (the default is the next-token loss of the logits)");
     const cache = new ActivationCache(this);
     const live = new Map<string, Tensor>(); // the activations themselves, for their gradients
-    const record: HookFn = (act, hp) => {
-      cache.set(hp.name, act.detach());
+    // the cached activations belong to the caller's scope, even when the forward frees each block's own
+    const outer = currentScope();
+    const record: HookFn = markScopeSafe((act, hp) => {
+      cache.set(hp.name, inScope(outer, () => act.detach()));
       if (!opts.inclGradients) return;
       // a constant (e.g. sinusoidal positions) becomes a leaf so its gradient exists too
       const a = act.requiresGrad ? act : act.detach().requiresGrad_();
       live.set(hp.name, a);
       return a === act ? undefined : a;
-    };
+    });
     const run = () => {
       const out = this.runWithHooks(tokens, { fwdHooks: [[wanted, record]], run: (m) => m.forward(tokens, { stopAtLayer: opts.stopAtLayer }) });
       if (opts.inclGradients) {

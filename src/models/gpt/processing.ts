@@ -17,10 +17,14 @@
 //             b_O (summed over heads) and b_V becomes 0.
 //
 // The result is a new HookedTransformer (untied embeddings, explicit biases, LNPre or RMSPre);
-// the original is left as it was.
+// the original is left as it was. It is built without random initialisation, the weights are
+// copied in, and each step then rewrites its parameters in place, one at a time in its own
+// tidy(): processing GPT-2 small holds the two models plus one step's temporaries.
 import { noGrad } from "../../tensor/autograd.js";
-import { tensor, zeros } from "../../tensor/creation.js";
+import { tensor } from "../../tensor/creation.js";
+import { tidy } from "../../tensor/scope.js";
 import type { Tensor } from "../../tensor/tensor.js";
+import { withoutInit } from "../../nn/init.js";
 import type { GPTConfig } from "./config.js";
 import { HookedTransformer } from "./model.js";
 
@@ -37,60 +41,86 @@ export interface ProcessingOptions {
 
 /** The model with TransformerLens's processing applied (see the header); defaults as from_pretrained. */
 export function processWeights(model: HookedTransformer, opts: ProcessingOptions = {}): HookedTransformer {
+  return process(model, opts, false);
+}
+
+/**
+ * processWeights for a model that is not needed afterwards (fromPretrained's freshly loaded one):
+ * each of its weights is freed as soon as it is copied, so the peak is about one model, not two.
+ * The model passed in is unusable afterwards.
+ * @internal
+ */
+export function processWeightsConsuming(model: HookedTransformer, opts: ProcessingOptions = {}): HookedTransformer {
+  return process(model, opts, true);
+}
+
+function process(model: HookedTransformer, opts: ProcessingOptions, consume: boolean): HookedTransformer {
   const { foldLn = true, centerWritingWeights = true, centerUnembed = true, foldValueBiases = true } = opts;
   const cfg: GPTConfig = { ...model.cfg };
   const norm = cfg.normalization_type;
   const layerNorm = norm === "LN" || norm === "LNPre";
+  const folding = foldLn && (norm === "LN" || norm === "RMS");
+  if (folding) cfg.normalization_type = norm === "LN" ? "LNPre" : "RMSPre";
+  cfg.tie_embeddings = false;
+  cfg.use_bias = true;
   return noGrad(() => {
-    const sd: Record<string, Tensor> = {};
-    for (const [k, t] of Object.entries(model.stateDict())) sd[k] = t.detach().clone();
+    const src = model.stateDict();
+    const out = withoutInit(() => new HookedTransformer(cfg));
+    const P = out.stateDict(); // views of out's parameters: writing them writes the model
     const { d_model: d, d_vocab: v, n_heads: h, d_head: k } = cfg;
     const kvHeads = (cfg as { n_key_value_heads?: number | null }).n_key_value_heads ?? h;
-    // untie: folding ln_final into W_U must not change W_E
-    if (cfg.tie_embeddings) sd["unembed.W_U"] = sd["embed.W_E"].mT.contiguous();
-    const bias = (name: string, shape: number[]) => (sd[name] ??= zeros(shape));
-    sd["unembed.b_U"] = bias("unembed.b_U", [v]);
+
+    // 1. Copy the weights in; biases the source lacks stay zero (the new model starts at zeros).
+    //    Tied embeddings are untied: folding ln_final into W_U must not change W_E.
+    const norms = new Set([...Object.keys(src)].filter((n) => /(^|\.)ln(1|2|_final)\.[wb]$/.test(n)));
+    for (const [name, p] of Object.entries(P)) {
+      const from = src[name] ?? (name === "unembed.W_U" && model.cfg.tie_embeddings ? src["embed.W_E"] : undefined);
+      if (from === undefined) p.fill_(0);
+      else if (from === src["embed.W_E"] && name === "unembed.W_U") tidy(() => void p.copy_(from.mT));
+      else p.copy_(from);
+    }
+    /** Consuming: frees the source's weights (its tensors and our views of them), but the norms while they are still to be folded. */
+    const freeSource = (keepNorms: boolean) => {
+      if (!consume) return;
+      for (const [name, t] of [...Object.entries(src), ...model.namedParameters(), ...model.namedBuffers()]) if (!(keepNorms && norms.has(name))) t.dispose();
+    };
+    freeSource(true); // everything but the norms is now in the new model
+    /** Replaces parameter `name` by f(its current value), freeing f's temporaries. */
+    const update = (name: string, f: (t: Tensor) => Tensor) => {
+      const p = P[name];
+      if (p) tidy(() => void p.copy_(f(p)));
+    };
     const blocks = Array.from({ length: cfg.n_layers }, (_, i) => `blocks.${i}.`);
     // grouped-query attention stores the shared key/value heads as _W_K, _W_V, _b_K, _b_V
     const shared = (name: string) => kvHeads !== h && (name.endsWith("K") || name.endsWith("V"));
     const attnParam = (p: string, name: string) => (shared(name) ? `${p}attn._${name}` : `${p}attn.${name}`);
 
-    if (foldLn && (norm === "LN" || norm === "RMS")) {
+    if (folding) {
       /** y = LN(x) W + b_W with W's d_model axis at `axis`: fold w and b into W and b_W. */
       const fold = (lnPrefix: string, W: string, bW: string, axis: number, bShape: number[]) => {
-        const w = sd[lnPrefix + "w"];
-        const b = sd[lnPrefix + "b"];
-        const wb = w.reshape(axis === 0 ? [d, 1] : [1, d, 1]); // broadcast w along d_model
-        if (b) {
-          // b W summed over d_model: (d) · (…, d, …) → b_W's shape
-          const bw = b.reshape(axis === 0 ? [d, 1] : [1, d, 1]).mul(sd[W]).sum(axis);
-          sd[bW] = bias(bW, bShape).add(bw.reshape(bShape));
-        }
-        let folded = sd[W].mul(wb);
-        if (norm === "LN") folded = folded.sub(folded.mean(axis, true)); // the LN output is centred
-        sd[W] = folded;
+        const w = src[lnPrefix + "w"];
+        const b = src[lnPrefix + "b"];
+        const along = axis === 0 ? [d, 1] : [1, d, 1]; // broadcast a d_model vector along W's d_model axis
+        // b W summed over d_model: (d) · (…, d, …) → b_W's shape (with W as it was before folding)
+        if (b) update(bW, (bias) => bias.add(b.reshape(along).mul(P[W]).sum(axis).reshape(bShape)));
+        update(W, (weight) => {
+          const folded = weight.mul(w.reshape(along));
+          return norm === "LN" ? folded.sub(folded.mean(axis, true)) : folded; // the LN output is centred
+        });
       };
       for (const p of blocks) {
         for (const x of ["Q", "K", "V"]) fold(p + "ln1.", attnParam(p, `W_${x}`), attnParam(p, `b_${x}`), 1, [x === "Q" ? h : kvHeads, k]);
         if (!cfg.attn_only) {
           fold(p + "ln2.", p + "mlp.W_in", p + "mlp.b_in", 0, [cfg.d_mlp]);
-          if (sd[p + "mlp.W_gate"]) fold(p + "ln2.", p + "mlp.W_gate", p + "mlp.b_gate", 0, [cfg.d_mlp]);
-          delete sd[p + "ln2.w"];
-          delete sd[p + "ln2.b"];
+          if (P[p + "mlp.W_gate"]) fold(p + "ln2.", p + "mlp.W_gate", p + "mlp.b_gate", 0, [cfg.d_mlp]);
         }
-        delete sd[p + "ln1.w"];
-        delete sd[p + "ln1.b"];
       }
       fold("ln_final.", "unembed.W_U", "unembed.b_U", 0, [v]);
-      delete sd["ln_final.w"];
-      delete sd["ln_final.b"];
-      cfg.normalization_type = norm === "LN" ? "LNPre" : "RMSPre";
     }
+    freeSource(false);
 
     if (centerWritingWeights && layerNorm) {
-      const center = (name: string) => {
-        if (sd[name]) sd[name] = sd[name].sub(sd[name].mean(-1, true));
-      };
+      const center = (name: string) => update(name, (t) => t.sub(t.mean(-1, true)));
       center("embed.W_E");
       center("pos_embed.W_pos");
       for (const p of blocks) {
@@ -102,31 +132,23 @@ export function processWeights(model: HookedTransformer, opts: ProcessingOptions
     }
 
     if (centerUnembed) {
-      sd["unembed.W_U"] = sd["unembed.W_U"].sub(sd["unembed.W_U"].mean(-1, true));
-      sd["unembed.b_U"] = sd["unembed.b_U"].sub(sd["unembed.b_U"].mean());
+      update("unembed.W_U", (W) => W.sub(W.mean(-1, true)));
+      update("unembed.b_U", (b) => b.sub(b.mean()));
     }
 
     if (foldValueBiases) {
       for (const p of blocks) {
         const bName = attnParam(p, "b_V");
-        const b_V = sd[bName];
-        if (!b_V) continue;
         // grouped-query attention: head h reads key/value head ⌊h / (n_heads / n_kv)⌋
         const group = h / kvHeads;
-        const perHead = kvHeads === h ? b_V : b_V.indexSelect(0, tensor(Array.from({ length: h }, (_, i) => Math.floor(i / group)), { dtype: "int32" }));
-        const moved = perHead.reshape([h, 1, k]).matmul(sd[p + "attn.W_O"]).sum(0).reshape([d]); // Σ_h b_V[h] W_O[h]
-        sd[p + "attn.b_O"] = bias(p + "attn.b_O", [d]).add(moved);
-        sd[bName] = zeros(b_V.shape);
+        update(p + "attn.b_O", (b_O) => {
+          const b_V = P[bName];
+          const perHead = kvHeads === h ? b_V : b_V.indexSelect(0, tensor(Array.from({ length: h }, (_, i) => Math.floor(i / group)), { dtype: "int32" }));
+          return b_O.add(perHead.reshape([h, 1, k]).matmul(P[p + "attn.W_O"]).sum(0).reshape([d])); // + Σ_h b_V[h] W_O[h]
+        });
+        P[bName].fill_(0);
       }
     }
-
-    cfg.tie_embeddings = false;
-    cfg.use_bias = true;
-    const out = new HookedTransformer(cfg);
-    // a model without biases gets zero biases where the processed one needs them
-    const want = out.stateDict();
-    for (const [name, t] of Object.entries(want)) sd[name] ??= zeros(t.shape);
-    out.loadStateDict(sd);
     out.train(model.training);
     return out;
   });

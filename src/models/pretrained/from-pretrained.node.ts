@@ -6,7 +6,7 @@ import { existsSync, statSync } from "node:fs";
 import { isAbsolute } from "node:path";
 import { loadModelDir } from "../gpt/io.node.js";
 import type { HookedTransformer } from "../gpt/model.js";
-import { type ProcessingOptions, processWeights } from "../gpt/processing.js";
+import { type ProcessingOptions, processWeightsConsuming } from "../gpt/processing.js";
 import { type PretrainedHubOptions, pretrainedSnapshot } from "./hub.node.js";
 
 export interface FromPretrainedOptions extends PretrainedHubOptions {
@@ -26,7 +26,8 @@ export interface FromPretrainedOptions extends PretrainedHubOptions {
  */
 export async function fromPretrained(pathOrName: string, options: FromPretrainedOptions = {}): Promise<HookedTransformer> {
   const model = await loadPretrained(pathOrName, options);
-  return options.processing === false ? model : processWeights(model, options.processing ?? {});
+  // the loaded model is ours alone: its weights are freed as they are copied into the processed one
+  return options.processing === false ? model : processWeightsConsuming(model, options.processing ?? {});
 }
 
 /** fromPretrained without weight processing (TransformerLens's from_pretrained_no_processing). */

@@ -10,6 +10,7 @@ import { noGrad } from "../../tensor/autograd.js";
 import { tidy } from "../../tensor/scope.js";
 import { Tensor } from "../../tensor/tensor.js";
 import { HookedTransformer } from "../gpt/model.js";
+import { withoutInit } from "../../nn/init.js";
 import { familyOf } from "./families.js";
 
 /** config.json of a model directory, parsed; errors name the file. */
@@ -43,10 +44,11 @@ export async function loadPretrainedDir(dir: string, hfConfig?: Record<string, u
   const configPath = join(dir, "config.json");
   const hf = hfConfig ?? (await readConfigJson(dir));
   let model: HookedTransformer;
-  let family;
+  let family: ReturnType<typeof familyOf>;
   try {
     family = familyOf(hf);
-    model = new HookedTransformer(family.config(hf));
+    // no random initialisation: every weight is read next (and a weight left unread is an error below)
+    model = withoutInit(() => new HookedTransformer(family.config(hf)));
   } catch (err) {
     throw new Error(`${configPath}: ${(err as Error).message}`, { cause: err });
   }
@@ -76,11 +78,22 @@ export async function loadPretrainedDir(dir: string, hfConfig?: Record<string, u
   // Read and place them one at a time.
   const params = new Map([...model.namedParameters(), ...model.namedBuffers()]);
   const loaded = new Set<string>();
-  for await (const w of readFloat32Weights(toRead.values())) {
-    const rule = rules.get(family.canonicalName(w.name))!;
+  // a weight stored as our parameter is (same shape, float32) is read from the file straight into it
+  const directTarget = (name: string) => {
+    const rule = rules.get(family.canonicalName(name))!;
     const target = rule.copyTo === undefined ? undefined : params.get(rule.copyTo);
-    if (target && sameShape(target.shape, w.shape)) {
-      backend().write(target.storage, w.data); // as is: no intermediate tensor
+    return target && sameShape(target.shape, toRead.get(family.canonicalName(name))!.info.shape) ? target : undefined;
+  };
+  const destination = (ref: WeightRef) => {
+    const target = directTarget(ref.name);
+    const view = target ? backend().read(target.storage) : undefined;
+    return view instanceof Float32Array ? view : undefined;
+  };
+  for await (const w of readFloat32Weights(toRead.values(), destination)) {
+    const rule = rules.get(family.canonicalName(w.name))!;
+    const target = directTarget(w.name);
+    if (target) {
+      if (!w.inPlace) backend().write(target.storage, w.data); // as is: no intermediate tensor
       loaded.add(rule.copyTo!);
       continue;
     }

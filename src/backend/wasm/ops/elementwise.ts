@@ -108,7 +108,7 @@ export class Walker {
     const descBytes = 4 * (1 + (w.strides.length + 1) * nd);
     this.ctx.withScratch(descBytes + 4 * nd * parts, (desc) => {
       const m = this.heap32();
-      const at = desc >> 2;
+      const at = desc >>> 2; // unsigned: the heap may pass 2 GiB
       m[at] = nd;
       m.set(w.shape, at + 1);
       for (let k = 0; k < w.strides.length; k++) m.set(w.strides[k], at + 1 + (k + 1) * nd);
