@@ -9,6 +9,7 @@ import { loadNative, withNativeMatmul } from "../src/backend/native/native.node.
 import "../src/node.js"; // the Node entry: relaxed SIMD and all cores for the default backend
 import { benchElementwise, formatElementwise } from "./elementwise.js";
 import { benchGpt } from "./gpt.js";
+import { benchGpt2 } from "./gpt2.js";
 import { benchInterp } from "./interp.js";
 import { benchPatching } from "./patching.js";
 import { benchMemory } from "./memory.js";
@@ -56,8 +57,8 @@ function matmulGflops(be: Backend, batch: number, m: number, k: number, n: numbe
 
 /**
  * `npm run bench -- gpt` runs only the named sections (all by default): matmul, elementwise, nn,
- * tokenize, ngram, interp, patching, gpt; `memory` (10,000 steps) and `profile` (a training
- * step's time per kernel) only when named.
+ * tokenize, ngram, interp, patching, gpt; `memory` (10,000 steps), `profile` (a training
+ * step's time per kernel) and `gpt2` (GPT-2 small against PyTorch) only when named.
  */
 const only = (name: string) => process.argv.length <= 2 || process.argv.slice(2).includes(name);
 
@@ -84,6 +85,10 @@ async function main(): Promise<void> {
     // opt-in (a few minutes): 10,000 training steps of a small GPT
     const steps = Number(process.env.DGPT_MEMORY_STEPS ?? 10_000);
     table(`memory over ${steps} training steps of a small GPT (2 layers, d 64, batch 8 × 32)`, ["step", "wasm heap in use, MiB", "wasm memory size, MiB", "RSS, MiB", "ms/step so far"], benchMemory(steps).rows);
+  }
+  if (process.argv.includes("gpt2")) {
+    // opt-in (a few minutes): GPT-2 small forward, generation and loading, each in a fresh process
+    for (const t of benchGpt2()) table(t.title, t.header, t.rows);
   }
   if (process.argv.includes("profile")) {
     const p = benchProfile();

@@ -664,3 +664,14 @@ describe("dgpt train / generate / eval / logits", () => {
     assert.match(r.err, /required option '--model <dirOrName>' not specified/);
   });
 });
+
+test("lastPositionOnly gives the full forward's last row (what generation unembeds)", () => {
+  const model = new HookedTransformer({ n_layers: 2, d_model: 32, n_heads: 4, d_vocab: 30, n_ctx: 16, seed: 5 });
+  const tokens = [[1, 2, 3, 4, 5, 6], [6, 5, 4, 3, 2, 1]];
+  const full = noGrad(() => model.forward(tokens));
+  const last = noGrad(() => model.forward(tokens, { lastPositionOnly: true }));
+  assert.deepEqual(last.shape, [2, 1, 30]);
+  const want = full.narrow(1, 5, 1).dataSync();
+  const got = last.dataSync();
+  for (let i = 0; i < want.length; i++) assert.ok(Math.abs(want[i] - got[i]) < 1e-5);
+});

@@ -75,3 +75,52 @@ test("a training loop's WebAssembly memory is flat: gradients and Adam state sur
     setBackend(prev);
   }
 });
+
+// A forward pass without gradients holds about one block's activations at a time, not every
+// layer's until the caller's scope ends (the GPT-2-small memory target of the pretrained-models issue).
+test("a no-grad forward frees each block's activations as it goes, so its peak does not grow with depth", async () => {
+  const { HookedTransformer } = await import("../src/models/gpt/model.js");
+  const { noGrad } = await import("../src/index.js");
+  const heap = (backend() as { heap?: { bytesInUse: number; peakBytes: number } }).heap;
+  assert.ok(heap, "the default backend is the WebAssembly one");
+  const extraPeak = (layers: number, grad: boolean) => {
+    const model = new HookedTransformer({ n_layers: layers, d_model: 64, n_heads: 4, d_vocab: 50, n_ctx: 256, seed: 1 });
+    const tokens = randint(0, 50, [2, 256]);
+    const before = heap.bytesInUse;
+    heap.peakBytes = before;
+    tidy(() => (grad ? model.forward(tokens) : noGrad(() => model.forward(tokens))).sum().item());
+    assert.equal(heap.bytesInUse, before, "the scope released everything");
+    return heap.peakBytes - before;
+  };
+  const [two, eight] = [extraPeak(2, false), extraPeak(8, false)];
+  assert.ok(eight < 1.25 * two, `no grad: the peak above the weights grew from ${two} bytes (2 layers) to ${eight} (8 layers)`);
+  // with gradients every activation is kept for the backward pass, as it must be
+  const [gTwo, gEight] = [extraPeak(2, true), extraPeak(8, true)];
+  assert.ok(gEight > 2.5 * gTwo, `with grad: ${gTwo} → ${gEight}`);
+});
+
+test("runWithCache's cache belongs to the caller's scope; a user's hook still sees activations that outlive the forward", async () => {
+  const { HookedTransformer } = await import("../src/models/gpt/model.js");
+  const { noGrad } = await import("../src/index.js");
+  const model = new HookedTransformer({ n_layers: 3, d_model: 32, n_heads: 4, d_vocab: 20, n_ctx: 16, seed: 2 });
+  const tokens = [[1, 2, 3, 4, 5]];
+  const ref = noGrad(() => model.forward(tokens)).toArray();
+  let cacheOut: Map<string, unknown> | null = null;
+  const logits = tidy(() => {
+    const { logits, cache } = model.runWithCache(tokens);
+    cacheOut = cache;
+    const mid = cache.get("blocks.1.hook_resid_mid")!;
+    assert.ok(!mid.isDisposed, "cached activations survive the blocks' own scopes");
+    assert.deepEqual(logits.toArray(), ref);
+    return logits;
+  });
+  assert.ok(!logits.isDisposed);
+  for (const t of cacheOut!.values()) assert.ok((t as { isDisposed: boolean }).isDisposed, "the caller's scope disposes the cache");
+  // a plain hook that keeps a reference: the forward does not free what it holds
+  const saved: { isDisposed: boolean; toArray(): unknown }[] = [];
+  tidy(() => {
+    model.runWithHooks(tokens, { fwdHooks: [["blocks.0.hook_resid_post", (a) => void saved.push(a)]], run: (m) => noGrad(() => m.forward(tokens)) });
+    assert.ok(!saved[0].isDisposed);
+    assert.equal((saved[0].toArray() as number[][][])[0].length, 5);
+  });
+});

@@ -97,8 +97,8 @@ export function* generateTokens(model: HookedTransformer, prompt: readonly numbe
             input = ids.slice(-nCtx);
             cache = useCache ? new KVCache(model.cfg.n_layers) : null;
           }
-          const all = model.forward([input], { cache: cache ?? undefined });
-          return all.select(1, all.shape[1] - 1).reshape(-1).dataSync() as Float32Array;
+          const last = model.forward([input], { cache: cache ?? undefined, lastPositionOnly: true });
+          return last.reshape(-1).dataSync() as Float32Array;
         }),
       );
       const next = sampleLogits(logits, opts, ids, g);

@@ -44,6 +44,11 @@ export interface ForwardOptions {
   cache?: KVCache;
   /** Abacus only: random offset added to digit places (training-time augmentation). */
   abacusOffset?: number;
+  /**
+   * Unembed only the last position: logits (batch, 1, d_vocab). What generation needs; for
+   * GPT-2 a 512-token prompt then costs 1 row of the (d_model × 50257) product, not 512.
+   */
+  lastPositionOnly?: boolean;
 }
 
 export type HookSpec = [string | ((name: string) => boolean), HookFn];
@@ -186,7 +191,10 @@ export class HookedTransformer extends Module {
     if (opts.cache) opts.cache.length += pos;
     if (stop < this.cfg.n_layers) return resid;
     const final = resid;
-    const logits = stage(() => this.unembed.forward(this.ln_final ? this.ln_final.forward(final) : final));
+    const logits = stage(() => {
+      const x = opts.lastPositionOnly && pos > 1 ? final.narrow(1, pos - 1, 1) : final;
+      return this.unembed.forward(this.ln_final ? this.ln_final.forward(x) : x);
+    });
     done(final, logits);
     return logits;
   }
@@ -293,8 +301,8 @@ export class HookedTransformer extends Module {
   /** Greedy or sampled continuation is in generate.ts; this is the logits of the last position. */
   lastLogits(tokens: TokensLike, cache?: KVCache): Tensor {
     return noGrad(() => {
-      const logits = this.forward(tokens, { cache });
-      return logits.select(1, logits.shape[1] - 1);
+      const logits = this.forward(tokens, { cache, lastPositionOnly: true });
+      return logits.select(1, 0);
     });
   }
 }
