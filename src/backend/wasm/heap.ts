@@ -51,11 +51,16 @@ export class WasmHeap {
     return this.top;
   }
 
-  /** A block of at least `bytes` bytes, 64-byte aligned. Its contents are arbitrary. */
-  allocBlock(bytes: number): [ptr: number, blockBytes: number] {
+  /**
+   * A block of at least `bytes` bytes, 64-byte aligned. Its contents are arbitrary, except that a
+   * `fresh` block (never handed out before: above the old high-water mark) is all zeros, as
+   * memory.grow gives it.
+   */
+  allocBlock(bytes: number): [ptr: number, blockBytes: number, fresh: boolean] {
     const cls = sizeClass(bytes);
     const list = this.freeLists.get(cls);
     let ptr = list?.pop();
+    const fresh = ptr === undefined;
     if (ptr === undefined) {
       ptr = this.top;
       const end = ptr + cls;
@@ -66,7 +71,7 @@ export class WasmHeap {
     }
     this.bytesInUse += cls;
     this.peakBytes = Math.max(this.peakBytes, this.bytesInUse);
-    return [ptr, cls];
+    return [ptr, cls, fresh];
   }
 
   releaseBlock(ptr: number, blockBytes: number): void {
@@ -79,9 +84,11 @@ export class WasmHeap {
   /** A zero-filled storage for `length` elements of `dtype`. */
   alloc(dtype: DType, length: number, zero = true): WasmStorage {
     const bytes = length * ITEM_BYTES[dtype];
-    const [ptr, blockBytes] = this.allocBlock(bytes);
+    const [ptr, blockBytes, fresh] = this.allocBlock(bytes);
     const data = view(this.memory.buffer, dtype, ptr, length);
-    if (zero) data.fill(0);
+    // a fresh block is zero already: not writing it also leaves its pages untouched (not yet
+    // resident) until they are used, so a model's weights are touched once, when they are loaded
+    if (zero && !fresh) data.fill(0);
     const s = new WasmStorage(this, dtype, length, ptr, blockBytes, data);
     this.finalizer.register(s, [ptr, blockBytes], s);
     return s;
