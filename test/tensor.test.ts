@@ -695,3 +695,23 @@ describe("autodiff semantics", () => {
     assert.deepEqual(b.grad!.toArray(), [3, 3, 3]);
   });
 });
+
+test("topk (selection) gives what a stable sort's first k give: ties by index, NaN as the largest, any dim", () => {
+  const g = new Generator(7);
+  for (const [shape, dim] of [[[3, 50], -1], [[4, 9, 5], 1], [[6, 7], 0], [[2, 1000], 1]] as [number[], number][]) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    // few distinct values (many ties), and a few NaN
+    const data = Array.from({ length: n }, (_, i) => (i % 17 === 3 ? NaN : Math.floor(g.random() * 6)));
+    const x = tensor(data).reshape(shape);
+    const size = shape[(dim + shape.length) % shape.length];
+    for (const k of [0, 1, 3, size]) {
+      for (const largest of [true, false]) {
+        const got = x.topk(k, dim, largest);
+        const ref = x.sort(dim, largest);
+        const want = { values: ref.values.narrow(dim, 0, k), indices: ref.indices.narrow(dim, 0, k) };
+        assert.deepEqual(got.indices.toArray(), want.indices.toArray(), `indices ${shape} dim ${dim} k ${k} largest ${largest}`);
+        assert.deepEqual(got.values.toArray(), want.values.toArray());
+      }
+    }
+  }
+});

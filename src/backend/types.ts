@@ -182,6 +182,11 @@ export interface Backend {
   cumsum(x: Storage, out: Storage, spec: AxisSpec): void;
   /** Stable sort along the axis; values and int32 indices out. */
   sort(x: Storage, values: Storage, indices: Storage, spec: AxisSpec, descending: boolean): void;
+  /**
+   * The first k of what sort would give (largest: descending), without sorting the rest; values
+   * and indices have the axis of length k. spec describes x.
+   */
+  topk(x: Storage, values: Storage, indices: Storage, spec: AxisSpec, k: number, largest: boolean): void;
 
   // ---- linear algebra ----
   matmul(a: Storage, b: Storage, out: Storage, spec: MatmulSpec): void;

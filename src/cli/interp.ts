@@ -19,6 +19,7 @@ import type { Tokenizer } from "../tokenizers/types.js";
 import { intOption, numberOption, parseTokenIds } from "./options.js";
 import { dlaSummary, headScoresSummary, lensSummary } from "./summaries.js";
 import { quoteToken } from "./pages/tokens.js";
+import { MAX_MARKS } from "../plot/svg.js";
 import { defaultOut, encodeText, forFlag, LOCAL_DATA, loadDirTokenizer, modelDir, outputFile, reportPaths, writeReport, replaceInvalidUtf8Option, MODEL_HELP, NO_PROCESSING_HELP } from "./common.js";
 
 type Opts = Record<string, string>;
@@ -64,6 +65,9 @@ const pieceOf = (tok: Tokenizer | null) => (id: number) => (tok ? tok.idToToken(
 async function writeOutputs(o: Opts, html: string, data: unknown): Promise<void> {
   await writeReport(reportPaths(o), html, data);
 }
+
+/** Cells (query, key) the attention page draws over all heads, at most. */
+const PAGE_CELLS = 1_000_000;
 
 export function registerInterpCommands(program: Command): void {
   const interp = program.command("interp").description("interpretability views of a trained model: lenses, attention heads, attribution, patching, circuits, probes");
@@ -148,8 +152,13 @@ export function registerInterpCommands(program: Command): void {
     .option("--json <file>", "also write the numbers as JSON")
     .option("--overwrite", "replace --out / --json if they exist")
     .action(async (o: Record<string, string | boolean>) => {
-      const { model, ids, labels } = await loadInputs(o as Opts);
       if (o.errorMeasure !== "mul" && o.errorMeasure !== "abs") throw new Error(`--error-measure must be mul or abs, got "${o.errorMeasure}"`);
+      const { model, ids, labels } = await loadInputs(o as Opts);
+      // each head's pattern is drawn as a positions × positions grid of cells: a picture holds
+      // MAX_MARKS of them, and the page (every head) PAGE_CELLS, past which browsers crawl
+      const heads = model.cfg.n_layers * model.cfg.n_heads;
+      const most = Math.min(Math.floor(Math.sqrt(MAX_MARKS)), Math.floor(Math.sqrt(PAGE_CELLS / heads)));
+      if (ids.length > most) throw new Error(`${o.tokens !== undefined ? "--tokens" : "--text"}: the prompt is ${ids.length} tokens; the attention page draws each of the model's ${heads} heads as a grid of positions × positions and holds at most ${most} positions for this model: use a shorter prompt`);
       const patterns = attentionPatterns(model, ids);
       const scores: Partial<Record<HeadName, number[][]>> = {};
       if (ids.length >= 2) {

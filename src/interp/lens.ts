@@ -11,7 +11,7 @@ import type { HookedTransformer, TokensLike } from "../models/gpt/model.js";
 import { Module, parameter } from "../nn/module.js";
 import { AdamW } from "../optim/adam.js";
 import { noGrad } from "../tensor/autograd.js";
-import { eye, zeros } from "../tensor/creation.js";
+import { eye, tensor, zeros } from "../tensor/creation.js";
 import { Generator } from "../tensor/random.js";
 import { tidy } from "../tensor/scope.js";
 import { linear } from "../tensor/ops/nn.js";
@@ -88,34 +88,39 @@ export function logitLens(model: HookedTransformer, tokens: readonly number[], o
   if (targets.length !== p) throw new Error(`logitLens: ${targets.length} targets for ${p} positions`);
   return tidy(() => {
     const cache = opts.cache ?? model.runWithCache([[...tokens]], { namesFilter: residNames(model) }).cache;
-    let logits = lensLogits(model, cache, opts.lens); // (n, b, p, v)
-    if (!cache.hasBatchDim) logits = logits.unsqueeze(1);
-    if (logits.shape[1] !== 1) throw new Error(`logitLens: expected one sequence, the cache has a batch of ${logits.shape[1]}`);
-    const logP = logits.select(1, 0).logSoftmax(-1); // (n, p, v)
-    const n = logP.shape[0];
-    const klT = kl(logP.select(0, n - 1).unsqueeze(0), logP); // (n, p)
-    const top = logP.topk(k, -1);
-    const lp = logP.toArray() as number[][][];
-    const topTokens = top.indices.toArray() as number[][][];
-    const topProbs = (top.values.exp().toArray() as number[][][]);
-    const targetProb: number[][] = [];
-    const targetRank: number[][] = [];
+    const names = residNames(model);
+    const n = names.length;
+    /** Log-probabilities (p, v) that layer l's residual stream reads as. */
+    const layerLogP = (l: number): Tensor =>
+      noGrad(() => {
+        let r = cache.get(names[l]);
+        if (!cache.hasBatchDim) r = r.unsqueeze(0);
+        if (r.shape[0] !== 1) throw new Error(`logitLens: expected one sequence, the cache has a batch of ${r.shape[0]}`);
+        if (opts.lens && l < model.cfg.n_layers) r = opts.lens.translate(r, l);
+        return readout(model, r).select(0, 0).logSoftmax(-1);
+      });
+    // One layer at a time, keeping only what the result reports: GPT-2's 13 layers × 512
+    // positions × 50257 tokens would be 1.3 GB of logits at once.
+    const finalLogP = layerLogP(n - 1);
+    const targetIds = tensor(targets.map((t) => [t ?? 0]), { dtype: "int32" }); // (p, 1)
+    const result: LogitLensResult = { labels: lensLabels(model), tokens: [...tokens], targets, topTokens: [], topProbs: [], targetProb: [], targetRank: [], kl: [], meanKl: [] };
     for (let l = 0; l < n; l++) {
-      targetProb.push(targets.map((t, i) => (t === null ? NaN : Math.exp(lp[l][i][t]))));
-      targetRank.push(targets.map((t, i) => (t === null ? NaN : lp[l][i].reduce((c, v) => c + (v > lp[l][i][t] ? 1 : 0), 0))));
+      tidy(() => {
+        const logP = l === n - 1 ? finalLogP : layerLogP(l);
+        const top = logP.topk(k, -1);
+        result.topTokens.push(top.indices.toArray() as number[][]);
+        result.topProbs.push(top.values.exp().toArray() as number[][]);
+        const targetLogP = logP.gather(-1, targetIds); // (p, 1)
+        const prob = targetLogP.exp().dataSync();
+        const rank = logP.gt(targetLogP).sum(-1).dataSync(); // tokens strictly more likely than the target
+        result.targetProb.push(targets.map((t, i) => (t === null ? NaN : prob[i])));
+        result.targetRank.push(targets.map((t, i) => (t === null ? NaN : Number(rank[i]))));
+        const klRow = Array.from(kl(finalLogP, logP).dataSync());
+        result.kl.push(klRow);
+        result.meanKl.push(klRow.reduce((s, v) => s + v, 0) / klRow.length);
+      });
     }
-    const klRows = klT.toArray() as number[][];
-    return {
-      labels: lensLabels(model),
-      tokens: [...tokens],
-      targets,
-      topTokens,
-      topProbs,
-      targetProb,
-      targetRank,
-      kl: klRows,
-      meanKl: klRows.map((r) => r.reduce((s, v) => s + v, 0) / r.length),
-    };
+    return result;
   });
 }
 

@@ -5,7 +5,7 @@ import { binary, cast, fill, strided, stridedAdd, unary, where } from "./element
 import { attention, attentionBackward, layerNorm, layerNormBackward } from "./fused.js";
 import { matmul } from "./matmul.js";
 import { adamw, crossEntropy, crossEntropyBackward, fold2d, gather, indexAdd, indexSelect, scatterAdd, softmax, softmaxBackward, unfold2d } from "./nn.js";
-import { cumsum, reduce, sort } from "./reduce.js";
+import { cumsum, reduce, sort, topk } from "./reduce.js";
 import { ArrayStorage, arr, newTypedArray } from "./storage.js";
 
 function dtypeOfArray(a: TypedArray): DType {
@@ -34,6 +34,7 @@ export const jsBackend: Backend = {
   reduce,
   cumsum,
   sort,
+  topk,
   matmul,
   softmax,
   softmaxBackward,

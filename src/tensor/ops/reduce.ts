@@ -149,9 +149,12 @@ export function topk(x: Tensor, k: number, dim = -1, largest = true, sorted = tr
   const d = normalizeDim(dim, x.ndim, "topk");
   if (!Number.isInteger(k) || k < 0 || k > x.shape[d]) throw new Error(`topk: k = ${k} out of range for dim ${dim} of size ${x.shape[d]}`);
   void sorted; // always sorted
-  const all = sort(x.detach(), d, largest);
-  const indices = all.indices.narrow(d, 0, k);
-  return { values: gather(x, d, indices), indices };
+  const shape = x.shape.map((n, i) => (i === d ? k : n));
+  const indices = Tensor.empty(shape, "int32");
+  const top = Tensor.empty(shape, x.dtype);
+  backend().topk(x.storage, top.storage, indices.storage, axisSpec(x.shape, d), k, largest);
+  // values = gather(x, d, indices), which also gives the gradient
+  return { values: x.requiresGrad ? gather(x, d, indices) : top, indices };
 }
 
 export function all(x: Tensor): boolean {
