@@ -8,6 +8,9 @@ fixtures/torch-checkpoint/
   expected.json    name -> shape and values (row-major, as float)
   evil.bin         torch.save of an object whose pickle calls os.system: a reader must refuse it
   legacy.bin       the same state dict in the pre-1.6 (non-ZIP) format
+  zip64.bin        tensors.bin's entries re-packed by Python's zipfile with every ZIP64 record a
+                   checkpoint past 4 GiB has (see write_zip64): a reader's ZIP64 paths, tested
+                   without writing gigabytes and with a writer independent of torch's and ours
 fixtures/pretrained/gpt2-bin/
   config.json, pytorch_model.bin: the GPT-2 fixture of fixtures/pretrained/gpt2 saved as a
   PyTorch checkpoint (same tensors, same names), so it must give that fixture's expected logits
@@ -17,6 +20,7 @@ import json
 import os
 import shutil
 import struct
+import zipfile
 from collections import OrderedDict
 
 import torch
@@ -47,6 +51,48 @@ def read_safetensors(path):
     return out
 
 
+def write_zip64(src, dst):
+    """Re-packs the archive `src` into `dst` (stored, uncompressed) with ZIP64 records forced.
+
+    A checkpoint needs ZIP64 (PKWARE APPNOTE 4.3.14-4.3.15, 4.5.3) once a size or offset passes
+    4 GiB; no one commits such a file, so zipfile's threshold is lowered instead (ZIP64_LIMIT, a
+    module global it reads as it writes) to 500 bytes. With the data entries first and data.pkl
+    (1 KB) after them, the central directory then holds:
+      - small entries before byte 500: no ZIP64 extra field;
+      - small entries past byte 500: a ZIP64 extra field with the local-header offset only;
+      - data.pkl: a ZIP64 extra field with uncompressed size, compressed size, offset, in that order;
+    every local header carries a ZIP64 extra field (force_zip64: both sizes), and the directory's
+    end has a ZIP64 end record and its locator. Last, the end-of-central-directory record's entry
+    counts, directory size and directory offset are set to 0xffff / 0xffffffff ("see the ZIP64
+    record"), as an archive past 4 GiB has them; zipfile itself writes them only when they overflow.
+    """
+    with zipfile.ZipFile(src) as z:
+        entries = [(info.filename, z.read(info)) for info in z.infolist()]
+    entries.sort(key=lambda e: e[0].endswith("/data.pkl"))  # data.pkl after the storages
+    saved = zipfile.ZIP64_LIMIT
+    zipfile.ZIP64_LIMIT = 500
+    try:
+        with zipfile.ZipFile(dst, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as z:
+            for name, data in entries:
+                info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+                with z.open(info, "w", force_zip64=True) as f:
+                    f.write(data)
+    finally:
+        zipfile.ZIP64_LIMIT = saved
+    with open(dst, "r+b") as f:
+        raw = bytearray(f.read())
+        eocd = len(raw) - 22  # no archive comment: the EOCD is the last 22 bytes
+        assert raw[eocd : eocd + 4] == b"PK\x05\x06" and raw[eocd - 20 : eocd - 16] == b"PK\x06\x07"
+        struct.pack_into("<HHII", raw, eocd + 8, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF)
+        f.seek(0)
+        f.write(raw)
+    # what was written reads back, through the ZIP64 records. (Not through torch.load: its miniz
+    # checks a local-header offset's 32-bit placeholder 0xffffffff against the file's size before
+    # reading the ZIP64 field, a check only a file really past 4 GiB passes.)
+    with zipfile.ZipFile(dst) as z:
+        assert [(i.filename, z.read(i)) for i in z.infolist()] == entries
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     torch.manual_seed(0)
@@ -65,6 +111,7 @@ def main():
     sd["nested"] = {"inner": torch.randn(3)}
     torch.save(sd, os.path.join(OUT, "tensors.bin"))
     torch.save(sd, os.path.join(OUT, "legacy.bin"), _use_new_zipfile_serialization=False)
+    write_zip64(os.path.join(OUT, "tensors.bin"), os.path.join(OUT, "zip64.bin"))
     torch.save({"weight": torch.ones(2), "payload": Evil()}, os.path.join(OUT, "evil.bin"))
 
     expected = {}

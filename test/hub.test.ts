@@ -1,18 +1,20 @@
 // The Hugging Face hub download and cache, end to end against a local stand-in for the hub
 // (mock-hub.ts) serving the tiny random-weight GPT-2 of fixtures/pretrained/gpt2: the cache layout
 // is huggingface_hub's (checked by hand and by @huggingface/hub's own scanCacheDir), the model
-// loads and gives Hugging Face's logits, the cache serves offline, a cut transfer resumes, and
-// failures say what to do.
+// loads and gives Hugging Face's logits, the cache serves offline, a cut transfer resumes, two
+// downloads of one model at once (in one process or two) fetch each file once, and failures say
+// what to do.
 import assert from "node:assert/strict";
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, afterEach, before, beforeEach, describe, test } from "node:test";
 import { scanCacheDir } from "@huggingface/hub";
 import { main } from "../src/cli/main.js";
 import { fromPretrained, noGrad, pretrainedSnapshot, resolveModelName } from "../src/node.js";
-import { closedPort, gitBlobSha1, type MockHub, sha256, startMockHub } from "./mock-hub.js";
+import { closedPort, gitBlobSha1, isLfs, type MockHub, sha256, startMockHub } from "./mock-hub.js";
 
 const GPT2 = fileURLToPath(new URL("../fixtures/pretrained/gpt2/", import.meta.url));
 const read = (dir: string, f: string) => new Uint8Array(readFileSync(join(dir, f)));
@@ -298,5 +300,156 @@ describe("architectures and names", () => {
     assert.equal(resolveModelName("gpt-neo-125M").repo, "EleutherAI/gpt-neo-125M");
     assert.equal(resolveModelName("distil-gpt2").repo, "distilgpt2");
     assert.equal(resolveModelName("openai-community/gpt2").repo, "openai-community/gpt2");
+  });
+});
+
+describe("two downloads of the same model at once", () => {
+  const BIN = fileURLToPath(new URL("../src/cli/bin.ts", import.meta.url));
+  const ROOT = fileURLToPath(new URL("..", import.meta.url));
+  const etagOf = (name: string) => (isLfs(name) ? sha256(GPT2_FILES[name]) : gitBlobSha1(GPT2_FILES[name]));
+  const locksDir = () => join(cache, ".locks", "models--gpt2");
+
+  /**
+   * How many times the hub sent each file's bytes: a small file from its repo's /resolve/ (the
+   * request for "gpt2" only redirects there), an LFS one from the CDN.
+   */
+  function servedCounts(): Record<string, number> {
+    const byEtag = new Map(Object.keys(GPT2_FILES).map((f) => [etagOf(f), f]));
+    const counts: Record<string, number> = {};
+    for (const q of hub.requests) {
+      const cdn = /^\/cdn\/([0-9a-f]{64})$/.exec(q.url);
+      const small = /^\/openai-community\/gpt2\/resolve\/[^/]+\/(.+)$/.exec(q.url);
+      const name = cdn ? byEtag.get(cdn[1]) : small && !isLfs(small[1]) ? decodeURIComponent(small[1]) : undefined;
+      if (name) counts[name] = (counts[name] ?? 0) + 1;
+    }
+    return counts;
+  }
+
+  /** The cache holds gpt2 whole, as huggingface_hub reads it: every blob its bytes, no partial file, no lock left. */
+  async function assertCacheWhole(): Promise<void> {
+    const repoDir = join(cache, "models--gpt2");
+    for (const name of Object.keys(GPT2_FILES)) assert.deepEqual(new Uint8Array(readFileSync(join(repoDir, "blobs", etagOf(name)))), GPT2_FILES[name], name);
+    assert.deepEqual(readdirSync(join(repoDir, "blobs")).sort(), Object.keys(GPT2_FILES).map(etagOf).sort(), "no .incomplete left");
+    assert.deepEqual(readdirSync(locksDir()), [], "every lock released");
+    const scan = await scanCacheDir(cache);
+    assert.deepEqual(scan.warnings, []);
+    assert.equal(scan.repos[0].revisions.length, 1);
+    assert.equal(scan.repos[0].revisions[0].files.length, 4);
+  }
+
+  /** `dgpt ARGS` in a child process (the CLI from source), with this test's hub and cache. */
+  function dgptChild(args: string[], onStderr?: (soFar: string) => void) {
+    const child = spawn(process.execPath, ["--experimental-wasm-relaxed-simd", "--import", "tsx", BIN, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, HF_HUB_DOWNLOAD_TIMEOUT: "60" }, // a paused transfer must not time out
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => void (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => {
+      err += d.toString();
+      onStderr?.(err);
+    });
+    const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }>((resolve) => child.on("close", (code, signal) => resolve({ code, signal, out, err })));
+    return { child, done };
+  }
+
+  test("in one process (Promise.all): the second call waits for the first's download, and each file is served once", async () => {
+    // the first call's weights transfer stops halfway, so the second surely finds it under way
+    const paused = hub.pause("model.safetensors", 50_000);
+    const waits: string[] = [];
+    const first = pretrainedSnapshot("gpt2", { onWait: (m) => waits.push(m) });
+    await paused.reached;
+    const second = pretrainedSnapshot("gpt2", {
+      onWait: (m) => {
+        waits.push(m);
+        paused.resume(); // told it waits: now let the first one finish
+      },
+    });
+    const [a, b] = await Promise.all([first, second]);
+    assert.equal(a.dir, b.dir);
+    assert.match(waits[0], /^gpt2: model\.safetensors is being downloaded into the same cache by another call in this process; waiting for it to finish/);
+    assert.deepEqual(servedCounts(), { "config.json": 1, "model.safetensors": 1, "vocab.json": 1, "merges.txt": 1 });
+    await assertCacheWhole();
+    const model = await fromPretrained("gpt2", { processing: false });
+    assertLogits(Array.from(noGrad(() => model.forward([expected.tokens[0]])).data), "logits after two pulls at once");
+  });
+
+  test("in two processes (two dgpt pull): both succeed, the second waiting for the first, each file served once", { timeout: 120_000 }, async () => {
+    const paused = hub.pause("model.safetensors", 50_000);
+    const first = dgptChild(["pull", "gpt2"]);
+    await paused.reached; // the first process holds the weights' lock, halfway through
+    const second = dgptChild(["pull", "gpt2"], (err) => {
+      if (/waiting for it to finish/.test(err)) paused.resume();
+    });
+    const [a, b] = await Promise.all([first.done, second.done]);
+    assert.equal(a.code, 0, a.err);
+    assert.equal(b.code, 0, b.err);
+    const snapshot = join(cache, "models--gpt2", "snapshots", hub.commit("openai-community/gpt2"));
+    assert.equal(a.out.trim(), snapshot);
+    assert.equal(b.out.trim(), snapshot);
+    assert.match(b.err, new RegExp(`gpt2: model\\.safetensors is being downloaded into the same cache by process ${first.child.pid}; waiting for it to finish`));
+    assert.deepEqual(servedCounts(), { "config.json": 1, "model.safetensors": 1, "vocab.json": 1, "merges.txt": 1 });
+    await assertCacheWhole();
+  });
+
+  test("Ctrl-C during a download releases its lock and keeps the bytes fetched", { timeout: 60_000 }, async () => {
+    const paused = hub.pause("model.safetensors", 50_000);
+    const run = dgptChild(["pull", "gpt2"]);
+    await paused.reached;
+    const lock = join(locksDir(), `${etagOf("model.safetensors")}.lock`);
+    while (!existsSync(`${join(cache, "models--gpt2", "blobs", etagOf("model.safetensors"))}.incomplete`)) await new Promise((r) => setTimeout(r, 50));
+    assert.equal((JSON.parse(readFileSync(lock, "utf8")) as { pid: number }).pid, run.child.pid, "the lock names its holder");
+    run.child.kill("SIGINT");
+    const r = await run.done;
+    paused.resume();
+    assert.equal(r.signal, "SIGINT", "the process ends as Ctrl-C ends it");
+    assert.ok(!existsSync(lock), "the lock is gone");
+    // the next run resumes the partial download
+    hub.requests.length = 0;
+    assert.equal((await dgpt("pull", "gpt2")).code, 0);
+    assert.match(hub.requests.find((q) => q.url.startsWith("/cdn/"))?.range ?? "", /^bytes=[1-9]\d*-$/);
+    await assertCacheWhole();
+  });
+
+  test("a lock left by a dead process, or an old one of Python's, is taken over at once, resuming the partial download", async () => {
+    const weights = GPT2_FILES["model.safetensors"];
+    mkdirSync(locksDir(), { recursive: true });
+    const blobs = join(cache, "models--gpt2", "blobs");
+    mkdirSync(blobs, { recursive: true });
+    // a pull killed (-9) halfway through the weights: its lock names its process, which is gone
+    const dead = spawnSync(process.execPath, ["-e", ""]).pid;
+    writeFileSync(join(locksDir(), `${etagOf("model.safetensors")}.lock`), JSON.stringify({ pid: dead, host: hostname(), since: "2024-01-01T00:00:00.000Z", token: "0123456789abcdef", by: "decoding-gpt" }));
+    writeFileSync(join(blobs, `${etagOf("model.safetensors")}.incomplete`), weights.subarray(0, 30_000));
+    // Python's filelock leaves an empty lock file behind; this one was last touched two minutes ago
+    const pythonLock = join(locksDir(), `${etagOf("vocab.json")}.lock`);
+    writeFileSync(pythonLock, "");
+    const twoMinutesAgo = new Date(Date.now() - 120_000);
+    utimesSync(pythonLock, twoMinutesAgo, twoMinutesAgo);
+
+    const waits: string[] = [];
+    const t0 = Date.now();
+    await pretrainedSnapshot("gpt2", { onWait: (m) => waits.push(m) });
+    assert.deepEqual(waits, [], "no wait");
+    assert.ok(Date.now() - t0 < 10_000);
+    assert.deepEqual(hub.requests.filter((q) => q.url.startsWith("/cdn/")).map((q) => q.range), ["bytes=30000-"]);
+    await assertCacheWhole();
+  });
+
+  test("a live holder that shows no progress is reported after lockTimeoutMs, with the lock file to delete", async () => {
+    // held by a running process (the one that started this test) and untouched for ten minutes: a pull suspended with Ctrl-Z, say
+    const lock = join(locksDir(), `${etagOf("config.json")}.lock`);
+    mkdirSync(locksDir(), { recursive: true });
+    writeFileSync(lock, JSON.stringify({ pid: process.ppid, host: hostname(), since: "2024-01-01T00:00:00.000Z", token: "0123456789abcdef", by: "decoding-gpt" }));
+    const tenMinutesAgo = new Date(Date.now() - 600_000);
+    utimesSync(lock, tenMinutesAgo, tenMinutesAgo);
+    await assert.rejects(pretrainedSnapshot("gpt2", { lockTimeoutMs: 1000, onWait: () => {} }), (e: Error & { kind?: string }) => {
+      assert.equal(e.kind, "locked");
+      assert.match(e.message, new RegExp(`^gpt2: config\\.json is being downloaded into the same cache by process ${process.ppid}, which has shown no progress for 600 s: if it is suspended \\(Ctrl-Z\\), resume or end it; if no download is running any more, delete ${lock.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} and run again$`));
+      return true;
+    });
+    assert.ok(existsSync(lock), "a live holder's lock is left alone");
+    assert.deepEqual(servedCounts(), {});
   });
 });

@@ -7,7 +7,8 @@
 //                                            (sha256) and X-Linked-Size, as the hub does
 // with X-Repo-Commit on file answers, Range requests (206 / 416), 307 redirects from a renamed
 // repo's old id, X-Error-Code (RepoNotFound, RevisionNotFound, EntryNotFound, GatedRepo) on errors,
-// and faults to order: a transfer cut off, a server that stops answering, bytes that do not match.
+// and faults to order: a transfer cut off, a server that stops answering, bytes that do not match,
+// a transfer held halfway until the test lets it go on (to make two downloads overlap).
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -38,8 +39,11 @@ export const isLfs = (path: string): boolean => /\.(safetensors|bin|msgpack|h5)$
 
 interface Fault {
   path: string;
-  kind: "cut" | "stall" | "corrupt";
+  kind: "cut" | "stall" | "corrupt" | "pause";
   after: number;
+  /** "pause": called once the first bytes are out; the rest goes when `resumed` settles. */
+  reached?: () => void;
+  resumed?: Promise<void>;
 }
 
 export interface MockHub {
@@ -48,7 +52,9 @@ export interface MockHub {
   commit(repo: string): string;
   requests: MockRequest[];
   /** The next transfer of `path` sends `after` bytes, then: "cut" closes the connection, "stall" sends nothing more. "corrupt" flips a byte. */
-  fault(path: string, kind: Fault["kind"], after?: number): void;
+  fault(path: string, kind: "cut" | "stall" | "corrupt", after?: number): void;
+  /** The next transfer of `path` sends `after` bytes, then waits for resume(); `reached` resolves once it is waiting there. */
+  pause(path: string, after: number): { reached: Promise<void>; resume: () => void };
   /** While on, no request is answered at all. */
   silent: boolean;
   close(): Promise<void>;
@@ -93,6 +99,10 @@ export async function startMockHub(repos: MockRepo[]): Promise<MockHub> {
     // "cut": the bytes go out, and a moment later (once the client has read them) the connection drops
     if (fault?.kind === "cut") return void res.write(body.subarray(0, fault.after), () => setTimeout(() => res.socket?.destroy(), 100));
     if (fault?.kind === "stall") return void res.write(body.subarray(0, fault.after)); // and never end
+    if (fault?.kind === "pause") {
+      res.write(body.subarray(0, fault.after), () => fault.reached?.());
+      return void fault.resumed?.then(() => res.end(body.subarray(fault.after)));
+    }
     res.end(body);
   };
 
@@ -166,6 +176,15 @@ export async function startMockHub(repos: MockRepo[]): Promise<MockHub> {
     commit: commitOf,
     requests,
     fault: (path, kind, after = 0) => void faults.push({ path, kind, after }),
+    pause: (path, after) => {
+      let reached = () => {};
+      let resume = () => {};
+      const fault: Fault = { path, kind: "pause", after, resumed: new Promise<void>((r) => (resume = r)) };
+      const reachedPromise = new Promise<void>((r) => (reached = r));
+      fault.reached = reached;
+      faults.push(fault);
+      return { reached: reachedPromise, resume };
+    },
     silent: false,
     close: () =>
       new Promise<void>((resolve) => {

@@ -9,7 +9,7 @@ import { progress, type Progress } from "./progress.js";
 export async function hubSnapshot(name: string, options: PretrainedHubOptions = {}): Promise<PretrainedSnapshot> {
   const bar = downloadBar(name);
   try {
-    const snap = await pretrainedSnapshot(name, { ...options, onProgress: bar.update });
+    const snap = await pretrainedSnapshot(name, { ...options, onProgress: bar.update, onWait: bar.note });
     if (snap.warning) console.error(`note: ${snap.warning}`);
     return snap;
   } finally {
@@ -30,7 +30,7 @@ export async function hubModelDir(name: string): Promise<string> {
 }
 
 /** A progress bar in kilobytes, started by the first report (so nothing shows when everything is cached). */
-function downloadBar(name: string): { update: (p: DownloadProgress) => void; stop: () => void } {
+function downloadBar(name: string): { update: (p: DownloadProgress) => void; note: (line: string) => void; stop: () => void } {
   let bar: Progress | undefined;
   let total = 0;
   return {
@@ -42,6 +42,12 @@ function downloadBar(name: string): { update: (p: DownloadProgress) => void; sto
         bar = progress(`downloading ${name} (kB)`, kb);
       }
       bar.update(p.bytes >= p.totalBytes ? kb : Math.floor(p.bytes / 1024), {});
+    },
+    /** A line on stderr (waiting for another download): it ends the bar; the next report starts a new one. */
+    note: (line) => {
+      bar?.stop();
+      bar = undefined;
+      console.error(line);
     },
     stop: () => bar?.stop(),
   };

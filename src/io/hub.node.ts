@@ -2,6 +2,8 @@
 // huggingface_hub, so that a model downloaded by either serves both:
 //
 //   $HF_HUB_CACHE  (else $HF_HOME/hub, else ~/.cache/huggingface/hub)
+//   ├── .locks/models--openai-community--gpt2/<etag>.lock
+//   │                                            held while a process downloads that blob (file-lock.node.ts)
 //   └── models--openai-community--gpt2/          "models--" + the repo id with "/" as "--"
 //       ├── refs/main                            the commit "main" pointed to when we last asked
 //       ├── blobs/<etag>                         each file's bytes, once, named by its etag: the
@@ -19,13 +21,15 @@
 // downloadFileToCacheDir does not resume an interrupted download, check the size or hash of what
 // arrived, report progress or time out on a stalled connection, and it files each file under the
 // snapshot of the last commit that *changed that file* (pathsInfo's lastCommit), not under the
-// commit of the revision asked for, so one model's files end up split across snapshot folders.
-import { createHash } from "node:crypto";
+// commit of the revision asked for, so one model's files end up split across snapshot folders;
+// nor does it keep two processes downloading the same file from writing into one another.
+import { createHash, randomBytes } from "node:crypto";
 import { createReadStream, existsSync, readFileSync } from "node:fs";
 import { copyFile, mkdir, open, readFile, rename, stat, symlink, unlink, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
-import { dirname, join, relative } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 import { getHFHubCachePath, getRepoFolderName, HubApiError, listFiles, modelInfo } from "@huggingface/hub";
+import { type LockHolder, LockTimeoutError, withFileLock } from "./file-lock.node.js";
 
 // ---------------------------------------------------------------------------- settings, from the same environment variables as Python
 
@@ -80,10 +84,18 @@ export interface HubOptions {
   /** Milliseconds to wait for an answer or for the next bytes of one (default $HF_HUB_DOWNLOAD_TIMEOUT or 10 s). */
   timeoutMs?: number;
   onProgress?: (p: DownloadProgress) => void;
+  /**
+   * Told, in a line for people, when another process (or another call here) is downloading the
+   * same file into the same cache and we wait for it to finish; again every 10 s. Default: printed
+   * on stderr (a wait without a word looks like a hang); `() => {}` to keep quiet.
+   */
+  onWait?: (message: string) => void;
+  /** Milliseconds to wait for another process's download of the same file that shows no progress at all, before giving up (default 5 min). */
+  lockTimeoutMs?: number;
 }
 
 /** Why the hub or the cache could not give a file. `kind` is for programs; the message is for people. */
-export type HubErrorKind = "auth" | "gated" | "not-found" | "timeout" | "network" | "offline" | "disk-full" | "interrupted" | "integrity" | "bad-name";
+export type HubErrorKind = "auth" | "gated" | "not-found" | "timeout" | "network" | "offline" | "disk-full" | "interrupted" | "integrity" | "bad-name" | "locked";
 
 export class HubError extends Error {
   constructor(
@@ -175,6 +187,8 @@ export class HubSnapshot {
   /**
    * Makes each file present in the snapshot folder: already there, linked to a blob that is,
    * or downloaded (resuming a partial download) and checked against the hub's size and hash.
+   * Each download holds the blob's lock (.locks/<repo folder>/<etag>.lock, as huggingface_hub):
+   * a second process after the same file waits, then finds the blob there and fetches nothing.
    */
   async download(paths: string[]): Promise<void> {
     if (!this.files) {
@@ -197,13 +211,41 @@ export class HubSnapshot {
     for (const { file, pointer, blob } of todo) {
       if (!existsSync(blob)) {
         const url = `${this.ctx.endpoint}/${this.repo}/resolve/${this.commit}/${file.path.split("/").map(encodeURIComponent).join("/")}`;
-        await mkdir(dirname(blob), { recursive: true });
-        await downloadBlob(this.label, url, file, blob, this.ctx, (n) => {
+        const progress = (n: number) => {
           bytes += n;
           this.ctx.onProgress?.({ file: file.path, bytes, totalBytes });
+        };
+        await mkdir(dirname(blob), { recursive: true });
+        const lock = join(dirname(this.storage), ".locks", basename(this.storage), `${file.etag}.lock`);
+        const fetched = await this.holdingLock(lock, file, blob, async () => {
+          if (existsSync(blob)) return false; // another process finished it while we waited for the lock
+          await downloadBlob(this.label, url, file, blob, this.ctx, progress);
+          return true;
         });
+        if (!fetched) progress(file.size); // fetched all the same, by someone else
       }
       await linkIntoSnapshot(blob, pointer);
+    }
+  }
+
+  /** Runs `download` holding the blob's lock; false, without running it, when another process brought the blob while we waited. */
+  private async holdingLock(lock: string, file: HubFile, blob: string, download: () => Promise<boolean>): Promise<boolean> {
+    const say = (holder: LockHolder) => `${this.label}: ${file.path} is being downloaded into the same cache by ${holder.description}`;
+    try {
+      const outcome = await withFileLock(
+        lock,
+        {
+          activity: `${blob}.incomplete`,
+          done: () => existsSync(blob),
+          timeoutMs: this.ctx.lockTimeoutMs,
+          onWait: (holder, waitedMs) => this.ctx.onWait(`${say(holder)}; waiting for it to finish${waitedMs >= 1000 ? ` (${Math.round(waitedMs / 1000)} s so far)` : ""}`),
+        },
+        download,
+      );
+      return outcome.ran && outcome.value;
+    } catch (err) {
+      if (!(err instanceof LockTimeoutError)) throw err;
+      throw new HubError(`${say(err.holder)}, which has shown no progress for ${Math.round(err.silentMs / 1000)} s: if it is suspended (Ctrl-Z), resume or end it; if no download is running any more, delete ${lock} and run again`, "locked", { cause: err });
     }
   }
 }
@@ -216,6 +258,8 @@ interface Context {
   offlineWhy: string;
   timeoutMs: number;
   onProgress?: (p: DownloadProgress) => void;
+  onWait: (message: string) => void;
+  lockTimeoutMs: number;
 }
 
 function checkRelativePath(path: string): void {
@@ -240,6 +284,8 @@ export async function openHubRepo(repo: string, options: HubOptions = {}): Promi
     offlineWhy: options.offline === undefined ? "HF_HUB_OFFLINE is set" : "offline mode is on",
     timeoutMs: options.timeoutMs ?? defaultTimeoutMs(),
     onProgress: options.onProgress,
+    onWait: options.onWait ?? ((message) => console.error(message)),
+    lockTimeoutMs: options.lockTimeoutMs ?? 5 * 60_000,
   };
   const storage = repoCacheDir(repo, cacheDir);
   const label = revision === "main" ? repo : `${repo}@${revision}`;
@@ -282,7 +328,7 @@ export async function openHubRepo(repo: string, options: HubOptions = {}): Promi
     // refs/<revision> records which commit the branch or tag meant, for offline use later
     const ref = join(storage, "refs", revision);
     await mkdir(dirname(ref), { recursive: true });
-    const tmp = `${ref}.${process.pid}.tmp`;
+    const tmp = `${ref}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`; // unique: two calls in one process may write it at once
     await writeFile(tmp, commit);
     await rename(tmp, ref);
   }
@@ -397,7 +443,7 @@ async function downloadBlob(label: string, url: string, file: HubFile, blobPath:
 /** snapshots/<commit>/<path> → a relative symlink to its blob (a copy where links are not allowed, as Python on Windows). */
 async function linkIntoSnapshot(blob: string, pointer: string): Promise<void> {
   await mkdir(dirname(pointer), { recursive: true });
-  const tmp = `${pointer}.${process.pid}.tmp`;
+  const tmp = `${pointer}.${process.pid}-${randomBytes(4).toString("hex")}.tmp`; // unique: two calls in one process may link it at once
   try {
     await symlink(relative(dirname(pointer), blob), tmp);
   } catch (err) {
