@@ -180,8 +180,14 @@ def conv1d(x, w, b):
     return x @ w + b  # Hugging Face's Conv1D: weight (in, out)
 
 
+# activation_function → the function (transformers' ACT2FN: "gelu" is the exact, erf one)
+GPT2_ACTIVATIONS = {"gelu_new": gelu_new, "gelu": torch.nn.functional.gelu, "relu": torch.relu, "silu": torch.nn.functional.silu, "tanh": torch.tanh}
+
+
 def forward(cfg, w, ids, cache):
-    """GPT2LMHeadModel's forward in float64; fills `cache` under TransformerLens's hook names."""
+    """GPT2LMHeadModel's forward in float64; fills `cache` under TransformerLens's hook names.
+    lm_head is wte unless tie_word_embeddings is false (then lm_head.weight, as save_pretrained
+    writes it for an untied model)."""
     d, n_head, eps = cfg["n_embd"], cfg["n_head"], cfg["layer_norm_epsilon"]
     dh = d // n_head
     batch, p = ids.shape
@@ -211,7 +217,7 @@ def forward(cfg, w, ids, cache):
         cache[t + "hook_resid_mid"] = h
         m = conv1d(layer_norm(h, w[b + "ln_2.weight"], w[b + "ln_2.bias"], eps), w[b + "mlp.c_fc.weight"], w[b + "mlp.c_fc.bias"])
         cache[t + "mlp.hook_pre"] = m
-        post = gelu_new(m)
+        post = GPT2_ACTIVATIONS[cfg.get("activation_function", "gelu_new")](m)
         cache[t + "mlp.hook_post"] = post
         mlp_out = conv1d(post, w[b + "mlp.c_proj.weight"], w[b + "mlp.c_proj.bias"])
         cache[t + "hook_mlp_out"] = mlp_out
@@ -219,7 +225,8 @@ def forward(cfg, w, ids, cache):
         cache[t + "hook_resid_post"] = h
     h = layer_norm(h, w["transformer.ln_f.weight"], w["transformer.ln_f.bias"], eps)
     cache["ln_final.hook_normalized"] = h
-    return h @ w["transformer.wte.weight"].T  # lm_head, tied to wte, no bias
+    lm_head = w["transformer.wte.weight"] if cfg.get("tie_word_embeddings", True) else w["lm_head.weight"]
+    return h @ lm_head.T  # lm_head: no bias
 
 
 def flat(t):
@@ -670,6 +677,9 @@ def write_neox():
 #   scores = q kᵀ / √d_head, causal;  h = h + merge(z) o_projᵀ
 #   h = h + down_proj(silu(gate_proj(x)) ⊙ up_proj(x)),  x = rms2(h)          (SwiGLU)
 #   logits = norm(h) lm_headᵀ (or embed_tokensᵀ when tied)
+# (llama_forward also computes what the fixture does not hold, for checking exported models:
+# head_dim ≠ hidden_size / num_attention_heads, and the biases of attention_bias / mlp_bias:
+# q, k, v, o_proj and gate, up, down_proj with a bias each, down(silu(x Wgᵀ + bg) ⊙ (x Wuᵀ + bu)) + bd.)
 # The fixture: 4 query heads sharing 2 key/value heads, rope_theta 500, untied; expected.json also
 # holds "tied_logits", the same weights read with tie_word_embeddings true (lm_head = embed_tokens).
 LLAMA_CONFIG = {
@@ -724,7 +734,12 @@ def llama_weights(cfg, gen):
 
 def llama_forward(cfg, w, ids, cache):
     d, nh, nkv, eps = cfg["hidden_size"], cfg["num_attention_heads"], cfg["num_key_value_heads"], cfg["rms_norm_eps"]
-    dh, rep = d // nh, nh // nkv
+    dh, rep = cfg.get("head_dim") or d // nh, nh // nkv
+
+    def bias(name):
+        """The projection's bias when config.json gives that kind one (as nn.Linear(bias=...)), else None."""
+        return w[name] if cfg.get("mlp_bias" if ".mlp." in name else "attention_bias") else None
+
     batch, p = ids.shape
     h = w["model.embed_tokens.weight"][ids]
     cache["hook_embed"] = h
@@ -734,8 +749,8 @@ def llama_forward(cfg, w, ids, cache):
         b, t = f"model.layers.{i}.", f"blocks.{i}."
         cache[t + "hook_resid_pre"] = h
         x = rms_norm(h, w[b + "input_layernorm.weight"], eps)
-        q = linear(x, w[b + "self_attn.q_proj.weight"]).view(batch, p, nh, dh).permute(0, 2, 1, 3)
-        k, v = (linear(x, w[b + f"self_attn.{n}_proj.weight"]).view(batch, p, nkv, dh).permute(0, 2, 1, 3) for n in ("k", "v"))
+        q = linear(x, w[b + "self_attn.q_proj.weight"], bias(b + "self_attn.q_proj.bias")).view(batch, p, nh, dh).permute(0, 2, 1, 3)
+        k, v = (linear(x, w[b + f"self_attn.{n}_proj.weight"], bias(b + f"self_attn.{n}_proj.bias")).view(batch, p, nkv, dh).permute(0, 2, 1, 3) for n in ("k", "v"))
         cache[t + "attn.hook_q"], cache[t + "attn.hook_k"], cache[t + "attn.hook_v"] = (y.permute(0, 2, 1, 3) for y in (q, k, v))  # k, v: (b, p, n_kv, dh)
         q, k = apply_rotary(q, cos, sin, dh), apply_rotary(k, cos, sin, dh)
         cache[t + "attn.hook_rot_q"], cache[t + "attn.hook_rot_k"] = q.permute(0, 2, 1, 3), k.permute(0, 2, 1, 3)
@@ -745,23 +760,23 @@ def llama_forward(cfg, w, ids, cache):
         cache[t + "attn.hook_pattern"] = pattern
         z = z.permute(0, 2, 1, 3)
         cache[t + "attn.hook_z"] = z
-        attn_out = linear(z.reshape(batch, p, d), w[b + "self_attn.o_proj.weight"])
+        attn_out = linear(z.reshape(batch, p, nh * dh), w[b + "self_attn.o_proj.weight"], bias(b + "self_attn.o_proj.bias"))
         cache[t + "hook_attn_out"] = attn_out
         h = h + attn_out
         cache[t + "hook_resid_mid"] = h
         x = rms_norm(h, w[b + "post_attention_layernorm.weight"], eps)
-        gate, up = linear(x, w[b + "mlp.gate_proj.weight"]), linear(x, w[b + "mlp.up_proj.weight"])
+        gate, up = linear(x, w[b + "mlp.gate_proj.weight"], bias(b + "mlp.gate_proj.bias")), linear(x, w[b + "mlp.up_proj.weight"], bias(b + "mlp.up_proj.bias"))
         cache[t + "mlp.hook_pre"], cache[t + "mlp.hook_pre_linear"] = gate, up
         post = torch.nn.functional.silu(gate) * up
         cache[t + "mlp.hook_post"] = post
-        mlp_out = linear(post, w[b + "mlp.down_proj.weight"])
+        mlp_out = linear(post, w[b + "mlp.down_proj.weight"], bias(b + "mlp.down_proj.bias"))
         cache[t + "hook_mlp_out"] = mlp_out
         h = h + mlp_out
         cache[t + "hook_resid_post"] = h
     normalized = rms_norm(h, 1.0, eps)
     cache["ln_final.hook_normalized"] = normalized  # TransformerLens's RMSNorm hooks x / rms(x), before the weight
     h = normalized * w["model.norm.weight"]
-    return linear(h, w["model.embed_tokens.weight" if cfg["tie_word_embeddings"] else "lm_head.weight"])
+    return linear(h, w["model.embed_tokens.weight" if cfg.get("tie_word_embeddings", False) else "lm_head.weight"])
 
 
 def write_llama():

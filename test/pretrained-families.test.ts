@@ -266,7 +266,9 @@ describe("Llama (fixtures/pretrained/llama: LlamaForCausalLM, RMSNorm, SwiGLU, R
 
   test("Llama options we do not compute are refused", async () => {
     await assert.rejects(loadModelDir(withConfig("llama", "llama-scaling", (c) => ({ ...c, rope_scaling: { rope_type: "llama3", factor: 8 } }))), /Llama config: rope_scaling \{"rope_type":"llama3","factor":8\} is not supported/);
-    await assert.rejects(loadModelDir(withConfig("llama", "llama-bias", (c) => ({ ...c, attention_bias: true }))), /attention_bias = true is not supported/);
+    // attention_bias / mlp_bias are read (export.test.ts round-trips them); a checkpoint that says so must hold the biases
+    await assert.rejects(loadModelDir(withConfig("llama", "llama-bias", (c) => ({ ...c, attention_bias: true }))), /the weights lack "layers\.0\.self_attn\.q_proj\.bias"/);
+    await assert.rejects(loadModelDir(withConfig("llama", "llama-mlp-bias", (c) => ({ ...c, mlp_bias: "yes" }))), /Llama config: "mlp_bias" must be true or false, got "yes"/);
     await assert.rejects(loadModelDir(withConfig("llama", "llama-kv", (c) => ({ ...c, num_key_value_heads: 3 }))), /num_attention_heads \(4\) is not a multiple of num_key_value_heads \(3\)/);
   });
 });

@@ -1,6 +1,8 @@
 // Node-only: a model trained here written as a Hugging Face model directory that `transformers`
 // loads without code (AutoModelForCausalLM / AutoTokenizer.from_pretrained(dir)):
-//   config.json            the family's config (GPT-2's for LayerNorm + learned positions)
+//   config.json            the family's config (hf-export.ts picks it: GPT-2's for LayerNorm +
+//                          learned positions, Llama's for RMSNorm + rotary + gated silu MLP), with
+//                          bos_token_id / eos_token_id when the tokenizer has such tokens
 //   model.safetensors      the family's parameter names and layouts; metadata {"format": "pt"},
 //                          which transformers expects of a safetensors checkpoint
 //   tokenizer.json         Hugging Face's format (a BPE tokenizer as it is; a character tokenizer
@@ -13,7 +15,7 @@ import { BpeTokenizer } from "../../tokenizers/bpe.js";
 import { CharTokenizer } from "../../tokenizers/char.js";
 import type { Tokenizer } from "../../tokenizers/types.js";
 import type { HookedTransformer } from "../gpt/model.js";
-import { gpt2ConfigJson, gpt2StateDict } from "./gpt2-export.js";
+import { bosEosTokens, hfExportFamily } from "./hf-export.js";
 
 const json = (o: unknown) => new TextEncoder().encode(JSON.stringify(o, null, 2) + "\n");
 
@@ -24,20 +26,26 @@ export function hfTokenizerJson(tok: Tokenizer): Record<string, unknown> | null 
   return null;
 }
 
-/** Writes `model` (and its tokenizer) to `dir` as a Hugging Face GPT-2 directory; returns the files written. */
+/**
+ * Writes `model` (and its tokenizer) to `dir` as a Hugging Face directory of its family (GPT-2 or
+ * Llama, as hfExportFamily picks it); returns the files written. What the family cannot express
+ * is refused before anything is written.
+ */
 export async function saveHfModel(dir: string, model: HookedTransformer, tokenizer: Tokenizer | null = null): Promise<string[]> {
-  const tensors = gpt2StateDict(model); // throws, before anything is written, when GPT-2 cannot express the model
+  const family = hfExportFamily(model); // throws, naming the family and the reason, when no family can express the model
+  const tensors = family.stateDict(model);
   const tokJson = tokenizer ? hfTokenizerJson(tokenizer) : null;
   if (tokenizer && !tokJson) throw new Error(`the ${tokenizer.kind} tokenizer has no Hugging Face tokenizer.json form (BPE and character tokenizers do)`);
+  const { bos, eos } = bosEosTokens(tokenizer);
+  const special = { ...(bos ? { bos_token_id: bos[1] } : {}), ...(eos ? { eos_token_id: eos[1] } : {}) };
   await mkdir(dir, { recursive: true });
   const written = ["config.json", "model.safetensors"];
-  await writeFileAtomic(join(dir, "config.json"), json(gpt2ConfigJson(model)));
+  await writeFileAtomic(join(dir, "config.json"), json(family.configJson(model, special)));
   await saveSafetensors(join(dir, "model.safetensors"), tensors, { format: "pt" });
   if (tokJson) {
     await writeFileAtomic(join(dir, "tokenizer.json"), json(tokJson));
     // the generic fast tokenizer reads tokenizer.json as it is (GPT2TokenizerFast would add its own options)
-    const specials = Object.keys(tokenizer!.specialTokens);
-    await writeFileAtomic(join(dir, "tokenizer_config.json"), json({ tokenizer_class: "PreTrainedTokenizerFast", model_max_length: model.cfg.n_ctx, ...(specials.includes("<|endoftext|>") ? { bos_token: "<|endoftext|>", eos_token: "<|endoftext|>" } : {}) }));
+    await writeFileAtomic(join(dir, "tokenizer_config.json"), json({ tokenizer_class: "PreTrainedTokenizerFast", model_max_length: model.cfg.n_ctx, ...(bos ? { bos_token: bos[0] } : {}), ...(eos ? { eos_token: eos[0] } : {}) }));
     written.push("tokenizer.json", "tokenizer_config.json");
   }
   return written;

@@ -19,8 +19,8 @@ export interface PretrainedFamily {
   architectures: string[];
   /** Our GPTConfig from config.json. */
   config(hf: Record<string, unknown>): GPTConfigInput;
-  /** Every weight the checkpoint must hold (by canonical name) and how it maps onto ours. */
-  weightRules(cfg: GPTConfig): Map<string, WeightRule>;
+  /** Every weight the checkpoint must hold (by canonical name) and how it maps onto ours (`hf`: config.json, for what GPTConfig does not say). */
+  weightRules(cfg: GPTConfig, hf?: Record<string, unknown>): Map<string, WeightRule>;
   /** The checkpoint's name of a tensor as weightRules names it (e.g. without a "transformer." prefix). */
   canonicalName(name: string): string;
   /** Tensors a checkpoint may hold that are not weights, or that repeat one (never read). */

@@ -5,8 +5,11 @@
 //   attn.c_proj.W = W_O (h, k, d) → (h·k, d)                      mlp.c_fc.W = W_in, mlp.c_proj.W = W_out
 //   wte = W_E, wpe = W_pos, ln_* = our LayerNorms; lm_head = W_Uᵀ when the embeddings are untied.
 // What GPT-2 cannot express is refused with the reason, never approximated: another norm or
-// positional scheme, attention-only blocks, d_head · n_heads ≠ d_model, an unembedding bias
-// (GPT-2's lm_head has none). A model without biases gets zero biases, which computes the same.
+// positional scheme, a processed model (LNPre: its norms folded away), attention-only blocks, a
+// gated MLP, grouped-query or parallel attention, an attention scale other than √d_head, local
+// attention, d_head · n_heads ≠ d_model, an unembedding bias that varies (GPT-2's lm_head has none).
+// A model without biases gets zero biases, which computes the same. (hf-export.ts picks GPT-2 or
+// Llama for a model; llama-export.ts is the other family.)
 // Browser-safe: it maps tensors; writing files is export.node.ts.
 import { zeros } from "../../tensor/creation.js";
 import { cat } from "../../tensor/ops/shape.js";
@@ -19,11 +22,19 @@ const ACTIVATION_NAMES: Record<string, string> = { gelu_new: "gelu_new", gelu: "
 /** Why this model cannot be written as GPT-2 (null when it can). */
 export function gpt2ExportProblem(model: HookedTransformer): string | null {
   const c = model.cfg;
+  if (c.normalization_type === "LNPre") {
+    return `normalization_type is "LNPre": processWeights folded the LayerNorm weights and biases into the weights that read them, and a GPT-2 checkpoint keeps them apart; export the model before processing (fromPretrainedNoProcessing, or { processing: false })`;
+  }
   if (c.normalization_type !== "LN") return `its normalization is ${c.normalization_type}; GPT-2 uses LayerNorm`;
   if (c.positional_embedding_type !== "standard") return `its positions are ${c.positional_embedding_type}; GPT-2 learns absolute positions (W_pos)`;
   if (c.attn_only) return "it is attention-only; every GPT-2 block has an MLP";
   if (c.d_head * c.n_heads !== c.d_model) return `d_head · n_heads = ${c.d_head * c.n_heads} ≠ d_model = ${c.d_model}; GPT-2 splits d_model among the heads`;
   if (ACTIVATION_NAMES[c.act_fn] === undefined) return `its activation ${c.act_fn} has no GPT-2 name`;
+  if (c.gated_mlp) return "gated_mlp is set; GPT-2's MLP is not gated (a gated silu MLP with RMSNorm and rotary positions exports as Llama)";
+  if (c.n_key_value_heads !== null && c.n_key_value_heads !== c.n_heads) return `n_key_value_heads is ${c.n_key_value_heads} < n_heads ${c.n_heads}; GPT-2 gives every head its own keys and values`;
+  if (c.parallel_attn_mlp) return "parallel_attn_mlp is set; GPT-2's blocks are sequential";
+  if (!c.use_attn_scale || c.attn_scale !== Math.sqrt(c.d_head)) return `the attention scale is ${c.use_attn_scale ? c.attn_scale : 1}; GPT-2 divides scores by √d_head = ${Math.sqrt(c.d_head)} (use_attn_scale true, attn_scale −1)`;
+  if (c.attn_types?.includes("local")) return "attn_types has local (sliding-window) layers; GPT-2 attends globally (attn_types null)";
   const b_U = model.stateDict()["unembed.b_U"];
   if (b_U !== undefined) {
     // adding one constant to every logit changes no probability: only a varying bias is lost
@@ -39,8 +50,8 @@ export function gpt2ExportProblem(model: HookedTransformer): string | null {
   return null;
 }
 
-/** GPT-2's config.json for this model (GPT2Config field names). */
-export function gpt2ConfigJson(model: HookedTransformer): Record<string, unknown> {
+/** GPT-2's config.json for this model (GPT2Config field names); `special` adds bos_token_id / eos_token_id. */
+export function gpt2ConfigJson(model: HookedTransformer, special: { bos_token_id?: number; eos_token_id?: number } = {}): Record<string, unknown> {
   const c = model.cfg;
   return {
     architectures: ["GPT2LMHeadModel"],
@@ -59,6 +70,7 @@ export function gpt2ConfigJson(model: HookedTransformer): Record<string, unknown
     attn_pdrop: c.dropout,
     scale_attn_weights: true,
     tie_word_embeddings: c.tie_embeddings,
+    ...special,
     torch_dtype: "float32",
   };
 }

@@ -52,7 +52,7 @@ export async function loadPretrainedDir(dir: string, hfConfig?: Record<string, u
   } catch (err) {
     throw new Error(`${configPath}: ${(err as Error).message}`, { cause: err });
   }
-  const rules = family.weightRules(model.cfg);
+  const rules = family.weightRules(model.cfg, hf);
 
   // Plan from the headers alone, before reading any numbers: every tensor known, of its shape.
   const refs = await listHfWeights(dir);
