@@ -207,9 +207,12 @@ export function registerTrainCommands(program: Command): void {
       if (o.stop !== undefined && !tok) throw new Error("--stop needs the model's tokenizer.json to read the text");
       // a pretrained model stops at its end-of-sequence token (TransformerLens's stop_at_eos), which is not printed
       const eos = o.stopAtEos !== false ? tok?.eosTokenId : undefined;
-      // tokens are printed as they come: each one's text in the context of the ones before it
-      const stream = tok ? DecodeStream.after(tok, prompt) : null;
-      const show = (id: number) => (stream ? stream.step(id) : `${id},`);
+      // tokens are printed as they come: each one's text in the context of the ones before it. A
+      // model's vocabulary may be padded past its tokenizer's (Pythia: 50304 rows, 50277 tokens):
+      // such an id has no text and is printed as [id].
+      const hasText = (id: number) => tok !== null && id < tok.vocabSize && (() => { try { tok.idToToken(id); return true; } catch { return false; } })();
+      const stream = tok ? DecodeStream.after(tok, prompt.filter(hasText)) : null;
+      const show = (id: number) => (stream === null ? `${id},` : hasText(id) ? stream.step(id) : `[${id}]`);
       process.stdout.write(tok ? (s.tokens !== undefined ? tok.decode(prompt) : s.prompt) : prompt.map((id) => `${id},`).join(""));
       const t0 = performance.now();
       let count = 0;
@@ -220,7 +223,7 @@ export function registerTrainCommands(program: Command): void {
         topP: s.topP !== undefined ? probabilityOption(s, "topP") : undefined,
         stopTokens: eos !== undefined ? [eos] : undefined,
         stopStrings: o.stop as string[] | undefined,
-        decode: tok ? (ids) => tok.decode(ids) : undefined,
+        decode: tok ? (ids) => tok.decode(ids.filter(hasText)) : undefined,
         useCache: o.cache !== false,
       });
       let stopped = false;

@@ -464,7 +464,7 @@ export class SentencePieceBpeTokenizer implements Tokenizer {
       const on = this.addedTokens.filter((t) => !t.special || allowed === "all" || (Array.isArray(allowed) && allowed.includes(t.content)));
       const byNormalized = new Map<string, string>();
       const normalized = on.filter((t) => t.normalized === true).map((t) => {
-        const form = this.normalize({ text: t.content, origin: Array.from(t.content, (_, i) => i) }).text;
+        const form = this.normalize({ text: t.content, origin: Array.from({ length: t.content.length }, (_, i) => i) }).text;
         byNormalized.set(form, t.content);
         return { ...t, content: form };
       });
@@ -513,7 +513,7 @@ export class SentencePieceBpeTokenizer implements Tokenizer {
         addedToken(seg.added, seg.start, seg.start + seg.text.length);
         continue;
       }
-      const piece = this.normalize({ text: seg.text, origin: Array.from(seg.text, (_, i) => seg.start + i) });
+      const piece = this.normalize({ text: seg.text, origin: Array.from({ length: seg.text.length }, (_, i) => seg.start + i) });
       for (const sub of splitOnAdded(piece.text, added.normalized)) {
         const part = slice(piece, sub.start, sub.start + sub.text.length);
         if (sub.added !== undefined) {
