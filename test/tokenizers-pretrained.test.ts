@@ -550,6 +550,16 @@ describe("dgpt puts a pretrained model's BOS in front of its prompts and stops a
     const full = tok.decode([...ids, ...generated]);
     assert.equal(going.out, ("the cat" + full.slice(tok.decode(ids).length)).replace(/\uFFFD+$/, ""));
   });
+  test("dgpt tokenize --tokenizer reads a SentencePiece-style tokenizer.json, byte-fallback pieces shown as written", async () => {
+    const path = join(tmp, "mistral-tokenizer.json");
+    writeFileSync(path, JSON.stringify(mistralJson));
+    const r = await dgpt("tokenize", "--tokenizer", path, "Hi 🦙");
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /^sentencepiece-bpe \(vocabulary 32000\): 6 tokens for 4 characters\n +15359 +" Hi"\n +28705 +" "\n +243 +"\uFFFD" +<0xF0>\n +162 +"\uFFFD" +<0x9F>\n/);
+    const json = JSON.parse((await dgpt("tokenize", "--tokenizer", path, "--json", "--no-special", "a</s>")).out) as { ids: number[] };
+    assert.equal(json.ids.includes(2), false);
+  });
+
   test("generate prints an id past the tokenizer's vocabulary (a padded embedding, as Pythia's 50304 rows for 50277 tokens) as [id]", async () => {
     const dir = fixtureWith("gpt-neox", "cli-neox-padded", { "tokenizer.json": tinyByteLevelJson(0, 2) });
     const tok = loadModelDirTokenizer(dir)!;
