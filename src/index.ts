@@ -10,6 +10,7 @@ export { parseSafetensors, serializeSafetensors, readSafetensorsHeader, Safetens
 export { saveTensors, loadTensors } from "./io/tensors.js";
 export * as plot from "./plot/index.js";
 export * as tokenizers from "./tokenizers/index.js";
+export { toTokens, loadPretrainedTokenizer, type ToTokensOptions } from "./tokenizers/pretrained.js";
 export * as data from "./data/index.js";
 export * as linalg from "./linalg/index.js";
 export { NgramModel } from "./models/ngram.js";

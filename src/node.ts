@@ -11,7 +11,8 @@ export { loadTokenizerFile, loadVocabMergesFiles, saveTokenizerFile } from "./to
 export * as dataNode from "./data/index.node.js";
 export { saveNgram, loadNgram } from "./models/ngram.node.js";
 export { saveModelDir, loadModelDir } from "./models/gpt/io.node.js";
-export { fromPretrained, fromPretrainedNoProcessing, type FromPretrainedOptions } from "./models/pretrained/from-pretrained.node.js";
+export { fromPretrained, fromPretrainedNoProcessing, pretrainedTokenizer, type FromPretrainedOptions } from "./models/pretrained/from-pretrained.node.js";
+export { loadModelDirTokenizer } from "./models/pretrained/tokenizer.node.js";
 export { saveHfModel, hfTokenizerJson } from "./models/pretrained/export.node.js";
 export { pretrainedSnapshot, TOKENIZER_FILES, type PretrainedHubOptions, type PretrainedSnapshot } from "./models/pretrained/hub.node.js";
 export { MODEL_ALIASES, resolveModelName, type ModelAlias } from "./models/pretrained/aliases.js";

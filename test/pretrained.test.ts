@@ -153,12 +153,15 @@ describe("dgpt on a Hugging Face GPT-2 directory", () => {
     assertClose(printed.logits.flat(), first, "printed logits");
   });
 
-  test("--text uses the directory's vocab.json + merges.txt", async () => {
+  test("--text uses the directory's vocab.json + merges.txt, with GPT-2's BOS in front (--no-prepend-bos: without)", async () => {
     const vocab = JSON.parse(readFileSync(join(GPT2, "vocab.json"), "utf8")) as Record<string, number>;
     const r = await dgpt("logits", "--model", GPT2, "--text", "hello the dog", "--top", "1");
     assert.equal(r.code, 0, r.err);
-    // whole words the merges build, each with its leading space as GPT-2's "Ġ"
-    assert.deepEqual(JSON.parse(r.out).tokens, [vocab["hello"], vocab["Ġthe"], vocab["Ġdog"]]);
+    // <|endoftext|> first, as TransformerLens's to_tokens; then whole words the merges build, each
+    // with its leading space as GPT-2's "Ġ"
+    assert.deepEqual(JSON.parse(r.out).tokens, [vocab["<|endoftext|>"], vocab["hello"], vocab["Ġthe"], vocab["Ġdog"]]);
+    const plain = await dgpt("logits", "--model", GPT2, "--text", "hello the dog", "--top", "1", "--no-prepend-bos");
+    assert.deepEqual(JSON.parse(plain.out).tokens, [vocab["hello"], vocab["Ġthe"], vocab["Ġdog"]]);
     const g = await dgpt("generate", "--model", GPT2, "--prompt", "hello", "--max-tokens", "4", "--temperature", "0");
     assert.equal(g.code, 0, g.err);
     assert.match(g.out, /^hello/);

@@ -244,7 +244,9 @@ test("bad tokenizer files give errors that say what and where", async () => {
     [withModel({ merges: [["Ġ", "zzzq"]] }), /merges\[0\].*"zzzq" is not in the vocabulary/],
     [withModel({ dropout: 0.1 }), /model\.dropout/],
     [withModel({ continuing_subword_prefix: "##" }), /continuing_subword_prefix/],
-    [JSON.stringify({ ...gpt2Json, pre_tokenizer: { type: "Metaspace" } }), /pre_tokenizer\.type "Metaspace" is not supported/],
+    // a Metaspace pre-tokenizer is SentencePiece-style, which a byte-level decoder does not go with
+    [JSON.stringify({ ...gpt2Json, pre_tokenizer: { type: "Metaspace" } }), /a byte-level pre_tokenizer or decoder \("ByteLevel"\) does not go with SentencePiece-style settings/],
+    [withModel({ byte_fallback: true }), /does not go with SentencePiece-style settings \(model\.byte_fallback: true\)/],
     [JSON.stringify({ ...gpt2Json, pre_tokenizer: null }), /pre_tokenizer must be an object/],
     [JSON.stringify({ ...gpt2Json, normalizer: { type: "Precompiled" } }), /normalizer\.type "Precompiled" is not supported/],
     [JSON.stringify({ ...gpt2Json, decoder: { type: "WordPiece" } }), /decoder\.type "WordPiece"/],

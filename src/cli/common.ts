@@ -1,15 +1,16 @@
 // What several dgpt commands share: where known corpora and models are found, and the one rule
 // for what they write — under ./out by default, printed as absolute paths, and never replacing
 // something that is already there unless the user says --overwrite (or --resume for training).
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Command, Option } from "commander";
 import { readTextFile } from "../data/corpus.node.js";
 import { writeFileAtomic } from "../io/files.node.js";
 import { writePlot } from "../plot/files.node.js";
+import { loadModelDirTokenizer } from "../models/pretrained/tokenizer.node.js";
 import { UnknownTokenError } from "../tokenizers/errors.js";
-import { loadTokenizer, loadVocabMerges } from "../tokenizers/load.js";
+import { toTokens } from "../tokenizers/pretrained.js";
 import type { Tokenizer } from "../tokenizers/types.js";
 
 /** The folder holding this package's package.json (the repository, or node_modules/decoding-gpt). */
@@ -46,16 +47,16 @@ export async function modelDir(dir: string, flag = "--model"): Promise<string> {
   throw new Error(`${flag} ${dir}: no model there (expected config.json in it, or in its best/ or last/ folder, as \`dgpt train --out\` writes)`);
 }
 
-/** The tokenizer saved beside a model (tokenizer.json, else GPT-2's vocab.json + merges.txt), or null when there is none. */
+/**
+ * The tokenizer saved beside a model (tokenizer.json, else GPT-2's vocab.json + merges.txt), or
+ * null when there is none. A pretrained model's comes with its BOS and EOS tokens (from
+ * tokenizer_config.json or the family's default); one trained here has none.
+ */
 export function dirTokenizer(dir: string): Tokenizer | null {
-  const path = join(dir, "tokenizer.json");
-  const [vocab, merges] = [join(dir, "vocab.json"), join(dir, "merges.txt")];
-  const pair = !existsSync(path) && existsSync(vocab) && existsSync(merges);
-  if (!existsSync(path) && !pair) return null;
   try {
-    return pair ? loadVocabMerges(readFileSync(vocab, "utf8"), readFileSync(merges, "utf8")) : loadTokenizer(readFileSync(path, "utf8"));
+    return loadModelDirTokenizer(dir);
   } catch (err) {
-    throw new Error(`${pair ? `${vocab} + merges.txt` : path}: ${(err as Error).message}`);
+    throw new Error((err as Error).message, { cause: err });
   }
 }
 
@@ -138,8 +139,24 @@ export async function forFlag<T>(flag: string, value: string, fn: () => T | Prom
 
 /** Token ids of text from a flag; a piece the vocabulary lacks is named with the flag and where it is. */
 export function encodeText(tok: Tokenizer, text: string, flag: string): number[] {
+  return encodeOrSay(() => tok.encode(text), flag);
+}
+
+/**
+ * A prompt's token ids as the model reads them: a pretrained model's BOS token first (GPT-2's
+ * <|endoftext|>, Llama's <s>: TransformerLens's prepend_bos, on unless --no-prepend-bos), then the
+ * text's tokens. Models trained here have no BOS: their prompts are the text's tokens alone.
+ */
+export function encodePrompt(tok: Tokenizer, text: string, flag: string, prependBos: unknown = true): number[] {
+  return encodeOrSay(() => toTokens(tok, text, { prependBos: prependBos !== false }), flag);
+}
+
+/** --no-prepend-bos, for the commands that read a prompt. */
+export const prependBosOption = (): Option => new Option("--no-prepend-bos", "do not put a pretrained model's beginning-of-sequence token (<|endoftext|>, <s>) in front of the text");
+
+function encodeOrSay(encode: () => number[], flag: string): number[] {
   try {
-    return tok.encode(text);
+    return encode();
   } catch (err) {
     if (err instanceof UnknownTokenError) throw new Error(`${flag}: the ${err.what} (at index ${err.index}) is not in this model's vocabulary of ${err.vocabSize} tokens, which was built from its training text`, { cause: err });
     throw new Error(`${flag}: ${plainMessage(err)}`, { cause: err });

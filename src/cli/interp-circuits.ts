@@ -13,7 +13,7 @@ import { probePage } from "./pages/probe.js";
 import { quoteToken } from "./pages/tokens.js";
 import { noGrad } from "../tensor/autograd.js";
 import { tidy } from "../tensor/scope.js";
-import { defaultOut, dirTokenizer, encodeText, modelDir, reportPaths, writeReport, MODEL_HELP, NO_PROCESSING_HELP } from "./common.js";
+import { defaultOut, dirTokenizer, encodePrompt, encodeText, modelDir, prependBosOption, reportPaths, writeReport, MODEL_HELP, NO_PROCESSING_HELP } from "./common.js";
 import type { Tokenizer } from "../tokenizers/types.js";
 import { analyzeInduction, type InductionAnalysis, type RepeatedTokenVocab } from "../interp/induction.js";
 import { type InductionTrainResult, runInductionExperiment } from "../experiments/induction.js";
@@ -44,7 +44,7 @@ function promptIds(o: Opts, key: string, flag: string, tok: Tokenizer | null): n
   const text = o[key];
   if (text === undefined) throw new Error(`give --${flag} <text> or --${flag}-ids <ids>`);
   if (!tok) throw new Error(`--${flag}: the model directory has no tokenizer.json; pass --${flag}-ids`);
-  const out = encodeText(tok, text, `--${flag}`);
+  const out = encodePrompt(tok, text, `--${flag}`, (o as Record<string, unknown>).prependBos);
   if (out.length === 0) throw new Error(`--${flag} encodes to no tokens`);
   return out;
 }
@@ -77,6 +77,7 @@ export function registerCircuitCommands(interp: Command): void {
     .option("--corrupt <text>", "the corrupted prompt (same number of tokens)")
     .option("--clean-ids <ids>", "the clean prompt as comma-separated token ids")
     .option("--corrupt-ids <ids>", "the corrupted prompt as token ids")
+    .addOption(prependBosOption())
     .option("--target <token>", "the answer on the clean prompt (text of one token, or #id)")
     .option("--distractor <token>", "the answer on the corrupted prompt: the metric is logit(target) − logit(distractor)")
     .option("--metric <name>", "logit-diff (needs --target and --distractor) | prob (of --target) | loss", "logit-diff")

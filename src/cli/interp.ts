@@ -20,7 +20,7 @@ import { intOption, numberOption, parseTokenIds } from "./options.js";
 import { dlaSummary, headScoresSummary, lensSummary } from "./summaries.js";
 import { quoteToken } from "./pages/tokens.js";
 import { MAX_MARKS } from "../plot/svg.js";
-import { defaultOut, encodeText, forFlag, LOCAL_DATA, loadDirTokenizer, modelDir, outputFile, reportPaths, writeReport, replaceInvalidUtf8Option, MODEL_HELP, NO_PROCESSING_HELP } from "./common.js";
+import { defaultOut, encodePrompt, encodeText, forFlag, LOCAL_DATA, loadDirTokenizer, modelDir, outputFile, prependBosOption, reportPaths, writeReport, replaceInvalidUtf8Option, MODEL_HELP, NO_PROCESSING_HELP } from "./common.js";
 
 type Opts = Record<string, string>;
 
@@ -44,7 +44,7 @@ async function loadInputs(o: Opts): Promise<Inputs> {
     ids = parseTokenIds(o.tokens, "--tokens");
   } else if (o.text !== undefined) {
     tok = loadDirTokenizer(dir, "--tokens");
-    ids = encodeText(tok, o.text, "--text");
+    ids = encodePrompt(tok, o.text, "--text", (o as Record<string, unknown>).prependBos);
   } else throw new Error("give --text (or --tokens as comma-separated ids)");
   if (ids.length === 0) throw new Error("the prompt encodes to no tokens");
   if (ids.length > model.cfg.n_ctx) throw new Error(`the prompt is ${ids.length} tokens, longer than the model's context n_ctx = ${model.cfg.n_ctx}`);
@@ -78,7 +78,8 @@ export function registerInterpCommands(program: Command): void {
     .description("logit lens (and tuned lens with --tuned-lens): what each layer predicts at each position")
     .requiredOption("--model <dirOrName>", MODEL_HELP)
     .option("--no-processing", NO_PROCESSING_HELP)
-    .option("--text <text>", "the prompt")
+    .option("--text <text>", "the prompt (a pretrained model's BOS token is put in front)")
+    .addOption(prependBosOption())
     .option("--tokens <ids>", "comma-separated token ids instead of --text")
     .option("--top-k <n>", "top tokens kept per cell in the JSON", "5")
     .option("--tuned-lens <file>", "a tuned lens (.safetensors from `dgpt interp train-lens`) to show beside the logit lens")
@@ -143,7 +144,8 @@ export function registerInterpCommands(program: Command): void {
     .description("attention patterns of every head with token labels, and previous-token / duplicate-token / induction scores")
     .requiredOption("--model <dirOrName>", MODEL_HELP)
     .option("--no-processing", NO_PROCESSING_HELP)
-    .option("--text <text>", "the prompt")
+    .option("--text <text>", "the prompt (a pretrained model's BOS token is put in front)")
+    .addOption(prependBosOption())
     .option("--tokens <ids>", "comma-separated token ids instead of --text")
     .option("--exclude-bos", "detectors ignore attention to position 0")
     .option("--exclude-current-token", "detectors ignore attention to the query's own position")
@@ -175,7 +177,8 @@ export function registerInterpCommands(program: Command): void {
     .description("direct logit attribution: how much each layer, component and head adds to one logit (or a logit difference)")
     .requiredOption("--model <dirOrName>", MODEL_HELP)
     .option("--no-processing", NO_PROCESSING_HELP)
-    .option("--text <text>", "the prompt")
+    .option("--text <text>", "the prompt (a pretrained model's BOS token is put in front)")
+    .addOption(prependBosOption())
     .option("--tokens <ids>", "comma-separated token ids instead of --text")
     .option("--target <token>", "the token to explain (text of one token; default: the model's prediction)")
     .option("--incorrect <token>", "explain the logit difference target − incorrect")

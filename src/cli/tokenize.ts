@@ -3,6 +3,7 @@
 import type { Command } from "commander";
 import { writePlot } from "../plot/files.node.js";
 import { BpeTokenizer } from "../tokenizers/bpe.js";
+import { SentencePieceBpeTokenizer } from "../tokenizers/sentencepiece.js";
 import { CharTokenizer } from "../tokenizers/char.js";
 import { gpt2Tokenizer } from "../tokenizers/gpt2.js";
 import { existsSync } from "node:fs";
@@ -54,7 +55,7 @@ async function tokenizeCommand(arg: string | undefined, o: Record<string, string
   const text = typeof o.data === "string" ? await readTextFlag("--data", o.data, o.replaceInvalidUtf8 === true) : arg;
   if (text === undefined) throw new Error("nothing to tokenize: give a text or --data <file>");
   const tok = await pickTokenizer(String(o.tokenizer ?? "gpt2"), text, typeof o.corpus === "string" ? o.corpus : undefined);
-  const spans = tok instanceof BpeTokenizer ? tok.encodeWithOffsets(text, { allowedSpecial: o.special === false ? "none" : "all" }) : encodeSpans(tok, text);
+  const spans = tok instanceof BpeTokenizer || tok instanceof SentencePieceBpeTokenizer ? tok.encodeWithOffsets(text, { allowedSpecial: o.special === false ? "none" : "all" }) : encodeSpans(tok, text);
   if (o.json) {
     console.log(JSON.stringify({ tokenizer: tok.kind, vocabSize: tok.vocabSize, count: spans.length, ids: spans.map((s) => s.id), tokens: spans }));
   } else {
@@ -89,8 +90,9 @@ function encodeSpans(tok: Tokenizer, text: string): TokenSpan[] {
 }
 
 /** A token's piece for a listing; a byte-level token holding part of a character (which would
- * show as "�") is shown as its bytes instead, e.g. <F0 9F>. */
+ * show as "�") is shown as its bytes instead, e.g. <F0 9F>; a byte-fallback token as written, <0xF0>. */
 function showPiece(tok: Tokenizer, s: TokenSpan): string {
+  if (tok instanceof SentencePieceBpeTokenizer && s.token.includes("\uFFFD")) return `${JSON.stringify(s.token)}  ${tok.idToRawToken(s.id)}`;
   if (tok instanceof BpeTokenizer && s.token.includes("\uFFFD")) {
     const bytes = tok.idToBytes(s.id);
     try {

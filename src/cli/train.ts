@@ -19,7 +19,8 @@ import { PRESETS, type Preset } from "../train/presets.js";
 import { findCheckpoint } from "../train/checkpoint.node.js";
 import { checkRunDir, OutputExistsError, runTraining, type StopSignal } from "../train/train.node.js";
 import { checkTrainConfig, type EvalMetrics, type TrainConfig } from "../train/trainer.js";
-import { CliExit, defaultOut, dirTokenizer, encodeText, forFlag, LOCAL_DATA, loadDirTokenizer, modelDir, replaceInvalidUtf8Option, MODEL_HELP } from "./common.js";
+import { DecodeStream } from "../tokenizers/decode-stream.js";
+import { CliExit, defaultOut, dirTokenizer, encodePrompt, encodeText, forFlag, LOCAL_DATA, loadDirTokenizer, modelDir, prependBosOption, replaceInvalidUtf8Option, MODEL_HELP } from "./common.js";
 import { intOption, numberOption, parseTokenIds, probabilityOption } from "./options.js";
 import { progress } from "./progress.js";
 
@@ -177,7 +178,7 @@ export function registerTrainCommands(program: Command): void {
 
   program
     .command("generate")
-    .description("continue a prompt with a trained model")
+    .description("continue a prompt with a trained or pretrained model")
     .requiredOption("--model <dirOrName>", MODEL_HELP)
     .option("--prompt <text>", "text to continue", "\n")
     .option("--tokens <ids>", "the prompt as comma-separated token ids instead of --prompt (prints ids when the model has no tokenizer)")
@@ -186,6 +187,8 @@ export function registerTrainCommands(program: Command): void {
     .option("--top-k <n>", "sample among the k most likely tokens only")
     .option("--top-p <x>", "sample among the most likely tokens whose probabilities add up to x (nucleus sampling)")
     .option("--stop <text...>", "stop strings")
+    .option("--no-stop-at-eos", "keep generating after a pretrained model's end-of-sequence token (<|endoftext|>, </s>)")
+    .addOption(prependBosOption())
     .option("--seed <n>", "random seed", "0")
     .option("--no-cache", "recompute the whole context for each token (slower; for comparison)")
     .action(async (o: Record<string, string | boolean | string[]>) => {
@@ -197,12 +200,19 @@ export function registerTrainCommands(program: Command): void {
       manualSeed(intOption(s, "seed", 0, 0));
       let prompt: number[];
       if (s.tokens !== undefined) prompt = parseTokenIds(s.tokens, "--tokens");
-      else if (tok) prompt = encodeText(tok, s.prompt, "--prompt");
+      else if (tok) prompt = encodePrompt(tok, s.prompt, "--prompt", o.prependBos);
       else throw new Error(`${dir} has no tokenizer.json, so --prompt cannot be turned into tokens; give the prompt as --tokens <ids>`);
       if (prompt.length === 0) throw new Error("--prompt encodes to no tokens");
       for (const id of prompt) if (!(id < model.cfg.d_vocab)) throw new Error(`--tokens: ${id} is not a token id of this model (its vocabulary has ${model.cfg.d_vocab})`);
       if (o.stop !== undefined && !tok) throw new Error("--stop needs the model's tokenizer.json to read the text");
-      const show = (id: number) => (tok ? tok.decode([id]) : `${id},`);
+      // a pretrained model stops at its end-of-sequence token (TransformerLens's stop_at_eos), which is not printed
+      const eos = o.stopAtEos !== false ? tok?.eosTokenId : undefined;
+      // tokens are printed as they come: each one's text in the context of the ones before it. A
+      // model's vocabulary may be padded past its tokenizer's (Pythia: 50304 rows, 50277 tokens):
+      // such an id has no text and is printed as [id].
+      const hasText = (id: number) => tok !== null && id < tok.vocabSize && (() => { try { tok.idToToken(id); return true; } catch { return false; } })();
+      const stream = tok ? DecodeStream.after(tok, prompt.filter(hasText)) : null;
+      const show = (id: number) => (stream === null ? `${id},` : hasText(id) ? stream.step(id) : `[${id}]`);
       process.stdout.write(tok ? (s.tokens !== undefined ? tok.decode(prompt) : s.prompt) : prompt.map((id) => `${id},`).join(""));
       const t0 = performance.now();
       let count = 0;
@@ -211,18 +221,24 @@ export function registerTrainCommands(program: Command): void {
         temperature: numberOption(s, "temperature", 0.8),
         topK: s.topK !== undefined ? intOption(s, "topK", 0) : undefined,
         topP: s.topP !== undefined ? probabilityOption(s, "topP") : undefined,
+        stopTokens: eos !== undefined ? [eos] : undefined,
         stopStrings: o.stop as string[] | undefined,
-        decode: tok ? (ids) => tok.decode(ids) : undefined,
+        decode: tok ? (ids) => tok.decode(ids.filter(hasText)) : undefined,
         useCache: o.cache !== false,
       });
+      let stopped = false;
       for (const id of tokens) {
-        process.stdout.write(show(id));
         count++;
+        if (id === eos) {
+          stopped = true;
+          break;
+        }
+        process.stdout.write(show(id));
         // let the event loop run: a reader that went away (`| head`) ends the program here
         await new Promise((r) => setImmediate(r));
       }
       const secs = (performance.now() - t0) / 1000;
-      process.stderr.write(`\n[${count} tokens in ${secs.toFixed(2)} s: ${(count / secs).toFixed(1)} tokens/s${o.cache === false ? ", no KV cache" : ""}]\n`);
+      process.stderr.write(`\n[${count} tokens in ${secs.toFixed(2)} s: ${(count / secs).toFixed(1)} tokens/s${o.cache === false ? ", no KV cache" : ""}${stopped ? "; stopped at the end-of-sequence token" : ""}]\n`);
     });
 
   program
@@ -264,7 +280,8 @@ export function registerTrainCommands(program: Command): void {
     .description("logits (and loss) of a token sequence, for scripting")
     .requiredOption("--model <dirOrName>", MODEL_HELP)
     .option("--tokens <ids>", "comma-separated token ids")
-    .option("--text <text>", "text to tokenize instead")
+    .option("--text <text>", "text to tokenize instead (a pretrained model's BOS token is put in front)")
+    .addOption(prependBosOption())
     .option("--top <k>", "only the k largest logits per position", "0")
     .option("--json", "print JSON (the default)")
     .action(async (o: Record<string, string>) => {
@@ -273,7 +290,7 @@ export function registerTrainCommands(program: Command): void {
       let ids: number[];
       if (o.tokens !== undefined) {
         ids = parseTokenIds(o.tokens, "--tokens");
-      } else if (o.text !== undefined) ids = encodeText(loadDirTokenizer(dir, "--tokens"), o.text, "--text");
+      } else if (o.text !== undefined) ids = encodePrompt(loadDirTokenizer(dir, "--tokens"), o.text, "--text", (o as Record<string, unknown>).prependBos);
       else throw new Error("give --tokens or --text");
       if (ids.length === 0) throw new Error("--text encodes to no tokens");
       for (const id of ids) if (!(id < model.cfg.d_vocab)) throw new Error(`--tokens: ${id} is not a token id of this model (its vocabulary has ${model.cfg.d_vocab})`);

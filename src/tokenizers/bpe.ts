@@ -12,6 +12,7 @@ import { TokenizerError, describe } from "./errors.js";
 import { MergeTable, applyMerges } from "./merge.js";
 import { compileNormalizer, type Normalize } from "./normalizers.js";
 import { GPT2_PATTERN, addedTokensRegex, splitOnAdded } from "./pretokenize.js";
+import { readPostProcessor, templateBos, type SpecialTokensTemplate } from "./template.js";
 import type { EncodeOptions, TokenSpan, Tokenizer } from "./types.js";
 
 /** A token matched in the text before pre-tokenization (Hugging Face's AddedToken). */
@@ -44,6 +45,9 @@ export interface BpeModel {
   unkToken?: string | null;
   /** Look a whole word up in the vocabulary before merging (Hugging Face's ignore_merges). */
   ignoreMerges?: boolean;
+  /** A Hugging Face post_processor (its JSON; template.ts): tokens put around a text on
+   * encode(text, { addSpecialTokens: true }). GPT-2's ("ByteLevel") adds none. */
+  postProcessor?: unknown;
   kind?: string;
 }
 
@@ -56,6 +60,13 @@ export class BpeTokenizer implements Tokenizer {
   readonly addedTokens: readonly AddedToken[];
   /** The merge list in rank order, as vocabulary strings. */
   readonly merges: ReadonlyArray<readonly [string, string]>;
+  /** What encode(text, { addSpecialTokens: true }) puts around the text, or null (GPT-2: null). */
+  readonly template: SpecialTokensTemplate | null;
+  /** The beginning-of-sequence token, when known: set by loadPretrainedTokenizer for a pretrained
+   * model's folder (GPT-2: 50256), or by a post-processor that puts one token first. */
+  bosTokenId: number | undefined;
+  /** The end-of-sequence token, when known (GPT-2: 50256). */
+  eosTokenId: number | undefined;
   private readonly vocab = new Map<string, number>();
   private readonly rawTokens: (string | undefined)[];
   private readonly tokenBytes: (Uint8Array | undefined)[];
@@ -130,22 +141,32 @@ export class BpeTokenizer implements Tokenizer {
 
     this.pattern = model.pattern === null ? null : compilePattern(model.pattern ?? GPT2_PATTERN);
     this.normalize = compileNormalizer(model.normalizer);
+    this.template = readPostProcessor(model.postProcessor, "post_processor");
+    for (const id of [...(this.template?.before ?? []), ...(this.template?.after ?? [])]) {
+      if (this.tokenBytes[id] === undefined) throw new TokenizerError(`post_processor: token id ${id} is not in the vocabulary`);
+    }
+    this.bosTokenId = templateBos(this.template);
+    this.eosTokenId = undefined;
     if (model.unkToken != null) {
       this.unkId = this.vocab.get(model.unkToken) ?? this.addedByContent.get(model.unkToken);
       if (this.unkId === undefined) throw new TokenizerError(`unk_token ${describe(model.unkToken)} is not in the vocabulary`);
     }
   }
 
+  /** Token ids of a text; with { addSpecialTokens: true } also the post-processor's tokens around it. */
   encode(text: string, options: EncodeOptions = {}): number[] {
     const ids: number[] = [];
     this.run(text, options, ids, null);
-    return ids;
+    if (!options.addSpecialTokens || this.template === null) return ids;
+    return [...this.template.before, ...ids, ...this.template.after];
   }
 
   encodeWithOffsets(text: string, options: EncodeOptions = {}): TokenSpan[] {
     const spans: TokenSpan[] = [];
     this.run(text, options, [], spans);
-    return spans;
+    if (!options.addSpecialTokens || this.template === null) return spans;
+    const special = (id: number, at: number): TokenSpan => ({ id, token: this.idToToken(id), start: at, end: at });
+    return [...this.template.before.map((id) => special(id, 0)), ...spans, ...this.template.after.map((id) => special(id, text.length))];
   }
 
   /** The tokens of a text as vocabulary strings ("Ġthe"), like Hugging Face's tokenize(). */
@@ -218,7 +239,7 @@ export class BpeTokenizer implements Tokenizer {
       })),
       normalizer: m.normalizer ?? null,
       pre_tokenizer: pre,
-      post_processor: { type: "ByteLevel", add_prefix_space: true, trim_offsets: false, use_regex: true },
+      post_processor: m.postProcessor ?? { type: "ByteLevel", add_prefix_space: true, trim_offsets: false, use_regex: true },
       decoder: { type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true },
       model: {
         type: "BPE",

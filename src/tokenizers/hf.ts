@@ -2,11 +2,13 @@
 // model repositories ship) and the older pair vocab.json + merges.txt.
 //
 // Supported: byte-level BPE, i.e. GPT-2, GPT-Neo, GPT-J, Pythia/GPT-NeoX, RoBERTa-style models and
-// everything trainBpe writes. Anything we could not reproduce exactly (WordPiece, Unigram,
-// SentencePiece-style Metaspace BPE, dropout, ...) is refused with the name of the field.
+// everything trainBpe writes (bpe.ts); and SentencePiece-style BPE with byte fallback, i.e. Llama 1
+// and 2, TinyLlama, Mistral (sentencepiece.ts). Anything we could not reproduce exactly (WordPiece,
+// Unigram, dropout, regex normalizers, ...) is refused with the name of the field.
 import { BpeTokenizer, type AddedToken } from "./bpe.js";
 import { TokenizerError, describe } from "./errors.js";
 import { GPT2_PATTERN } from "./pretokenize.js";
+import { SentencePieceBpeTokenizer } from "./sentencepiece.js";
 
 type Json = Record<string, unknown>;
 
@@ -80,22 +82,63 @@ function readPreTokenizer(p: unknown): { pattern: string | null; addPrefixSpace:
   throw new TokenizerError(`${where}.type ${describe(p.type)} is not supported: only byte-level BPE is (pre_tokenizer "ByteLevel", or a "Sequence" of a regex "Split" and "ByteLevel")`);
 }
 
-/** A BpeTokenizer from a parsed tokenizer.json object. */
-export function tokenizerFromHfJson(json: unknown): BpeTokenizer {
+/** Does a part of tokenizer.json (or one of its Sequence members) have one of these types? */
+function hasType(spec: unknown, types: readonly string[]): boolean {
+  if (!isObject(spec)) return false;
+  if (typeof spec.type === "string" && types.includes(spec.type)) return true;
+  return ["normalizers", "pretokenizers", "decoders"].some((k) => Array.isArray(spec[k]) && (spec[k] as unknown[]).some((s) => hasType(s, types)));
+}
+
+/**
+ * SentencePiece-style (Llama, Mistral) rather than byte-level (GPT-2)? Its marks: byte fallback
+ * (<0xNN> tokens), the Metaspace pre-tokenizer, or the "▁"-writing Prepend/Replace normalizers.
+ */
+function isSentencePieceStyle(json: Json, model: Json): boolean {
+  return model.byte_fallback === true || hasType(json.pre_tokenizer, ["Metaspace"]) || hasType(json.normalizer, ["Prepend", "Replace"]) || hasType(json.decoder, ["ByteFallback", "Metaspace"]);
+}
+
+function sentencePieceFromHfJson(json: Json, model: Json): SentencePieceBpeTokenizer {
+  if (hasType(json.pre_tokenizer, ["ByteLevel"]) || hasType(json.decoder, ["ByteLevel"])) {
+    throw new TokenizerError(`tokenizer.json: a byte-level pre_tokenizer or decoder ("ByteLevel") does not go with SentencePiece-style settings (${model.byte_fallback === true ? "model.byte_fallback: true" : "a Metaspace pre_tokenizer, Prepend/Replace normalizer or ByteFallback decoder"}); this mix is not supported`);
+  }
+  if (model.byte_fallback != null && typeof model.byte_fallback !== "boolean") throw new TokenizerError(`tokenizer.json: model.byte_fallback must be true or false`);
+  if (model.fuse_unk != null && typeof model.fuse_unk !== "boolean") throw new TokenizerError(`tokenizer.json: model.fuse_unk must be true or false`);
+  try {
+    return new SentencePieceBpeTokenizer({
+      vocab: readVocab(model.vocab, "tokenizer.json: model.vocab"),
+      merges: readMerges(model.merges, "tokenizer.json: model.merges"),
+      addedTokens: readAddedTokens(json.added_tokens),
+      normalizer: json.normalizer ?? null,
+      preTokenizer: json.pre_tokenizer ?? null,
+      decoder: json.decoder ?? null,
+      postProcessor: json.post_processor ?? null,
+      byteFallback: model.byte_fallback === true,
+      unkToken: (model.unk_token as string | null | undefined) ?? null,
+      fuseUnk: model.fuse_unk === true,
+      ignoreMerges: model.ignore_merges === true,
+    });
+  } catch (error) {
+    if (error instanceof TokenizerError && !error.message.startsWith("tokenizer.json")) throw new TokenizerError(`tokenizer.json: ${error.message}`, { cause: error });
+    throw error;
+  }
+}
+
+/** A tokenizer from a parsed tokenizer.json object: byte-level BPE (GPT-2's kind) or SentencePiece-style BPE (Llama's). */
+export function tokenizerFromHfJson(json: unknown): BpeTokenizer | SentencePieceBpeTokenizer {
   if (!isObject(json)) throw new TokenizerError(`tokenizer.json: expected an object at the top, got ${describe(json)}`);
   const model = json.model;
   if (!isObject(model)) throw new TokenizerError(`tokenizer.json: model must be an object, got ${describe(model)}`);
   if (model.type !== "BPE" && !(model.type === undefined && "merges" in model)) throw new TokenizerError(`tokenizer.json: model.type ${describe(model.type)} is not supported (only "BPE")`);
   if (model.dropout != null && model.dropout !== 0) throw new TokenizerError(`tokenizer.json: model.dropout ${describe(model.dropout)} is not supported (only null: dropout makes encoding random)`);
   for (const field of ["continuing_subword_prefix", "end_of_word_suffix"] as const) {
-    if (model[field] != null && model[field] !== "") throw new TokenizerError(`tokenizer.json: model.${field} ${describe(model[field])} is not supported (byte-level BPE has none)`);
+    if (model[field] != null && model[field] !== "") throw new TokenizerError(`tokenizer.json: model.${field} ${describe(model[field])} is not supported (byte-level and SentencePiece-style BPE have none)`);
   }
-  if (model.byte_fallback === true) throw new TokenizerError(`tokenizer.json: model.byte_fallback: true is not supported (SentencePiece-style BPE)`);
+  if (model.unk_token != null && typeof model.unk_token !== "string") throw new TokenizerError(`tokenizer.json: model.unk_token must be a string or null`);
+  if (isSentencePieceStyle(json, model)) return sentencePieceFromHfJson(json, model);
   const { pattern, addPrefixSpace } = readPreTokenizer(json.pre_tokenizer);
   if (json.decoder != null && !(isObject(json.decoder) && json.decoder.type === "ByteLevel")) {
     throw new TokenizerError(`tokenizer.json: decoder.type ${describe(isObject(json.decoder) ? json.decoder.type : json.decoder)} is not supported (only "ByteLevel")`);
   }
-  if (model.unk_token != null && typeof model.unk_token !== "string") throw new TokenizerError(`tokenizer.json: model.unk_token must be a string or null`);
   try {
     return new BpeTokenizer({
       kind: "bpe",
@@ -107,6 +150,7 @@ export function tokenizerFromHfJson(json: unknown): BpeTokenizer {
       normalizer: json.normalizer ?? null,
       unkToken: (model.unk_token as string | null | undefined) ?? null,
       ignoreMerges: model.ignore_merges === true,
+      postProcessor: json.post_processor ?? null,
     });
   } catch (error) {
     if (error instanceof TokenizerError && !error.message.startsWith("tokenizer.json")) throw new TokenizerError(`tokenizer.json: ${error.message}`, { cause: error });

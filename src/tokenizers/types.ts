@@ -20,6 +20,16 @@ export interface Tokenizer {
   /** Optional (every tokenizer in this folder has it): a JSON-ready object that loadTokenizer
    * reads back (a Hugging Face tokenizer.json for BPE). */
   toJSON?(): unknown;
+  /**
+   * The beginning-of-sequence token a pretrained model expects first (GPT-2: 50256
+   * "<|endoftext|>", Llama: 1 "<s>"), as Hugging Face's tokenizer.bos_token_id; toTokens() puts it
+   * in front of a text. Set by loadPretrainedTokenizer from a model folder's tokenizer_config.json
+   * (or the family's default), or from a post-processor that adds it. Undefined for tokenizers of
+   * models trained here: they never saw one.
+   */
+  bosTokenId?: number | undefined;
+  /** The end-of-sequence token (GPT-2: 50256, Llama: 2 "</s>"): generation stops there. */
+  eosTokenId?: number | undefined;
 }
 
 /** One token of an encoded text: its id, its piece, and the text it covers, text.slice(start, end).
@@ -42,4 +52,11 @@ export interface EncodeOptions {
    * different: it throws on special tokens unless told otherwise.)
    */
   allowedSpecial?: "all" | "none" | readonly string[];
+  /**
+   * Also put the tokenizer.json post-processor's tokens around the text (Llama's puts "<s>" in
+   * front). Hugging Face's encode does by default; ours does not, so that encode(text) is always
+   * the text's own tokens (for corpora, and for "is this one token?"). For a model's input use
+   * toTokens(tokenizer, text), which puts the BOS token in front, once, as TransformerLens does.
+   */
+  addSpecialTokens?: boolean;
 }

@@ -13,6 +13,7 @@ import { saveSafetensors } from "../../io/checkpoint.node.js";
 import { writeFileAtomic } from "../../io/files.node.js";
 import { BpeTokenizer } from "../../tokenizers/bpe.js";
 import { CharTokenizer } from "../../tokenizers/char.js";
+import { SentencePieceBpeTokenizer } from "../../tokenizers/sentencepiece.js";
 import type { Tokenizer } from "../../tokenizers/types.js";
 import type { HookedTransformer } from "../gpt/model.js";
 import { bosEosTokens, hfExportFamily } from "./hf-export.js";
@@ -21,7 +22,7 @@ const json = (o: unknown) => new TextEncoder().encode(JSON.stringify(o, null, 2)
 
 /** The tokenizer in Hugging Face's tokenizer.json form, or null when it has none (a word tokenizer). */
 export function hfTokenizerJson(tok: Tokenizer): Record<string, unknown> | null {
-  if (tok instanceof BpeTokenizer) return tok.toJSON();
+  if (tok instanceof BpeTokenizer || tok instanceof SentencePieceBpeTokenizer) return tok.toJSON();
   if (tok instanceof CharTokenizer) return tok.toHfJSON();
   return null;
 }

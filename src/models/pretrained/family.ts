@@ -17,6 +17,10 @@ export interface PretrainedFamily {
   modelType: string;
   /** config.json's "architectures" entries it loads, e.g. GPT2LMHeadModel. */
   architectures: string[];
+  /** The BOS and EOS tokens of the family's Hugging Face tokenizer class, for a folder whose
+   * tokenizer_config.json / special_tokens_map.json do not name them (GPT2TokenizerFast:
+   * "<|endoftext|>" for both; LlamaTokenizerFast: "<s>" and "</s>"). */
+  specialTokens: { bos: string; eos: string };
   /** Our GPTConfig from config.json. */
   config(hf: Record<string, unknown>): GPTConfigInput;
   /** Every weight the checkpoint must hold (by canonical name) and how it maps onto ours (`hf`: config.json, for what GPTConfig does not say). */

@@ -7,7 +7,9 @@ import { isAbsolute } from "node:path";
 import { loadModelDir } from "../gpt/io.node.js";
 import type { HookedTransformer } from "../gpt/model.js";
 import { type ProcessingOptions, processWeightsConsuming } from "../gpt/processing.js";
+import type { Tokenizer } from "../../tokenizers/types.js";
 import { type PretrainedHubOptions, pretrainedSnapshot } from "./hub.node.js";
+import { loadModelDirTokenizer } from "./tokenizer.node.js";
 
 export interface FromPretrainedOptions extends PretrainedHubOptions {
   /**
@@ -35,13 +37,29 @@ export function fromPretrainedNoProcessing(pathOrName: string, options: Pretrain
   return fromPretrained(pathOrName, { ...options, processing: false });
 }
 
-async function loadPretrained(pathOrName: string, options: PretrainedHubOptions): Promise<HookedTransformer> {
-  if (typeof pathOrName !== "string" || pathOrName === "") throw new Error(`fromPretrained: expected a model directory or name, got ${JSON.stringify(pathOrName)}`);
+/**
+ * The tokenizer of the model at `pathOrName` (a local model directory or a name, as
+ * fromPretrained takes), with its BOS and EOS tokens: toTokens(tokenizer, text) gives the ids
+ * the model expects, TransformerLens's model.to_tokens(text).
+ */
+export async function pretrainedTokenizer(pathOrName: string, options: PretrainedHubOptions = {}): Promise<Tokenizer> {
+  const dir = await modelFolder(pathOrName, options, "pretrainedTokenizer");
+  const tok = loadModelDirTokenizer(dir);
+  if (tok === null) throw new Error(`pretrainedTokenizer: ${pathOrName} has no tokenizer files (tokenizer.json, or vocab.json and merges.txt)`);
+  return tok;
+}
+
+/** A local model directory as it is, or a name's folder in the hub cache (downloaded if needed). */
+async function modelFolder(pathOrName: string, options: PretrainedHubOptions, fn: string): Promise<string> {
+  if (typeof pathOrName !== "string" || pathOrName === "") throw new Error(`${fn}: expected a model directory or name, got ${JSON.stringify(pathOrName)}`);
   if (existsSync(pathOrName)) {
-    if (!statSync(pathOrName).isDirectory()) throw new Error(`fromPretrained: ${pathOrName} is a file; pass the model's directory (with config.json and its weights)`);
-    return loadModelDir(pathOrName);
+    if (!statSync(pathOrName).isDirectory()) throw new Error(`${fn}: ${pathOrName} is a file; pass the model's directory (with config.json and its weights)`);
+    return pathOrName;
   }
-  if (isAbsolute(pathOrName) || /^\.{1,2}([/\\]|$)|^~/.test(pathOrName)) throw new Error(`fromPretrained: no such directory: ${pathOrName}`);
-  const { dir } = await pretrainedSnapshot(pathOrName, options);
-  return loadModelDir(dir);
+  if (isAbsolute(pathOrName) || /^\.{1,2}([/\\]|$)|^~/.test(pathOrName)) throw new Error(`${fn}: no such directory: ${pathOrName}`);
+  return (await pretrainedSnapshot(pathOrName, options)).dir;
+}
+
+async function loadPretrained(pathOrName: string, options: PretrainedHubOptions): Promise<HookedTransformer> {
+  return loadModelDir(await modelFolder(pathOrName, options, "fromPretrained"));
 }

@@ -125,6 +125,7 @@ const MASK_BUFFER = /^h\.\d+\.attn\.attention\.(bias|masked_bias)$/;
 export const GPT_NEO: PretrainedFamily = {
   modelType: "gpt_neo",
   architectures: ["GPTNeoForCausalLM", "GPTNeoModel"],
+  specialTokens: { bos: "<|endoftext|>", eos: "<|endoftext|>" },
   config: gptNeoConfig,
   weightRules: gptNeoWeightRules,
   canonicalName: (name) => (name.startsWith("transformer.") ? name.slice("transformer.".length) : name),

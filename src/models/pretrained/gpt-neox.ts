@@ -109,6 +109,7 @@ const BUFFER = /^layers\.\d+\.attention\.(bias|masked_bias|rotary_emb\.inv_freq)
 export const GPT_NEOX: PretrainedFamily = {
   modelType: "gpt_neox",
   architectures: ["GPTNeoXForCausalLM"],
+  specialTokens: { bos: "<|endoftext|>", eos: "<|endoftext|>" },
   config: gptNeoXConfig,
   weightRules: gptNeoXWeightRules,
   canonicalName: (name) => (name.startsWith("gpt_neox.") ? name.slice("gpt_neox.".length) : name),

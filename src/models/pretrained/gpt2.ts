@@ -117,6 +117,7 @@ const MASK_BUFFER = /^h\.\d+\.attn\.(bias|masked_bias)$/;
 export const GPT2: PretrainedFamily = {
   modelType: "gpt2",
   architectures: ["GPT2LMHeadModel", "GPT2Model"],
+  specialTokens: { bos: "<|endoftext|>", eos: "<|endoftext|>" },
   config: gpt2Config,
   weightRules: gpt2WeightRules,
   // GPT2LMHeadModel saves "transformer.h.0…"; GPT2Model and openai-community/gpt2's own file "h.0…"

@@ -129,6 +129,7 @@ const BUFFER = /^layers\.\d+\.self_attn\.rotary_emb\.inv_freq$/;
 export const LLAMA: PretrainedFamily = {
   modelType: "llama",
   architectures: ["LlamaForCausalLM"],
+  specialTokens: { bos: "<s>", eos: "</s>" },
   config: llamaConfig,
   weightRules: llamaWeightRules,
   canonicalName: (name) => (name.startsWith("model.") ? name.slice("model.".length) : name),
