@@ -266,7 +266,9 @@ for (const [family, arch, cfg] of [
     assert.deepEqual([config.architectures, config.bos_token_id, config.eos_token_id], [[arch], eot, eot]);
     const tokConfig = JSON.parse(readFileSync(join(out, "tokenizer_config.json"), "utf8"));
     assert.deepEqual([tokConfig.bos_token, tokConfig.eos_token], ["<|endoftext|>", "<|endoftext|>"]);
-    const [a, b] = [await cli(["logits", "--model", out, "--text", "the king"]), await cli(["logits", "--model", src, "--text", "the king"])];
+    // a Hugging Face directory gets its BOS in front, as TransformerLens's to_tokens puts it; the
+    // model trained here never saw one, so compare without it
+    const [a, b] = [await cli(["logits", "--model", out, "--text", "the king", "--no-prepend-bos"]), await cli(["logits", "--model", src, "--text", "the king"])];
     assert.equal(a.code, 0, a.err);
     assert.ok(a.log.length > 0);
     assert.deepEqual(a.log, b.log, "the exported directory gives the same tokens and logits");
