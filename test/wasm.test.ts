@@ -67,6 +67,29 @@ test("the heap reuses freed blocks, so repeated allocation stays flat", () => {
   assert.deepEqual([...wasm.read(a)], new Array(10).fill(0), "fresh storage is zero-filled even when the block is reused");
 });
 
+test("large blocks are cut from freed ranges of any size and merge back, so the heap does not grow per size", () => {
+  const wasm = createWasmBackend();
+  const MiB = 1 << 20;
+  const ptr = (s: unknown) => (s as { ptr: number }).ptr;
+  const a = wasm.alloc("float32", MiB); // 4 MiB
+  const b = wasm.alloc("float32", MiB / 2); // 2 MiB, after a
+  const reserved = wasm.heap.reservedBytes;
+  wasm.read(a).fill(7);
+  wasm.dispose(a);
+  const c = wasm.alloc("float32", (3 * MiB) / 4); // 3 MiB: the front of a's range
+  const d = wasm.alloc("float32", MiB / 4); // 1 MiB: the rest of it
+  assert.equal(ptr(c), ptr(a));
+  assert.equal(ptr(d), ptr(a) + 3 * MiB);
+  assert.equal(wasm.heap.reservedBytes, reserved, "no growth: both fit where a was");
+  assert.ok(wasm.read(c).every((x) => x === 0) && wasm.read(d).every((x) => x === 0), "reused memory is zero-filled");
+  // freed in any order, neighbours merge: one 6 MiB block then fits without growing
+  for (const s of [c, b, d]) wasm.dispose(s);
+  assert.equal(wasm.heap.bytesInUse, 0);
+  const e = wasm.alloc("float32", (6 * MiB) / 4);
+  assert.equal(ptr(e), ptr(a));
+  assert.equal(wasm.heap.reservedBytes, reserved);
+});
+
 test("two threads give bit-identical results run to run, equal to one thread within float32 rounding", async () => {
   const { spawnNodeWorker } = await import("../src/backend/wasm/threads.node.js");
   const one = createWasmBackend({ threads: 1 });

@@ -92,16 +92,21 @@ export function logitLens(model: HookedTransformer, tokens: readonly number[], o
     const n = names.length;
     /** Log-probabilities (p, v) that layer l's residual stream reads as. */
     const layerLogP = (l: number): Tensor =>
-      noGrad(() => {
-        let r = cache.get(names[l]);
-        if (!cache.hasBatchDim) r = r.unsqueeze(0);
-        if (r.shape[0] !== 1) throw new Error(`logitLens: expected one sequence, the cache has a batch of ${r.shape[0]}`);
-        if (opts.lens && l < model.cfg.n_layers) r = opts.lens.translate(r, l);
-        return readout(model, r).select(0, 0).logSoftmax(-1);
-      });
+      tidy(() =>
+        noGrad(() => {
+          let r = cache.get(names[l]);
+          if (!cache.hasBatchDim) r = r.unsqueeze(0);
+          if (r.shape[0] !== 1) throw new Error(`logitLens: expected one sequence, the cache has a batch of ${r.shape[0]}`);
+          if (opts.lens && l < model.cfg.n_layers) r = opts.lens.translate(r, l);
+          return readout(model, r.reshape(p, -1)).logSoftmax(-1);
+        }),
+      );
     // One layer at a time, keeping only what the result reports: GPT-2's 13 layers × 512
     // positions × 50257 tokens would be 1.3 GB of logits at once.
     const finalLogP = layerLogP(n - 1);
+    // KL(final ‖ l) = Σ p_final log p_final − Σ p_final log p_l: the first sum is the same for every layer
+    const pFinal = finalLogP.exp();
+    const negEntropy = pFinal.mul(finalLogP).sum(-1); // (p)
     const targetIds = tensor(targets.map((t) => [t ?? 0]), { dtype: "int32" }); // (p, 1)
     const result: LogitLensResult = { labels: lensLabels(model), tokens: [...tokens], targets, topTokens: [], topProbs: [], targetProb: [], targetRank: [], kl: [], meanKl: [] };
     for (let l = 0; l < n; l++) {
@@ -115,7 +120,7 @@ export function logitLens(model: HookedTransformer, tokens: readonly number[], o
         const rank = logP.gt(targetLogP).sum(-1).dataSync(); // tokens strictly more likely than the target
         result.targetProb.push(targets.map((t, i) => (t === null ? NaN : prob[i])));
         result.targetRank.push(targets.map((t, i) => (t === null ? NaN : Number(rank[i]))));
-        const klRow = Array.from(kl(finalLogP, logP).dataSync());
+        const klRow = Array.from(negEntropy.sub(pFinal.mul(logP).sum(-1)).dataSync());
         result.kl.push(klRow);
         result.meanKl.push(klRow.reduce((s, v) => s + v, 0) / klRow.length);
       });

@@ -34,10 +34,20 @@ export class WasmStorage implements HostStorage {
   ) {}
 }
 
+/**
+ * Small blocks (size classes up to 64 KiB) are cut from arenas of this size, one size class per
+ * arena, so they never sit between large blocks and keep freed large ones from merging.
+ */
+const ARENA = 256 * 1024;
+
 export class WasmHeap {
   readonly memory: WebAssembly.Memory;
   private top = HEAP_BASE;
+  /** Highest address ever handed out: memory above it has never been written (zeros from memory.grow). */
+  private highWater = HEAP_BASE;
   private readonly freeLists = new Map<number, number[]>();
+  /** Free ranges of large blocks, sorted by address, never two adjacent (they are merged). */
+  private readonly largeFree: { ptr: number; bytes: number }[] = [];
   bytesInUse = 0;
   peakBytes = 0;
   private readonly finalizer = new FinalizationRegistry<[number, number]>(([ptr, bytes]) => this.releaseBlock(ptr, bytes));
@@ -48,19 +58,37 @@ export class WasmHeap {
 
   /** Bytes reserved from the memory so far (the high-water mark of the bump pointer). */
   get reservedBytes(): number {
-    return this.top;
+    return this.highWater;
   }
 
   /**
    * A block of at least `bytes` bytes, 64-byte aligned. Its contents are arbitrary, except that a
    * `fresh` block (never handed out before: above the old high-water mark) is all zeros, as
    * memory.grow gives it.
+   *
+   * Small blocks come back from a free list of their exact size class (a training loop makes the
+   * same tensors every step, so it reuses the same blocks), filled from arenas. Large ones
+   * (> 64 KiB) are cut from the smallest free range that holds them: GPT-2's 154 MB embedding,
+   * once freed, can become the 103 MB of a prompt's logits and more, instead of the heap growing
+   * for every new size.
    */
   allocBlock(bytes: number): [ptr: number, blockBytes: number, fresh: boolean] {
     const cls = sizeClass(bytes);
-    const list = this.freeLists.get(cls);
-    let ptr = list?.pop();
-    const fresh = ptr === undefined;
+    if (cls <= PAGE) {
+      let list = this.freeLists.get(cls);
+      if (!list) this.freeLists.set(cls, (list = []));
+      if (list.length === 0) {
+        // a new arena, cut into blocks of this class (handed out lowest address first)
+        const [arena] = this.allocBlock(ARENA);
+        this.bytesInUse -= ARENA; // counted as its blocks are handed out
+        for (let p = arena + ARENA - cls; p >= arena; p -= cls) list.push(p);
+      }
+      this.bytesInUse += cls;
+      this.peakBytes = Math.max(this.peakBytes, this.bytesInUse);
+      return [list.pop()!, cls, false];
+    }
+    let ptr = this.takeLarge(cls);
+    let fresh = false;
     if (ptr === undefined) {
       ptr = this.top;
       const end = ptr + cls;
@@ -68,6 +96,8 @@ export class WasmHeap {
       const have = this.memory.buffer.byteLength;
       if (end > have) this.memory.grow(Math.max(Math.ceil((end - have) / PAGE), Math.ceil(have / PAGE / 4)));
       this.top = end;
+      fresh = ptr >= this.highWater;
+      this.highWater = Math.max(this.highWater, end);
     }
     this.bytesInUse += cls;
     this.peakBytes = Math.max(this.peakBytes, this.bytesInUse);
@@ -75,10 +105,51 @@ export class WasmHeap {
   }
 
   releaseBlock(ptr: number, blockBytes: number): void {
+    this.bytesInUse -= blockBytes;
+    if (blockBytes > PAGE) return this.freeLarge(ptr, blockBytes);
     let list = this.freeLists.get(blockBytes);
     if (!list) this.freeLists.set(blockBytes, (list = []));
     list.push(ptr);
-    this.bytesInUse -= blockBytes;
+  }
+
+  /** Best fit among the free ranges; the rest of the range stays free. */
+  private takeLarge(bytes: number): number | undefined {
+    let best = -1;
+    for (let i = 0; i < this.largeFree.length; i++) {
+      const r = this.largeFree[i];
+      if (r.bytes >= bytes && (best < 0 || r.bytes < this.largeFree[best].bytes)) best = i;
+    }
+    if (best < 0) return undefined;
+    const r = this.largeFree[best];
+    const ptr = r.ptr;
+    if (r.bytes === bytes) this.largeFree.splice(best, 1);
+    else {
+      r.ptr += bytes;
+      r.bytes -= bytes;
+    }
+    return ptr;
+  }
+
+  /** Returns a range, merged with free neighbours; a range that reaches the bump pointer lowers it instead. */
+  private freeLarge(ptr: number, bytes: number): void {
+    const list = this.largeFree;
+    let i = 0;
+    while (i < list.length && list[i].ptr < ptr) i++;
+    let range = { ptr, bytes };
+    if (i > 0 && list[i - 1].ptr + list[i - 1].bytes === ptr) {
+      range = list[i - 1];
+      range.bytes += bytes;
+      i--;
+    } else list.splice(i, 0, range);
+    const next = list[i + 1];
+    if (next && range.ptr + range.bytes === next.ptr) {
+      range.bytes += next.bytes;
+      list.splice(i + 1, 1);
+    }
+    if (range.ptr + range.bytes === this.top) {
+      this.top = range.ptr;
+      list.splice(i, 1);
+    }
   }
 
   /** A zero-filled storage for `length` elements of `dtype`. */
