@@ -10,6 +10,7 @@
 import { BYTE_TO_CHAR, bytesToVocabString, codePointWidths, fromUtf8, utf8, vocabStringToBytes } from "./bytes.js";
 import { TokenizerError, describe } from "./errors.js";
 import { MergeTable, applyMerges } from "./merge.js";
+import { indexVocabulary } from "./vocabulary.js";
 import { compileNormalizer, type Normalize } from "./normalizers.js";
 import { GPT2_PATTERN, addedTokensRegex, splitOnAdded } from "./pretokenize.js";
 import { readPostProcessor, templateBos, type SpecialTokensTemplate } from "./template.js";
@@ -83,24 +84,7 @@ export class BpeTokenizer implements Tokenizer {
     this.kind = model.kind ?? "bpe";
     const entries = model.vocab instanceof Map ? [...model.vocab] : Object.entries(model.vocab);
     const added = model.addedTokens ?? [];
-    let bound = 0;
-    const seen = new Map<number, string>();
-    for (const [token, id] of entries) {
-      if (!Number.isSafeInteger(id) || id < 0) throw new TokenizerError(`vocab: token ${describe(token)} has id ${describe(id)}; ids must be integers ≥ 0`);
-      if (seen.has(id)) throw new TokenizerError(`vocab: id ${id} is used twice (${describe(seen.get(id))} and ${describe(token)})`);
-      seen.set(id, token);
-      this.vocab.set(token, id);
-      bound = Math.max(bound, id + 1);
-    }
-    for (const [i, t] of added.entries()) {
-      if (!Number.isSafeInteger(t.id) || t.id < 0) throw new TokenizerError(`added_tokens[${i}]: id must be an integer ≥ 0, got ${describe(t.id)}`);
-      if (typeof t.content !== "string" || t.content.length === 0) throw new TokenizerError(`added_tokens[${i}]: content must be a non-empty string`);
-      // The id may also be in the vocabulary under another string (GPT-NeoX lists its whitespace
-      // tokens both as "ĠĠ" in the vocabulary and as "  " added tokens): the added token wins.
-      this.addedByContent.set(t.content, t.id);
-      bound = Math.max(bound, t.id + 1);
-    }
-    if (bound ** 2 >= 2 ** 53) throw new TokenizerError(`vocab: ids up to ${bound - 1} are too large`);
+    const bound = indexVocabulary(entries, added, this.vocab, this.addedByContent);
     this.vocabSize = bound;
     this.addedTokens = added;
     this.specialTokens = Object.fromEntries(added.filter((t) => t.special).map((t) => [t.content, t.id]));
