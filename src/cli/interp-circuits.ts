@@ -27,6 +27,12 @@ import { circuitsSummary, patchSummary } from "./summaries.js";
 
 type Opts = Record<string, string>;
 
+/**
+ * Tokens `interp probe` reads by default: every probed hook's activations are kept for them
+ * (GPT-2 small: 13 hooks × 16k tokens × 768 floats = 650 MB).
+ */
+const PROBE_TOKENS = 16_384;
+
 /** The model of --model (a Hugging Face checkpoint processed unless --no-processing), its tokenizer and directory. */
 async function loadModel(dir: string, processing: unknown): Promise<{ model: HookedTransformer; tokenizer: Tokenizer | null; dir: string }> {
   const d = await modelDir(dir);
@@ -153,7 +159,7 @@ export function registerCircuitCommands(interp: Command): void {
     .option("--no-processing", NO_PROCESSING_HELP)
     .option("--hooks <list>", "comma-separated hook names (default: resid_pre of layer 0 and resid_post of every layer)")
     .option("--files <list>", "Brown files to read, e.g. ca01,ca02 (default: the news category)")
-    .option("--windows <n>", "context windows of n_ctx tokens to probe", "200")
+    .option("--windows <n>", `context windows of n_ctx tokens to probe (default: 200, or fewer for a long context: at most ${PROBE_TOKENS} tokens)`)
     .option("--tagset <name>", "universal | brown", "universal")
     .option("--kind <name>", "multinomial | logistic (NOUN vs the rest)", "multinomial")
     .option("--seed <n>", "train/test split seed", "0")
@@ -169,7 +175,7 @@ export function registerCircuitCommands(interp: Command): void {
       const corpus = await loadBrown(s.files ? { files: s.files.split(",").map((f) => f.trim()) } : { categories: ["news"] });
       if (s.tagset !== "universal" && s.tagset !== "brown") throw new Error(`--tagset must be universal or brown, got "${s.tagset}"`);
       if (s.kind !== "multinomial" && s.kind !== "logistic") throw new Error(`--kind must be multinomial or logistic, got "${s.kind}"`);
-      const data = brownPosDataset(corpus, tokenizer, { contextLength: model.cfg.n_ctx, windows: intOption(s, "windows", 200), tagset: s.tagset });
+      const data = brownPosDataset(corpus, tokenizer, { contextLength: model.cfg.n_ctx, windows: intOption(s, "windows", Math.max(1, Math.min(200, Math.floor(PROBE_TOKENS / model.cfg.n_ctx)))), tagset: s.tagset });
       let labels = data.labels;
       if (s.kind === "logistic") {
         const noun = data.classes.indexOf(s.tagset === "universal" ? "NOUN" : "nn");

@@ -403,16 +403,39 @@ export interface ActivationSites {
  * dimensions flattened (resid (b, p, d) → d features; hook_z (b, p, h, k) → h·k; pick one head
  * with `head`). No gradients, eval mode.
  */
-export function collectActivations(model: HookedTransformer, tokens: TokensLike, hook: string, opts: ActivationSites & { head?: number } = {}): Features & { sites: [number, number][] } {
-  const act = inEvalMode(model, () =>
+/**
+ * The activation at `hook` for every sequence, computed a few sequences at a time (at most
+ * ~4096 positions per forward) and only as far as the hook's layer: GPT-2's logits for 16
+ * windows of 1024 tokens alone would be 3.3 GB.
+ */
+function runToHook(model: HookedTransformer, tokens: TokensLike, hook: string): { data: Float32Array; shape: number[] } {
+  model.hookPoint(hook); // unknown names are errors that list near matches
+  const block = /^blocks\.(\d+)\./.exec(hook);
+  const stopAtLayer = block ? Number(block[1]) + 1 : /^hook_(embed|pos_embed)$/.test(hook) ? 0 : undefined;
+  const all = model.toTokens(tokens);
+  const [B, P] = all.shape;
+  const chunk = Math.max(1, Math.floor(4096 / P));
+  let data: Float32Array | null = null;
+  let shape: number[] = [];
+  for (let b0 = 0; b0 < B; b0 += chunk) {
     tidy(() =>
       noGrad(() => {
-        const { cache } = model.runWithCache(tokens, { namesFilter: [hook] });
-        const t = cache.get(hook)!;
-        return { data: t.dataSync() as Float32Array, shape: [...t.shape] };
+        const rows = all.narrow(0, b0, Math.min(chunk, B - b0));
+        const t = model.runWithCache(rows, { namesFilter: [hook], stopAtLayer }).cache.get(hook)!;
+        const per = t.numel() / t.shape[0];
+        if (data === null) {
+          shape = [B, ...t.shape.slice(1)];
+          data = new Float32Array(B * per);
+        }
+        data.set(t.dataSync() as Float32Array, b0 * per);
       }),
-    ),
-  );
+    );
+  }
+  return { data: data!, shape };
+}
+
+export function collectActivations(model: HookedTransformer, tokens: TokensLike, hook: string, opts: ActivationSites & { head?: number } = {}): Features & { sites: [number, number][] } {
+  const act = inEvalMode(model, () => runToHook(model, tokens, hook));
   const [B, P] = act.shape;
   if (/hook_(pattern|attn_scores)$/.test(hook)) throw new Error(`collectActivations: ${hook} is (batch, head, query, key); probe per-position activations instead`);
   let D = act.shape.slice(2).reduce((a, b) => a * b, 1);
