@@ -323,3 +323,20 @@ describe("fast circuit paths equal the float64 definitions", () => {
     });
   }
 });
+
+test("PCA through the covariance equals PCA through the SVD (up to signs)", () => {
+  const N = 80;
+  const D = 12;
+  const X = matrix64(N, D, Array.from({ length: N * D }, (_, i) => rnd() * (1 + (i % D)) + (i % 3)));
+  const a = pca(X, { method: "svd", k: 5 });
+  const b = pca(X, { method: "covariance", k: 5 });
+  for (let c = 0; c < 5; c++) {
+    assert.ok(Math.abs(a.explainedVariance[c] - b.explainedVariance[c]) <= 1e-4 * a.explainedVariance[c], `variance ${c}`);
+    assert.ok(Math.abs(a.explainedVarianceRatio[c] - b.explainedVarianceRatio[c]) <= 1e-5, `ratio ${c}`);
+    let dot = 0;
+    for (let j = 0; j < D; j++) dot += a.components.data[c * D + j] * b.components.data[c * D + j];
+    assert.ok(Math.abs(Math.abs(dot) - 1) < 1e-4, `component ${c}: |cos| = ${Math.abs(dot)}`);
+    const sign = Math.sign(dot);
+    for (let i = 0; i < N; i++) assert.ok(Math.abs(a.projected.data[i * 5 + c] - sign * b.projected.data[i * 5 + c]) < 1e-3 * Math.sqrt(a.explainedVariance[c]), `projected ${i}, ${c}`);
+  }
+});
