@@ -8,7 +8,7 @@ import { HookedTransformer, noGrad, tensor } from "../src/node.js";
 import { sinusoidalTable } from "../src/models/gpt/positional.js";
 import { svdJacobi } from "../src/linalg/dense.js";
 import { FactoredMatrix, copyingScoreOf, eigenvalues, frobenius64, matmul64, matrix64, positiveEigenvalueFraction, transpose64, type Matrix64 } from "../src/interp/factored.js";
-import { compositionBaseline, compositionScore, compositionScores, copyingScore, copyingScores, fullOvCircuit, fullQkCircuit, ovCircuit, qkCircuit, svdMlpIn, svdMlpOut, svdOV, svdReadout } from "../src/interp/circuits.js";
+import { compositionBaseline, compositionScore, compositionScores, copyingScore, copyingScores, fullOvCircuit, headWeights, fullQkCircuit, ovCircuit, qkCircuit, svdMlpIn, svdMlpOut, svdOV, svdReadout } from "../src/interp/circuits.js";
 import { cosineSimilarity, embeddingPca, pca, positionalFourier } from "../src/interp/embeddings.js";
 
 let seed = 12345;
@@ -273,4 +273,70 @@ describe("embeddings", () => {
     for (let i = 0; i < 12; i++) close(sim[i][i], 1, 1e-9, "self-similarity");
     assert.throws(() => embeddingPca(new HookedTransformer({ n_layers: 1, d_model: 8, n_heads: 2, d_vocab: 5, n_ctx: 4, positional_embedding_type: "rotary" }), "W_pos"), /no learned positional embedding/);
   });
+});
+
+describe("fast circuit paths equal the float64 definitions", () => {
+  // copyingScores regroups the vocabulary-sized products (eig of W_O (W_U W_E) W_V) and
+  // compositionScores batches the pair products in float32; the straightforward float64
+  // definitions (FactoredMatrix through d_vocab, compositionScore per pair) must agree.
+  const rel = (a: number, b: number, what: string) => assert.ok(Math.abs(a - b) <= 1e-4 * Math.max(1, Math.abs(b)), `${what}: ${a} vs ${b}`);
+  for (const normalization_type of ["LN", "LNPre", "RMS", null] as const) {
+    test(`normalization ${normalization_type}`, () => {
+      const m = new HookedTransformer({ n_layers: 3, d_model: 32, n_heads: 4, d_head: 8, d_vocab: 50, n_ctx: 8, normalization_type, seed: 11, initializer_range: 0.3 });
+      // non-trivial LayerNorm weights so that the fold matters
+      noGrad(() => {
+        for (const norm of [...m.blocks.map((b) => b.ln1), m.ln_final]) {
+          if (norm?.w) norm.w.copy_(tensor(Float32Array.from({ length: 32 }, () => 1 + rnd())));
+        }
+      });
+      const { n_layers, n_heads } = m.cfg;
+      // the O(d k) fold equals the dense C diag(w) W_Q (C = I − 11ᵀ/d for LayerNorms, I for RMSNorm)
+      const d = 32;
+      const w = m.blocks[1].ln1?.w?.dataSync() ?? new Float32Array(d).fill(1);
+      const centered = normalization_type === "LN" || normalization_type === "LNPre";
+      const Cw = matrix64(d, d, Array.from({ length: d * d }, (_, t) => ((Math.floor(t / d) === t % d ? 1 : 0) - (centered ? 1 / d : 0)) * w[t % d]));
+      const W_Q = matrix64(d, 8, m.blocks[1].attn.W_Q.dataSync().subarray(2 * d * 8, 3 * d * 8));
+      const dense = normalization_type === null ? W_Q : matmul64(Cw, W_Q);
+      const folded = headWeights(m, 1, 2).W_Q;
+      dense.data.forEach((v, i) => assert.ok(Math.abs(folded.data[i] - v) < 1e-6, `fold [${i}]`));
+      const ov = copyingScores(m);
+      const qk = copyingScores(m, { circuit: "qk" });
+      for (let l = 0; l < n_layers; l++) {
+        for (let h = 0; h < n_heads; h++) {
+          rel(ov.score[l][h], copyingScoreOf(fullOvCircuit(m, l, h).eigenvalues()), `OV ${l}.${h}`);
+          rel(qk.score[l][h], copyingScoreOf(fullQkCircuit(m, l, h).eigenvalues()), `QK ${l}.${h}`);
+        }
+      }
+      for (const kind of ["Q", "K", "V"] as const) {
+        const s = compositionScores(m, kind);
+        for (let l1 = 0; l1 < n_layers; l1++) {
+          for (let l2 = l1 + 1; l2 < n_layers; l2++) {
+            for (let h1 = 0; h1 < n_heads; h1++) {
+              for (let h2 = 0; h2 < n_heads; h2++) {
+                const right = kind === "V" ? ovCircuit(m, l2, h2) : kind === "Q" ? qkCircuit(m, l2, h2) : qkCircuit(m, l2, h2).T;
+                rel(s[l1][h1][l2][h2], compositionScore(ovCircuit(m, l1, h1), right), `${kind} ${l1}.${h1}→${l2}.${h2}`);
+              }
+            }
+          }
+        }
+      }
+    });
+  }
+});
+
+test("PCA through the covariance equals PCA through the SVD (up to signs)", () => {
+  const N = 80;
+  const D = 12;
+  const X = matrix64(N, D, Array.from({ length: N * D }, (_, i) => rnd() * (1 + (i % D)) + (i % 3)));
+  const a = pca(X, { method: "svd", k: 5 });
+  const b = pca(X, { method: "covariance", k: 5 });
+  for (let c = 0; c < 5; c++) {
+    assert.ok(Math.abs(a.explainedVariance[c] - b.explainedVariance[c]) <= 1e-4 * a.explainedVariance[c], `variance ${c}`);
+    assert.ok(Math.abs(a.explainedVarianceRatio[c] - b.explainedVarianceRatio[c]) <= 1e-5, `ratio ${c}`);
+    let dot = 0;
+    for (let j = 0; j < D; j++) dot += a.components.data[c * D + j] * b.components.data[c * D + j];
+    assert.ok(Math.abs(Math.abs(dot) - 1) < 1e-4, `component ${c}: |cos| = ${Math.abs(dot)}`);
+    const sign = Math.sign(dot);
+    for (let i = 0; i < N; i++) assert.ok(Math.abs(a.projected.data[i * 5 + c] - sign * b.projected.data[i * 5 + c]) < 1e-3 * Math.sqrt(a.explainedVariance[c]), `projected ${i}, ${c}`);
+  }
 });

@@ -27,9 +27,13 @@
 //   V-composition  ‖L W_OV^{h₂}‖_F  / (‖L‖_F ‖W_OV^{h₂}‖_F)   (… h₂'s values)
 // each in [0, 1]; random matrices of these shapes give a baseline well above 0 (compositionBaseline).
 import type { HookedTransformer } from "../models/gpt/model.js";
+import { noGrad } from "../tensor/autograd.js";
+import { tensor } from "../tensor/creation.js";
+import { matmulT } from "../tensor/ops/linalg.js";
 import { Generator } from "../tensor/random.js";
+import { tidy } from "../tensor/scope.js";
 import type { Tensor } from "../tensor/tensor.js";
-import { type ComplexValues, FactoredMatrix, type Matrix64, copyingScoreOf, matmul64, matrix64, positiveEigenvalueFraction, toMatrix64, transpose64 } from "./factored.js";
+import { type ComplexValues, FactoredMatrix, type Matrix64, copyingScoreOf, eigenvalues, matmul64, matrix64, positiveEigenvalueFraction, toMatrix64, transpose64 } from "./factored.js";
 
 export interface CircuitOptions {
   /** Fold each LayerNorm's centering and weight into the weights that read it (default true). */
@@ -50,15 +54,44 @@ function checkLayerHead(model: HookedTransformer, layer: number, head?: number):
   if (head !== undefined && !(Number.isInteger(head) && head >= 0 && head < n_heads)) throw new Error(`head ${head} is out of range [0, ${n_heads})`);
 }
 
-/** C diag(w) (d × d) for a LayerNorm (centering then scaling), diag(w) for RMSNorm; null without a norm or folding. */
-function lnReadMatrix(model: HookedTransformer, norm: { w: Tensor | null } | null, fold: boolean): Matrix64 | null {
+/** How a norm reads the residual stream, for folding: x ↦ x C diag(w) (LayerNorm) or x diag(w) (RMSNorm). */
+interface LnRead {
+  /** The norm's weight (all ones for LNPre / RMSPre, whose weight is already folded). */
+  w: ArrayLike<number>;
+  /** Whether the norm subtracts the mean first (the centering C = I − 11ᵀ/d). */
+  centered: boolean;
+}
+
+/** The norm's read for folding; null without a norm or without folding. */
+function lnRead(model: HookedTransformer, norm: { w: Tensor | null } | null, fold: boolean): LnRead | null {
   if (!fold || !norm) return null;
-  const d = model.cfg.d_model;
-  const w = norm.w ? norm.w.dataSync() : new Float32Array(d).fill(1); // LNPre / RMSPre: already folded
+  const w = norm.w ? norm.w.dataSync() : new Float32Array(model.cfg.d_model).fill(1);
   const centered = model.cfg.normalization_type === "LN" || model.cfg.normalization_type === "LNPre";
-  const m = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) m[i * d + j] = ((i === j ? 1 : 0) - (centered ? 1 / d : 0)) * w[j];
-  return { rows: d, cols: d, data: m };
+  return { w, centered };
+}
+
+/**
+ * C diag(w) W for a matrix W (d × n) that reads the residual stream, without forming the d × d
+ * matrix C diag(w): row i of diag(w) W is w_i W[i], and C = I − 11ᵀ/d subtracts the mean row, so
+ *   (C diag(w) W)[i] = w_i W[i] − (1/d) Σ_j w_j W[j]          (RMSNorm: just w_i W[i]).
+ * O(d n) instead of the O(d² n) product.
+ */
+function foldLnRows(ln: LnRead | null, W: Matrix64): Matrix64 {
+  if (!ln) return W;
+  const { rows: d, cols: n } = W;
+  if (ln.w.length !== d) throw new Error(`foldLnRows: the norm has ${ln.w.length} weights but the matrix has ${d} rows`);
+  const out = new Float64Array(d * n);
+  const meanRow = new Float64Array(n);
+  for (let i = 0; i < d; i++) {
+    const wi = ln.w[i];
+    for (let j = 0; j < n; j++) {
+      const v = wi * W.data[i * n + j];
+      out[i * n + j] = v;
+      meanRow[j] += v / d;
+    }
+  }
+  if (ln.centered) for (let i = 0; i < d; i++) for (let j = 0; j < n; j++) out[i * n + j] -= meanRow[j];
+  return { rows: d, cols: n, data: out };
 }
 
 /** Slice (h, a, b) tensor data into h matrices a × b. */
@@ -73,8 +106,8 @@ export function layerHeadWeights(model: HookedTransformer, layer: number, opts: 
   checkLayerHead(model, layer);
   const block = model.blocks[layer];
   const attn = block.attn;
-  const ln = lnReadMatrix(model, block.ln1, opts.foldLn ?? true);
-  const read = (m: Matrix64) => (ln ? matmul64(ln, m) : m);
+  const ln = lnRead(model, block.ln1, opts.foldLn ?? true);
+  const read = (m: Matrix64) => foldLnRows(ln, m);
   const Q = perHead(attn.W_Q);
   const K = perHead(attn.W_K);
   const V = perHead(attn.W_V);
@@ -101,8 +134,7 @@ export function posEmbedMatrix(model: HookedTransformer): Matrix64 {
 /** W_U (d × d_vocab), with the final LayerNorm folded in unless foldLn is false. */
 export function unembedMatrix(model: HookedTransformer, opts: CircuitOptions = {}): Matrix64 {
   const W_U = toMatrix64(model.unembed.weight, "W_U");
-  const ln = lnReadMatrix(model, model.ln_final, opts.foldLn ?? true);
-  return ln ? matmul64(ln, W_U) : W_U;
+  return foldLnRows(lnRead(model, model.ln_final, opts.foldLn ?? true), W_U);
 }
 
 /** W_QK = W_Q W_Kᵀ (d × d) of one head, factored through d_head (TransformerLens's model.QK[l, h]). */
@@ -145,22 +177,59 @@ export interface CopyingScores {
   eigenvalues: ComplexValues[][];
 }
 
+/** Matrices of one shape stacked into a float32 tensor (count, rows, cols), for batched products. */
+function stack32(ms: readonly Matrix64[]): Tensor {
+  const { rows, cols } = ms[0];
+  const data = new Float32Array(ms.length * rows * cols);
+  ms.forEach((m, i) => data.set(m.data, i * rows * cols));
+  return tensor(data, { shape: [ms.length, rows, cols] });
+}
+
+/** Split a float32 (count, n, n) tensor's data into count float64 n × n matrices. */
+function unstack64(t: Tensor): Matrix64[] {
+  const [count, r, c] = t.shape;
+  const data = t.dataSync();
+  return Array.from({ length: count }, (_, i) => matrix64(r, c, data.subarray(i * r * c, (i + 1) * r * c)));
+}
+
 /**
  * Eigenvalue copying scores of every head's full OV circuit (W_E W_V W_O W_U) or, with
  * circuit "qk", its full QK circuit (W_E W_Q W_Kᵀ W_Eᵀ: positive means a token attends to copies
  * of itself), as TransformerLens's `OV.eigenvalues` / `QK.eigenvalues` scores.
+ *
+ * The nonzero eigenvalues of a product XY are those of YX, so regrouping the d_vocab-sized
+ * factors around the vocabulary dimension leaves only d × d matrices, computed once:
+ *   OV: eig((W_E W_V)(W_O W_U)) = eig(W_O (W_U W_E) W_V)       with G = W_U W_E     (d × d)
+ *   QK: eig((W_E W_Q)(W_Kᵀ W_Eᵀ)) = eig(W_Kᵀ (W_Eᵀ W_E) W_Q)   with G = W_Eᵀ W_E    (d × d)
+ * then per head a d_head × d_head matrix. (W_U here has the final LayerNorm folded in, i.e.
+ * C diag(w) W_U, so G = C diag(w) (W_U W_E) is folded the same way, row by row.) The d_vocab-long
+ * products run in float32 on the tensor backend, as TransformerLens computes these in float32;
+ * the eigenvalues in float64.
  */
 export function copyingScores(model: HookedTransformer, opts: CircuitOptions & { circuit?: "ov" | "qk" } = {}): CopyingScores {
   const { n_layers } = model.cfg;
+  const qk = opts.circuit === "qk";
   const out: CopyingScores = { score: [], positiveFraction: [], eigenvalues: [] };
-  const E = embedMatrix(model);
-  const U = unembedMatrix(model, opts);
-  for (let l = 0; l < n_layers; l++) {
-    const heads = layerHeadWeights(model, l, opts);
-    const eig = heads.map((w) => {
-      const fm = opts.circuit === "qk" ? new FactoredMatrix(matmul64(E, w.W_Q), transpose64(matmul64(E, w.W_K))) : new FactoredMatrix(matmul64(E, w.W_V), matmul64(w.W_O, U));
-      return fm.eigenvalues();
-    });
+  const cores = noGrad(() =>
+    tidy(() => {
+      const W_E = model.embed.W_E;
+      const G = qk ? matmulT(W_E, W_E, true, false) : matmulT(model.unembed.weight, W_E, false, false);
+      const G64 = matrix64(G.shape[0], G.shape[1], G.dataSync());
+      const core = qk ? G64 : foldLnRows(lnRead(model, model.ln_final, opts.foldLn ?? true), G64);
+      const core32 = tensor(Float32Array.from(core.data), { shape: [core.rows, core.cols] });
+      return Array.from({ length: n_layers }, (_, l) =>
+        tidy(() => {
+          const heads = layerHeadWeights(model, l, opts);
+          // BA per head, batched over heads: (h, k, d)·(d, d)·(h, d, k) → (h, k, k)
+          const left = qk ? matmulT(stack32(heads.map((w) => w.W_K)), core32, true, false) : matmulT(stack32(heads.map((w) => w.W_O)), core32, false, false);
+          const right = stack32(heads.map((w) => (qk ? w.W_Q : w.W_V)));
+          return unstack64(matmulT(left, right, false, false));
+        }),
+      );
+    }),
+  );
+  for (const layer of cores) {
+    const eig = layer.map((BA) => eigenvalues(BA));
     out.eigenvalues.push(eig);
     out.score.push(eig.map(copyingScoreOf));
     out.positiveFraction.push(eig.map((e) => positiveEigenvalueFraction(e)));
@@ -184,29 +253,66 @@ export type CompositionKind = "Q" | "K" | "V";
 /**
  * Composition scores of every earlier head (l₁, h₁) into every later head (l₂ > l₁, h₂):
  * scores[l₁][h₁][l₂][h₂], 0 where l₂ ≤ l₁ (as TransformerLens masks them).
+ *
+ * Same numbers as compositionScore on each pair, but organised for ~n_heads² n_layers²/2 pairs:
+ * with the earlier head's W_OV = A₁B₁ (A₁ = W_V, B₁ = W_O) and the later matrix A₂B₂
+ * (Q: W_Q·W_Kᵀ, K: W_K·W_Qᵀ, V: W_V·W_O), the product is A₁ M B₂ with M = B₁A₂ (d_head × d_head), and
+ *   ‖A₁ M B₂‖²_F = tr(B₂ᵀ Mᵀ A₁ᵀ A₁ M B₂) = tr(Mᵀ (A₁ᵀA₁) M (B₂B₂ᵀ)) = Σ_ij ((A₁ᵀA₁) M)_ij (M (B₂B₂ᵀ))_ij.
+ * The k × k Grams A₁ᵀA₁, B₂B₂ᵀ and the norms ‖A₁B₁‖_F, ‖A₂B₂‖_F are computed once per head; all
+ * the M of a layer pair come from one float32 product, every head's B₁ stacked (h·k × d) times
+ * every head's A₂ side by side (d × h·k), whose (h₁, h₂) block is B₁^{h₁} A₂^{h₂}.
  */
 export function compositionScores(model: HookedTransformer, kind: CompositionKind, opts: CircuitOptions = {}): number[][][][] {
   if (kind !== "Q" && kind !== "K" && kind !== "V") throw new Error(`compositionScores: kind must be "Q", "K" or "V", got ${JSON.stringify(kind)}`);
-  const { n_layers, n_heads } = model.cfg;
-  const heads = Array.from({ length: n_layers }, (_, l) => layerHeadWeights(model, l, opts));
-  const ov = heads.map((hs) => hs.map((w) => new FactoredMatrix(w.W_V, w.W_O)));
-  const right = heads.map((hs, l) =>
-    hs.map((w, h) => {
-      if (kind === "V") return ov[l][h];
-      const qk = new FactoredMatrix(w.W_Q, transpose64(w.W_K));
-      return kind === "Q" ? qk : qk.T;
+  const { n_layers, n_heads: h } = model.cfg;
+  const scores: number[][][][] = Array.from({ length: n_layers }, () => Array.from({ length: h }, () => Array.from({ length: n_layers }, () => new Array<number>(h).fill(0))));
+  noGrad(() =>
+    tidy(() => {
+      const layers = Array.from({ length: n_layers }, (_, l) => {
+        const heads = layerHeadWeights(model, l, opts);
+        const Q = stack32(heads.map((w) => w.W_Q)); // (h, d, k)
+        const K = stack32(heads.map((w) => w.W_K));
+        const V = stack32(heads.map((w) => w.W_V));
+        const O = stack32(heads.map((w) => w.W_O)); // (h, k, d)
+        const [, d, k] = Q.shape;
+        const gram = (X: Tensor) => matmulT(X, X, true, false); // XᵀX (h, k, k) of X (h, d, k)
+        const gQ = gram(Q);
+        const gK = gram(K);
+        const gV = gram(V);
+        const gO = matmulT(O, O, false, true); // W_O W_Oᵀ (h, k, k)
+        // ‖AB‖²_F = Σ_ij (AᵀA)_ij (BBᵀ)_ij
+        const norms = (ga: Tensor, gb: Tensor) => Array.from(ga.mul(gb).sum([1, 2]).dataSync(), (x) => Math.sqrt(Math.max(0, x)));
+        // the later head's factors A₂ (d × k) and B₂ (k × d) as Grams A₂ᵀA₂, B₂B₂ᵀ
+        const [A2, gA2, gB2] = kind === "Q" ? [Q, gQ, gK] : kind === "K" ? [K, gK, gQ] : [V, gV, gO];
+        return {
+          B1: O.reshape(h * k, d), // every head's W_O stacked: (h·k, d)
+          A2: A2.permute(1, 0, 2).reshape(d, h * k), // every head's A₂ side by side: (d, h·k)
+          gA1: gV.reshape(h, 1, k, k), // A₁ᵀA₁ = W_VᵀW_V, broadcast over later heads
+          gB2: gB2.reshape(1, h, k, k), // broadcast over earlier heads
+          normLeft: norms(gV, gO),
+          normRight: norms(gA2, gB2),
+          k,
+        };
+      });
+      for (let l1 = 0; l1 < n_layers; l1++) {
+        for (let l2 = l1 + 1; l2 < n_layers; l2++) {
+          tidy(() => {
+            const { B1, gA1, normLeft, k } = layers[l1];
+            const { A2, gB2, normRight } = layers[l2];
+            // M[h₁, h₂] = B₁^{h₁} A₂^{h₂}: the (h·k × h·k) product cut into (h₁, h₂) blocks of k × k
+            const M = matmulT(B1, A2, false, false).reshape(h, k, h, k).permute(0, 2, 1, 3).contiguous();
+            const sq = matmulT(gA1, M, false, false).mul(matmulT(M, gB2, false, false)).sum([2, 3]).dataSync();
+            for (let h1 = 0; h1 < h; h1++) {
+              for (let h2 = 0; h2 < h; h2++) {
+                const denom = normLeft[h1] * normRight[h2];
+                scores[l1][h1][l2][h2] = denom === 0 ? 0 : Math.sqrt(Math.max(0, sq[h1 * h + h2])) / denom;
+              }
+            }
+          });
+        }
+      }
     }),
   );
-  const scores: number[][][][] = [];
-  for (let l1 = 0; l1 < n_layers; l1++) {
-    scores.push([]);
-    for (let h1 = 0; h1 < n_heads; h1++) {
-      scores[l1].push([]);
-      for (let l2 = 0; l2 < n_layers; l2++) {
-        scores[l1][h1].push(Array.from({ length: n_heads }, (_, h2) => (l2 > l1 ? compositionScore(ov[l1][h1], right[l2][h2]) : 0)));
-      }
-    }
-  }
   return scores;
 }
 
@@ -347,9 +453,8 @@ export function svdMlpIn(model: HookedTransformer, layer: number, opts: CircuitO
   checkLayerHead(model, layer);
   const block = model.blocks[layer];
   if (!block.mlp) throw new Error(`layer ${layer} has no MLP (attn_only model)`);
-  const ln = lnReadMatrix(model, block.ln2, opts.foldLn ?? true);
-  const W_in = toMatrix64(block.mlp.W_in, "W_in");
-  return svdReadout(ln ? matmul64(ln, W_in) : W_in, { ...opts, inputReader: embedMatrix(model) });
+  const W_in = foldLnRows(lnRead(model, block.ln2, opts.foldLn ?? true), toMatrix64(block.mlp.W_in, "W_in"));
+  return svdReadout(W_in, { ...opts, inputReader: embedMatrix(model) });
 }
 
 /** The SVD of an MLP's W_out (d_mlp × d), outputs read through W_U. */

@@ -46,7 +46,11 @@ export function circuitsReport(model: HookedTransformer, tokenizer: Tokenizer | 
   if (model.pos_embed) {
     fourier = positionalFourier(model);
     sections.push({ heading: "Positional embedding: Fourier power", svg: barChart({ labels: fourier.frequencies.map(String), values: fourier.powerFraction, xLabel: "frequency (cycles per n_ctx)", yLabel: "share of power", title: "DFT of each W_pos column over positions, summed" }), caption: `Power in frequencies 1…n_ctx/8: ${(100 * fourier.lowFrequencyFraction).toFixed(1)}% (smooth embeddings put most power at low frequencies).` });
-    sections.push({ heading: "Positional embedding spectrum per dimension", svg: heatmap({ values: fourier.spectrum.map((r) => r.map((v) => Math.log10(v + 1e-12))), xLabel: "frequency", yLabel: "dimension", colorScheme: "viridis", colorLabel: "log10 power" }) });
+    // one picture holds at most 250000 cells: for wide models (GPT-2: 768 dimensions × 513
+    // frequencies) show the low frequencies, where smooth embeddings put their power
+    const shown = Math.min(fourier.frequencies.length, Math.max(1, Math.floor(200_000 / fourier.spectrum.length)));
+    const cut = shown < fourier.frequencies.length ? ` (frequencies 0…${shown - 1} of ${fourier.frequencies.length - 1})` : "";
+    sections.push({ heading: `Positional embedding spectrum per dimension${cut}`, svg: heatmap({ values: fourier.spectrum.map((r) => r.slice(0, shown).map((v) => Math.log10(v + 1e-12))), xLabel: "frequency", yLabel: "dimension", colorScheme: "viridis", colorLabel: "log10 power" }) });
   }
   const svd: Record<string, unknown> = {};
   if (opts.svd !== undefined) {
