@@ -10,10 +10,10 @@
 import { BYTE_TO_CHAR, bytesToVocabString, codePointWidths, fromUtf8, utf8, vocabStringToBytes } from "./bytes.js";
 import { TokenizerError, describe } from "./errors.js";
 import { MergeTable, applyMerges } from "./merge.js";
-import { indexVocabulary } from "./vocabulary.js";
+import { indexVocabulary, readSpecials } from "./vocabulary.js";
 import { compileNormalizer, type Normalize } from "./normalizers.js";
 import { GPT2_PATTERN, addedTokensRegex, splitOnAdded } from "./pretokenize.js";
-import { readPostProcessor, templateBos, type SpecialTokensTemplate } from "./template.js";
+import type { SpecialTokensTemplate } from "./template.js";
 import type { EncodeOptions, TokenSpan, Tokenizer } from "./types.js";
 
 /** A token matched in the text before pre-tokenization (Hugging Face's AddedToken). */
@@ -125,16 +125,11 @@ export class BpeTokenizer implements Tokenizer {
 
     this.pattern = model.pattern === null ? null : compilePattern(model.pattern ?? GPT2_PATTERN);
     this.normalize = compileNormalizer(model.normalizer);
-    this.template = readPostProcessor(model.postProcessor, "post_processor");
-    for (const id of [...(this.template?.before ?? []), ...(this.template?.after ?? [])]) {
-      if (this.tokenBytes[id] === undefined) throw new TokenizerError(`post_processor: token id ${id} is not in the vocabulary`);
-    }
-    this.bosTokenId = templateBos(this.template);
+    const specials = readSpecials(model.postProcessor, model.unkToken, (id) => this.tokenBytes[id] !== undefined, (t) => this.vocab.get(t) ?? this.addedByContent.get(t));
+    this.template = specials.template;
+    this.bosTokenId = specials.bos;
     this.eosTokenId = undefined;
-    if (model.unkToken != null) {
-      this.unkId = this.vocab.get(model.unkToken) ?? this.addedByContent.get(model.unkToken);
-      if (this.unkId === undefined) throw new TokenizerError(`unk_token ${describe(model.unkToken)} is not in the vocabulary`);
-    }
+    this.unkId = specials.unkId;
   }
 
   /** Token ids of a text; with { addSpecialTokens: true } also the post-processor's tokens around it. */

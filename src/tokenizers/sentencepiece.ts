@@ -30,9 +30,9 @@
 import type { AddedToken } from "./bpe.js";
 import { UnknownTokenError, TokenizerError, describe, describeChar } from "./errors.js";
 import { MergeTable, applyMerges } from "./merge.js";
-import { indexVocabulary } from "./vocabulary.js";
+import { indexVocabulary, readSpecials } from "./vocabulary.js";
 import { addedTokensRegex, splitOnAdded } from "./pretokenize.js";
-import { readPostProcessor, templateBos, type SpecialTokensTemplate } from "./template.js";
+import type { SpecialTokensTemplate } from "./template.js";
 import type { EncodeOptions, TokenSpan, Tokenizer } from "./types.js";
 
 /** Everything that defines a SentencePiece-style BPE tokenizer (tokenizer.json's fields). */
@@ -319,16 +319,11 @@ export class SentencePieceBpeTokenizer implements Tokenizer {
     this.normalizeSteps = compileNormalizer(model.normalizer, "normalizer");
     this.metaspace = readMetaspace(model.preTokenizer, "pre_tokenizer");
     this.decodeSteps = compileDecoder(model.decoder, "decoder");
-    this.template = readPostProcessor(model.postProcessor, "post_processor");
-    for (const id of [...(this.template?.before ?? []), ...(this.template?.after ?? [])]) {
-      if (this.pieces[id] === undefined) throw new TokenizerError(`post_processor: token id ${id} is not in the vocabulary`);
-    }
-    this.bosTokenId = templateBos(this.template);
+    const specials = readSpecials(model.postProcessor, model.unkToken, (id) => this.pieces[id] !== undefined, (t) => this.vocab.get(t) ?? this.addedByContent.get(t));
+    this.template = specials.template;
+    this.bosTokenId = specials.bos;
     this.eosTokenId = undefined;
-    if (model.unkToken != null) {
-      this.unkId = this.vocab.get(model.unkToken) ?? this.addedByContent.get(model.unkToken);
-      if (this.unkId === undefined) throw new TokenizerError(`unk_token ${describe(model.unkToken)} is not in the vocabulary`);
-    }
+    this.unkId = specials.unkId;
   }
 
   /**

@@ -4,6 +4,7 @@
 // lists its whitespace tokens both as "ĠĠ" in the vocabulary and as "  " added tokens): the
 // added token wins when the text is matched.
 import { TokenizerError, describe } from "./errors.js";
+import { readPostProcessor, templateBos, type SpecialTokensTemplate } from "./template.js";
 
 /** An added token as the tokenizers read it (content and id are all this checks). */
 interface AddedTokenLike {
@@ -33,4 +34,21 @@ export function indexVocabulary(entries: readonly (readonly [string, number])[],
   }
   if (bound ** 2 >= 2 ** 53) throw new TokenizerError(`vocab: ids up to ${bound - 1} are too large`);
   return bound;
+}
+
+/**
+ * The post-processor's template (every token id it adds checked with `known`), the BOS it puts
+ * first, and the id of the unknown token (looked up with `idOf`), for both tokenizer kinds.
+ */
+export function readSpecials(postProcessor: unknown, unkToken: string | null | undefined, known: (id: number) => boolean, idOf: (token: string) => number | undefined): { template: SpecialTokensTemplate | null; bos: number | undefined; unkId: number | undefined } {
+  const template = readPostProcessor(postProcessor, "post_processor");
+  for (const id of [...(template?.before ?? []), ...(template?.after ?? [])]) {
+    if (!known(id)) throw new TokenizerError(`post_processor: token id ${id} is not in the vocabulary`);
+  }
+  let unkId: number | undefined;
+  if (unkToken != null) {
+    unkId = idOf(unkToken);
+    if (unkId === undefined) throw new TokenizerError(`unk_token ${describe(unkToken)} is not in the vocabulary`);
+  }
+  return { template, bos: templateBos(template), unkId };
 }
