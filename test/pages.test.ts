@@ -9,6 +9,7 @@ import { after, before, describe, test } from "node:test";
 import { chromium, type Browser } from "playwright-core";
 import { buildPages } from "./pages/fixtures.js";
 import { layoutProblems } from "./pages/layout-check.js";
+import { promptTitle } from "../src/cli/pages/tokens.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const available = existsSync(CHROMIUM);
@@ -91,4 +92,11 @@ describe("pages read well in Chromium", { skip: !available && !process.env.CI ? 
     const images = await texts("images");
     assert.ok(images.svg.filter((t) => /^\d→\d$/.test(t)).length >= 10, "each mistake is labelled true→predicted");
   });
+});
+
+test("a page's title shows a long prompt cut, and ids (no tokenizer) separated", () => {
+  assert.equal(promptTitle(["The", "Ġcat"]), "TheĠcat");
+  assert.equal(promptTitle(["12", "345"]), "12 345");
+  const long = promptTitle(Array.from({ length: 512 }, (_, i) => String(1000 + i)));
+  assert.ok(long.length < 110 && long.endsWith("(512 tokens)"), long);
 });

@@ -1,6 +1,7 @@
 // The page of `dgpt interp attention`: an overview of every head's pattern (layer rows × head
 // columns of thumbnails, each a link to the head's card), the head-detector scores, then one
 // compact card per head with its full pattern and token labels.
+import { promptTitle } from "./tokens.js";
 import type { HeadName } from "../../interp/attention.js";
 import { heatmap, heatmapGrid, htmlPage, visibleToken, type PageSection } from "../../plot/index.js";
 
@@ -65,5 +66,5 @@ export function attentionPage({ tokens, patterns, scores = {}, errorMeasure = "m
       });
     }),
   );
-  return htmlPage(`Attention: ${tokens.join("")}`, sections);
+  return htmlPage(`Attention: ${promptTitle(tokens)}`, sections);
 }

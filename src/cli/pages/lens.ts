@@ -1,5 +1,6 @@
 // The page of `dgpt interp lens`: what each layer's residual stream predicts at each position,
 // through the logit lens (and a tuned lens beside it when one is given).
+import { promptTitle } from "./tokens.js";
 import type { LogitLensResult } from "../../interp/lens.js";
 import { heatmap, htmlPage, visibleToken, type PageSection } from "../../plot/index.js";
 
@@ -38,5 +39,5 @@ function lensSections(r: LogitLensResult, tokens: string[], piece: (id: number) 
 export function lensPage(tokens: string[], piece: (id: number) => string, plain: LogitLensResult, tuned?: LogitLensResult | null): string {
   const sections = lensSections(plain, tokens, piece, "Logit lens");
   if (tuned) sections.push(...lensSections(tuned, tokens, piece, "Tuned lens"));
-  return htmlPage(`Logit lens: ${tokens.join("")}`, sections);
+  return htmlPage(`Logit lens: ${promptTitle(tokens)}`, sections);
 }
