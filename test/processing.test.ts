@@ -76,3 +76,16 @@ for (const family of ["gpt2", "gpt-neo", "gpt-neox", "llama"]) {
     assert.ok(err < 5e-5, `${family}: max |Δ log p| = ${err}`);
   });
 }
+
+test("a LayerNorm bias in front of a gated MLP, which has nowhere to fold, is refused rather than folded wrongly", () => {
+  const model = new HookedTransformer({ n_layers: 1, d_model: 8, n_heads: 2, d_vocab: 11, n_ctx: 6, gated_mlp: true, act_fn: "silu", seed: 3 });
+  const tokens = [[1, 2, 3, 4]];
+  // a zero ln2 bias folds into nothing: same log-probabilities
+  const before = noGrad(() => model.forward(tokens).logSoftmax(-1));
+  const after = noGrad(() => processWeights(model).forward(tokens).logSoftmax(-1));
+  const [a, b] = [values(before), values(after)];
+  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) < 1e-4);
+  noGrad(() => model.blocks[0].ln2!.b!.copy_(tensor(Array.from({ length: 8 }, (_, i) => 0.1 * (i + 1)))));
+  assert.throws(() => processWeights(model), /blocks\.0\.ln2\.b cannot be folded into a gated MLP.*foldLn: false/);
+  processWeights(model, { foldLn: false }); // the way out works
+});

@@ -102,7 +102,7 @@ function process(model: HookedTransformer, opts: ProcessingOptions, consume: boo
         const b = src[lnPrefix + "b"];
         const along = axis === 0 ? [d, 1] : [1, d, 1]; // broadcast a d_model vector along W's d_model axis
         // b W summed over d_model: (d) · (…, d, …) → b_W's shape (with W as it was before folding)
-        if (b) update(bW, (bias) => bias.add(b.reshape(along).mul(P[W]).sum(axis).reshape(bShape)));
+        if (b && bW) update(bW, (bias) => bias.add(b.reshape(along).mul(P[W]).sum(axis).reshape(bShape)));
         update(W, (weight) => {
           const folded = weight.mul(w.reshape(along));
           return norm === "LN" ? folded.sub(folded.mean(axis, true)) : folded; // the LN output is centred
@@ -110,10 +110,15 @@ function process(model: HookedTransformer, opts: ProcessingOptions, consume: boo
       };
       for (const p of blocks) {
         for (const x of ["Q", "K", "V"]) fold(p + "ln1.", attnParam(p, `W_${x}`), attnParam(p, `b_${x}`), 1, [x === "Q" ? h : kvHeads, k]);
-        if (!cfg.attn_only) {
-          fold(p + "ln2.", p + "mlp.W_in", p + "mlp.b_in", 0, [cfg.d_mlp]);
-          if (P[p + "mlp.W_gate"]) fold(p + "ln2.", p + "mlp.W_gate", p + "mlp.b_gate", 0, [cfg.d_mlp]);
-        }
+        if (!cfg.attn_only && P[p + "mlp.W_gate"]) {
+          // gated: post = act(x W_gate) ⊙ (x W_in) + b_in. A LayerNorm bias b would add b W_in inside
+          // the product and b W_gate inside act, where no bias exists: only b = 0 (RMSNorm, or
+          // LayerNorm without bias) folds
+          const b = src[p + "ln2.b"];
+          if (b && tidy(() => b.abs().max().item()) > 0) throw new Error(`processWeights: ${p}ln2.b cannot be folded into a gated MLP (it has no bias inside its product); pass { foldLn: false }`);
+          fold(p + "ln2.", p + "mlp.W_in", "", 0, [cfg.d_mlp]);
+          fold(p + "ln2.", p + "mlp.W_gate", "", 0, [cfg.d_mlp]);
+        } else if (!cfg.attn_only) fold(p + "ln2.", p + "mlp.W_in", p + "mlp.b_in", 0, [cfg.d_mlp]);
       }
       fold("ln_final.", "unembed.W_U", "unembed.b_U", 0, [v]);
     }
