@@ -65,6 +65,11 @@ test("the heap reuses freed blocks, so repeated allocation stays flat", () => {
   assert.equal(wasm.heap.bytesInUse, 0);
   const a = wasm.alloc("float32", 10);
   assert.deepEqual([...wasm.read(a)], new Array(10).fill(0), "fresh storage is zero-filled even when the block is reused");
+  // a block of a new small size class opens an arena; only the block counts as in use
+  const [inUse, peak] = [wasm.heap.bytesInUse, wasm.heap.peakBytes];
+  wasm.alloc("float32", 3000); // 12 KB → a 16 KiB class not used above
+  assert.equal(wasm.heap.bytesInUse - inUse, 16384);
+  assert.ok(wasm.heap.peakBytes <= Math.max(peak, inUse + 16384), `peak ${wasm.heap.peakBytes}`);
 });
 
 test("large blocks are cut from freed ranges of any size and merge back, so the heap does not grow per size", () => {

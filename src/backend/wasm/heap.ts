@@ -74,34 +74,36 @@ export class WasmHeap {
    */
   allocBlock(bytes: number): [ptr: number, blockBytes: number, fresh: boolean] {
     const cls = sizeClass(bytes);
+    let ptr: number;
+    let fresh = false;
     if (cls <= PAGE) {
       let list = this.freeLists.get(cls);
       if (!list) this.freeLists.set(cls, (list = []));
       if (list.length === 0) {
         // a new arena, cut into blocks of this class (handed out lowest address first)
-        const [arena] = this.allocBlock(ARENA);
-        this.bytesInUse -= ARENA; // counted as its blocks are handed out
+        const [arena] = this.reserveLarge(ARENA, bytes);
         for (let p = arena + ARENA - cls; p >= arena; p -= cls) list.push(p);
       }
-      this.bytesInUse += cls;
-      this.peakBytes = Math.max(this.peakBytes, this.bytesInUse);
-      return [list.pop()!, cls, false];
-    }
-    let ptr = this.takeLarge(cls);
-    let fresh = false;
-    if (ptr === undefined) {
-      ptr = this.top;
-      const end = ptr + cls;
-      if (end > MAX_PAGES * PAGE) throw new Error(`wasm backend: out of memory (asked for ${bytes} bytes with ${this.bytesInUse} in use; the limit is 4 GiB)`);
-      const have = this.memory.buffer.byteLength;
-      if (end > have) this.memory.grow(Math.max(Math.ceil((end - have) / PAGE), Math.ceil(have / PAGE / 4)));
-      this.top = end;
-      fresh = ptr >= this.highWater;
-      this.highWater = Math.max(this.highWater, end);
-    }
+      ptr = list.pop()!;
+    } else [ptr, fresh] = this.reserveLarge(cls, bytes);
     this.bytesInUse += cls;
     this.peakBytes = Math.max(this.peakBytes, this.bytesInUse);
     return [ptr, cls, fresh];
+  }
+
+  /** A large block: from the free ranges, else from the bump pointer (growing the memory). */
+  private reserveLarge(cls: number, asked: number): [ptr: number, fresh: boolean] {
+    const reused = this.takeLarge(cls);
+    if (reused !== undefined) return [reused, false];
+    const ptr = this.top;
+    const end = ptr + cls;
+    if (end > MAX_PAGES * PAGE) throw new Error(`wasm backend: out of memory (asked for ${asked} bytes with ${this.bytesInUse} in use; the limit is 4 GiB)`);
+    const have = this.memory.buffer.byteLength;
+    if (end > have) this.memory.grow(Math.max(Math.ceil((end - have) / PAGE), Math.ceil(have / PAGE / 4)));
+    this.top = end;
+    const fresh = ptr >= this.highWater;
+    this.highWater = Math.max(this.highWater, end);
+    return [ptr, fresh];
   }
 
   releaseBlock(ptr: number, blockBytes: number): void {
