@@ -202,6 +202,11 @@ describe("runWithCache and ActivationCache", () => {
     assert.deepEqual(r.logits.shape, [2, 9, 24]);
     assert.ok(maxAbsDiff(r.logits, cache.get("resid_pre", 1)) < 1e-6);
     assert.ok(r.cache.has("blocks.0.hook_mlp_out") && !r.cache.has("blocks.1.hook_resid_pre") && !r.cache.has("ln_final.hook_scale"));
+    // as in TransformerLens, stopping at n_layers returns the final residual stream, not logits
+    const all = model.runWithCache(tokens, { stopAtLayer: model.cfg.n_layers });
+    assert.deepEqual(all.logits.shape, [2, 9, 24]);
+    assert.ok(maxAbsDiff(all.logits, cache.get("resid_post", model.cfg.n_layers - 1)) < 1e-6);
+    assert.ok(!all.cache.has("ln_final.hook_scale"));
   });
 
   test("inclGradients caches d loss / d activation as <name>_grad, leaving parameter gradients alone", () => {

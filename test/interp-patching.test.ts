@@ -130,6 +130,9 @@ describe("activation patching", () => {
     near(viaZ, viaOut, 1e-5, "z vs attn_out");
   });
   test("the batched sweep equals single runs with hand-written hooks", () => {
+    // the sweeps unembed only the last position for this metric; the manual runs below unembed all
+    assert.equal(metric.lastPositionOnly, true);
+    assert.equal(probMetric(5, 2).lastPositionOnly, undefined);
     const r = patchResidPre(model, { clean, corrupted, metric, batchSize: 5 });
     const single = patchResidPre(model, { clean, corrupted, metric, batchSize: 1 });
     r.values.flat().forEach((v, i) => near(v, single.values.flat()[i], 1e-5, "batch size"));

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import { Generator, HookedTransformer, NANOGPT_CPU_TRAIN, Trainer, getActName, noGrad, textBatches, tokenizers } from "../src/node.js";
 import { loadBrown } from "../src/data/corpus.node.js";
-import { collectActivations, controlLabels, directionHook, fitLogisticProbe, fitMultinomialProbe, fitRidgeProbe, orthonormalBasis, probeIntervention, runProbe, trainTestSplit } from "../src/interp/probes.js";
+import { collectActivations, collectActivationsAt, controlLabels, directionHook, fitLogisticProbe, fitMultinomialProbe, fitRidgeProbe, orthonormalBasis, probeIntervention, runProbe, trainTestSplit } from "../src/interp/probes.js";
 import { brownPosDataset, brownPosProbe } from "../src/interp/probes-brown.js";
 import { lossMetric } from "../src/interp/patching-core.js";
 
@@ -88,6 +88,25 @@ describe("activations and interventions", () => {
     assert.deepEqual([z.N, z.D], [12, 8]);
     const zf = cache.get(getActName("z", 1))!.toArray() as number[][][][];
     assert.deepEqual([...z.X.subarray(8 * 7, 8 * 8)], zf[1][1][1]);
+  });
+  test("collectActivationsAt reads several hooks from shared passes, sites in any order across chunks", () => {
+    // 700 rows of 6 tokens run as two forwards (at most 4096 positions each)
+    const rows = Array.from({ length: 700 }, (_, r) => Array.from({ length: 6 }, (_, p) => (r * 7 + p * 3) % 11));
+    const sites: [number, number][] = [[699, 5], [0, 0], [683, 2], [350, 1], [682, 3], [1, 4]];
+    const names = [getActName("resid_mid", 0), "ln_final.hook_normalized"];
+    const got = collectActivationsAt(model, rows, names, { sites });
+    const { cache } = noGrad(() => model.runWithCache(rows, { namesFilter: names }));
+    for (const name of names) {
+      const f = got.get(name)!;
+      assert.deepEqual([f.N, f.D], [sites.length, 16]);
+      const full = cache.get(name)!.toArray() as number[][][];
+      sites.forEach(([r, p], i) => {
+        const want = full[r][p];
+        for (let j = 0; j < 16; j++) assert.ok(Math.abs(f.X[i * 16 + j] - want[j]) < 1e-5, `${name} site ${i}`);
+      });
+    }
+    assert.throws(() => collectActivationsAt(model, tokens, names, { sites: [[2, 0]] }), /outside the batch/);
+    assert.throws(() => collectActivationsAt(model, tokens, [getActName("pattern", 0)]), /per-position/);
   });
   test("projecting a direction out leaves no component along it; adding moves it by α", () => {
     const u = Array.from({ length: 16 }, (_, j) => (j === 3 ? 1 : j === 5 ? 1 : 0));

@@ -14,6 +14,7 @@
 // them at a time into one batch of B·n rows (row block i = intervention i), installs one hook per
 // hook name that rewrites each block with its own intervention, and reads the metric on each
 // block of logits. One forward of B·n rows is much cheaper than B forwards of n rows.
+import { type HookFn, markScopeSafe } from "../models/gpt/hooks.js";
 import type { HookedTransformer, TokensLike } from "../models/gpt/model.js";
 import { noGrad } from "../tensor/autograd.js";
 import { tensor } from "../tensor/creation.js";
@@ -52,7 +53,17 @@ export interface RecordOp {
 export type InterventionOp = PatchOp | RecordOp;
 
 /** A metric of the logits (batch, pos, d_vocab): a number, or a scalar tensor (needed for gradients). */
-export type Metric = (logits: Tensor) => number | Tensor;
+/**
+ * A number from a run's logits. A metric that reads only the last position says so with
+ * `lastPositionOnly`, and patching sweeps then unembed only that position (GPT-2's unembedding
+ * of 64 positions costs half of a forward from the middle layer).
+ */
+export type Metric = ((logits: Tensor) => number | Tensor) & { lastPositionOnly?: boolean };
+
+/** The metric, marked as reading the last position only when `pos` is −1. */
+function atPosition(metric: (logits: Tensor) => number | Tensor, pos: number): Metric {
+  return pos === -1 ? Object.assign(metric, { lastPositionOnly: true }) : metric;
+}
 
 export type ActivationKind = "resid" | "head" | "pattern" | "neuron";
 
@@ -145,9 +156,12 @@ export function metricValue(v: number | Tensor): number {
   return typeof v === "number" ? v : v.item();
 }
 
-/** How many interventions fit one forward: keeps B·n·pos·max(d_vocab, d_mlp, 4·d_model) under ~16M floats, at most 64. */
-export function defaultBatchSize(model: HookedTransformer, rows: number, pos: number): number {
-  const width = Math.max(model.cfg.d_vocab, model.cfg.d_mlp, 4 * model.cfg.d_model, model.cfg.n_heads * pos);
+/**
+ * How many interventions fit one forward: keeps B·n·pos·max(d_vocab, d_mlp, 4·d_model) under
+ * ~16M floats, at most 64 (the vocabulary counts only when every position is unembedded).
+ */
+export function defaultBatchSize(model: HookedTransformer, rows: number, pos: number, lastPositionOnly = false): number {
+  const width = Math.max(lastPositionOnly ? 0 : model.cfg.d_vocab, model.cfg.d_mlp, 4 * model.cfg.d_model, model.cfg.n_heads * pos);
   return Math.max(1, Math.min(64, Math.floor((16 * 1024 * 1024) / (rows * pos * width))));
 }
 
@@ -178,7 +192,7 @@ export function runInterventions(model: HookedTransformer, tokens: TokensLike, i
   const base = model.toTokens(tokens);
   const [n, pos] = base.shape;
   const total = interventions.length;
-  const B = Math.max(1, Math.min(total, opts.batchSize ?? defaultBatchSize(model, n, pos)));
+  const B = Math.max(1, Math.min(total, opts.batchSize ?? defaultBatchSize(model, n, pos, metric?.lastPositionOnly === true || opts.stopAtLayer !== undefined)));
   for (const ops of interventions) for (const op of ops) model.hookPoint(op.name); // unknown names are errors up front
   // An intervention whose hooks all sit in blocks ≥ s leaves blocks < s as in the plain run: start
   // its forward at block s from the plain run's resid_pre (cached once), in chunks of equal s
@@ -207,9 +221,12 @@ export function runInterventions(model: HookedTransformer, tokens: TokensLike, i
       });
       const values = tidy(() =>
         noGrad(() => {
-          const hooks: [string, (act: Tensor) => Tensor][] = [...byName].map(([name, list]) => [
+          // scope-safe: records copy out and patches return a fresh tensor, so the forward may free
+          // each block's activations when it is done (64 interventions × 80 tokens of GPT-2 would
+          // otherwise hold every layer's, ~5 GB)
+          const hooks: [string, HookFn][] = [...byName].map(([name, list]) => [
             name,
-            (act: Tensor) => {
+            markScopeSafe((act: Tensor) => {
               const rowShape = act.shape.slice(1);
               const rowSize = rowShape.reduce((a, b) => a * b, 1);
               const data = act.dataSync() as Float32Array;
@@ -219,7 +236,7 @@ export function runInterventions(model: HookedTransformer, tokens: TokensLike, i
                 else applyMask(block, op.source, selectorMask(name, rowShape, op.select), n);
               }
               return tensor(data, { shape: act.shape });
-            },
+            }),
           ]);
           let input: Tensor;
           if (start === 0) input = repeatTokens(base, chunk.length);
@@ -229,7 +246,7 @@ export function runInterventions(model: HookedTransformer, tokens: TokensLike, i
             for (let c = 0; c < chunk.length; c++) data.set(r.data, c * r.data.length);
             input = tensor(data, { shape: [n * chunk.length, ...r.shape.slice(1)] });
           }
-          const out = model.runWithHooks(input, { fwdHooks: hooks, run: (m) => m.forward(input, { startAtLayer: start, stopAtLayer: opts.stopAtLayer }) });
+          const out = model.runWithHooks(input, { fwdHooks: hooks, run: (m) => m.forward(input, { startAtLayer: start, stopAtLayer: opts.stopAtLayer, lastPositionOnly: metric?.lastPositionOnly }) });
           if (!metric || opts.stopAtLayer !== undefined) return chunk.map(() => NaN);
           return chunk.map((_, slot) => metricValue(metric(out.narrow(0, slot * n, n))));
         }),
@@ -299,15 +316,15 @@ export function logitDiff(logits: Tensor, target: number | readonly number[], di
 
 /** The metric logitDiff(·, target, distractor, pos). */
 export function logitDiffMetric(target: number | readonly number[], distractor: number | readonly number[], pos = -1): Metric {
-  return (logits) => logitDiff(logits, target, distractor, pos);
+  return atPosition((logits) => logitDiff(logits, target, distractor, pos), pos);
 }
 
 /** Mean probability of the target token at a position (default the last). */
 export function probMetric(target: number | readonly number[], pos = -1): Metric {
-  return (logits) => {
+  return atPosition((logits) => {
     const last = logitsAt(logits, pos).softmax(-1);
     return last.gather(1, perRowIds(target, last.shape[0], "probMetric target")).mean();
-  };
+  }, pos);
 }
 
 /**

@@ -6,7 +6,7 @@ import type { TaggedCorpus } from "../data/brown.js";
 import { universalTag, wordIndexForSpan } from "../data/brown.js";
 import type { HookedTransformer } from "../models/gpt/model.js";
 import type { Tokenizer } from "../tokenizers/types.js";
-import { type ProbeExperiment, type ProbeFitOptions, type ProbeKind, collectActivations, runProbe } from "./probes.js";
+import { type ProbeExperiment, type ProbeFitOptions, type ProbeKind, collectActivationsAt, runProbe } from "./probes.js";
 
 export interface PosProbeData {
   /** Token windows, each `contextLength` ids. */
@@ -120,10 +120,18 @@ export interface PosProbeResult extends ProbeExperiment {
  */
 export function brownPosProbe(model: HookedTransformer, data: PosProbeData, hooks: readonly string[], opts: ProbeFitOptions & { kind?: ProbeKind; testFraction?: number; seed?: number } = {}): PosProbeResult[] {
   const kind = opts.kind ?? "multinomial";
-  return hooks.map((hook) => {
-    const f = collectActivations(model, data.windows, hook, { sites: data.sites });
-    const main = runProbe(kind, f, data.labels, opts);
-    const ctl = runProbe(kind, f, data.labels, { ...opts, controlTypes: data.wordIds });
-    return { ...main, hook, wordControlScore: ctl.controlScore };
-  });
+  // Hooks are read in groups from shared forward passes (one pass per hook would run the first
+  // layers once for every hook); a group's features stay under ~256 MB.
+  const bytesPerHook = data.sites.length * model.cfg.d_model * 4;
+  const group = Math.max(1, Math.floor((256 * 2 ** 20) / Math.max(1, bytesPerHook)));
+  const results: PosProbeResult[] = [];
+  for (let g = 0; g < hooks.length; g += group) {
+    const feats = collectActivationsAt(model, data.windows, hooks.slice(g, g + group), { sites: data.sites });
+    for (const [hook, f] of feats) {
+      const { extraControlScore, ...main } = runProbe(kind, f, data.labels, { ...opts, extraControlTypes: data.wordIds });
+      results.push({ ...main, hook, wordControlScore: extraControlScore! });
+      feats.delete(hook); // free each hook's features once probed
+    }
+  }
+  return results;
 }

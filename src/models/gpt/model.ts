@@ -189,7 +189,8 @@ export class HookedTransformer extends Module {
       done(input, resid);
     }
     if (opts.cache) opts.cache.length += pos;
-    if (stop < this.cfg.n_layers) return resid;
+    // TransformerLens: any stop_at_layer (n_layers too) returns the residual stream, not logits
+    if (opts.stopAtLayer !== undefined) return resid;
     const final = resid;
     const logits = stage(() => {
       const x = opts.lastPositionOnly && pos > 1 ? final.narrow(1, pos - 1, 1) : final;
