@@ -231,7 +231,11 @@ function resampleDead(sae: SparseAutoencoder, optimizer: Adam, source: Activatio
       const deadSet = new Set(dead);
       let live = 0;
       let liveCount = 0;
-      for (let i = 0; i < d_sae; i++) if (!deadSet.has(i)) (live += encNorms[i], liveCount++);
+      for (let i = 0; i < d_sae; i++) {
+        if (deadSet.has(i)) continue;
+        live += encNorms[i];
+        liveCount++;
+      }
       const encScale = 0.2 * (liveCount ? live / liveCount : 1);
       const W_enc = Float32Array.from(sae.W_enc.dataSync());
       const W_dec = Float32Array.from(sae.W_dec.dataSync());
