@@ -14,6 +14,7 @@
 import { Adam } from "../optim/adam.js";
 import { noGrad } from "../tensor/autograd.js";
 import { tensor } from "../tensor/creation.js";
+import { cat } from "../tensor/ops/shape.js";
 import { Generator } from "../tensor/random.js";
 import { keep, tidy } from "../tensor/scope.js";
 import type { Tensor } from "../tensor/tensor.js";
@@ -102,7 +103,7 @@ export function trainSae(sae: SparseAutoencoder, source: ActivationSource, opts:
   if (resampleAt.size && arch === "topk") throw new Error("trainSae: resampleAt is for standard, gated and jumprelu SAEs; TopK trains its dead latents with the AuxK loss");
   const gen = new Generator(opts.seed ?? 0);
 
-  initialise(sae, source, opts.bDecInit ?? "geometric_median", checkPositiveInt(opts.initSamples ?? 4096, "initSamples"));
+  initialise(sae, source, opts.bDecInit ?? "geometric_median", checkPositiveInt(opts.initSamples ?? 4096, "initSamples"), batchSize);
   if (normalizeDecoder) noGrad(() => tidy(() => void sae.W_dec.copy_(sae.W_dec.div(sae.W_dec.norm(2, 1, true)))));
   if (sae.log_threshold) {
     const theta = opts.initThreshold ?? 0.01;
@@ -160,12 +161,15 @@ export function trainSae(sae: SparseAutoencoder, source: ActivationSource, opts:
  * b_dec from a sample of inputs, and the input scale when the SAE normalises activations.
  * The geometric median minimises Σ‖x_n − y‖ (robust to outliers; Weiszfeld's iteration).
  */
-function initialise(sae: SparseAutoencoder, source: ActivationSource, how: "geometric_median" | "mean" | "zeros", n: number): void {
+function initialise(sae: SparseAutoencoder, source: ActivationSource, how: "geometric_median" | "mean" | "zeros", n: number, batchSize: number): void {
   if (how !== "geometric_median" && how !== "mean" && how !== "zeros") throw new Error(`trainSae: bDecInit must be geometric_median, mean or zeros, got ${JSON.stringify(how)}`);
   if (how === "zeros" && sae.cfg.normalize_activations === "none") return;
   noGrad(() =>
     tidy(() => {
-      let x = source.next(n);
+      // drawn a batch at a time (a store hands out at most half its buffer at once)
+      const parts: Tensor[] = [];
+      for (let got = 0; got < n; got += batchSize) parts.push(source.next(Math.min(batchSize, n - got)));
+      let x = parts.length === 1 ? parts[0] : cat(parts, 0);
       if (sae.cfg.normalize_activations === "expected_average_only_in") {
         // scale so that the mean ‖x‖ is √d_in
         const meanNorm = x.norm(2, 1).mean().item();
