@@ -9,7 +9,7 @@ import { jumpReLU, step } from "../src/sae/jumprelu.js";
 import { saeLoss } from "../src/sae/losses.js";
 import { SparseAutoencoder, type SaeArchitecture } from "../src/sae/sae.js";
 import { SyntheticFeatures, dictionaryRecovery } from "../src/sae/synthetic.js";
-import { geometricMedian, trainSae } from "../src/sae/train.js";
+import { geometricMedian, trainSae, trainSaeSteps } from "../src/sae/train.js";
 
 const arr = (t: Tensor) => Array.from(t.dataSync() as Float32Array | Float64Array);
 const close = (a: number[], b: number[], tol: number, what: string) => {
@@ -195,6 +195,23 @@ describe("training recovers a known sparse dictionary", () => {
     const sae = new SparseAutoencoder({ d_in: 32, d_sae: 128, seed: 2 });
     trainSae(sae, source, { steps: 300, batchSize: 512, lr: 3e-3, sparsityCoefficient: 0.03 });
     assert.ok(dictionaryRecovery(sae.W_dec, source.dictionary, 64).mmcs < 0.8);
+  });
+});
+
+describe("a run in pieces", () => {
+  test("two pieces (state saved in between) give the same SAE as one run", () => {
+    const make = () => new SparseAutoencoder({ d_in: 16, d_sae: 32, architecture: "topk", k: 4, seed: 9 });
+    const opts = { steps: 40, batchSize: 128, lr: 3e-3, logEvery: 10 };
+    const one = make();
+    trainSae(one, new SyntheticFeatures({ nFeatures: 24, dIn: 16, seed: 3 }), opts);
+    const two = make();
+    const source = new SyntheticFeatures({ nFeatures: 24, dIn: 16, seed: 3 });
+    const first = trainSaeSteps(two, source, opts, null, 25);
+    assert.equal(first.state.step, 25);
+    const second = trainSaeSteps(two, source, opts, first.state, 40);
+    assert.deepEqual(second.history.map((m) => m.step), [30, 40]);
+    for (const name of ["W_enc", "W_dec", "b_enc", "b_dec"] as const) close(arr(two[name]), arr(one[name]), 1e-5, name);
+    assert.throws(() => trainSaeSteps(two, source, opts, second.state, 30), /until must be a step in \[40, 40\]/);
   });
 });
 

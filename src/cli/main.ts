@@ -11,6 +11,7 @@ import { registerInterpCommands } from "./interp.js";
 import { registerLessonCommands } from "./lessons.js";
 import { registerExportCommand } from "./export.js";
 import { registerPullCommand } from "./pull.js";
+import { registerSaeCommands } from "./sae.js";
 import { CliExit, defaultOut, plainMessage } from "./common.js";
 
 function version(): string {
@@ -61,6 +62,7 @@ export function buildProgram(): Command {
   registerLessonCommands(program);
   registerExportCommand(program);
   registerPullCommand(program);
+  registerSaeCommands(program);
   return program;
 }
 

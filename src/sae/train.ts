@@ -12,6 +12,7 @@
 //             those; for the others, `resampleAt` steps re-initialise them on badly reconstructed
 //             inputs (Bricken et al.'s resampling).
 import { Adam } from "../optim/adam.js";
+import type { OptimizerStateDict } from "../optim/optimizer.js";
 import { noGrad } from "../tensor/autograd.js";
 import { tensor } from "../tensor/creation.js";
 import { cat } from "../tensor/ops/shape.js";
@@ -85,8 +86,28 @@ function checkNonNegative(v: number, name: string): number {
   return v;
 }
 
-/** Trains `sae` in place on `source`; returns the metrics logged. */
+/** Where a run stands, to continue it later (trainSaeSteps). */
+export interface SaeTrainState {
+  /** Steps done. */
+  step: number;
+  optimizer: OptimizerStateDict;
+  /** The step each latent last fired (0 = before training). */
+  lastFired: Int32Array;
+  scalingFactor: number;
+}
+
+/** Trains `sae` in place on `source` for opts.steps steps; returns the metrics logged. */
 export function trainSae(sae: SparseAutoencoder, source: ActivationSource, opts: TrainSaeOptions): SaeTrainMetrics[] {
+  return trainSaeSteps(sae, source, opts, null, opts.steps).history;
+}
+
+/**
+ * Runs the steps after `resume` (from the start when null: initialisation first) up to step
+ * `until` of an opts.steps-step run (schedules follow opts.steps), and returns the metrics and
+ * the state to continue from. A run cut into pieces this way equals one run, except for the
+ * random draws of resampling.
+ */
+export function trainSaeSteps(sae: SparseAutoencoder, source: ActivationSource, opts: TrainSaeOptions, resume: SaeTrainState | null, until: number): { history: SaeTrainMetrics[]; state: SaeTrainState } {
   const arch = sae.cfg.architecture;
   const steps = checkPositiveInt(opts.steps, "steps");
   const batchSize = checkPositiveInt(opts.batchSize ?? 4096, "batchSize");
@@ -101,20 +122,26 @@ export function trainSae(sae: SparseAutoencoder, source: ActivationSource, opts:
   const logEvery = checkPositiveInt(opts.logEvery ?? 10, "logEvery");
   const resampleAt = new Set(opts.resampleAt ?? []);
   if (resampleAt.size && arch === "topk") throw new Error("trainSae: resampleAt is for standard, gated and jumprelu SAEs; TopK trains its dead latents with the AuxK loss");
-  const gen = new Generator(opts.seed ?? 0);
 
-  initialise(sae, source, opts.bDecInit ?? "geometric_median", checkPositiveInt(opts.initSamples ?? 4096, "initSamples"), batchSize);
-  if (normalizeDecoder) noGrad(() => tidy(() => void sae.W_dec.copy_(sae.W_dec.div(sae.W_dec.norm(2, 1, true)))));
-  if (sae.log_threshold) {
-    const theta = opts.initThreshold ?? 0.01;
-    if (!(theta > 0 && Number.isFinite(theta))) throw new Error(`trainSae: initThreshold must be a positive number, got ${theta}`);
-    noGrad(() => void sae.log_threshold!.fill_(Math.log(theta)));
-  }
+  if (!(Number.isSafeInteger(until) && until >= (resume?.step ?? 0) && until <= steps)) throw new Error(`trainSae: until must be a step in [${resume?.step ?? 0}, ${steps}], got ${until}`);
+  const gen = new Generator((opts.seed ?? 0) + (resume?.step ?? 0));
+
+  if (!resume) {
+    initialise(sae, source, opts.bDecInit ?? "geometric_median", checkPositiveInt(opts.initSamples ?? 4096, "initSamples"), batchSize);
+    if (normalizeDecoder) noGrad(() => tidy(() => void sae.W_dec.copy_(sae.W_dec.div(sae.W_dec.norm(2, 1, true)))));
+    if (sae.log_threshold) {
+      const theta = opts.initThreshold ?? 0.01;
+      if (!(theta > 0 && Number.isFinite(theta))) throw new Error(`trainSae: initThreshold must be a positive number, got ${theta}`);
+      noGrad(() => void sae.log_threshold!.fill_(Math.log(theta)));
+    }
+  } else sae.scalingFactor = resume.scalingFactor;
 
   const optimizer = new Adam(sae.parameters(), { lr, betas: opts.betas ?? [0.9, 0.999] });
-  const lastFired = new Int32Array(sae.cfg.d_sae); // the step each latent last fired (0 = before training)
+  if (resume) optimizer.loadStateDict(resume.optimizer);
+  const lastFired = resume ? Int32Array.from(resume.lastFired) : new Int32Array(sae.cfg.d_sae); // the step each latent last fired
+  if (lastFired.length !== sae.cfg.d_sae) throw new Error(`trainSae: the saved state has ${lastFired.length} latents, the SAE ${sae.cfg.d_sae}`);
   const history: SaeTrainMetrics[] = [];
-  for (let s = 1; s <= steps; s++) {
+  for (let s = (resume?.step ?? 0) + 1; s <= until; s++) {
     // learning rate: warm-up, constant, linear decay to 0 over the last `decay` steps
     const rate = lr * Math.min(warmup > 0 ? s / warmup : 1, decay > 0 ? Math.min(1, (steps - s + 1) / decay) : 1);
     optimizer.setLr(rate);
@@ -154,7 +181,10 @@ export function trainSae(sae: SparseAutoencoder, source: ActivationSource, opts:
       opts.onLog?.(m);
     }
   }
-  return history;
+  const state = { step: until, optimizer: optimizer.stateDict(), lastFired, scalingFactor: sae.scalingFactor };
+  // the optimizer ends here: free its moments (the state holds copies)
+  for (const st of optimizer.state.values()) for (const v of Object.values(st)) if (typeof v !== "number") v.dispose();
+  return { history, state };
 }
 
 /**
