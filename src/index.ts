@@ -29,7 +29,7 @@ export { textBatches, taskBatches } from "./train/data.js";
 export { PRESETS } from "./train/presets.js";
 export { ActivationCache, residualDirections, residualConstant, type PosSlice } from "./interp/cache.js";
 export { logitLens, lensKL, lensLogits, TunedLens, trainTunedLens, tunedLensLogits, saveTunedLens, loadTunedLens } from "./interp/lens.js";
-export { detectHead, detectionPattern, headDetectorScores, attentionPatterns, rankHeads, HEAD_NAMES, type HeadName } from "./interp/attention.js";
+export { detectHead, detectionPattern, headDetectorScores, attentionPatterns, attentionPatternRows, rankHeads, HEAD_NAMES, type HeadName } from "./interp/attention.js";
 export { directLogitAttribution, componentAttribution, headAttribution } from "./interp/dla.js";
 export { RNNLanguageModel, makeRNNLMConfig, CELL_KINDS, type RNNLMConfig, type CellKind, type RecurrentState, type RNNGenerateOptions } from "./models/rnn-lm.js";
 export { ImageClassifier, mlpClassifier, cnnClassifier, classifierFromConfig, evaluateClassifier, type ClassifierConfig } from "./models/classifiers.js";

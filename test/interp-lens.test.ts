@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { Command } from "commander";
 import { registerInterpCommands } from "../src/cli/interp.js";
+import { attentionPageBytes } from "../src/cli/pages/attention.js";
 import { getBatch } from "../src/data/batch.js";
 import { lensKL, lensLogits, loadTunedLens, logitLens, saveTunedLens, trainTunedLens, TunedLens, tunedLensLogits } from "../src/interp/lens.js";
 import { Generator, HookedTransformer, NANOGPT_CPU_TRAIN, Trainer, noGrad, saveModelDir, textBatches, tokenizers } from "../src/node.js";
@@ -207,5 +208,49 @@ describe("dgpt interp", () => {
     assert.match(r.err?.message ?? "", /--model .*nope: no such directory/);
     r = await dgpt(["interp", "attention", "--model", dir, "--tokens", "1,2,x", "--out", join(tmp, "x.html")]);
     assert.match(r.err?.message ?? "", /--tokens: expected comma-separated integers/);
+  });
+
+  test("attention: long prompts on a model with many heads, --heads, and a page of bounded size", async () => {
+    // 64 heads: the old page held 125 tokens of this model (1M rects in all)
+    const wide = join(tmp, "wide");
+    const model = new HookedTransformer({ n_layers: 4, d_model: 64, n_heads: 16, n_ctx: 2048, d_vocab: tok.vocabSize, seed: 2 });
+    await saveModelDir(wide, model);
+    writeFileSync(join(wide, "tokenizer.json"), serializeTokenizer(tok));
+    const out = join(tmp, "wide.html");
+    // every head's numbers would make a JSON file of ~300 MB: refused, naming the ways out
+    let r = await dgpt(["interp", "attention", "--model", wide, "--text", corpus.slice(0, 400), "--out", out, "--json", join(tmp, "wide.json")]);
+    assert.match(r.err?.message ?? "", /^--json: writing 64 heads' 400 × 400 patterns as numbers is 10,240,000 values, more than the 4,000,000 .*--heads \(at most 25 at 400 tokens\), use a shorter prompt \(at most 250 tokens for 64 heads\), or leave out --json$/);
+    r = await dgpt(["interp", "attention", "--model", wide, "--text", corpus.slice(0, 400), "--out", out]);
+    assert.equal(r.err, null, r.err?.message);
+    const page = readFileSync(out, "utf8");
+    assert.equal((page.match(/<section id="L\dH\d+"/g) ?? []).length, 64, "a card per head");
+    assert.equal((page.match(/<image /g) ?? []).length, 64 + 64, "64 thumbnails and 64 cards, each one image");
+    assert.ok(page.length <= attentionPageBytes(400, 64, 64) && page.length < 30e6, `${page.length} bytes`);
+    // --heads: the JSON has only those heads' patterns
+    r = await dgpt(["interp", "attention", "--model", wide, "--text", corpus.slice(0, 400), "--heads", "3.2,1.15", "--out", join(tmp, "two.html"), "--json", join(tmp, "two.json")]);
+    assert.equal(r.err, null, r.err?.message);
+    const wj = JSON.parse(readFileSync(join(tmp, "two.json"), "utf8"));
+    assert.deepEqual(wj.heads, [[1, 15], [3, 2]]);
+    assert.equal(wj.patterns[0][0], null);
+    assert.equal(wj.patterns[3][2].length, 400);
+    assert.ok(Math.abs(wj.patterns[3][2][399].reduce((a: number, b: number) => a + b, 0) - 1) < 1e-4, "a row of attention sums to 1");
+    assert.equal(wj.scores.induction_head[0].length, 16, "scores for every head");
+
+    // too long for every head: the error names both ways out, with numbers
+    const long = corpus.repeat(2).slice(0, 1900);
+    r = await dgpt(["interp", "attention", "--model", wide, "--text", long, "--out", join(tmp, "long.html")]);
+    assert.match(r.err?.message ?? "", /^--text: the prompt is 1900 tokens; drawing 64 heads as 1900 × 1900 grids makes a page of about \d+ MB, more than the 30 MB it may have\. Use a shorter prompt \(at most \d+ tokens for 64 heads\) or fewer heads with --heads \(at most \d+ at 1900 tokens/);
+    // --heads: a few heads of the same prompt
+    r = await dgpt(["interp", "attention", "--model", wide, "--text", long, "--heads", "3.2,1.15", "--out", join(tmp, "long.html")]);
+    assert.equal(r.err, null, r.err?.message);
+    const longPage = readFileSync(join(tmp, "long.html"), "utf8");
+    assert.deepEqual([...longPage.matchAll(/<section id="(L\dH\d+)"/g)].map((m) => m[1]), ["L1H15", "L3H2"]);
+    assert.match(longPage, /<title>1900 × 1900 cells drawn as one image/);
+    assert.ok(longPage.length <= attentionPageBytes(1900, 2, 64), `${longPage.length} bytes`);
+    // bad --heads: clear errors before any work
+    r = await dgpt(["interp", "attention", "--model", wide, "--text", "the cat", "--heads", "1,x", "--out", join(tmp, "x.html")]);
+    assert.match(r.err?.message ?? "", /--heads: "x" in "1,x" is not a layer \(5\) or a layer\.head pair \(9\.6\)/);
+    r = await dgpt(["interp", "attention", "--model", wide, "--text", "the cat", "--heads", "4", "--out", join(tmp, "x.html")]);
+    assert.match(r.err?.message ?? "", /--heads: 4: there is no layer 4; the model has layers 0 to 3/);
   });
 });

@@ -339,7 +339,7 @@ test("heatmap: validation errors name the argument", () => {
   assert.throws(() => heatmap({ values: [[1, 2]], domain: [1, 1] }), /domain must be \[lo, hi\]/);
   assert.throws(() => heatmap({ values: [[1, 2]], cellText: [["a"]] }), /cellText\[0\] has 1 entries but 2 are needed/);
   assert.throws(() => heatmap({ values: [[1, "x" as unknown as number]] }), /values\[0\]\[1\] must be a number/);
-  assert.throws(() => heatmap({ values: Array.from({ length: 600 }, () => new Float32Array(600)) }), /more than the 250000 cells/);
+  assert.throws(() => heatmap({ values: Array.from({ length: 4097 }, () => new Float32Array(4097)) }), /values is 4097×4097, more than the 16777216 cells/);
 });
 
 // ------------------------------------------------------------------------------------------------

@@ -4,10 +4,10 @@ import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { registerCircuitCommands } from "./interp-circuits.js";
 import { loadCorpus } from "../data/corpus.node.js";
-import { detectHead, HEAD_NAMES, attentionPatterns, type HeadName } from "../interp/attention.js";
+import { detectHead, HEAD_NAMES, attentionPatternRows, type HeadName } from "../interp/attention.js";
 import { directLogitAttribution } from "../interp/dla.js";
 import { lensKL, logitLens, loadTunedLens, saveTunedLens, trainTunedLens, type LogitLensResult } from "../interp/lens.js";
-import { attentionPage } from "./pages/attention.js";
+import { attentionPage, attentionPageBytes } from "./pages/attention.js";
 import { dlaPage } from "./pages/dla.js";
 import { lensPage } from "./pages/lens.js";
 import { writeFileAtomic } from "../io/files.node.js";
@@ -16,10 +16,10 @@ import type { HookedTransformer } from "../models/gpt/model.js";
 import { getBatch } from "../data/batch.js";
 import { Generator } from "../tensor/random.js";
 import type { Tokenizer } from "../tokenizers/types.js";
-import { intOption, numberOption, parseTokenIds } from "./options.js";
+import { intOption, numberOption, parseHeadList, parseTokenIds, resolveHeads } from "./options.js";
 import { dlaSummary, headScoresSummary, lensSummary } from "./summaries.js";
 import { quoteToken } from "./pages/tokens.js";
-import { MAX_MARKS } from "../plot/svg.js";
+import { MAX_CELLS } from "../plot/svg.js";
 import { defaultOut, encodePrompt, encodeText, forFlag, LOCAL_DATA, loadDirTokenizer, modelDir, outputFile, prependBosOption, reportPaths, writeReport, replaceInvalidUtf8Option, MODEL_HELP, NO_PROCESSING_HELP } from "./common.js";
 
 type Opts = Record<string, string>;
@@ -66,8 +66,36 @@ async function writeOutputs(o: Opts, html: string, data: unknown): Promise<void>
   await writeReport(reportPaths(o), html, data);
 }
 
-/** Cells (query, key) the attention page draws over all heads, at most. */
-const PAGE_CELLS = 1_000_000;
+/** The attention page's size, at most (estimated before any work by attentionPageBytes). */
+const PAGE_BYTES = 30e6;
+/** --json writes the drawn patterns as numbers, ~30 bytes each: at most this many (~120 MB). */
+const JSON_CELLS = 4_000_000;
+
+const mb = (bytes: number) => `${(bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0)} MB`;
+
+/** Refuses a prompt whose page (or JSON) would be too large, naming both ways out and their numbers. */
+function checkAttentionSize(n: number, drawn: number, all: number, promptFlag: string, json: boolean): void {
+  const fits = (tokens: number, heads: number) => tokens * tokens <= MAX_CELLS && attentionPageBytes(tokens, heads, all) <= PAGE_BYTES;
+  if (!fits(n, drawn)) {
+    let maxN = 1;
+    while (fits(maxN + 1, drawn)) maxN++;
+    let maxHeads = 0;
+    while (maxHeads < drawn && fits(n, maxHeads + 1)) maxHeads++;
+    const fewer = maxHeads > 0 ? ` or fewer heads with --heads (at most ${maxHeads} at ${n} tokens; e.g. --heads 5,9.6 draws layer 5 and head 6 of layer 9)` : "";
+    throw new Error(
+      `${promptFlag}: the prompt is ${n} tokens; drawing ${drawn} heads as ${n} × ${n} grids makes a page of about ${mb(attentionPageBytes(n, drawn, all))}` +
+        `${n * n > MAX_CELLS ? ` (and one grid holds at most ${MAX_CELLS} cells)` : ""}, more than the ${mb(PAGE_BYTES)} it may have. ` +
+        `Use a shorter prompt (at most ${maxN} tokens for ${drawn} heads)${fewer}`,
+    );
+  }
+  const cells = drawn * n * n;
+  if (json && cells > JSON_CELLS) {
+    throw new Error(
+      `--json: writing ${drawn} heads' ${n} × ${n} patterns as numbers is ${cells.toLocaleString("en-US")} values, more than the ${JSON_CELLS.toLocaleString("en-US")} a JSON file may hold (about 120 MB): ` +
+        `pick fewer heads with --heads (at most ${Math.floor(JSON_CELLS / (n * n))} at ${n} tokens), use a shorter prompt (at most ${Math.floor(Math.sqrt(JSON_CELLS / drawn))} tokens for ${drawn} heads), or leave out --json`,
+    );
+  }
+}
 
 export function registerInterpCommands(program: Command): void {
   const interp = program.command("interp").description("interpretability views of a trained model: lenses, attention heads, attribution, patching, circuits, probes");
@@ -150,26 +178,35 @@ export function registerInterpCommands(program: Command): void {
     .option("--exclude-bos", "detectors ignore attention to position 0")
     .option("--exclude-current-token", "detectors ignore attention to the query's own position")
     .option("--error-measure <m>", "mul | abs (TransformerLens's head detector)", "mul")
+    .option("--heads <list>", "draw only these heads' cards: comma-separated layers (5) and layer.head pairs (9.6), e.g. 5,9.6,10.7; the overview and the scores show every head")
     .option("--out <file>", "HTML page", defaultOut("attention.html"))
     .option("--json <file>", "also write the numbers as JSON")
     .option("--overwrite", "replace --out / --json if they exist")
     .action(async (o: Record<string, string | boolean>) => {
       if (o.errorMeasure !== "mul" && o.errorMeasure !== "abs") throw new Error(`--error-measure must be mul or abs, got "${o.errorMeasure}"`);
+      const headSpec = o.heads === undefined ? undefined : parseHeadList(String(o.heads), "--heads"); // before the model loads
       const { model, ids, labels } = await loadInputs(o as Opts);
-      // each head's pattern is drawn as a positions × positions grid of cells: a picture holds
-      // MAX_MARKS of them, and the page (every head) PAGE_CELLS, past which browsers crawl
-      const heads = model.cfg.n_layers * model.cfg.n_heads;
-      const most = Math.min(Math.floor(Math.sqrt(MAX_MARKS)), Math.floor(Math.sqrt(PAGE_CELLS / heads)));
-      if (ids.length > most) throw new Error(`${o.tokens !== undefined ? "--tokens" : "--text"}: the prompt is ${ids.length} tokens; the attention page draws each of the model's ${heads} heads as a grid of positions × positions and holds at most ${most} positions for this model: use a shorter prompt`);
-      const patterns = attentionPatterns(model, ids);
+      const { n_layers: L, n_heads: H } = model.cfg;
+      const heads = headSpec ? resolveHeads(headSpec, L, H, "--heads") : Array.from({ length: L * H }, (_, i): [number, number] => [Math.floor(i / H), i % H]);
+      // each drawn head's pattern is a card of positions × positions cells: bound the page's size
+      checkAttentionSize(ids.length, heads.length, L * H, o.tokens !== undefined ? "--tokens" : "--text", o.json !== undefined);
+      // one forward pass: the detectors score the patterns the page draws
+      const { cache } = model.runWithCache([ids], { namesFilter: model.blocks.map((_, l) => `blocks.${l}.attn.hook_pattern`) });
+      const patterns = attentionPatternRows(model, ids, cache);
       const scores: Partial<Record<HeadName, number[][]>> = {};
       if (ids.length >= 2) {
         for (const name of HEAD_NAMES) {
-          scores[name] = detectHead(model, ids, name, { excludeBos: o.excludeBos === true, excludeCurrentToken: o.excludeCurrentToken === true, errorMeasure: o.errorMeasure as "mul" | "abs" });
+          scores[name] = detectHead(model, ids, name, { patterns, excludeBos: o.excludeBos === true, excludeCurrentToken: o.excludeCurrentToken === true, errorMeasure: o.errorMeasure as "mul" | "abs" });
         }
       }
+      cache.dispose();
       console.log(headScoresSummary(scores));
-      await writeOutputs(o as Opts, attentionPage({ tokens: labels, patterns, scores, errorMeasure: o.errorMeasure as "mul" | "abs" }), { tokens: ids, tokenText: labels, scores, patterns });
+      const page = attentionPage({ tokens: labels, patterns, scores, errorMeasure: o.errorMeasure as "mul" | "abs", heads });
+      // the JSON has the drawn heads' patterns (null for the others, with --heads); built only
+      // when asked for, as plain arrays are several times the size of the page
+      const drawn = new Set(heads.map(([l, h]) => l * H + h));
+      const json = () => patterns.map((layer, l) => layer.map((p, h) => (drawn.has(l * H + h) ? p.map((row) => Array.from(row)) : null)));
+      await writeOutputs(o as Opts, page, o.json === undefined ? null : { tokens: ids, tokenText: labels, scores, ...(headSpec ? { heads } : {}), patterns: json() });
     });
 
   interp

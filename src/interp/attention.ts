@@ -18,6 +18,9 @@ export interface DetectOptions {
   heads?: readonly (readonly [number, number])[] | Readonly<Record<number, readonly number[]>>;
   /** A cache of this sequence's run with every blocks.L.attn.hook_pattern (saves a forward pass). */
   cache?: ActivationCache;
+  /** This sequence's patterns [layer][head][query][key] as already read, e.g. by
+   *  attentionPatternRows (saves reading them again: seconds for a long prompt). */
+  patterns?: readonly (readonly (readonly ArrayLike<number>[])[])[];
   /** Ignore attention paid to position 0 (the BOS token). */
   excludeBos?: boolean;
   /** Ignore attention paid to the query's own position. */
@@ -48,7 +51,7 @@ export function detectionPattern(name: HeadName, tokens: readonly number[]): num
 }
 
 /** How well one head's pattern A (q × k) matches D, with TransformerLens's measures and exclusions. */
-export function headSimilarityScore(pattern: readonly (ArrayLike<number>)[], detection: readonly (ArrayLike<number>)[], opts: Omit<DetectOptions, "heads" | "cache"> = {}): number {
+export function headSimilarityScore(pattern: readonly (ArrayLike<number>)[], detection: readonly (ArrayLike<number>)[], opts: Omit<DetectOptions, "heads" | "cache" | "patterns"> = {}): number {
   const n = pattern.length;
   if (detection.length !== n || pattern.some((r) => r.length !== n) || detection.some((r) => r.length !== n)) {
     throw new Error(`headSimilarityScore: the pattern and the detection pattern must both be ${n} × ${n}`);
@@ -73,17 +76,37 @@ export function headSimilarityScore(pattern: readonly (ArrayLike<number>)[], det
   return 1 - Math.round((sum / n) * 1000) / 1000;
 }
 
-/** Attention patterns of one sequence: [layer][head][query][key] (from a cache or a new run). */
-export function attentionPatterns(model: HookedTransformer, tokens: readonly number[], cache?: ActivationCache): number[][][][] {
+/** Each layer's hook_pattern of one sequence, (h, q, k), from a cache or a new run. */
+function patternTensors(fn: string, model: HookedTransformer, tokens: readonly number[], cache?: ActivationCache, dropBatch = true): Tensor[] {
   const names = model.blocks.map((_, l) => `blocks.${l}.attn.hook_pattern`);
   const c = cache ?? model.runWithCache([[...tokens]], { namesFilter: names }).cache;
   return names.map((name) => {
     let p: Tensor = c.get(name); // (b, h, q, k) or (h, q, k)
     if (c.hasBatchDim) {
-      if (p.shape[0] !== 1) throw new Error(`attentionPatterns: expected one sequence, the cache has a batch of ${p.shape[0]}`);
-      p = p.select(0, 0);
+      if (p.shape[0] !== 1) throw new Error(`${fn}: expected one sequence, the cache has a batch of ${p.shape[0]}`);
+      if (dropBatch) p = p.select(0, 0);
     }
-    return p.toArray() as number[][][];
+    return p;
+  });
+}
+
+/** Attention patterns of one sequence: [layer][head][query][key] (from a cache or a new run). */
+export function attentionPatterns(model: HookedTransformer, tokens: readonly number[], cache?: ActivationCache): number[][][][] {
+  return patternTensors("attentionPatterns", model, tokens, cache).map((p) => p.toArray() as number[][][]);
+}
+
+/**
+ * The same patterns as [layer][head][query] rows, each row (the keys) a view into one flat copy of
+ * its layer. For long prompts: nested JS numbers take twice the memory of float32 and seconds to
+ * build (GPT-2 small at 1024 tokens has 151M pattern entries: 1.2 GB as JS numbers, 0.6 GB here).
+ */
+export function attentionPatternRows(model: HookedTransformer, tokens: readonly number[], cache?: ActivationCache): ArrayLike<number>[][][] {
+  // read (1, h, q, k) as it is: a batch of one has the same layout, and select(0, 0) would copy
+  // every layer inside the backend's heap, which a long prompt can run out of
+  return patternTensors("attentionPatternRows", model, tokens, cache, false).map((p) => {
+    const [H, Q, K] = p.shape.slice(-3) as [number, number, number];
+    const flat = p.dataSync();
+    return Array.from({ length: H }, (_, h) => Array.from({ length: Q }, (_, q) => flat.subarray((h * Q + q) * K, (h * Q + q + 1) * K)));
   });
 }
 
@@ -113,7 +136,7 @@ function checkDetection(D: readonly (ArrayLike<number>)[], n: number): void {
 export function detectHead(model: HookedTransformer, seq: readonly number[] | readonly (readonly number[])[], detection: HeadName | readonly (ArrayLike<number>)[] | Tensor, opts: DetectOptions = {}): number[][] {
   const seqs = seq.length > 0 && Array.isArray(seq[0]) ? (seq as readonly (readonly number[])[]) : [seq as readonly number[]];
   if (seqs.length === 0) throw new Error("detectHead: no sequence given");
-  if (opts.cache && seqs.length > 1) throw new Error("detectHead: a cache can be given for one sequence only");
+  if ((opts.cache || opts.patterns) && seqs.length > 1) throw new Error("detectHead: a cache or patterns can be given for one sequence only");
   const { n_layers: L, n_heads: H, n_ctx } = model.cfg;
   const heads = headList(model, opts.heads);
   const custom = typeof detection === "string" ? null : Array.isArray(detection) ? (detection as readonly (ArrayLike<number>)[]) : ((detection as Tensor).toArray() as number[][]);
@@ -123,7 +146,10 @@ export function detectHead(model: HookedTransformer, seq: readonly number[] | re
     if (!(n > 1 && n <= n_ctx)) throw new Error(`detectHead: a sequence must have 2 to n_ctx = ${n_ctx} tokens, got ${n}`);
     const D = custom ?? detectionPattern(detection as HeadName, tokens);
     checkDetection(D, n);
-    const patterns = attentionPatterns(model, tokens, opts.cache);
+    const patterns = opts.patterns ?? attentionPatternRows(model, tokens, opts.cache);
+    if (patterns.length !== L || patterns.some((layer) => layer.length !== H || layer.some((p) => p.length !== n))) {
+      throw new Error(`detectHead: patterns must be [${L} layers][${H} heads][${n} queries][${n} keys]`);
+    }
     for (const [l, h] of heads) total[l][h] += headSimilarityScore(patterns[l][h], D, opts);
   }
   const asked = new Set(heads.map(([l, h]) => l * H + h));
@@ -131,7 +157,7 @@ export function detectHead(model: HookedTransformer, seq: readonly number[] | re
 }
 
 /** All three built-in detectors on the same sequence(s), from one forward pass per sequence. */
-export function headDetectorScores(model: HookedTransformer, seq: readonly number[] | readonly (readonly number[])[], opts: Omit<DetectOptions, "cache"> = {}): Record<HeadName, number[][]> {
+export function headDetectorScores(model: HookedTransformer, seq: readonly number[] | readonly (readonly number[])[], opts: Omit<DetectOptions, "cache" | "patterns"> = {}): Record<HeadName, number[][]> {
   const seqs = seq.length > 0 && Array.isArray(seq[0]) ? (seq as readonly (readonly number[])[]) : [seq as readonly number[]];
   const names = model.blocks.map((_, l) => `blocks.${l}.attn.hook_pattern`);
   const out = Object.fromEntries(HEAD_NAMES.map((name) => [name, [] as number[][]])) as Record<HeadName, number[][]>;

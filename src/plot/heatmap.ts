@@ -1,8 +1,10 @@
 // Heatmaps: attention patterns with token labels, logit-lens tables, activation-patching results.
 import * as Plot from "@observablehq/plot";
 import type { FigureOptions } from "./plot.js";
+import { cellPalette, cellsPng, RASTER_CELLS, rasterAttributes, rasterTitle } from "./raster.js";
 import { renderFigure } from "./render.js";
 import {
+  MAX_CELLS,
   MAX_MARKS,
   checkGrid,
   checkOptionalString,
@@ -42,8 +44,13 @@ export interface HeatmapOptions extends FigureOptions {
   /** Write each cell's value in it (true), or the given strings (same shape as values). */
   cellText?: boolean | string[][];
   /** Side of a cell in pixels (a small heatmap per attention head, say); default: fitted to the
-   *  default width. Cells are never narrower than their cellText needs. Ignored when width is given. */
+   *  default width. Cells are never narrower than their cellText needs, and square unless they
+   *  need more width for text (tall grids are not capped in height then). Ignored when width is given. */
   cellSize?: number;
+  /** Draw the cells as one image (a pixel per cell, scaled up sharply) rather than one rect each.
+   *  Default: for grids of more than RASTER_CELLS (4096) cells. A vector cell shows its value on
+   *  hover; an image is ~100x smaller for large grids. Text, axes and legend stay vector either way. */
+  raster?: boolean;
 }
 
 const TICK_FONT = 10;
@@ -58,6 +65,37 @@ const MAX_CELL_TEXT_W = 110;
 /** Tick labels longer than this many pixels are cut with "…". */
 const MAX_LABEL_W = 200;
 
+/** A value as a tooltip shows it: three significant digits. */
+function hoverValue(v: number): string {
+  return Number.isFinite(v) ? String(Number(v.toPrecision(3))) : String(v);
+}
+
+/** Every k-th row or column is labelled when cells are too small for all labels: k rounded up to
+ *  1, 2 or 5 times a power of ten, so that the labelled positions are round (0, 10, 20, ...). */
+function niceStep(k: number): number {
+  if (!(k > 1)) return 1;
+  const p = 10 ** Math.floor(Math.log10(k));
+  return [1, 2, 5, 10].map((m) => m * p).find((s) => s >= k)!;
+}
+
+type BandScale = ((v: number) => number) & { bandwidth(): number };
+
+/** A Plot mark that draws the cells' PNG over the band scales' cells (0..cols-1 × 0..rows-1). */
+function rasterMark(png: Uint8Array, rows: number, cols: number): Plot.RenderFunction {
+  return (_index, scales, _values, _dimensions, context) => {
+    const x = scales.x as BandScale;
+    const y = scales.y as BandScale;
+    const svgNs = "http://www.w3.org/2000/svg";
+    const image = context.document.createElementNS(svgNs, "image");
+    const at = { x: x(0), y: y(0), width: cols * x.bandwidth(), height: rows * y.bandwidth() };
+    for (const [name, value] of rasterAttributes(png, at)) image.setAttribute(name, value);
+    const title = context.document.createElementNS(svgNs, "title");
+    title.textContent = rasterTitle(rows, cols);
+    image.appendChild(title);
+    return image as unknown as SVGElement;
+  };
+}
+
 /** A heatmap as a standalone SVG string, with a colour ramp legend. */
 export function heatmap(options: HeatmapOptions): string {
   const fn = "heatmap";
@@ -67,9 +105,11 @@ export function heatmap(options: HeatmapOptions): string {
   const xLabel = checkOptionalString(fn, "xLabel", o.xLabel);
   const yLabel = checkOptionalString(fn, "yLabel", o.yLabel);
   const colorLabel = checkOptionalString(fn, "colorLabel", o.colorLabel);
-  const grid = checkGrid(fn, "values", o.values);
+  const grid = checkGrid(fn, "values", o.values, MAX_CELLS);
   const rows = grid.length;
   const cols = grid[0]!.length;
+  if (o.raster !== undefined && typeof o.raster !== "boolean") fail(fn, `raster must be a boolean, got ${describe(o.raster)}`);
+  const raster = o.raster ?? rows * cols > RASTER_CELLS;
   const rowLabels = o.rowLabels === undefined ? undefined : checkStringArray(fn, "rowLabels", o.rowLabels, rows).map(visibleLabel);
   const colLabels = o.colLabels === undefined ? undefined : checkStringArray(fn, "colLabels", o.colLabels, cols).map(visibleLabel);
   if (o.diverging !== undefined && typeof o.diverging !== "boolean") fail(fn, `diverging must be a boolean, got ${describe(o.diverging)}`);
@@ -146,7 +186,7 @@ export function heatmap(options: HeatmapOptions): string {
   else cellW = Math.max(minCellW, Math.min(Math.max(MAX_CELL, minCellW), Math.floor((width0 - marginLeft - 12) / cols)));
   if (!(cellW > 0)) fail(fn, `width ${width0} leaves no room for ${cols} columns`);
   const cellH0 = texts ? Math.max(MIN_TEXT_CELL_H, Math.min(cellW, MAX_CELL)) : cellW;
-  const xStep = Math.max(1, Math.ceil(12 / cellW));
+  const xStep = niceStep(Math.ceil(12 / cellW));
   const rotate = colW > cellW * xStep - 4;
   // an upright last column label is centred on its cell and may reach past the chart's edge
   const marginRight = rotate ? 12 : Math.max(12, Math.ceil(textWidth(colText[cols - 1 - ((cols - 1) % xStep)]!, TICK_FONT) / 2 - cellW / 2 + 4));
@@ -160,22 +200,28 @@ export function heatmap(options: HeatmapOptions): string {
   const headerH = renderHeader({ width: figureW, title, subtitle, ramp }).height;
   const natural = headerH + marginTop + marginBottom + rows * cellH0;
   const legible = headerH + marginTop + marginBottom + rows * (texts ? MIN_TEXT_CELL_H : 2);
-  const fittedH = Math.min(natural, Math.max(MAX_AUTO_HEIGHT, legible));
+  // a cellSize asked for is kept (square cells, every label that fits); else tall grids are capped
+  const fittedH = cellSize !== undefined && widthIn === undefined ? natural : Math.min(natural, Math.max(MAX_AUTO_HEIGHT, legible));
   const height = checkSize(fn, "height", o.height, Math.ceil(fittedH), 80);
 
-  const cells: { i: number; j: number; color: string }[] = [];
+  // vector cells carry their value as a hover tooltip: "query 3:␣cat, key 1:␣the: 0.42"
+  const rowName = yLabel ?? "row";
+  const colName = xLabel ?? "column";
+  const cells: { i: number; j: number; color: string; tip: string }[] = [];
   const labels: { i: number; j: number; t: string; fill: string }[] = [];
   for (let i = 0; i < rows; i++) {
     const row = grid[i]!;
     for (let j = 0; j < cols; j++) {
       const v = row[j]!;
-      const color = Number.isFinite(v) ? scale!.apply(v) : "";
-      if (color) cells.push({ i, j, color });
       const t = texts?.[i]?.[j];
+      if (raster && !t) continue; // the image draws the cell; only its text is a mark
+      const color = Number.isFinite(v) ? scale!.apply(v) : "";
+      if (color && !raster) cells.push({ i, j, color, tip: `${rowName} ${rowText[i]}, ${colName} ${colText[j]}: ${hoverValue(v)}` });
       if (t) labels.push({ i, j, t, fill: color && luminance(color) < 0.35 ? "white" : "black" });
     }
   }
-  if (cells.length + labels.length > MAX_MARKS) fail(fn, `${cells.length + labels.length} marks is more than the ${MAX_MARKS} one picture can hold`);
+  if (cells.length + labels.length > MAX_MARKS) fail(fn, `${cells.length + labels.length} marks is more than the ${MAX_MARKS} one picture can hold${raster ? "" : " (raster: true draws the cells as one image)"}`);
+  const png = raster ? cellsPng(grid, cellPalette((v) => scale!.apply(v), domain)) : null;
 
   const rowIndex = Array.from({ length: rows }, (_, i) => i);
   const colIndex = Array.from({ length: cols }, (_, j) => j);
@@ -190,12 +236,12 @@ export function heatmap(options: HeatmapOptions): string {
     chartHeight,
     (h) => {
       const cellH = (h - marginTop - marginBottom) / rows;
-      const yStep = Math.max(1, Math.ceil(11 / cellH));
+      const yStep = niceStep(Math.ceil(11 / cellH));
       const inset = Math.min(cellW, cellH) >= 14 ? 0.5 : 0;
       const fontSize = Math.max(6, Math.min(CELL_FONT, cellH * 0.6, longestText > 0 ? (CELL_FONT * (cellW - 4)) / longestText : CELL_FONT));
       const marks: Plot.Markish[] = [
         Plot.frame({ fill: "#eeeeee" }),
-        Plot.cell(cells, { x: "j", y: "i", fill: "color", inset }),
+        png ? rasterMark(png, rows, cols) : Plot.cell(cells, { x: "j", y: "i", fill: "color", title: "tip", inset }),
       ];
       if (labels.length > 0) marks.push(Plot.text(labels, { x: "j", y: "i", text: "t", fill: "fill", fontSize }));
       return {

@@ -18,6 +18,8 @@ export const DEFAULT_WIDTH = 1000;
 /** Hard caps, so that a mistaken call cannot build a gigabyte of markup. */
 export const MAX_SIDE = 10_000;
 export const MAX_MARKS = 250_000;
+/** Cells a heatmap drawn as an image may have (a 4096-token attention pattern; raster.ts). */
+export const MAX_CELLS = 4096 * 4096;
 
 // Characters XML 1.0 forbids (C0 controls other than tab/newline/CR, lone surrogates, U+FFFE/U+FFFF).
 const XML_INVALID = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g; // eslint-disable-line no-control-regex
@@ -121,8 +123,8 @@ export function checkOptions(fn: string, v: unknown): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
-/** A non-empty rectangular array of numeric rows. */
-export function checkGrid(fn: string, name: string, v: unknown): ArrayLike<number>[] {
+/** A non-empty rectangular array of numeric rows, of at most maxCells cells. */
+export function checkGrid(fn: string, name: string, v: unknown, maxCells = MAX_MARKS): ArrayLike<number>[] {
   if (!Array.isArray(v)) fail(fn, `${name} must be an array of rows (arrays of numbers), got ${describe(v)}`);
   if (v.length === 0) fail(fn, `${name} is empty`);
   const rows = v.map((row, i) => checkNumberArray(fn, `${name}[${i}]`, row));
@@ -131,7 +133,7 @@ export function checkGrid(fn: string, name: string, v: unknown): ArrayLike<numbe
   rows.forEach((row, i) => {
     if (row.length !== cols) fail(fn, `${name}[${i}] has ${row.length} values but ${name}[0] has ${cols}; rows must have equal lengths`);
   });
-  if (rows.length * cols > MAX_MARKS) fail(fn, `${name} is ${rows.length}×${cols}, more than the ${MAX_MARKS} cells one picture can hold`);
+  if (rows.length * cols > maxCells) fail(fn, `${name} is ${rows.length}×${cols}, more than the ${maxCells} cells one picture can hold`);
   return rows;
 }
 

@@ -99,6 +99,10 @@ export function buildPages(text = SAMPLE_TEXT): Record<string, string> {
   const scores: Partial<Record<HeadName, number[][]>> = {};
   for (const name of HEAD_NAMES) scores[name] = detectHead(model, ids, name);
   pages.attention = attentionPage({ tokens, patterns: attentionPatterns(model, ids), scores });
+  // a long prompt: cells drawn as images, every 10th token labelled; two of the heads carded
+  const longModel = new HookedTransformer({ n_layers: 2, d_model: 32, n_heads: 4, n_ctx: 512, d_vocab: tok.vocabSize, seed: 2 });
+  const longIds = corpusIds.slice(0, 300);
+  pages["attention-long"] = attentionPage({ tokens: longIds.map(piece), patterns: attentionPatterns(longModel, longIds), heads: [[0, 1], [1, 2]] });
   // words that are one token each in this vocabulary
   const [target, distractor] = [tok.encode(" speak")[0]!, tok.encode(" resolved")[0]!];
   pages.dla = dlaPage(directLogitAttribution(model, ids, { target, incorrect: distractor }), tokens, piece);
