@@ -171,6 +171,16 @@ test("linePlot: logY draws a log axis; dots series gives circles; typed arrays a
   assert.ok(svg.includes('width="500"') && svg.includes('height="300"'));
 });
 
+test("linePlot: yRules draws labelled horizontal reference lines", () => {
+  const svg = linePlot({ series: [{ name: "D", x: [1, 10, 100], y: [1, 0.5, 0.4], mark: "dots" }], logX: true, yDomain: [0, 1.1], yRules: [{ y: 1, label: "1" }, { y: 0.5, label: "1/2" }, { y: 0.4 }] });
+  assertStandaloneSvg(svg);
+  assert.equal(count(markGroup(svg, "rule"), /<line/g), 3);
+  const t = texts(svg);
+  assert.ok(t.includes("1/2"), "the rule's label is drawn");
+  assert.throws(() => linePlot({ series: [{ name: "a", x: [1], y: [1] }], yRules: [{ y: NaN }] }), /linePlot: yRules\[0\] must be \{y, label\?\} with a finite y/);
+  assert.throws(() => linePlot({ series: [{ name: "a", x: [1], y: [1] }], logY: true, yRules: [{ y: 0 }] }), /yRules\[0\]\.y is 0; a log y axis needs positive values/);
+});
+
 test("linePlot: validation errors name the argument", () => {
   assert.throws(() => linePlot({ series: [] }), /linePlot: series is empty/);
   assert.throws(

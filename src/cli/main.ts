@@ -12,6 +12,7 @@ import { registerLessonCommands } from "./lessons.js";
 import { registerExportCommand } from "./export.js";
 import { registerPullCommand } from "./pull.js";
 import { registerSaeCommands } from "./sae.js";
+import { registerTmsCommand } from "./tms.js";
 import { CliExit, defaultOut, plainMessage } from "./common.js";
 
 function version(): string {
@@ -63,6 +64,7 @@ export function buildProgram(): Command {
   registerExportCommand(program);
   registerPullCommand(program);
   registerSaeCommands(program);
+  registerTmsCommand(program);
   return program;
 }
 

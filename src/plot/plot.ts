@@ -57,6 +57,9 @@ export interface LinePlotOptions extends FigureOptions {
   logY?: boolean;
   /** Fixed y range [lo, hi]; default: fitted to the data. */
   yDomain?: [number, number];
+  /** Horizontal reference lines (thin, grey, under the data), each labelled at the right edge,
+   *  e.g. the values a quantity is expected to stick to. */
+  yRules?: { y: number; label?: string }[];
 }
 
 const TICK_FONT = 10;
@@ -86,6 +89,18 @@ function checkColor(fn: string, name: string, v: unknown): string | undefined {
   return v;
 }
 
+function checkRules(fn: string, v: unknown, logY: boolean): { y: number; label?: string }[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) fail(fn, `yRules must be an array of {y, label?}, got ${describe(v)}`);
+  return v.map((r: unknown, i) => {
+    const rule = r as Record<string, unknown>;
+    if (typeof r !== "object" || r === null || typeof rule.y !== "number" || !Number.isFinite(rule.y)) fail(fn, `yRules[${i}] must be {y, label?} with a finite y, got ${describe(r)}`);
+    if (logY && (rule.y as number) <= 0) fail(fn, `yRules[${i}].y is ${rule.y}; a log y axis needs positive values`);
+    const label = checkOptionalString(fn, `yRules[${i}].label`, rule.label);
+    return { y: rule.y as number, ...(label !== undefined ? { label: xmlSafe(label) } : {}) };
+  });
+}
+
 function checkBool(fn: string, name: string, v: unknown): boolean {
   if (v === undefined || v === null) return false;
   if (typeof v !== "boolean") fail(fn, `${name} must be a boolean, got ${describe(v)}`);
@@ -112,12 +127,14 @@ export function linePlot(options: LinePlotOptions): string {
   const yDomain = checkDomain(fn, "yDomain", o.yDomain, logY);
   const width = checkSize(fn, "width", o.width, DEFAULT_WIDTH, 160);
   const height = checkSize(fn, "height", o.height, DEFAULT_HEIGHT, 120);
+  const rules = checkRules(fn, o.yRules, logY);
   if (!Array.isArray(o.series)) fail(fn, `series must be an array of {name, x, y}, got ${describe(o.series)}`);
   const seriesIn = o.series as unknown[];
   if (seriesIn.length === 0) fail(fn, "series is empty; give at least one {name, x, y}");
 
   let total = 0;
   const marks: Plot.Markish[] = [];
+  if (rules.length > 0) marks.push(Plot.ruleY(rules, { y: "y", stroke: "#9498a0", strokeWidth: 1, strokeDasharray: "4,3" }));
   const swatches: SwatchItem[] = [];
   seriesIn.forEach((sv, si) => {
     if (typeof sv !== "object" || sv === null) fail(fn, `series[${si}] must be an object {name, x, y}, got ${describe(sv)}`);
@@ -156,6 +173,10 @@ export function linePlot(options: LinePlotOptions): string {
     swatches.push({ label: s.name, color, shape: mark === "line" ? "line" : (symbol as DotSymbol) });
   });
   if (total > MAX_MARKS) fail(fn, `${total} points is more than the ${MAX_MARKS} one picture can hold; downsample first`);
+  // rule labels sit right of the chart, at the frame's edge
+  const labelled = rules.filter((r) => r.label !== undefined && r.label !== "");
+  if (labelled.length > 0) marks.push(Plot.text(labelled, { frameAnchor: "right", y: "y", text: "label", textAnchor: "start", dx: 6, fill: "#555", fontSize: TICK_FONT }));
+  const marginRight = Math.max(24, ...labelled.map((r) => Math.ceil(textWidth(r.label!, TICK_FONT) + 12)));
 
   return renderFigure(
     { width, title, subtitle, swatches: swatches.length > 1 ? swatches : undefined },
@@ -164,7 +185,7 @@ export function linePlot(options: LinePlotOptions): string {
       width,
       height: h,
       marginTop: 24,
-      marginRight: 24,
+      marginRight,
       grid: true,
       x: { type: logX ? "log" : "linear", label: xLabel === undefined ? null : xmlSafe(xLabel), ...(logX ? { tickFormat: "~g" } : {}) },
       y: {

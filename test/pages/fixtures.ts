@@ -29,6 +29,8 @@ import { patchingPage } from "../../src/cli/pages/patching.js";
 import { probePage } from "../../src/cli/pages/probe.js";
 import { quoteToken } from "../../src/cli/pages/tokens.js";
 import { bpePage } from "../../src/cli/pages/tokenizer.js";
+import { tmsPage } from "../../src/cli/pages/tms.js";
+import { dimensionalitySweep, phaseDiagram, superpositionSweep } from "../../src/experiments/tms.js";
 import "../../src/plot/index.node.js";
 
 /** A corpus for when no bigger one is given: enough text for a BPE vocabulary and counts in the tens of thousands. */
@@ -128,5 +130,15 @@ export function buildPages(text = SAMPLE_TEXT): Record<string, string> {
   const steps: StepMetrics[] = Array.from({ length: 50 }, (_, s) => ({ step: s, loss: 2.3 * Math.exp(-s / 20) + 0.1, lr: 0.01, gradNorm: 1, ms: 1, tokensPerSec: 1 }));
   const curve = [0, 25, 49].map((step, i) => ({ step, train: 0.1 + 0.4 * i, test: 0.1 + 0.35 * i }));
   pages.images = imagesPage("CNN on glyph digits 16×16", steps, curve, "train accuracy 90.0%, test accuracy 80.0% (60 images)", test, predictions);
+
+  // toy models of superposition: every section, at the default sizes but briefly trained
+  const brief = { steps: 60, batchSize: 128 };
+  pages.tms = tmsPage({
+    superposition: superpositionSweep({ ...brief, linearBaseline: true }),
+    geometry: superpositionSweep({ ...brief, nFeatures: 5, nHidden: 2, nInstances: 8, maxSparsity: 0.99 }, "geometry"),
+    dimensionality: dimensionalitySweep({ ...brief, nFeatures: 40, nHidden: 5, nInstances: 6 }),
+    phase: phaseDiagram({ ...brief, restarts: 1 }),
+    command: "dgpt tms",
+  });
   return pages;
 }
