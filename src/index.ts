@@ -35,3 +35,4 @@ export { RNNLanguageModel, makeRNNLMConfig, CELL_KINDS, type RNNLMConfig, type C
 export { ImageClassifier, mlpClassifier, cnnClassifier, classifierFromConfig, evaluateClassifier, type ClassifierConfig } from "./models/classifiers.js";
 export * as interp from "./entry-interp.js";
 export * as experiments from "./experiments/index.js";
+export * as tms from "./sae/tms.js";

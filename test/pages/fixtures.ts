@@ -132,7 +132,7 @@ export function buildPages(text = SAMPLE_TEXT): Record<string, string> {
   pages.images = imagesPage("CNN on glyph digits 16×16", steps, curve, "train accuracy 90.0%, test accuracy 80.0% (60 images)", test, predictions);
 
   // toy models of superposition: every section, at the default sizes but briefly trained
-  const brief = { steps: 60, batchSize: 128 };
+  const brief = { steps: 200, batchSize: 128 };
   pages.tms = tmsPage({
     superposition: superpositionSweep({ ...brief, linearBaseline: true }),
     geometry: superpositionSweep({ ...brief, nFeatures: 5, nHidden: 2, nInstances: 8, maxSparsity: 0.99 }, "geometry"),

@@ -22,7 +22,7 @@ const PAD = 12;
 const GAP = 10;
 const FONT = 11;
 
-const fmtS = (s: number) => (s === 0 ? "0" : s >= 0.99 ? s.toFixed(3) : s.toFixed(2));
+const fmtS = (s: number) => (s === 0 ? "0" : s >= 0.99 ? String(+s.toFixed(4)) : s.toFixed(2));
 const fmtInv = (s: number) => {
   const v = 1 / (1 - s);
   return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1).replace(/\.0$/, "") : v.toFixed(2).replace(/\.?0+$/, "");
@@ -282,7 +282,7 @@ export function tmsPage(input: TmsPageInput): string {
   if (s) {
     sections.push({ heading: "Superposition as sparsity grows: WᵀW and b", svg: gramFigure(s), caption: `Dense data: the model keeps the ${s.nHidden} most important features, each in its own dimension (WᵀW is a block of the identity); sparser: more features fit, and off-diagonal entries show which of them interfere. ${describeSweep(s)}` });
     sections.push({ heading: "Which features are represented, and which share", svg: normsFigure(s), caption: "Each bar is one feature's ‖Wᵢ‖ (≈ 1: represented, ≈ 0: dropped); its colour says how much other features lie along its direction (dark: a dimension of its own, yellow: superposition)." });
-    sections.push({ heading: "Features represented against sparsity", svg: representedFigure(s), caption: s.linear ? `The ReLU model stores more features than it has dimensions once features are sparse; the linear model (no ReLU) never keeps more than m = ${s.nHidden}, whatever the sparsity.` : "The ReLU model stores more features than it has dimensions once features are sparse." });
+    sections.push({ heading: "Features represented against sparsity", svg: representedFigure(s), caption: `The ReLU model stores more features than it has dimensions once features are sparse${s.linear ? `; the linear model (no ReLU) keeps at most ${Math.max(...s.linear.analyses.map((a) => a.represented))} here — in theory the m = ${s.nHidden} most important, whatever the sparsity` : ""}.` });
     if (s.nHidden === 2 && !input.geometry) sections.push({ heading: "Geometry of the features in the hidden plane", svg: geometryFigure(s), caption: "With m = 2 each feature is an arrow in the plane: dense data gives two orthogonal features; sparse data packs them as antipodal pairs, triangles and pentagons." });
     sections.push({ heading: "Training loss", svg: lossFigure(s, "superposition sweep"), caption: "Each instance's loss over training (recorded every 1% of the steps); flat ends mean the pictures above show trained models." });
   }
@@ -299,7 +299,7 @@ export function tmsPage(input: TmsPageInput): string {
   }
   const p = input.phase;
   if (p) {
-    sections.push({ heading: "Phase diagram: one extra feature in too few dimensions", svg: phaseFigure(p), caption: `Whether feature ${p.nFeatures} (importance r, the others 1) is dropped, given a dimension of its own, or stored in superposition, for each feature density and r: dense data gives the dimension to the more important feature; sparse data makes superposition win. ${p.densities.length} × ${p.importances.length} cells × ${p.restarts} restarts trained together for ${p.steps} steps, ${p.seconds.toFixed(1)} s.` });
+    sections.push({ heading: "Phase diagram: one extra feature in too few dimensions", svg: phaseFigure(p), caption: `Whether feature ${p.nFeatures} (importance r, the others 1) is dropped, given a dimension of its own, or stored in superposition, for each feature density and r: dense data gives the dimension to the more important feature (at r = 1 they tie, and either may win); sparse data makes superposition win. ${p.densities.length} × ${p.importances.length} cells × ${p.restarts} restarts trained together for ${p.steps} steps, ${p.seconds.toFixed(1)} s.` });
   }
   return htmlPage("Toy Models of Superposition", sections);
 }
