@@ -165,7 +165,8 @@ export async function runTms(o: Opts, cmd?: Command): Promise<void> {
     let bar: Progress | null = null;
     const onProgress = (name: string, step: number, steps: number) => {
       bar ??= progress(name, steps);
-      bar.update(step + 1, {});
+      // logged steps are 0, k, 2k, … and the last: the plain-log bar prints at each tenth of the way
+      bar.update(step + 1 === steps ? steps : step, {});
       if (step + 1 === steps) {
         bar.stop();
         bar = null;
