@@ -27,7 +27,7 @@ import {
   toyModelSpec,
   trainToyModel,
 } from "../src/sae/tms.js";
-import { phaseDiagram, stickyCounts } from "../src/experiments/tms.js";
+import { phaseDiagram, representedDimensionalities, stickyCounts } from "../src/experiments/tms.js";
 import { main } from "../src/cli/main.js";
 
 const dir = mkdtempSync(join(tmpdir(), "dgpt-tms-"));
@@ -155,7 +155,7 @@ describe("the analyses on weights with known answers", () => {
     assert.equal(a.represented, 3);
     assert.equal(a.inSuperposition, 2);
     close(a.dimensionsPerFeature, 2 / 3, "m/‖W‖²_F");
-    assert.deepEqual(stickyCounts(a.dimensionality).filter((c) => c.count > 0), [{ label: "1", count: 1 }, { label: "1/2", count: 2 }]);
+    assert.deepEqual(stickyCounts(representedDimensionalities(a)).filter((c) => c.count > 0), [{ label: "1", count: 1 }, { label: "1/2", count: 2 }]);
   });
 
   test("the phase of the last feature in 2-in-1 weights", () => {
@@ -302,7 +302,7 @@ describe("dgpt tms", () => {
     for (const h of ["Superposition as sparsity grows: WᵀW and b", "Which features are represented, and which share", "Features represented against sparsity", "Geometry of the features in the hidden plane", "Training loss"]) assert.ok(page.includes(h), h);
     const d = await run(["--experiment", "dimensionality", "--features", "12", "--hidden", "3", "--instances", "2", "--steps", "20", "--out", join(dir, "dim.html")]);
     assert.equal(d.code, 0, d.err);
-    assert.match(d.out, /feature dimensionalities D_i near each sticky fraction/);
+    assert.match(d.out, /dimensionalities D_i near each sticky fraction/);
     assert.ok(readFileSync(join(dir, "dim.html"), "utf8").includes("Feature dimensionality: the sticky fractions"));
   });
 

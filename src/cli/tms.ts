@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import {
   dimensionalitySweep,
   phaseDiagram,
+  representedDimensionalities,
   stickyCounts,
   superpositionSweep,
   TMS_FULL,
@@ -110,9 +111,9 @@ export function phaseSummary(p: PhaseDiagramResult): string {
 
 export function dimensionalitySummary(r: SweepResult): string {
   const lines = [sweepSummary(r, "dimensionality")];
-  lines.push("  feature dimensionalities D_i near each sticky fraction (±0.025), per sparsity:");
+  lines.push("  represented features' dimensionalities D_i near each sticky fraction (±0.025), per sparsity:");
   r.analyses.forEach((a, k) => {
-    lines.push(`  S = ${fmt(r.sparsities[k]!, 3)}: ${stickyCounts(a.dimensionality).filter((c) => c.count > 0).map((c) => `${c.label} ×${c.count}`).join(", ") || "none represented"}`);
+    lines.push(`  S = ${fmt(r.sparsities[k]!, 3)}: ${stickyCounts(representedDimensionalities(a)).filter((c) => c.count > 0).map((c) => `${c.label} ×${c.count}`).join(", ") || "none represented"}`);
   });
   return lines.join("\n");
 }

@@ -26,6 +26,7 @@ import {
   toyModelSpec,
   featureCosine,
   importanceDecay,
+  REPRESENTED_NORM,
   sparsityGrid,
   ToyModel,
   trainToyModel,
@@ -205,12 +206,16 @@ export const STICKY_FRACTIONS: { value: number; label: string; shape: string }[]
   { value: 1 / 3, label: "1/3", shape: "hexagon" },
 ];
 
-/** How many of the values lie within `tol` of each sticky fraction (and how many elsewhere, above 0.05). */
+/** The D_i of the represented features (‖W_i‖ > REPRESENTED_NORM): the others' D_i says nothing. */
+export function representedDimensionalities(a: ToyInstanceAnalysis): number[] {
+  return a.dimensionality.filter((_, i) => a.norms[i]! > REPRESENTED_NORM);
+}
+
+/** How many of the values lie within `tol` of each sticky fraction, and how many elsewhere. */
 export function stickyCounts(values: readonly number[], tol = 0.025): { label: string; count: number }[] {
   const counts = STICKY_FRACTIONS.map((f) => ({ label: f.label, count: 0 }));
   let other = 0;
   for (const v of values) {
-    if (!(v > 0.05)) continue;
     const k = STICKY_FRACTIONS.findIndex((f) => Math.abs(f.value - v) <= tol);
     if (k >= 0) counts[k]!.count++;
     else other++;

@@ -3,7 +3,7 @@
 // superposition) and the hidden-plane polygons are drawn here as small multiples in plain SVG;
 // the line and scatter plots come from src/plot.
 import * as Plot from "@observablehq/plot";
-import { STICKY_FRACTIONS, stickyCounts, type PhaseDiagramResult, type SweepResult } from "../../experiments/tms.js";
+import { representedDimensionalities, STICKY_FRACTIONS, stickyCounts, type PhaseDiagramResult, type SweepResult } from "../../experiments/tms.js";
 import { REPRESENTED_NORM, SUPERPOSED } from "../../sae/tms.js";
 import { htmlPage, linePlot, type PageSection } from "../../plot/index.js";
 import { composeFigure, escapeXml, PALETTE, renderHeader, type FigureParts } from "../../plot/svg.js";
@@ -228,7 +228,7 @@ export function dimensionalityFigure(r: SweepResult): string {
   const dy: number[] = [];
   r.analyses.forEach((a, k) => {
     a.dimensionality.forEach((d, i) => {
-      if (!(d > 0.05)) return; // features not represented
+      if (!(a.norms[i]! > REPRESENTED_NORM)) return; // features not represented: D_i means nothing
       // a small fixed spread along x, so that many equal values show as a band, not one dot
       dx.push(x[k]! * Math.exp(0.06 * (((i * 0.6180339887) % 1) - 0.5)));
       dy.push(d);
@@ -292,7 +292,7 @@ export function tmsPage(input: TmsPageInput): string {
   }
   const d = input.dimensionality;
   if (d) {
-    const counts = d.analyses.map((a) => stickyCounts(a.dimensionality));
+    const counts = d.analyses.map((a) => stickyCounts(representedDimensionalities(a)));
     const total = STICKY_FRACTIONS.map((f, k) => `${f.label} (${f.shape}): ${counts.reduce((t, c) => t + c[k]!.count, 0)}`).join(", ");
     const other = counts.reduce((t, c) => t + c[c.length - 1]!.count, 0);
     sections.push({ heading: "Feature dimensionality: the sticky fractions", svg: dimensionalityFigure(d), caption: `The share of a dimension each represented feature gets, Dᵢ, clusters at simple fractions (dashed lines) as sparsity grows: features arrange themselves in regular polytopes; the black line is the average, dimensions per feature m/‖W‖²_F. Represented features within 0.025 of each fraction: ${total}; elsewhere: ${other}. Dots are spread a little along x so that equal values show as a band. ${describeSweep(d)}` });
