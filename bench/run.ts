@@ -10,6 +10,7 @@ import "../src/node.js"; // the Node entry: relaxed SIMD and all cores for the d
 import { benchElementwise, formatElementwise } from "./elementwise.js";
 import { benchGpt } from "./gpt.js";
 import { benchGpt2 } from "./gpt2.js";
+import { benchSae } from "./sae.js";
 import { benchInterp } from "./interp.js";
 import { benchPatching } from "./patching.js";
 import { benchMemory } from "./memory.js";
@@ -57,7 +58,7 @@ function matmulGflops(be: Backend, batch: number, m: number, k: number, n: numbe
 
 /**
  * `npm run bench -- gpt` runs only the named sections (all by default): matmul, elementwise, nn,
- * tokenize, ngram, interp, patching, gpt; `memory` (10,000 steps), `profile` (a training
+ * tokenize, ngram, interp, patching, gpt, sae; `memory` (10,000 steps), `profile` (a training
  * step's time per kernel) and `gpt2` (GPT-2 small against PyTorch) only when named.
  */
 const only = (name: string) => process.argv.length <= 2 || process.argv.slice(2).includes(name);
@@ -89,6 +90,10 @@ async function main(): Promise<void> {
   if (process.argv.includes("gpt2")) {
     // opt-in (a few minutes): GPT-2 small forward, generation and loading, each in a fresh process
     for (const t of benchGpt2()) table(t.title, t.header, t.rows);
+  }
+  if (only("sae")) {
+    const r = benchSae();
+    table(`SAE training steps, d_in 128 → d_sae 2048, 4096 activations per step (random activations); speed-up = best PyTorch ms / ours`, r.header, r.rows);
   }
   if (process.argv.includes("profile")) {
     const p = benchProfile();

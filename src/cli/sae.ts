@@ -74,7 +74,7 @@ export function registerSaeCommands(program: Command): void {
     .option("--arch <name>", `architecture: ${SAE_ARCHITECTURES.join(" | ")}`, "topk")
     .option("--k <n>", "latents kept per token (topk)", "32")
     .option("--d-sae <n>", "number of latents (default 16 × the hook's width)")
-    .option("--tokens <n>", "training tokens (activations)", "2000000")
+    .option("--tokens <n>", "training tokens (activations)", "1000000")
     .option("--batch-size <n>", "activations per step", "4096")
     .option("--lr <x>", "Adam learning rate", "0.0003")
     .option("--l1 <x>", "sparsity coefficient λ: L1 for standard and gated (default 5, with --normalize), L0 for jumprelu (default 1)")
@@ -118,7 +118,7 @@ export function registerSaeCommands(program: Command): void {
       if (!(lr > 0)) throw new Error(`--lr must be positive, got ${o.lr}`);
       const initThreshold = numberOption(o, "initThreshold", 0.01);
       if (!(initThreshold > 0)) throw new Error(`--init-threshold must be positive, got ${o.initThreshold}`);
-      const steps = Math.max(1, Math.ceil(intOption(o, "tokens", 2_000_000) / batchSize));
+      const steps = Math.max(1, Math.ceil(intOption(o, "tokens", 1_000_000) / batchSize));
       const resampleAt = o.resample ? [0.25, 0.5, 0.75].map((f) => Math.max(1, Math.round(f * steps))) : undefined;
       if (resampleAt && arch === "topk") throw new Error("--resample is for standard, gated and jumprelu SAEs; topk trains dead latents with its AuxK loss");
       const cfgFromFlags = { d_in: dIn, d_sae: dSae, architecture: arch, k, hook_name: hook, hook_layer: Number(/^blocks\.(\d+)\./.exec(hook)?.[1] ?? -1), hook_head_index: o.head === undefined ? null : Number(o.head), model_name: o.model, context_size: contextSize, prepend_bos: bos !== undefined, normalize_activations: o.normalize ? ("expected_average_only_in" as const) : ("none" as const), seed: intOption(o, "seed", 0, 0) };
