@@ -75,8 +75,8 @@ export function registerSaeCommands(program: Command): void {
     .option("--k <n>", "latents kept per token (topk)", "32")
     .option("--d-sae <n>", "number of latents (default 16 × the hook's width)")
     .option("--tokens <n>", "training tokens (activations)", "1000000")
-    .option("--batch-size <n>", "activations per step", "4096")
-    .option("--lr <x>", "Adam learning rate", "0.0003")
+    .option("--batch-size <n>", "activations per step (a run of minutes needs steps: SAELens's 4096 suits runs of 100M+ tokens)", "1024")
+    .option("--lr <x>", "Adam learning rate (SAELens's 3e-4 suits long runs)", "0.001")
     .option("--l1 <x>", "sparsity coefficient λ: L1 for standard and gated (default 5, with --normalize), L0 for jumprelu (default 1)")
     .option("--normalize", "scale activations to mean norm √d_in first (Anthropic's recipe; the scale is folded into the saved weights)")
     .option("--init-threshold <x>", "jumprelu: every threshold's starting value", "0.01")
@@ -106,7 +106,7 @@ export function registerSaeCommands(program: Command): void {
       const contextSize = intOption(o, "contextSize", Math.min(model.cfg.n_ctx, 128), 2, model.cfg.n_ctx);
       const { train, val, name } = await corpusTokens(o.data, tokenizer, o.replaceInvalidUtf8);
       const bos = tokenizer.bosTokenId;
-      const batchSize = intOption(o, "batchSize", 4096);
+      const batchSize = intOption(o, "batchSize", 1024);
       const store = new ActivationStore(model, train, { hook, contextSize, bos, headIndex: o.head === undefined ? undefined : intOption(o, "head", 0, 0), bufferSize: Math.max(8 * batchSize, 32768), seed: intOption(o, "seed", 0, 0) });
       const dIn = store.dIn;
       const dSae = intOption(o, "dSae", 16 * dIn);
@@ -114,7 +114,7 @@ export function registerSaeCommands(program: Command): void {
       if (k !== undefined && k > dSae) throw new Error(`--k ${k} is more than --d-sae ${dSae}`);
       const l1 = o.l1 === undefined ? undefined : numberOption(o, "l1", 0);
       if (l1 !== undefined && !(l1 >= 0)) throw new Error(`--l1 must be ≥ 0, got ${o.l1}`);
-      const lr = numberOption(o, "lr", 3e-4);
+      const lr = numberOption(o, "lr", 1e-3);
       if (!(lr > 0)) throw new Error(`--lr must be positive, got ${o.lr}`);
       const initThreshold = numberOption(o, "initThreshold", 0.01);
       if (!(initThreshold > 0)) throw new Error(`--init-threshold must be positive, got ${o.initThreshold}`);
@@ -138,7 +138,7 @@ export function registerSaeCommands(program: Command): void {
         },
         onSignal: (s) => bar.log(`${s}: stopping after this piece and saving a checkpoint in ${o.out} (send it again to quit without saving)`),
         onLog: (m) => bar.update(m.step, { mse: m.mse, l0: m.l0, fve: m.explainedVariance, dead: m.dead, "act/s": Math.round((store.activationsServed - served0) / ((performance.now() - t0) / 1000)) }),
-      });
+      }, saved);
       bar.stop();
       if (result.signal) {
         console.log(`stopped by ${result.signal} at step ${result.step}: continue with --resume`);
