@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { main } from "../src/cli/main.js";
+import { dgptHere } from "./dgpt-here.js";
 import { loadSae } from "../src/sae/files.node.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -16,21 +16,6 @@ const SHAKESPEARE = fileURLToPath(new URL("../../shared/data/tinyshakespeare.txt
 const tmp = mkdtempSync(join(tmpdir(), "dgpt-cli-sae-"));
 const data = join(tmp, "text.txt");
 writeFileSync(data, readFileSync(SHAKESPEARE, "utf8").slice(0, 40_000));
-
-async function dgptHere(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const orig = { log: console.log, error: console.error, stderr: process.stderr.write };
-  console.log = (...a: unknown[]) => void (out += a.join(" ") + "\n");
-  console.error = (...a: unknown[]) => void (err += a.join(" ") + "\n");
-  process.stderr.write = ((chunk: string) => ((err += chunk), true)) as typeof process.stderr.write;
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    Object.assign(console, { log: orig.log, error: orig.error });
-    process.stderr.write = orig.stderr;
-  }
-}
 
 describe("dgpt sae", { timeout: 240_000 }, () => {
   const model = join(tmp, "model");

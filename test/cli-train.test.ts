@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { main } from "../src/cli/main.js";
+import { dgptHere } from "./dgpt-here.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SHAKESPEARE = fileURLToPath(new URL("../../shared/data/tinyshakespeare.txt", import.meta.url));
@@ -26,25 +26,6 @@ function dgpt(args: string[], cwd = tmp): ChildProcess & { output: Promise<{ cod
   child.stderr.on("data", (d) => (err += d));
   const output = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }>((resolve) => child.on("close", (code, signal) => resolve({ code, signal, out, err })));
   return Object.assign(child, { output });
-}
-
-/**
- * `dgpt ARGS` in this process (faster than a new one, for what needs no signals): exit code and
- * printed text. process.stdout.write is left alone: the test runner reports through it.
- */
-async function dgptHere(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const orig = { log: console.log, error: console.error, stderr: process.stderr.write };
-  console.log = (...a: unknown[]) => void (out += a.join(" ") + "\n");
-  console.error = (...a: unknown[]) => void (err += a.join(" ") + "\n");
-  process.stderr.write = ((chunk: string) => ((err += chunk), true)) as typeof process.stderr.write;
-  try {
-    return { code: await main(args), out, err };
-  } finally {
-    Object.assign(console, { log: orig.log, error: orig.error });
-    process.stderr.write = orig.stderr;
-  }
 }
 
 /** Resolves when the child's stdout has printed something matching `re`. */

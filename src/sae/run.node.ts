@@ -14,8 +14,7 @@ import { join } from "node:path";
 import { loadSafetensors, saveSafetensors } from "../io/checkpoint.node.js";
 import { writeFileAtomic } from "../io/files.node.js";
 import type { OptimizerStateDict } from "../optim/optimizer.js";
-import { keep } from "../tensor/scope.js";
-import type { Tensor } from "../tensor/tensor.js";
+import { joinOptimizerState, splitOptimizerState } from "../train/checkpoint.node.js";
 import { saveSae } from "./files.node.js";
 import type { SaeConfig, SparseAutoencoder } from "./sae.js";
 import type { ActivationStore } from "./store.js";
@@ -92,14 +91,7 @@ async function saveCheckpoint(outDir: string, sae: SparseAutoencoder, store: Act
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
   await saveSafetensors(join(tmp, "sae.safetensors"), sae.stateDict());
-  const tensors: Record<string, Tensor> = {};
-  const scalars: Record<string, Record<string, number>> = {};
-  for (const [i, s] of Object.entries(state.optimizer.state)) {
-    for (const [name, v] of Object.entries(s)) {
-      if (typeof v === "number") (scalars[i] ??= {})[name] = v;
-      else tensors[`${i}.${name}`] = v;
-    }
-  }
+  const { tensors, scalars } = splitOptimizerState(state.optimizer.state);
   await saveSafetensors(join(tmp, "optimizer.safetensors"), tensors);
   const { onLog: _onLog, ...plain } = options;
   const saved: SavedState = { step: state.step, cfg: sae.cfg, options: plain, store: store.position(), lastFired: Array.from(state.lastFired), scalingFactor: state.scalingFactor, optimizer: { paramGroups: state.optimizer.paramGroups, scalars } };
@@ -118,12 +110,7 @@ async function loadCheckpoint(outDir: string, saved: SavedState, sae: SparseAuto
   const { tensors: weights } = await loadSafetensors(join(dir, "sae.safetensors"));
   sae.loadStateDict(weights);
   const { tensors } = await loadSafetensors(join(dir, "optimizer.safetensors"));
-  const st: OptimizerStateDict["state"] = {};
-  for (const [key, t] of Object.entries(tensors)) {
-    const [i, name] = key.split(".");
-    (st[Number(i)] ??= {})[name] = keep(t);
-  }
-  for (const [i, s] of Object.entries(saved.optimizer.scalars)) Object.assign((st[Number(i)] ??= {}), s);
+  const st = joinOptimizerState(tensors, saved.optimizer.scalars);
   store.seek(saved.store);
   return { step: saved.step, optimizer: { state: st, paramGroups: saved.optimizer.paramGroups }, lastFired: Int32Array.from(saved.lastFired), scalingFactor: saved.scalingFactor };
 }

@@ -47,14 +47,7 @@ export async function saveCheckpoint(dir: string, trainer: Trainer, model: Hooke
   await rm(tmp, { recursive: true, force: true }); // a crash's leftovers
   await saveModelDir(tmp, model);
   const opt = trainer.optimizerState();
-  const tensors: Record<string, Tensor> = {};
-  const scalars: Record<string, Record<string, number>> = {};
-  for (const [i, s] of Object.entries(opt.state)) {
-    for (const [name, v] of Object.entries(s)) {
-      if (typeof v === "number") (scalars[i] ??= {})[name] = v;
-      else tensors[`${i}.${name}`] = v;
-    }
-  }
+  const { tensors, scalars } = splitOptimizerState(opt.state);
   await saveSafetensors(join(tmp, "optimizer.safetensors"), tensors);
   for (const [name, text] of Object.entries(extraFiles)) await writeFileAtomic(join(tmp, name), new TextEncoder().encode(text));
   const state = { ...trainer.state(), config: trainer.config, optimizer: { paramGroups: opt.paramGroups, scalars } };
@@ -77,11 +70,30 @@ export async function loadCheckpoint(dir: string, trainer: Trainer, model: Hooke
   const { tensors: weights } = await loadSafetensors(join(found, "model.safetensors"));
   model.loadStateDict(weights);
   const { tensors } = await loadSafetensors(join(found, "optimizer.safetensors"));
+  const st = joinOptimizerState(tensors, state.optimizer.scalars);
+  trainer.restore(state, { state: st, paramGroups: state.optimizer.paramGroups });
+}
+
+/** An optimizer's per-parameter state as a safetensors dict ("i.name") plus its numbers (step counts). */
+export function splitOptimizerState(state: OptimizerStateDict["state"]): { tensors: Record<string, Tensor>; scalars: Record<string, Record<string, number>> } {
+  const tensors: Record<string, Tensor> = {};
+  const scalars: Record<string, Record<string, number>> = {};
+  for (const [i, s] of Object.entries(state)) {
+    for (const [name, v] of Object.entries(s)) {
+      if (typeof v === "number") (scalars[i] ??= {})[name] = v;
+      else tensors[`${i}.${name}`] = v;
+    }
+  }
+  return { tensors, scalars };
+}
+
+/** splitOptimizerState's inverse (the tensors kept alive for the optimizer to copy). */
+export function joinOptimizerState(tensors: Record<string, Tensor>, scalars: Record<string, Record<string, number>>): OptimizerStateDict["state"] {
   const st: OptimizerStateDict["state"] = {};
   for (const [key, t] of Object.entries(tensors)) {
     const [i, name] = key.split(".");
     (st[Number(i)] ??= {})[name] = keep(t);
   }
-  for (const [i, s] of Object.entries(state.optimizer.scalars)) Object.assign((st[Number(i)] ??= {}), s);
-  trainer.restore(state, { state: st, paramGroups: state.optimizer.paramGroups });
+  for (const [i, s] of Object.entries(scalars)) Object.assign((st[Number(i)] ??= {}), s);
+  return st;
 }
