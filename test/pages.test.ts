@@ -35,7 +35,7 @@ describe("pages read well in Chromium", { skip: !available && !process.env.CI ? 
     return { page, problems };
   }
 
-  const kinds = ["loss", "fit", "spirals", "bpe", "ngram", "lens", "attention", "attention-long", "dla", "patching", "circuits", "probe", "images", "tms"];
+  const kinds = ["loss", "fit", "spirals", "bpe", "ngram", "lens", "attention", "attention-long", "dla", "patching", "circuits", "probe", "images", "tms", "sae-dashboard"];
   // pages that open with a chart (a heatmap or grid is as wide as its cells need, not the card)
   const opensWithChart = new Set(["loss", "fit", "bpe", "ngram", "dla", "probe", "images"]);
   for (const name of kinds) {
@@ -44,11 +44,13 @@ describe("pages read well in Chromium", { skip: !available && !process.env.CI ? 
       try {
         assert.deepEqual(problems, [], `${name} page:\n${problems.map((p) => `  ${p.kind}: ${p.text} ${p.detail}`).join("\n")}`);
         // figures use the card: the first figure spans most of its section's width
-        const fill = await page.evaluate(() => {
-          const svg = document.querySelector("section figure > svg")!;
-          return svg.getBoundingClientRect().width / svg.closest("section")!.getBoundingClientRect().width;
-        });
-        if (opensWithChart.has(name)) assert.ok(fill > 0.9, `${name}: the first figure fills only ${(100 * fill).toFixed(0)}% of its card`);
+        if (opensWithChart.has(name)) {
+          const fill = await page.evaluate(() => {
+            const svg = document.querySelector("section figure > svg")!;
+            return svg.getBoundingClientRect().width / svg.closest("section")!.getBoundingClientRect().width;
+          });
+          assert.ok(fill > 0.9, `${name}: the first figure fills only ${(100 * fill).toFixed(0)}% of its card`);
+        }
       } finally {
         await page.close();
       }

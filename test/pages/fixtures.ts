@@ -30,6 +30,9 @@ import { probePage } from "../../src/cli/pages/probe.js";
 import { quoteToken } from "../../src/cli/pages/tokens.js";
 import { bpePage } from "../../src/cli/pages/tokenizer.js";
 import { tmsPage } from "../../src/cli/pages/tms.js";
+import { dashboardPage } from "../../src/cli/pages/sae-dashboard.js";
+import { saeFeatures } from "../../src/sae/features.js";
+import { SparseAutoencoder } from "../../src/sae/sae.js";
 import { dimensionalitySweep, phaseDiagram, superpositionSweep } from "../../src/experiments/tms.js";
 import "../../src/plot/index.node.js";
 
@@ -120,6 +123,14 @@ export function buildPages(text = SAMPLE_TEXT): Record<string, string> {
   pages.circuits = circuitsReport(model, tok, { svd: "1.0" }).html;
   const hooks = ["blocks.0.hook_resid_pre", "blocks.0.hook_resid_post", "blocks.1.hook_resid_post"];
   pages.probe = probePage(hooks.map((hook, i) => ({ hook, testScore: 0.6 + 0.1 * i, selectivity: 0.2 + 0.05 * i, wordControlScore: 0.5, majorityBaseline: 0.3 })), { kind: "multinomial", tagset: "universal", tokens: 5000, classes: 12 });
+
+  // an SAE dashboard: an untrained TopK SAE on the random model's first residual stream, read on
+  // the corpus; the index and six latent cards on one page
+  const sae = new SparseAutoencoder({ d_in: 32, d_sae: 64, architecture: "topk", k: 8, hook_name: "blocks.0.hook_resid_post", seed: 3 });
+  const windows = Array.from({ length: 24 }, (_, w) => corpusIds.slice(w * 16, w * 16 + 16));
+  const features = saeFeatures(model, sae, { windows });
+  const cards = Array.from(features.density.keys()).filter((j) => features.density[j] > 0).slice(0, 6);
+  pages["sae-dashboard"] = dashboardPage(features, cards, piece, { title: "topk k=8 SAE, d_sae 64, at blocks.0.hook_resid_post", source: "sample text", command: "dgpt sae dashboard --sae sae --model model --out dash.html" });
 
   // the lessons: curves of two small demos, and an image classifier's mistakes
   pages.fit = fitPage(fitFunction({ steps: 60, hidden: 8, samples: 80 }), "sin");
