@@ -17,7 +17,7 @@ import { intOption, numberOption, parseTokenIds, probabilityOption } from "./opt
 import { CARDS_PER_PAGE, INDEX_ROWS, SINGLE_FILE_CARDS, dashboardFolder, dashboardPage, densityOrder, fmt } from "./pages/sae-dashboard.js";
 import { quoteToken } from "./pages/tokens.js";
 import { progress } from "./progress.js";
-import { corpusTokens, loadSaeModel } from "./sae.js";
+import { corpusTokens, loadSaeModel } from "./sae-common.js";
 
 type Opts = Record<string, string>;
 

@@ -1,41 +1,20 @@
 // `dgpt sae train | eval`: sparse autoencoders on any hook of any model. Thin: read flags, load the
 // model and corpus, call src/sae, print and write. (dashboard and steer: sae-features.ts)
 import type { Command } from "commander";
-import { loadCorpus } from "../data/corpus.node.js";
-import { loadModelDir } from "../models/gpt/io.node.js";
-import type { HookedTransformer } from "../models/gpt/model.js";
 import { evaluateSae, type SaeEvalResult } from "../sae/evaluate.js";
 import { loadSae } from "../sae/files.node.js";
 import { SAE_ARCHITECTURES, type SaeArchitecture, SparseAutoencoder } from "../sae/sae.js";
 import { SaeOutputExistsError, checkSaeRunDir, runSaeTraining } from "../sae/run.node.js";
 import { ActivationStore } from "../sae/store.js";
 import type { TrainSaeOptions } from "../sae/train.js";
-import type { Tokenizer } from "../tokenizers/types.js";
-import { CliExit, LOCAL_DATA, MODEL_HELP, NO_PROCESSING_HELP, defaultOut, dirTokenizer, encodeText, forFlag, modelDir, outputFile, replaceInvalidUtf8Option } from "./common.js";
+import { CliExit, MODEL_HELP, NO_PROCESSING_HELP, defaultOut, outputFile, replaceInvalidUtf8Option } from "./common.js";
 import { intOption, numberOption } from "./options.js";
 import { progress } from "./progress.js";
 import { writeFileAtomic } from "../io/files.node.js";
 import { registerSaeFeatureCommands } from "./sae-features.js";
+import { corpusTokens, loadSaeModel } from "./sae-common.js";
 
 type Opts = Record<string, string>;
-
-/** The model (processed as TransformerLens's from_pretrained unless --no-processing) and its tokenizer. */
-export async function loadSaeModel(name: string, processing: unknown): Promise<{ model: HookedTransformer; tokenizer: Tokenizer; dir: string }> {
-  const dir = await modelDir(name);
-  const model = await loadModelDir(dir, { processing: processing === false ? false : {} });
-  model.eval();
-  const tokenizer = dirTokenizer(dir);
-  if (!tokenizer) throw new Error(`--model ${name}: the model folder has no tokenizer (tokenizer.json, or vocab.json and merges.txt); SAEs read activations on tokenized text`);
-  return { model, tokenizer, dir };
-}
-
-/** The corpus as token ids, split 90 % / 10 % (training / evaluation) like `dgpt train`. */
-export async function corpusTokens(data: string, tokenizer: Tokenizer, replaceInvalid: unknown): Promise<{ train: Int32Array; val: Int32Array; name: string }> {
-  const corpus = await forFlag("--data", data, () => loadCorpus(data, { localDirs: LOCAL_DATA, invalid: replaceInvalid ? "replace" : "error" }));
-  const ids = Int32Array.from(encodeText(tokenizer, corpus.text, "--data"));
-  const cut = Math.floor(ids.length * 0.9);
-  return { train: ids.subarray(0, cut), val: ids.subarray(cut), name: corpus.name };
-}
 
 /** Evaluation windows from the held-out tokens: up to `n` windows of contextSize (BOS first when the model has one). */
 export function evalWindows(val: Int32Array, contextSize: number, n: number, bos: number | undefined): number[][] {
