@@ -213,7 +213,7 @@ export function registerSaeFeatureCommands(sae: Command): void {
       console.log(`latent ${latent} on the prompt (${prompt.length} tokens): ${maxF > 0 ? `max ${fmt(maxF)} at position ${fOnPrompt.indexOf(maxF)}, active on ${fOnPrompt.filter((v) => v > 0).length}` : "never active"}${mode === "ablate" && maxF === 0 ? " — ablating it changes nothing on the prompt" : ""}`);
 
       const effect = nextTokenEffect(model, sparse, prompt, iv);
-      const shift = (s: { token: number; before: number; after: number }) => `${q(s.token)} ${s.before.toFixed(3)} → ${s.after.toFixed(3)}`;
+      const shift = (s: { token: number; before: number; after: number }) => `${q(s.token)} ${fmt(s.before)} → ${fmt(s.after)}`;
       console.log(`\nnext token after the prompt: KL ${effect.kl.toFixed(4)} nats (mean over its ${prompt.length} positions ${effect.meanKl.toFixed(4)}); most likely ${q(effect.topBefore)} → ${q(effect.topAfter)}`);
       console.log(`  gain: ${effect.gains.length ? effect.gains.slice(0, 8).map(shift).join(", ") : "none"}`);
       console.log(`  lose: ${effect.losses.length ? effect.losses.slice(0, 8).map(shift).join(", ") : "none"}`);
