@@ -85,7 +85,8 @@ export function registerSaeFeatureCommands(sae: Command): void {
     .option("--windows <n>", "windows of text to read (the held-out last 10 % first, then from the start)", "1024")
     .option("--context-size <n>", "tokens per window (default: the SAE's context_size, else the model's n_ctx, at most 128)")
     .option("--latents <ids>", "cards for these latents, e.g. 0,5,9")
-    .option("--top <n>", `cards for the n densest latents (default 100, or ${SINGLE_FILE_CARDS} for a single file)`)
+    .option("--top <n>", "cards for the n densest latents")
+    .option("--spread <n>", `cards for n latents spread evenly over the density order, densest to rarest (the default: 100, or ${SINGLE_FILE_CARDS} for a single file)`)
     .option("--examples <n>", "top-activating contexts per latent", "20")
     .option("--samples <n>", "random examples per activation interval", "3")
     .option("--seed <n>", "random seed of the interval samples", "0")
@@ -94,7 +95,8 @@ export function registerSaeFeatureCommands(sae: Command): void {
     .option("--overwrite", "replace --out / --json if they exist")
     .addHelpText("after", `\nThe index lists every latent by density (at most ${INDEX_ROWS} rows); cards go ${CARDS_PER_PAGE} to a page so each opens fast.\nLogit effects are the direct path: W_dec[i] through ln_final's centring and weight, times W_U.`)
     .action(async (o: Opts & { processing?: boolean; overwrite?: boolean }) => {
-      if (o.latents !== undefined && o.top !== undefined) throw new Error("--latents and --top contradict each other: choose one");
+      const picks = (["latents", "top", "spread"] as const).filter((k) => o[k] !== undefined);
+      if (picks.length > 1) throw new Error(`${picks.map((k) => `--${k}`).join(" and ")} contradict each other: choose one`);
       const single = /\.html?$/i.test(o.out);
       // refuse before any work is done
       const out = single ? outputFile(o.out, o.overwrite, "--out") : outputDir(o.out, o.overwrite, "--out");
@@ -103,8 +105,15 @@ export function registerSaeFeatureCommands(sae: Command): void {
       const dSae = sparse.cfg.d_sae;
       const cap = single ? SINGLE_FILE_CARDS : Infinity;
       let chosen = o.latents !== undefined ? parseLatents(o.latents, "--latents", dSae) : null;
-      const top = chosen ? 0 : intOption(o, "top", Math.min(100, cap, dSae), 0, dSae);
-      if ((chosen?.length ?? top) > cap) throw new Error(`--out ${o.out}: one page holds at most ${SINGLE_FILE_CARDS} latent cards, but ${chosen ? "--latents lists" : "--top asks for"} ${chosen?.length ?? top}; write a folder (an --out without .html) or ask for fewer`);
+      const flag = o.latents !== undefined ? "latents" : o.top !== undefined ? "top" : "spread";
+      const count = chosen ? chosen.length : intOption(o, flag, Math.min(100, cap, dSae), 0, dSae);
+      if (count > cap) throw new Error(`--out ${o.out}: one page holds at most ${SINGLE_FILE_CARDS} latent cards, but ${flag === "latents" ? "--latents lists" : `--${flag} asks for`} ${count}; write a folder (an --out without .html) or ask for fewer`);
+      // the latents with cards, from the density order: the densest, or evenly spaced through the live ones
+      const pick = (res: SaeFeaturesResult) => {
+        const live = densityOrder(res).filter((j) => res.density[j] > 0);
+        if (flag === "top" || count >= live.length) return live.slice(0, count);
+        return Array.from({ length: count }, (_, i) => live[Math.floor((i * live.length) / count)]);
+      };
       const contextSize = intOption(o, "contextSize", Math.min(model.cfg.n_ctx, sparse.cfg.context_size ?? 128), 2, model.cfg.n_ctx);
       const { train, val, name } = await corpusTokens(o.data, tokenizer, o.replaceInvalidUtf8);
       const bos = sparse.cfg.prepend_bos ? tokenizer.bosTokenId : undefined;
@@ -124,13 +133,13 @@ export function registerSaeFeatureCommands(sae: Command): void {
       if (chosen) r = run("features", chosen);
       else if (FeatureCollector.bytesFor(dSae, examples) <= ONE_PASS_BYTES) r = run("features");
       else {
-        // too many latents to keep examples of all: find the densest first, then read them
-        console.log(`d_sae ${dSae}: a first pass for density, then examples of the ${top} densest latents`);
-        const dens = run("density", []);
-        r = run("features", densityOrder(dens).slice(0, top));
+        // too many latents to keep examples of all: a density pass picks them, a second reads them
+        console.log(`d_sae ${dSae}: a first pass for density, then examples of the ${count} latents chosen by it`);
+        chosen = pick(run("density", []));
+        r = run("features", chosen);
       }
       const secs = (performance.now() - t0) / 1000;
-      chosen ??= densityOrder(r).filter((j) => r.density[j] > 0).slice(0, top);
+      chosen ??= pick(r);
       const piece = pieceOf(tokenizer);
       const cfg = sparse.cfg;
       const info = {
