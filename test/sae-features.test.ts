@@ -383,5 +383,6 @@ describe("dgpt sae dashboard | steer", { timeout: 120_000 }, () => {
     await bad(["--mode", "clamp"], /--mode clamp needs --alpha/);
     await bad(["--mode", "ablate", "--alpha", "2"], /--alpha has no meaning with --mode ablate/);
     await bad(["--mode", "double", "--alpha", "2"], /--mode must be one of add, ablate, clamp/);
+    await bad(["--alpha", "2", "--positions", "1,x"], /--positions: expected comma-separated token positions \(integers ≥ 0\), got "1,x"/);
   });
 });

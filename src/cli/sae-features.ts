@@ -13,7 +13,7 @@ import type { SparseAutoencoder } from "../sae/sae.js";
 import { INTERVENTION_MODES, type Intervention, type InterventionMode, latentActivations, nextTokenEffect, steerGenerations } from "../sae/steer.js";
 import type { Tokenizer } from "../tokenizers/types.js";
 import { MODEL_HELP, NO_PROCESSING_HELP, defaultOut, encodePrompt, forFlag, outputDir, outputFile, prependBosOption, replaceInvalidUtf8Option } from "./common.js";
-import { intOption, numberOption, parseTokenIds, probabilityOption } from "./options.js";
+import { intOption, numberOption, probabilityOption } from "./options.js";
 import { CARDS_PER_PAGE, INDEX_ROWS, SINGLE_FILE_CARDS, dashboardFolder, dashboardPage, densityOrder, fmt } from "./pages/sae-dashboard.js";
 import { quoteToken } from "./pages/tokens.js";
 import { progress } from "./progress.js";
@@ -48,9 +48,16 @@ function pieceOf(tok: Tokenizer): (id: number) => string {
   };
 }
 
+/** Non-negative integers from a flag ("0,5,9"); the error names the flag and what the numbers are. */
+function parseIndices(text: string, flag: string, what: string): number[] {
+  const ids = String(text).split(",").map((x) => Number(x.trim()));
+  if (String(text).trim() === "" || ids.some((v) => !Number.isInteger(v) || v < 0)) throw new Error(`${flag}: expected comma-separated ${what} (integers ≥ 0), got "${text}"`);
+  return ids;
+}
+
 /** Latent ids from a flag ("0,5,9"), each checked against d_sae. */
 function parseLatents(text: string, flag: string, dSae: number): number[] {
-  const ids = parseTokenIds(text, flag);
+  const ids = parseIndices(text, flag, "latent indices");
   for (const i of ids) if (i >= dSae) throw new Error(`${flag}: ${i} is not a latent of this SAE (its latents are 0 to ${dSae - 1})`);
   if (new Set(ids).size !== ids.length) throw new Error(`${flag}: "${text}" lists a latent twice`);
   return ids;
@@ -204,7 +211,7 @@ export function registerSaeFeatureCommands(sae: Command): void {
       const prompt = encodePrompt(tokenizer, o.prompt, "--prompt", o.prependBos);
       if (prompt.length === 0) throw new Error("--prompt encodes to no tokens");
       if (prompt.length > model.cfg.n_ctx) throw new Error(`--prompt is ${prompt.length} tokens, more than the model's context of ${model.cfg.n_ctx}`);
-      const positions = o.positions === undefined ? undefined : parseTokenIds(o.positions, "--positions");
+      const positions = o.positions === undefined ? undefined : parseIndices(o.positions, "--positions", "token positions");
       const iv: Intervention = { latent, mode, value: alpha, positions };
       const maxNewTokens = intOption(o, "maxTokens", 100, 0);
       const temperature = numberOption(o, "temperature", 0.8);

@@ -345,7 +345,7 @@ export class FeatureCollector {
 
   /**
    * One chunk: f (rows·len × d_sae), the token ids (rows·len), which positions count (1) and
-   * the index of the chunk's first window.
+   * the index of the chunk's first window. f is modified: the rows of positions left out are zeroed.
    */
   add(f: Float32Array, ids: Int32Array, keep: Uint8Array, rows: number, len: number, firstWindow: number): void {
     const d = this.dSae;
