@@ -337,6 +337,14 @@ describe("dgpt sae dashboard | steer", { timeout: 120_000 }, () => {
     assert.equal(r.code, 0, r.err);
     const html = readFileSync(file, "utf8");
     assert.deepEqual([...html.matchAll(/<article class="card" id="L(\d+)"/g)].map((m) => m[1]), ["5", "0", "7"]);
+    r = await dgptHere([...base(), "--spread", "4", "--out", join(tmp, "spread.html"), "--json", join(tmp, "spread.json")]);
+    assert.equal(r.code, 0, r.err);
+    // four latents from across the density order: the densest first, then ever rarer ones
+    const spread = [...readFileSync(join(tmp, "spread.html"), "utf8").matchAll(/<article class="card" id="L(\d+)"/g)].map((m) => Number(m[1]));
+    const density = (JSON.parse(readFileSync(join(tmp, "spread.json"), "utf8")) as { density: number[] }).density;
+    assert.equal(spread.length, 4);
+    assert.equal(density[spread[0]], Math.max(...density));
+    for (let i = 1; i < 4; i++) assert.ok(density[spread[i]] <= density[spread[i - 1]] && density[spread[i]] > 0);
     r = await dgptHere([...base(), "--latents", "5", "--out", file]);
     assert.match(r.err, /one\.html exists already; add --overwrite/);
     const bad = async (args: string[], re: RegExp) => {
@@ -375,5 +383,6 @@ describe("dgpt sae dashboard | steer", { timeout: 120_000 }, () => {
     await bad(["--mode", "clamp"], /--mode clamp needs --alpha/);
     await bad(["--mode", "ablate", "--alpha", "2"], /--alpha has no meaning with --mode ablate/);
     await bad(["--mode", "double", "--alpha", "2"], /--mode must be one of add, ablate, clamp/);
+    await bad(["--alpha", "2", "--positions", "1,x"], /--positions: expected comma-separated token positions \(integers ≥ 0\), got "1,x"/);
   });
 });

@@ -13,7 +13,7 @@ import type { SparseAutoencoder } from "../sae/sae.js";
 import { INTERVENTION_MODES, type Intervention, type InterventionMode, latentActivations, nextTokenEffect, steerGenerations } from "../sae/steer.js";
 import type { Tokenizer } from "../tokenizers/types.js";
 import { MODEL_HELP, NO_PROCESSING_HELP, defaultOut, encodePrompt, forFlag, outputDir, outputFile, prependBosOption, replaceInvalidUtf8Option } from "./common.js";
-import { intOption, numberOption, parseTokenIds, probabilityOption } from "./options.js";
+import { intOption, numberOption, probabilityOption } from "./options.js";
 import { CARDS_PER_PAGE, INDEX_ROWS, SINGLE_FILE_CARDS, dashboardFolder, dashboardPage, densityOrder, fmt } from "./pages/sae-dashboard.js";
 import { quoteToken } from "./pages/tokens.js";
 import { progress } from "./progress.js";
@@ -48,9 +48,16 @@ function pieceOf(tok: Tokenizer): (id: number) => string {
   };
 }
 
+/** Non-negative integers from a flag ("0,5,9"); the error names the flag and what the numbers are. */
+function parseIndices(text: string, flag: string, what: string): number[] {
+  const ids = String(text).split(",").map((x) => Number(x.trim()));
+  if (String(text).trim() === "" || ids.some((v) => !Number.isInteger(v) || v < 0)) throw new Error(`${flag}: expected comma-separated ${what} (integers ≥ 0), got "${text}"`);
+  return ids;
+}
+
 /** Latent ids from a flag ("0,5,9"), each checked against d_sae. */
 function parseLatents(text: string, flag: string, dSae: number): number[] {
-  const ids = parseTokenIds(text, flag);
+  const ids = parseIndices(text, flag, "latent indices");
   for (const i of ids) if (i >= dSae) throw new Error(`${flag}: ${i} is not a latent of this SAE (its latents are 0 to ${dSae - 1})`);
   if (new Set(ids).size !== ids.length) throw new Error(`${flag}: "${text}" lists a latent twice`);
   return ids;
@@ -85,7 +92,8 @@ export function registerSaeFeatureCommands(sae: Command): void {
     .option("--windows <n>", "windows of text to read (the held-out last 10 % first, then from the start)", "1024")
     .option("--context-size <n>", "tokens per window (default: the SAE's context_size, else the model's n_ctx, at most 128)")
     .option("--latents <ids>", "cards for these latents, e.g. 0,5,9")
-    .option("--top <n>", `cards for the n densest latents (default 100, or ${SINGLE_FILE_CARDS} for a single file)`)
+    .option("--top <n>", "cards for the n densest latents")
+    .option("--spread <n>", `cards for n latents spread evenly over the density order, densest to rarest (the default: 100, or ${SINGLE_FILE_CARDS} for a single file)`)
     .option("--examples <n>", "top-activating contexts per latent", "20")
     .option("--samples <n>", "random examples per activation interval", "3")
     .option("--seed <n>", "random seed of the interval samples", "0")
@@ -94,7 +102,8 @@ export function registerSaeFeatureCommands(sae: Command): void {
     .option("--overwrite", "replace --out / --json if they exist")
     .addHelpText("after", `\nThe index lists every latent by density (at most ${INDEX_ROWS} rows); cards go ${CARDS_PER_PAGE} to a page so each opens fast.\nLogit effects are the direct path: W_dec[i] through ln_final's centring and weight, times W_U.`)
     .action(async (o: Opts & { processing?: boolean; overwrite?: boolean }) => {
-      if (o.latents !== undefined && o.top !== undefined) throw new Error("--latents and --top contradict each other: choose one");
+      const picks = (["latents", "top", "spread"] as const).filter((k) => o[k] !== undefined);
+      if (picks.length > 1) throw new Error(`${picks.map((k) => `--${k}`).join(" and ")} contradict each other: choose one`);
       const single = /\.html?$/i.test(o.out);
       // refuse before any work is done
       const out = single ? outputFile(o.out, o.overwrite, "--out") : outputDir(o.out, o.overwrite, "--out");
@@ -103,8 +112,15 @@ export function registerSaeFeatureCommands(sae: Command): void {
       const dSae = sparse.cfg.d_sae;
       const cap = single ? SINGLE_FILE_CARDS : Infinity;
       let chosen = o.latents !== undefined ? parseLatents(o.latents, "--latents", dSae) : null;
-      const top = chosen ? 0 : intOption(o, "top", Math.min(100, cap, dSae), 0, dSae);
-      if ((chosen?.length ?? top) > cap) throw new Error(`--out ${o.out}: one page holds at most ${SINGLE_FILE_CARDS} latent cards, but ${chosen ? "--latents lists" : "--top asks for"} ${chosen?.length ?? top}; write a folder (an --out without .html) or ask for fewer`);
+      const flag = o.latents !== undefined ? "latents" : o.top !== undefined ? "top" : "spread";
+      const count = chosen ? chosen.length : intOption(o, flag, Math.min(100, cap, dSae), 0, dSae);
+      if (count > cap) throw new Error(`--out ${o.out}: one page holds at most ${SINGLE_FILE_CARDS} latent cards, but ${flag === "latents" ? "--latents lists" : `--${flag} asks for`} ${count}; write a folder (an --out without .html) or ask for fewer`);
+      // the latents with cards, from the density order: the densest, or evenly spaced through the live ones
+      const pick = (res: SaeFeaturesResult) => {
+        const live = densityOrder(res).filter((j) => res.density[j] > 0);
+        if (flag === "top" || count >= live.length) return live.slice(0, count);
+        return Array.from({ length: count }, (_, i) => live[Math.floor((i * live.length) / count)]);
+      };
       const contextSize = intOption(o, "contextSize", Math.min(model.cfg.n_ctx, sparse.cfg.context_size ?? 128), 2, model.cfg.n_ctx);
       const { train, val, name } = await corpusTokens(o.data, tokenizer, o.replaceInvalidUtf8);
       const bos = sparse.cfg.prepend_bos ? tokenizer.bosTokenId : undefined;
@@ -124,13 +140,13 @@ export function registerSaeFeatureCommands(sae: Command): void {
       if (chosen) r = run("features", chosen);
       else if (FeatureCollector.bytesFor(dSae, examples) <= ONE_PASS_BYTES) r = run("features");
       else {
-        // too many latents to keep examples of all: find the densest first, then read them
-        console.log(`d_sae ${dSae}: a first pass for density, then examples of the ${top} densest latents`);
-        const dens = run("density", []);
-        r = run("features", densityOrder(dens).slice(0, top));
+        // too many latents to keep examples of all: a density pass picks them, a second reads them
+        console.log(`d_sae ${dSae}: a first pass for density, then examples of the ${count} latents chosen by it`);
+        chosen = pick(run("density", []));
+        r = run("features", chosen);
       }
       const secs = (performance.now() - t0) / 1000;
-      chosen ??= densityOrder(r).filter((j) => r.density[j] > 0).slice(0, top);
+      chosen ??= pick(r);
       const piece = pieceOf(tokenizer);
       const cfg = sparse.cfg;
       const info = {
@@ -195,7 +211,7 @@ export function registerSaeFeatureCommands(sae: Command): void {
       const prompt = encodePrompt(tokenizer, o.prompt, "--prompt", o.prependBos);
       if (prompt.length === 0) throw new Error("--prompt encodes to no tokens");
       if (prompt.length > model.cfg.n_ctx) throw new Error(`--prompt is ${prompt.length} tokens, more than the model's context of ${model.cfg.n_ctx}`);
-      const positions = o.positions === undefined ? undefined : parseTokenIds(o.positions, "--positions");
+      const positions = o.positions === undefined ? undefined : parseIndices(o.positions, "--positions", "token positions");
       const iv: Intervention = { latent, mode, value: alpha, positions };
       const maxNewTokens = intOption(o, "maxTokens", 100, 0);
       const temperature = numberOption(o, "temperature", 0.8);
@@ -213,7 +229,7 @@ export function registerSaeFeatureCommands(sae: Command): void {
       console.log(`latent ${latent} on the prompt (${prompt.length} tokens): ${maxF > 0 ? `max ${fmt(maxF)} at position ${fOnPrompt.indexOf(maxF)}, active on ${fOnPrompt.filter((v) => v > 0).length}` : "never active"}${mode === "ablate" && maxF === 0 ? " — ablating it changes nothing on the prompt" : ""}`);
 
       const effect = nextTokenEffect(model, sparse, prompt, iv);
-      const shift = (s: { token: number; before: number; after: number }) => `${q(s.token)} ${s.before.toFixed(3)} → ${s.after.toFixed(3)}`;
+      const shift = (s: { token: number; before: number; after: number }) => `${q(s.token)} ${fmt(s.before)} → ${fmt(s.after)}`;
       console.log(`\nnext token after the prompt: KL ${effect.kl.toFixed(4)} nats (mean over its ${prompt.length} positions ${effect.meanKl.toFixed(4)}); most likely ${q(effect.topBefore)} → ${q(effect.topAfter)}`);
       console.log(`  gain: ${effect.gains.length ? effect.gains.slice(0, 8).map(shift).join(", ") : "none"}`);
       console.log(`  lose: ${effect.losses.length ? effect.losses.slice(0, 8).map(shift).join(", ") : "none"}`);

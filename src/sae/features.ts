@@ -345,40 +345,39 @@ export class FeatureCollector {
 
   /**
    * One chunk: f (rows·len × d_sae), the token ids (rows·len), which positions count (1) and
-   * the index of the chunk's first window.
+   * the index of the chunk's first window. f is modified: the rows of positions left out are zeroed.
    */
   add(f: Float32Array, ids: Int32Array, keep: Uint8Array, rows: number, len: number, firstWindow: number): void {
     const d = this.dSae;
     const n = rows * len;
     if (f.length !== n * d) throw new Error(`FeatureCollector.add: expected ${n} × ${d} activations, got ${f.length}`);
-    // the chunk's nonzero activations, token by token (CSR), excluded positions zeroed in f
+    // one scan: the chunk's nonzero activations token by token (CSR), excluded positions zeroed
+    // in f, and each latent's largest activation in the chunk
     const start = new Int32Array(n + 1);
+    let idx = new Int32Array(Math.max(1024, n * 8));
     let nnz = 0;
+    const chunkMax = new Float32Array(d);
     for (let t = 0; t < n; t++) {
       const row = t * d;
       if (!keep[t]) f.fill(0, row, row + d);
       else {
         this.tokens++;
-        for (let j = 0; j < d; j++) if (f[row + j] > 0) nnz++;
+        for (let j = 0; j < d; j++) {
+          const v = f[row + j];
+          if (v > 0) {
+            if (nnz === idx.length) {
+              const grown = new Int32Array(2 * idx.length);
+              grown.set(idx);
+              idx = grown;
+            }
+            idx[nnz++] = j;
+            if (v > chunkMax[j]) chunkMax[j] = v;
+          }
+        }
       }
       start[t + 1] = nnz;
     }
-    const idx = new Int32Array(nnz);
-    let q = 0;
-    for (let t = 0; t < n; t++) {
-      if (!keep[t]) continue;
-      const row = t * d;
-      for (let j = 0; j < d; j++) if (f[row + j] > 0) idx[q++] = j;
-    }
     // a latent seen for the first time gets its grid from this chunk's largest activation
-    const chunkMax = new Float32Array(d);
-    for (let t = 0; t < n; t++) {
-      for (let e = start[t]; e < start[t + 1]; e++) {
-        const j = idx[e];
-        const v = f[t * d + j];
-        if (v > chunkMax[j]) chunkMax[j] = v;
-      }
-    }
     for (let j = 0; j < d; j++) {
       const k = this.slotOf[j];
       if (k >= 0 && this.width[k] === 0 && chunkMax[j] > 0) this.width[k] = (chunkMax[j] / GRID_CELLS) * (1 + 1e-6);

@@ -254,9 +254,10 @@ export function indexBody(r: SaeFeaturesResult, piece: Piece, link: CardLink): s
   const cut = order.length > shown.length ? `<p class="note">The ${order.length - shown.length} sparsest latents are left out of this table (it lists at most ${INDEX_ROWS}).</p>` : "";
   const dead = r.density.filter((d) => d === 0).length;
   const dense = r.density.filter((d) => d > 0.1).length;
+  const l0 = r.density.reduce((a, b) => a + b, 0);
   return (
     `<section class="box"><h2>Feature density</h2>${densityHistogramSvg(r.densityHistogram)}` +
-    `<p class="note">${dead} dead latents (never fired on these ${r.tokens} tokens), ${dense} dense ones (on more than 10 % of tokens). An SAE in good health has most latents between 1e-4 and 1e-2.</p></section>\n` +
+    `<p class="note">${dead} dead latents (never fired on these ${r.tokens} tokens), ${dense} dense ones (on more than 10 % of tokens). Their mean is L0 / d_sae = ${fmt(l0 / r.density.length)} (L0 ${fmt(l0)} latents per token).</p></section>\n` +
     `<section class="box"><h2>Latents by density</h2><p class="note">Densest first. A linked number opens its card; the context is its strongest activation; the tokens are those it promotes most (direct path).</p>${cut}` +
     `<table class="index"><thead><tr><th>latent</th><th>density</th><th>max</th><th>strongest context</th><th>promotes</th></tr></thead><tbody>\n${rows}\n</tbody></table></section>`
   );
@@ -286,7 +287,7 @@ export function dashboardFolder(r: SaeFeaturesResult, cards: readonly number[], 
   groups.forEach((g, p) => g.forEach((j) => where.set(j, `${cardPageName(p)}#L${j}`)));
   const pages = new Map<string, string>();
   const sub = subtitle(info, r);
-  const list = groups.length > 0 ? `<nav class="pages">pages of latent cards (${CARDS_PER_PAGE} each, in the order below): ${groups.map((g, p) => `<a href="${cardPageName(p)}" title="latents ${g.join(", ")}">${p + 1}</a>`).join(" ")}</nav>` : "";
+  const list = groups.length > 0 ? `<nav class="pages">pages of latent cards (${CARDS_PER_PAGE} each): ${groups.map((g, p) => `<a href="${cardPageName(p)}" title="latents ${g.join(", ")}">${p + 1}</a>`).join(" ")}</nav>` : "";
   pages.set("index.html", page(`SAE features: ${info.title}`, sub, list + indexBody(r, piece, (j) => where.get(j) ?? null)));
   groups.forEach((g, p) => {
     const nav =
