@@ -36,3 +36,4 @@ export { ImageClassifier, mlpClassifier, cnnClassifier, classifierFromConfig, ev
 export * as interp from "./entry-interp.js";
 export * as experiments from "./experiments/index.js";
 export * as tms from "./sae/tms.js";
+export * as sae from "./sae/index.js";

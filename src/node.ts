@@ -20,4 +20,6 @@ export { cachedCommit, HubError, type HubErrorKind, type HubFile, type HubOption
 export { loadPretrainedDir } from "./models/pretrained/load.node.js";
 export { listHfWeights, readFloat32Weights } from "./io/hf-weights.node.js";
 export { runTraining, lossCurvePage, type RunOptions } from "./train/train.node.js";
+export { saveSae, loadSae, isSaeDir } from "./sae/files.node.js";
+export { runSaeTraining, checkSaeRunDir } from "./sae/run.node.js";
 export { saveRNNLanguageModel, loadRNNLanguageModel } from "./models/rnn-lm.node.js";
