@@ -22,6 +22,7 @@ import { stack } from "../tensor/ops/shape.js";
 import { tidy } from "../tensor/scope.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { SparseAutoencoder } from "./sae.js";
+import { windowChunks } from "./windows.js";
 
 export interface SaeEvalOptions {
   /** Token windows (rows × positions) to evaluate on. */
@@ -79,15 +80,12 @@ export function evaluateSae(model: HookedTransformer, sae: SparseAutoencoder, op
   const was = model.training;
   model.eval();
   try {
-    for (let r0 = 0; r0 < rows.length; r0 += perForward) {
-      const chunk = rows.slice(r0, r0 + perForward);
-      const ids = new Int32Array(chunk.length * len);
-      chunk.forEach((r, i) => ids.set(r, i * len));
+    for (const { ids, count } of windowChunks(rows, len, perForward)) {
       const keepMask = Float32Array.from(ids, (t) => (excluded.has(t) ? 0 : 1));
       noGrad(() =>
         tidy(() => {
-          const input = tensor(ids, { shape: [chunk.length, len], dtype: "int32" });
-          const mask = tensor(keepMask, { shape: [chunk.length, len] });
+          const input = tensor(ids, { shape: [count, len], dtype: "int32" });
+          const mask = tensor(keepMask, { shape: [count, len] });
           const clean = model.forward(input);
           const flatMask = mask.reshape([-1]);
           // the SAE's own numbers, read inside the hook (nothing of the forward is kept)

@@ -42,6 +42,7 @@ import { tidy } from "../tensor/scope.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { densityHistogram } from "./evaluate.js";
 import type { SparseAutoencoder } from "./sae.js";
+import { windowChunks } from "./windows.js";
 
 /** Histogram cells per latent (the grid above). */
 export const GRID_CELLS = 80;
@@ -163,19 +164,16 @@ export function saeFeatures(model: HookedTransformer, sae: SparseAutoencoder, op
   const was = model.training;
   model.eval();
   try {
-    for (let r0 = 0; r0 < rows.length; r0 += perForward) {
-      const chunk = rows.slice(r0, r0 + perForward);
-      const ids = new Int32Array(chunk.length * len);
-      chunk.forEach((r, i) => ids.set(r, i * len));
+    for (const { ids, count, first: r0 } of windowChunks(rows, len, perForward)) {
       const acts = noGrad(() =>
         tidy(() => {
-          const input = tensor(ids, { shape: [chunk.length, len], dtype: "int32" });
+          const input = tensor(ids, { shape: [count, len], dtype: "int32" });
           const act = model.runWithCache(input, { namesFilter: [hook], stopAtLayer }).cache.get(hook)!;
           return sae.encode(saeInput(act, sae, headIndex)).dataSync() as Float32Array;
         }),
       );
       const keep = Uint8Array.from(ids, (t) => (excluded.has(t) ? 0 : 1));
-      collector.add(acts, ids, keep, chunk.length, len, r0);
+      collector.add(acts, ids, keep, count, len, r0);
       opts.onProgress?.(Math.min(rows.length, r0 + perForward), rows.length);
     }
   } finally {
