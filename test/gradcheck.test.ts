@@ -189,7 +189,9 @@ describe("reductions", () => {
         check("mean", (a) => a.mean(dim, keepdim), [x]);
         check("amax", (a) => amax(a, dim, keepdim), [x]);
         check("amin", (a) => amin(a, dim, keepdim), [x]);
-        check("max (method)", (a) => a.max(dim, keepdim), [x]);
+        // max(dim) takes one dim and returns (values, indices); the gradient goes to the index
+        if (typeof dim === "number") check("max(dim).values", (a) => a.max(dim, keepdim).values, [x]);
+        if (dim === undefined) check("max() of everything", (a) => a.max(), [x]);
         check("logsumexp", (a) => logsumexp(a, dim ?? null, keepdim), [x]);
       });
       test(`var/std (correction 0 and 1) and norm (p = 1, 2, 3), ${label}, keepdim=${keepdim}`, () => {

@@ -30,7 +30,7 @@ function softmaxImpl(x: Tensor, dim: number, log: boolean): Tensor {
     const dx = Tensor.output(x.shape, g.dtype);
     backend().softmaxBackward(y.storage, g.storage, dx.storage, spec, log);
     return [dx];
-  });
+  }, [y]);
 }
 
 export function softmax(x: Tensor, dim: number): Tensor {
@@ -259,7 +259,7 @@ function unfoldWithSpec(x: Tensor, spec: Conv2dSpec): Tensor {
     const gx = Tensor.empty(x.shape, g.dtype);
     backend().fold2d(g.storage, gx.storage, spec);
     return [gx];
-  });
+  }, []);
 }
 
 /** 2-D convolution (cross-correlation, as PyTorch): weight (outC, inC, kH, kW). */
@@ -286,7 +286,7 @@ function pool(x: Tensor, kernelSize: Pair, stride: Pair | undefined, padding: Pa
   else {
     // padding must never win a max: mark padded positions with −∞ before reducing
     const inside = unfoldWithSpec(Tensor.empty([1, 1, spec.height, spec.width], "float32").fill_(1), { ...spec, batch: 1, channels: 1 }).detach();
-    pooled = where(inside.gt(0), cols, -Infinity).max(1);
+    pooled = where(inside.gt(0), cols, -Infinity).amax(1);
   }
   return reshape(pooled, [spec.batch, spec.channels, spec.outH, spec.outW]);
 }
