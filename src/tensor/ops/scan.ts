@@ -7,9 +7,9 @@ import { attach } from "../autograd.js";
 import { checkDType, isFloat, makeTypedArray } from "../dtype.js";
 import { axisSpec, normalizeDim } from "../shape.js";
 import { Tensor } from "../tensor.js";
-import { cast, where } from "./elementwise.js";
+import { cast } from "./elementwise.js";
 import { gather } from "./indexing.js";
-import { flip } from "./shape.js";
+import { cat, flip, select, slice, stack } from "./shape.js";
 
 /**
  * What max(dim), min(dim), sort and topk return, like PyTorch's named tuples: read
@@ -63,11 +63,11 @@ function reverseCumsum(g: Tensor, d: number): Tensor {
 }
 
 /**
- * Running product along dim: y_i = Π_{j≤i} x_j. Its gradient,
- *   dL/dx_i = Σ_{k≥i} g_k Π_{j≤k, j≠i} x_j,
- * is Σ_{k≥i} g_k y_k / x_i before the first zero z of the row; at z it is
- * y_{z−1} Σ_{k≥z} g_k Π_{z<j≤k} x_j; after z every term holds x_z = 0. Written in tensor ops, so
- * it is exact with zeros and differentiable again.
+ * Running product along dim: y_i = Π_{j≤i} x_j. Its gradient is
+ *   dL/dx_i = Σ_{k≥i} g_k Π_{j≤k, j≠i} x_j = Σ_{k≥i} g_k y_k / x_i   (when no x_j is 0).
+ * With zeros the division is 0/0, so the gradient is then built without it:
+ *   dL/dx_i = (Π_{j<i} x_j) · h_i,  h_i = g_i + x_{i+1} h_{i+1},  h_last = g_last,
+ * a reverse scan of tensor ops, exact at zeros and differentiable again (as is the first form).
  */
 export function cumprod(x: Tensor, dim: number | ScanOptions, opts?: ScanOptions): Tensor {
   const [d, input] = scanArgs("cumprod", x, dim, opts);
@@ -95,17 +95,14 @@ function cumprodAlong(x: Tensor, d: number): Tensor {
   backend().write(out.storage, y);
   if (!isFloat(out.dtype)) return out;
   return attach(out, "cumprod", [x], (g) => {
-    const isZero = x.eq(0);
-    const zerosSoFar = cumsumAlong(cast(isZero, "int32"), d);
-    const beforeZero = zerosSoFar.eq(0);
-    const atFirstZero = isZero.logicalAnd(zerosSoFar.eq(1));
-    const before = reverseCumsum(g.mul(out), d).div(where(beforeZero, x, 1));
-    // x with the entries up to and including the first zero set to 1: its running product is Π_{z<j≤k} x_j
-    const upToZero = beforeZero.logicalOr(atFirstZero);
-    const tail = cumprodAlong(where(upToZero, 1, x), d);
-    const head = cumprodAlong(where(beforeZero, x, 1), d); // at z: Π_{j<z} x_j
-    const atZero = head.mul(reverseCumsum(g.mul(tail), d));
-    return [where(beforeZero, before, where(atFirstZero, atZero, 0))];
+    if (!backend().read(x.storage).includes(0)) return [reverseCumsum(g.mul(out), d).div(x)];
+    const n = x.shape[d];
+    const h = new Array<Tensor>(n);
+    h[n - 1] = select(g, d, n - 1);
+    for (let i = n - 2; i >= 0; i--) h[i] = select(g, d, i).add(select(x, d, i + 1).mul(h[i + 1]));
+    const ones = Tensor.empty(x.shape.map((s, i) => (i === d ? 1 : s)), x.dtype).fill_(1);
+    const before = cat([ones, slice(cumprodAlong(x, d), d, 0, n - 1)], d); // Π_{j<i} x_j
+    return [before.mul(stack(h, d))];
   }, [x, out]);
 }
 
