@@ -293,7 +293,8 @@ function pNorm(op: string, x: Tensor, p: number, dim: Dims, keepdim: boolean): T
   const xf = cast(x, floatTypeOf(x.dtype));
   if (p === Infinity) return amax(xf.abs(), dim ?? null, keepdim);
   if (p === -Infinity) return amin(xf.abs(), dim ?? null, keepdim);
-  if (p === 0) return sum(xf.ne(0).to(xf.dtype).detach(), dim ?? null, keepdim);
+  // the count of nonzeros: piecewise constant, so its gradient is 0 (PyTorch still records it)
+  if (p === 0) return attach(sum(xf.ne(0).to(xf.dtype), dim ?? null, keepdim), "norm", [xf], () => [xf.zerosLike()], []);
   if (p === 1) return sum(xf.abs(), dim ?? null, keepdim);
   const dims = normalizeDims(dim, x.ndim, op);
   const kept = keptShape(x.shape, dims);
