@@ -9,9 +9,9 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import {
-  type DType, type NestedArray, Generator, Tensor, allclose, argsort, bmm, chunk, clamp, cumprod, diag, expm1, flip, isclose, kron,
+  type DType, type NestedArray, Generator, Tensor, allclose, argsort, bmm, cat, chunk, clamp, cumprod, diag, expm1, flip, isclose, kron,
   linalg, log1p, logsumexp, manualSeed, max, min, mm, multinomial, noGrad, nonzero, norm, outer, prod, repeatInterleave, roll,
-  sort, std, sum, tensor, unbind, where, zeros,
+  sort, stack, std, sum, tensor, unbind, where, zeros,
 } from "../src/index.js";
 
 // ---------------------------------------------------------------- the fixture file
@@ -161,7 +161,7 @@ const TWINS: Record<string, Twin> = {
   "torch.unbind(x)": { ts: ({ x }) => unbind(x) },
   "torch.chunk(x, 3, dim=1)": { ts: ({ x }) => chunk(x, 3, 1) },
   "x.chunk(4)": { ts: ({ x }) => x.chunk(4) },
-  "x.split(2, dim=1)": { ts: ({ x }) => x.split(2, 1) },
+  "x.split(2, dim=1)": { ts: ({ x }) => x.split(2, { dim: 1 }) },
   "x.split([1, 2], 0)": { ts: ({ x }) => x.split([1, 2], 0) },
   "x.flip(0, 1)": { ts: ({ x }) => x.flip(0, 1) },
   "torch.flip(x, [1])": { ts: ({ x }) => flip(x, [1]) },
@@ -169,6 +169,13 @@ const TWINS: Record<string, Twin> = {
   "x.roll(shifts=(1, -2), dims=(0, 1))": { ts: ({ x }) => x.roll([1, -2], [0, 1]) },
   "torch.roll(x, 2)": { ts: ({ x }) => roll(x, 2) },
   "x.repeat(2, 1, 2)": { ts: ({ x }) => x.repeat(2, 1, 2) },
+  "x.flatten(start_dim=1)": { ts: ({ x }) => x.flatten({ startDim: 1 }) },
+  "torch.cat([a, b], dim=1)": { ts: ({ a, b }) => cat([a, b], { dim: 1 }) },
+  "torch.stack([a, b], dim=-1)": { ts: ({ a, b }) => stack([a, b], { dim: -1 }) },
+  "x.unsqueeze(dim=0)": { ts: ({ x }) => x.unsqueeze({ dim: 0 }) },
+  "x.squeeze(dim=1)": { ts: ({ x }) => x.squeeze({ dim: 1 }) },
+  "x.tril(diagonal=-1)": { ts: ({ x }) => x.tril({ diagonal: -1 }) },
+  "x.softmax(dim=-1)": { ts: ({ x }) => x.softmax({ dim: -1 }) },
   "x.repeat_interleave(2, dim=0)": { ts: ({ x }) => x.repeatInterleave(2, { dim: 0 }) },
   "torch.repeat_interleave(x, r, dim=1)": { ts: ({ x, r }) => repeatInterleave(x, r, 1) },
   "x.repeat_interleave(2)": { ts: ({ x }) => x.repeatInterleave(2) },

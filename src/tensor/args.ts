@@ -46,6 +46,15 @@ export function parseArgs(op: string, names: readonly string[], positional: numb
   return out;
 }
 
+/**
+ * A trailing argument PyTorch also accepts by keyword (dim, diagonal …): the value itself, or
+ * `{ [name]: value }`.
+ */
+export function oneArg<T>(op: string, name: string, v: T | Options | undefined): T | undefined {
+  if (!isOptions(v)) return v;
+  return parseArgs(op, [name], 1, [v])[name] as T | undefined;
+}
+
 /** Checks an option's value is a boolean (keepdim, descending …) when given. */
 export function boolOption(op: string, name: string, v: unknown, fallback: boolean): boolean {
   if (v === undefined || v === null) return fallback;

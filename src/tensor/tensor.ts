@@ -7,6 +7,7 @@
 // a trailing options object, `x.sum(1, { keepdim: true })` (see ./args.ts).
 import { backend } from "../backend/index.js";
 import type { DType, Storage, TypedArray } from "../backend/types.js";
+import { oneArg } from "./args.js";
 import { type GradNode, runBackward } from "./autograd.js";
 import { isFloat, makeTypedArray } from "./dtype.js";
 import * as E from "./ops/elementwise.js";
@@ -543,7 +544,7 @@ export class Tensor {
   view(...shape: number[] | [readonly number[]]): Tensor {
     return S.reshape(this, S.shapeArgs(shape));
   }
-  flatten(startDim = 0, endDim = -1): Tensor {
+  flatten(startDim?: number | S.FlattenOptions, endDim?: number | S.FlattenOptions): Tensor {
     return S.flatten(this, startDim, endDim);
   }
   permute(...dims: number[] | [readonly number[]]): Tensor {
@@ -560,10 +561,10 @@ export class Tensor {
   get T(): Tensor {
     return S.permute(this, this.shape.map((_, i) => this.ndim - 1 - i));
   }
-  squeeze(dim?: Dims): Tensor {
+  squeeze(dim?: Dims | { dim?: Dims }): Tensor {
     return S.squeeze(this, dim);
   }
-  unsqueeze(dim: number): Tensor {
+  unsqueeze(dim: number | { dim: number }): Tensor {
     return S.unsqueeze(this, dim);
   }
   expand(...shape: number[] | [readonly number[]]): Tensor {
@@ -591,10 +592,10 @@ export class Tensor {
   roll(shifts: number | readonly number[], dims?: number | readonly number[] | null | { dims?: number | readonly number[] | null }): Tensor {
     return S.roll(this, shifts, dims);
   }
-  split(splitSizeOrSections: number | readonly number[], dim = 0): Tensor[] {
+  split(splitSizeOrSections: number | readonly number[], dim: number | { dim?: number } = 0): Tensor[] {
     return S.split(this, splitSizeOrSections, dim);
   }
-  chunk(chunks: number, dim = 0): Tensor[] {
+  chunk(chunks: number, dim: number | { dim?: number } = 0): Tensor[] {
     return S.chunk(this, chunks, dim);
   }
   repeat(...sizes: number[] | [readonly number[]]): Tensor {
@@ -605,21 +606,21 @@ export class Tensor {
     return I.repeatInterleave(this, repeats, dim, opts);
   }
   /** The slices along dim, as a list. */
-  unbind(dim = 0): Tensor[] {
+  unbind(dim: number | { dim?: number } = 0): Tensor[] {
     return S.unbind(this, dim);
   }
   /** 1-D → square matrix with this on a diagonal; 2-D → that diagonal. */
-  diag(diagonal = 0): Tensor {
+  diag(diagonal: number | { diagonal?: number } = 0): Tensor {
     return S.diag(this, diagonal);
   }
   /** Transpose of a matrix (at most 2 dims). */
   t(): Tensor {
     return S.t(this);
   }
-  tril(diagonal = 0): Tensor {
+  tril(diagonal: number | { diagonal?: number } = 0): Tensor {
     return S.tril(this, diagonal);
   }
-  triu(diagonal = 0): Tensor {
+  triu(diagonal: number | { diagonal?: number } = 0): Tensor {
     return S.triu(this, diagonal);
   }
 
@@ -652,12 +653,19 @@ export class Tensor {
   kron(other: Tensor): Tensor {
     return L.kron(this, other);
   }
-  softmax(dim: number): Tensor {
-    return F.softmax(this, dim);
+  softmax(dim: number | { dim: number }): Tensor {
+    return F.softmax(this, dimOf("softmax", dim));
   }
-  logSoftmax(dim: number): Tensor {
-    return F.logSoftmax(this, dim);
+  logSoftmax(dim: number | { dim: number }): Tensor {
+    return F.logSoftmax(this, dimOf("logSoftmax", dim));
   }
+}
+
+/** A required dim, positionally or as { dim }. */
+function dimOf(op: string, dim: number | { dim: number }): number {
+  const d = oneArg<number>(op, "dim", dim);
+  if (typeof d !== "number") throw new Error(`${op}: dim is required and must be an integer, got ${JSON.stringify(d)}`);
+  return d;
 }
 
 /** add/sub's alpha, positionally or as { alpha }. */

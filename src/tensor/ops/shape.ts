@@ -2,6 +2,7 @@
 // expand and flip copy through the backend's one strided-gather kernel; each backward is the
 // adjoint gather (a strided scatter-add) or the inverse shape op.
 import { backend } from "../../backend/index.js";
+import { isOptions, oneArg, parseArgs } from "../args.js";
 import { attach } from "../autograd.js";
 import { promoteTypes } from "../dtype.js";
 import { broadcastStrides, checkShape, contiguousStrides, fmt, inferShape, normalizeDim, normalizeDims, type Shape, sizeOf } from "../shape.js";
@@ -19,7 +20,20 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   return attach(out, "reshape", [x], (g) => [reshape(g, x.shape)], []);
 }
 
-export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
+export interface FlattenOptions {
+  startDim?: number;
+  endDim?: number;
+}
+
+export function flatten(x: Tensor, startDimArg?: number | FlattenOptions, endDimArg?: number | FlattenOptions): Tensor {
+  let startDim = startDimArg as number | undefined;
+  let endDim = endDimArg as number | undefined;
+  if (isOptions(startDimArg) || isOptions(endDimArg)) {
+    const o = parseArgs("flatten", ["startDim", "endDim"], 2, [startDimArg, endDimArg]);
+    [startDim, endDim] = [o.startDim as number | undefined, o.endDim as number | undefined];
+  }
+  startDim ??= 0;
+  endDim ??= -1;
   if (x.ndim === 0) return reshape(x, [1]);
   const s = normalizeDim(startDim, x.ndim, "flatten");
   const e = normalizeDim(endDim, x.ndim, "flatten");
@@ -61,12 +75,15 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   return permute(x, perm);
 }
 
-export function squeeze(x: Tensor, dim?: number | readonly number[]): Tensor {
+export function squeeze(x: Tensor, dimArg?: number | readonly number[] | { dim?: number | readonly number[] }): Tensor {
+  const dim = oneArg<number | readonly number[]>("squeeze", "dim", dimArg);
   const dims = dim === undefined ? x.shape.map((_, i) => i) : normalizeDims(dim, x.ndim, "squeeze");
   return reshape(x, x.shape.filter((s, i) => !(s === 1 && dims.includes(i))));
 }
 
-export function unsqueeze(x: Tensor, dim: number): Tensor {
+export function unsqueeze(x: Tensor, dimArg: number | { dim: number }): Tensor {
+  const dim = oneArg<number>("unsqueeze", "dim", dimArg);
+  if (dim === undefined) throw new Error("unsqueeze: dim is required");
   const d = normalizeDim(dim, x.ndim + 1, "unsqueeze");
   const shape = [...x.shape];
   shape.splice(d, 0, 1);
@@ -146,7 +163,8 @@ export function flip(x: Tensor, dims: number | readonly number[]): Tensor {
 }
 
 /** Concatenates along an existing dim. */
-export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
+export function cat(tensors: readonly Tensor[], dimArg: number | { dim?: number } = 0): Tensor {
+  const dim = oneArg<number>("cat", "dim", dimArg) ?? 0;
   if (!Array.isArray(tensors) || tensors.length === 0) throw new Error("cat: expected a non-empty list of tensors");
   const first = tensors[0];
   if (first.ndim === 0) throw new Error("cat: zero-dimensional tensors cannot be concatenated (use stack)");
@@ -172,7 +190,8 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
 }
 
 /** Joins along a new dim. */
-export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
+export function stack(tensors: readonly Tensor[], dimArg: number | { dim?: number } = 0): Tensor {
+  const dim = oneArg<number>("stack", "dim", dimArg) ?? 0;
   if (!Array.isArray(tensors) || tensors.length === 0) throw new Error("stack: expected a non-empty list of tensors");
   const first = tensors[0];
   for (const t of tensors) {
@@ -182,7 +201,8 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   return cat(tensors.map((t) => unsqueeze(t, d)), d);
 }
 
-export function split(x: Tensor, sizeOrSections: number | readonly number[], dim = 0): Tensor[] {
+export function split(x: Tensor, sizeOrSections: number | readonly number[], dimArg: number | { dim?: number } = 0): Tensor[] {
+  const dim = oneArg<number>("split", "dim", dimArg) ?? 0;
   const d = normalizeDim(dim, x.ndim, "split");
   const n = x.shape[d];
   let sizes: number[];
@@ -202,7 +222,8 @@ export function split(x: Tensor, sizeOrSections: number | readonly number[], dim
   });
 }
 
-export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
+export function chunk(x: Tensor, chunks: number, dimArg: number | { dim?: number } = 0): Tensor[] {
+  const dim = oneArg<number>("chunk", "dim", dimArg) ?? 0;
   if (!Number.isInteger(chunks) || chunks <= 0) throw new Error(`chunk: chunks must be a positive integer, got ${chunks}`);
   const n = x.shape[normalizeDim(dim, x.ndim, "chunk")];
   return split(x, Math.max(1, Math.ceil(n / chunks)), dim);
@@ -232,12 +253,12 @@ function triangle(x: Tensor, diagonal: number, lower: boolean): Tensor {
   return x.where(mask, Tensor.empty([], x.dtype).fill_(0)); // a zero of x's own dtype, so bool masks stay bool
 }
 
-export function tril(x: Tensor, diagonal = 0): Tensor {
-  return triangle(x, diagonal, true);
+export function tril(x: Tensor, diagonal: number | { diagonal?: number } = 0): Tensor {
+  return triangle(x, oneArg<number>("tril", "diagonal", diagonal) ?? 0, true);
 }
 
-export function triu(x: Tensor, diagonal = 0): Tensor {
-  return triangle(x, diagonal, false);
+export function triu(x: Tensor, diagonal: number | { diagonal?: number } = 0): Tensor {
+  return triangle(x, oneArg<number>("triu", "diagonal", diagonal) ?? 0, false);
 }
 
 /** Matrix transpose of a tensor with at most 2 dims (0-D and 1-D come back as they are), as torch.t. */
@@ -247,8 +268,8 @@ export function t(x: Tensor): Tensor {
 }
 
 /** The slices along dim, as a list with that dim removed (torch.unbind). */
-export function unbind(x: Tensor, dim = 0): Tensor[] {
-  const d = normalizeDim(dim, x.ndim, "unbind");
+export function unbind(x: Tensor, dimArg: number | { dim?: number } = 0): Tensor[] {
+  const d = normalizeDim(oneArg<number>("unbind", "dim", dimArg) ?? 0, x.ndim, "unbind");
   return Array.from({ length: x.shape[d] }, (_, i) => select(x, d, i));
 }
 
@@ -280,7 +301,8 @@ export function roll(x: Tensor, shifts: number | readonly number[], dims?: numbe
  * torch.diag: a 1-D x becomes the square matrix with x on its `diagonal`-th diagonal (above the
  * main one when positive, below when negative); a 2-D x gives that diagonal as a 1-D tensor.
  */
-export function diag(x: Tensor, diagonal = 0): Tensor {
+export function diag(x: Tensor, diagonalArg: number | { diagonal?: number } = 0): Tensor {
+  const diagonal = oneArg<number>("diag", "diagonal", diagonalArg) ?? 0;
   if (!Number.isInteger(diagonal)) throw new Error(`diag: diagonal must be an integer, got ${diagonal}`);
   if (x.ndim === 2) {
     const [r, c] = x.shape;
