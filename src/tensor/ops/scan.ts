@@ -4,6 +4,7 @@ import { backend } from "../../backend/index.js";
 import type { DType } from "../../backend/types.js";
 import { boolOption, isOptions, parseArgs } from "../args.js";
 import { attach } from "../autograd.js";
+import { holdsTensors } from "../scope.js";
 import { checkDType, isFloat, makeTypedArray } from "../dtype.js";
 import { axisSpec, normalizeDim } from "../shape.js";
 import { Tensor } from "../tensor.js";
@@ -16,6 +17,9 @@ import { cat, flip, select, slice, stack } from "./shape.js";
  * `.values` and `.indices`, or destructure `const [values, indices] = x.sort()`.
  */
 export class ValuesIndices {
+  /** tidy() keeps both tensors when this is returned */
+  readonly [holdsTensors] = true;
+
   constructor(
     readonly values: Tensor,
     /** int32 positions along the dim */
