@@ -3,10 +3,10 @@
 // the saved SAE evaluated by `sae eval`, and bad flags named.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { dgptHere } from "./dgpt-here.js";
 import { loadSae } from "../src/sae/files.node.js";
@@ -14,6 +14,7 @@ import { loadSae } from "../src/sae/files.node.js";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SHAKESPEARE = fileURLToPath(new URL("../../shared/data/tinyshakespeare.txt", import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), "dgpt-cli-sae-"));
+after(() => rmSync(tmp, { recursive: true, force: true }));
 const data = join(tmp, "text.txt");
 writeFileSync(data, readFileSync(SHAKESPEARE, "utf8").slice(0, 40_000));
 
