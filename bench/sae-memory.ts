@@ -27,12 +27,13 @@ export function benchSaeMemory(steps = 2000, every = 250, corpusTokens = 4_000_0
     onLog: (m) => {
       if (m.step % every !== 0 && m.step !== steps) return;
       const mib = (b: number) => (b / 2 ** 20).toFixed(1);
-      rows.push([m.step, store.tokensSeen, heap ? mib(heap.bytesInUse) : "–", heap ? mib(heap.memory.buffer.byteLength) : "–", mib(process.memoryUsage().rss), ((performance.now() - t0) / Math.max(1, m.step)).toFixed(1)]);
+      const mem = process.memoryUsage();
+      rows.push([m.step, store.tokensSeen, heap ? mib(heap.bytesInUse) : "–", heap ? mib(heap.memory.buffer.byteLength) : "–", mib(mem.heapUsed), mib(mem.arrayBuffers), mib(mem.rss), ((performance.now() - t0) / Math.max(1, m.step)).toFixed(1)]);
     },
   });
   return {
     title: `memory over ${steps} TopK SAE steps (1024 activations each) read through an ActivationStore (buffer ${store.bufferSize} activations of d 128) from a ${corpusTokens / 1e6}M-token corpus`,
-    header: ["step", "corpus tokens read", "wasm heap in use, MiB", "wasm memory size, MiB", "RSS, MiB", "ms/step so far"],
+    header: ["step", "corpus tokens read", "wasm heap in use, MiB", "wasm memory size, MiB", "JS heap, MiB", "array buffers, MiB", "RSS, MiB", "ms/step so far"],
     rows,
   };
 }
