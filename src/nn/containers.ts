@@ -31,7 +31,8 @@ export class Sequential extends Module {
 export class ModuleList<T extends Module = Module> extends Module implements Iterable<T> {
   [index: number]: T;
   length = 0;
-  constructor(modules: Iterable<T> = []) {
+  // NoInfer: `new ModuleList([linear, relu])` is a list of any Module, open to more; name T to narrow it
+  constructor(modules: Iterable<NoInfer<T>> = []) {
     super();
     this.extend(modules);
   }
@@ -94,7 +95,7 @@ export class ModuleList<T extends Module = Module> extends Module implements Ite
  */
 export class ModuleDict<T extends Module = Module> extends Module implements Iterable<string> {
   private readonly _modules = new Map<string, T>();
-  constructor(modules: Record<string, T> | Iterable<readonly [string, T]> = {}) {
+  constructor(modules: Record<string, NoInfer<T>> | Iterable<readonly [string, NoInfer<T>]> = {}) {
     super();
     this.update(modules);
   }
