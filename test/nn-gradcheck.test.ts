@@ -170,3 +170,21 @@ function setParameters(module: nn.Module, names: string[], values: Tensor[]): vo
     owner[path[path.length - 1]] = values[i];
   });
 }
+
+describe("scaledDotProductAttention with a mask", () => {
+  test("a bool mask (true = attend) equals the fused causal kernel, a zero float mask the unmasked one", () => {
+    manualSeed(15);
+    const [q, k, v] = [rn(2, 3, 4, 5), rn(2, 3, 6, 5), rn(2, 3, 6, 5)];
+    const allowed = tensor(Array.from({ length: 4 }, (_, i) => Array.from({ length: 6 }, (_, j) => j <= i + 2)));
+    const close = (a: Tensor, b: Tensor) => assert.ok(a.sub(b).abs().amax().item() < 1e-12, `max diff ${a.sub(b).abs().amax().item()}`);
+    close(F.scaledDotProductAttention(q, k, v, { attnMask: allowed }), F.scaledDotProductAttention(q, k, v, { isCausal: true }));
+    close(F.scaledDotProductAttention(q, k, v, { attnMask: rn(4, 6).mul(0) }), F.scaledDotProductAttention(q, k, v));
+    const bthd = (t: Tensor) => t.transpose(1, 2);
+    close(bthd(F.scaledDotProductAttention(bthd(q), bthd(k), bthd(v), { attnMask: allowed, layout: "bthd" })), F.scaledDotProductAttention(q, k, v, { isCausal: true }));
+    assert.throws(() => F.scaledDotProductAttention(q, k, v, { attnMask: allowed, isCausal: true }), /not both/);
+  });
+  test("gradients through q, k, v and a float mask", () => {
+    manualSeed(16);
+    check("sdpa float mask", (q, k, v, m) => F.scaledDotProductAttention(q, k, v, { attnMask: m, scale: 0.3 }), [rn(2, 3, 4), rn(2, 5, 4), rn(2, 5, 4), rn(3, 5)]);
+  });
+});

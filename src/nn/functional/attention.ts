@@ -9,9 +9,9 @@
 // Masks: `attnMask` (L, S) or (N·H, L, S) and `keyPaddingMask` (N, S); a bool mask is true where
 // attention is NOT allowed (−∞ added to the score), a float mask is added to the scores as is.
 // Shape letters: L queries, S keys, N batch, H heads, d = E/H per head.
-import { zeros } from "../../tensor/creation.js";
+import { ones, zeros } from "../../tensor/creation.js";
 import { where } from "../../tensor/ops/elementwise.js";
-import { scaledDotProductAttention } from "../../tensor/ops/fused.js";
+import { scaledDotProductAttention as fusedAttention, type AttentionOptions } from "../../tensor/ops/fused.js";
 import { dropout, linear, softmax } from "../../tensor/ops/nn.js";
 import { cat, chunk, reshape } from "../../tensor/ops/shape.js";
 import type { Generator } from "../../tensor/random.js";
@@ -146,7 +146,7 @@ export function multiHeadAttentionForward(
   let pattern: Tensor | null = null;
   if (!needWeights && !mask && !padMask && !drop) {
     // nothing masked and no pattern asked for: the fused kernel, which never stores the pattern
-    z = scaledDotProductAttention(qh, kh, vh);
+    z = fusedAttention(qh, kh, vh);
   } else {
     let scores = qh.div(Math.sqrt(d)).matmul(kh.transpose(-2, -1)); // (N, H, L, S)
     if (mask) scores = scores.add(mask);
@@ -163,4 +163,41 @@ export function multiHeadAttentionForward(
     attn = attn && attn.squeeze(0);
   }
   return [out, attn];
+}
+
+export interface SDPAOptions extends AttentionOptions {
+  /**
+   * (…, T_q, T_k), broadcast against the scores. As in PyTorch 2's scaled_dot_product_attention
+   * (and unlike MultiheadAttention's masks): a bool mask is true where attention IS allowed;
+   * a float mask is added to the scores.
+   */
+  attnMask?: Tensor | null;
+  /** Dropout on the attention pattern (applied whenever > 0, as PyTorch's functional does). */
+  dropoutP?: number;
+  generator?: Generator;
+}
+
+/**
+ * softmax(q kᵀ·scale + mask) v, torch.nn.functional.scaled_dot_product_attention: the fused
+ * kernel (the pattern never stored) unless a mask or dropout asks for the pattern itself, then
+ * the same equation in differentiable ops. q (…, T_q, d), k and v (…, T_k, d); or all three
+ * (B, T, H, d) with layout "bthd".
+ */
+export function scaledDotProductAttention(q: Tensor, k: Tensor, v: Tensor, opts: SDPAOptions = {}): Tensor {
+  const { attnMask = null, dropoutP = 0, generator, ...fused } = opts;
+  if (!(dropoutP >= 0 && dropoutP <= 1)) throw new Error(`scaledDotProductAttention: dropoutP must be in [0, 1], got ${dropoutP}`);
+  if (!attnMask && dropoutP === 0) return fusedAttention(q, k, v, fused);
+  if (attnMask && fused.isCausal) throw new Error("scaledDotProductAttention: give attnMask or isCausal, not both (as PyTorch)");
+  const bthd = fused.layout === "bthd";
+  // the composite works on (…, T, d): move the heads in front of the sequence and back after
+  const [Q, K, V] = bthd ? [q, k, v].map((t) => t.transpose(1, 2)) : [q, k, v];
+  const [tq, tk] = [Q.shape[Q.ndim - 2], K.shape[K.ndim - 2]];
+  let scores = Q.matmul(K.transpose(-2, -1)).mul(fused.scale ?? 1 / Math.sqrt(Q.shape[Q.ndim - 1]));
+  // causal as the fused kernel: query i sees keys up to i + (T_k − T_q) (the last query sees every key)
+  if (fused.isCausal) scores = scores.add(where(ones([tq, tk], { dtype: "bool" }).tril(tk - tq), 0, -Infinity));
+  if (attnMask) scores = scores.add(attnMask.dtype === "bool" ? where(attnMask, 0, -Infinity) : attnMask);
+  let pattern = softmax(scores, -1);
+  if (dropoutP > 0) pattern = dropout(pattern, dropoutP, true, generator);
+  const out = pattern.matmul(V);
+  return bthd ? out.transpose(1, 2) : out;
 }

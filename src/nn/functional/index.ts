@@ -31,5 +31,8 @@ export { pad, type PadMode } from "./pad.js";
 export { conv2d, maxPool2d, avgPool2d, unfold2d, type Conv2dOptions, type Pair } from "../../tensor/ops/nn.js";
 
 // attention
-export { scaledDotProductAttention, type AttentionOptions } from "../../tensor/ops/fused.js";
-export { multiHeadAttentionForward, type MultiHeadAttentionWeights, type MultiHeadAttentionOptions } from "./attention.js";
+export { type AttentionOptions } from "../../tensor/ops/fused.js";
+export {
+  scaledDotProductAttention, multiHeadAttentionForward,
+  type SDPAOptions, type MultiHeadAttentionWeights, type MultiHeadAttentionOptions,
+} from "./attention.js";
