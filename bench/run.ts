@@ -11,6 +11,7 @@ import { benchElementwise, formatElementwise } from "./elementwise.js";
 import { benchGpt } from "./gpt.js";
 import { benchGpt2 } from "./gpt2.js";
 import { benchSae } from "./sae.js";
+import { benchSaeMemory } from "./sae-memory.js";
 import { benchInterp } from "./interp.js";
 import { benchPatching } from "./patching.js";
 import { benchMemory } from "./memory.js";
@@ -58,7 +59,8 @@ function matmulGflops(be: Backend, batch: number, m: number, k: number, n: numbe
 
 /**
  * `npm run bench -- gpt` runs only the named sections (all by default): matmul, elementwise, nn,
- * tokenize, ngram, interp, patching, gpt, sae; `memory` (10,000 steps), `profile` (a training
+ * tokenize, ngram, interp, patching, gpt, sae; `memory` (10,000 steps), `sae-memory` (a long SAE run
+ * from the activation store), `profile` (a training
  * step's time per kernel) and `gpt2` (GPT-2 small against PyTorch) only when named.
  */
 const only = (name: string) => process.argv.length <= 2 || process.argv.slice(2).includes(name);
@@ -94,6 +96,11 @@ async function main(): Promise<void> {
   if (only("sae")) {
     const r = benchSae();
     table(`SAE training steps, d_in 128 → d_sae 2048, 4096 activations per step (random activations); speed-up = best PyTorch ms / ours`, r.header, r.rows);
+  }
+  if (process.argv.includes("sae-memory")) {
+    // opt-in (a few minutes): a long SAE run from the activation store
+    const t = benchSaeMemory(Number(process.env.DGPT_SAE_MEMORY_STEPS ?? 2000));
+    table(t.title, t.header, t.rows);
   }
   if (process.argv.includes("profile")) {
     const p = benchProfile();

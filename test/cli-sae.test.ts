@@ -3,10 +3,10 @@
 // the saved SAE evaluated by `sae eval`, and bad flags named.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { dgptHere } from "./dgpt-here.js";
 import { loadSae } from "../src/sae/files.node.js";
@@ -14,6 +14,7 @@ import { loadSae } from "../src/sae/files.node.js";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SHAKESPEARE = fileURLToPath(new URL("../../shared/data/tinyshakespeare.txt", import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), "dgpt-cli-sae-"));
+after(() => rmSync(tmp, { recursive: true, force: true }));
 const data = join(tmp, "text.txt");
 writeFileSync(data, readFileSync(SHAKESPEARE, "utf8").slice(0, 40_000));
 
@@ -78,5 +79,34 @@ describe("dgpt sae", { timeout: 240_000 }, () => {
     const r = await dgptHere(["sae", "eval", "--sae", tmp, "--model", model]);
     assert.equal(r.code, 1);
     assert.match(r.err, /is not an SAE folder/);
+  });
+});
+
+describe("dgpt sae synthetic", { timeout: 120_000 }, () => {
+  test("sweeps k on a known dictionary: a page and JSON; the k near the true count recovers the features, a large k does not", async () => {
+    const out = join(tmp, "syn.html");
+    const json = join(tmp, "syn.json");
+    const r = await dgptHere(["sae", "synthetic", "--arch", "topk", "--values", "5,32", "--features", "64", "--d-in", "32", "--steps", "300", "--batch-size", "512", "--out", out, "--json", json]);
+    assert.equal(r.code, 0, r.err + r.out);
+    assert.match(r.out, /topk: 64 true features in 32 dimensions/);
+    const { sweeps } = JSON.parse(readFileSync(json, "utf8")) as { sweeps: { rows: { value: number; mmcs: number; l0: number }[] }[] };
+    const [small, large] = sweeps[0].rows;
+    assert.deepEqual([small.value, large.value], [5, 32]);
+    assert.ok(small.mmcs > 0.9 && large.mmcs < small.mmcs - 0.1, `MMCS at k 5: ${small.mmcs}, at k 32: ${large.mmcs}`);
+    assert.ok(Math.abs(small.l0 - 5) < 0.01);
+    assert.match(readFileSync(out, "utf8"), /topk: recovery against k/);
+  });
+
+  test("bad flags are named", async () => {
+    const bad = async (args: string[], re: RegExp) => {
+      const r = await dgptHere(["sae", "synthetic", "--out", join(tmp, "bad.html"), "--overwrite", ...args]);
+      assert.equal(r.code, 1);
+      assert.match(r.err, re);
+    };
+    await bad(["--arch", "relu"], /--arch: unknown architecture "relu"/);
+    await bad(["--values", "1,2"], /--values: with several architectures \(topk, standard\) say which one/);
+    await bad(["--arch", "topk", "--values", "2.5"], /--values: "2.5" is not a k/);
+    await bad(["--arch", "topk", "--values", "600", "--features", "256"], /k 600 is more than --d-sae 512/);
+    await bad(["--arch", "standard", "--values", "-1"], /"-1" is not a λ/);
   });
 });

@@ -4,16 +4,17 @@
 // checkpoint leaves the previous one usable. Also: `dgpt generate | head` ends when the reader goes.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, renameSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { dgptHere } from "./dgpt-here.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SHAKESPEARE = fileURLToPath(new URL("../../shared/data/tinyshakespeare.txt", import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), "dgpt-cli-train-"));
+after(() => rmSync(tmp, { recursive: true, force: true }));
 const data = join(tmp, "text.txt");
 writeFileSync(data, readFileSync(SHAKESPEARE, "utf8").slice(0, 60_000));
 

@@ -1,16 +1,17 @@
 // The dgpt CLI and the Node file edges: demos train and write plots; bad flags fail clearly;
 // module checkpoints round-trip through .safetensors files.
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import { main } from "../src/cli/main.js";
 import { trainSpirals } from "../src/demos/spirals.js";
 import { fitFunction } from "../src/demos/fit.js";
 import { loadModule, manualSeed, nn, saveModule } from "../src/node.js";
 
 const dir = mkdtempSync(join(tmpdir(), "dgpt-test-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 function capture(fn: () => Promise<number>): Promise<{ code: number; err: string }> {
   const orig = console.error;

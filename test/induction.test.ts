@@ -7,7 +7,7 @@
 // Then the analysis on its own (src/interp/induction.ts works on any model, no training): a saved
 // random model, through `dgpt interp induction --model DIR`, has no induction heads and says so.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
@@ -125,8 +125,9 @@ describe("the induction analysis of a given model, without training", () => {
     assert.throws(() => analyzeInduction(short, { n: 10, nSymbols: 9 }), /exceed n_ctx = 8/);
   });
 
-  test("`dgpt interp induction --model DIR` on a saved random model: no induction heads, said plainly; the page and JSON are written", async () => {
+  test("`dgpt interp induction --model DIR` on a saved random model: no induction heads, said plainly; the page and JSON are written", async (t) => {
     const dir = mkdtempSync(join(tmpdir(), "dgpt-induction-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
     // 3 layers, so the analysis is not tied to 2; a char tokenizer with two special tokens
     const tok = new CharTokenizer("abcdefghijklmnopqrstuvwxyz".split(""), { specialTokens: ["<|endoftext|>", "<pad>"] });
     const random = new HookedTransformer({ n_layers: 3, d_model: 32, n_heads: 2, d_vocab: tok.vocabSize, n_ctx: 16, seed: 3 });

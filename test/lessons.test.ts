@@ -2,10 +2,10 @@
 // MNIST-format image data, MLP vs CNN classifiers, and the `dgpt rnn` / `dgpt images` commands.
 import "../src/node.js";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import { gzipSync } from "node:zlib";
 import { Command } from "commander";
 import { backend, createWasmBackend, setBackend } from "../src/backend/index.js";
@@ -25,6 +25,7 @@ import { textBatches } from "../src/train/data.js";
 import { type BatchSource, type TrainConfig, Trainer } from "../src/train/trainer.js";
 
 const dir = mkdtempSync(join(tmpdir(), "dgpt-lessons-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
 const CORPUS = "the cat sat on the mat. the dog sat on the log. ".repeat(40);
 const tok = CharTokenizer.fromText(CORPUS);
 const ids = Int32Array.from(tok.encode(CORPUS));

@@ -3,10 +3,10 @@
 // distributions three ways, sparse SVD against an independent dense eigen-solver, gradient
 // descent recovering the counts, save/load, and the `dgpt ngram` commands.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import { Command } from "commander";
 import { registerNgramCommands } from "../src/cli/ngram.js";
 import { CsrMatrix } from "../src/linalg/sparse.js";
@@ -21,6 +21,7 @@ import { CharTokenizer, gpt2Tokenizer } from "../src/tokenizers/index.js";
 
 const close = (a: number, b: number, tol: number, what = "") => assert.ok(Math.abs(a - b) <= tol, `${what} ${a} vs ${b} (tol ${tol})`);
 const dir = mkdtempSync(join(tmpdir(), "dgpt-ngram-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 // ---------------------------------------------------------------------------- counts and smoothing
 

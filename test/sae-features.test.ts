@@ -4,10 +4,10 @@
 // evaluateSae, logit effects against W_dec · W_U written out, and the steering, ablation and
 // clamping hooks read back through runWithCache. Then `dgpt sae dashboard | steer` as a user runs them.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import { HookedTransformer, generate, noGrad, tensor } from "../src/node.js";
 import { Generator } from "../src/tensor/random.js";
 import { evaluateSae } from "../src/sae/evaluate.js";
@@ -288,6 +288,7 @@ describe("interventions: steering, ablation, clamping", () => {
 
 describe("dgpt sae dashboard | steer", { timeout: 120_000 }, () => {
   const tmp = mkdtempSync(join(tmpdir(), "dgpt-sae-dash-"));
+  after(() => rmSync(tmp, { recursive: true, force: true }));
   const text = "First Citizen:\nBefore we proceed any further, hear me speak.\n\nAll:\nSpeak, speak.\n".repeat(40);
   const data = join(tmp, "text.txt");
   writeFileSync(data, text);

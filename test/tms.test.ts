@@ -4,10 +4,10 @@
 // qualitative results at a small scale (dense → only the m most important features; sparse →
 // more features than dimensions, with interference; the 2-in-1 phase cells).
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, statSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import "../src/node.js";
 import { Generator, gradcheck, noGrad, tensor, type Tensor } from "../src/index.js";
 import {
@@ -31,6 +31,7 @@ import { phaseDiagram, representedDimensionalities, stickyCounts } from "../src/
 import { main } from "../src/cli/main.js";
 
 const dir = mkdtempSync(join(tmpdir(), "dgpt-tms-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** x' for one instance and one sample, in plain loops: ReLU(Σ_k W_ki (Σ_j W_kj x_j) + b_i). */
 function plainForward(W: number[][], b: number[], x: number[], relu: boolean): number[] {

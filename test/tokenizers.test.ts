@@ -2,10 +2,10 @@
 // GPT-2's ids, Hugging Face's tokenizers.js for our tokenizer.json files, and hand-computed or
 // published answers (GPT-2's merges.txt, nanoGPT's shakespeare_char) for the rest.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
+import { after, test } from "node:test";
 import { Command } from "commander";
 import { getEncoding } from "js-tiktoken";
 import { Tokenizer as HfTokenizer } from "@huggingface/tokenizers";
@@ -35,6 +35,7 @@ const shakespeare = data("tinyshakespeare.txt");
 const tiktoken = getEncoding("gpt2");
 const gpt2 = gpt2Tokenizer();
 const dir = mkdtempSync(join(tmpdir(), "dgpt-tok-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Strings that break naive tokenizers. */
 const STRESS = [

@@ -185,7 +185,7 @@ export function registerSaeFeatureCommands(sae: Command): void {
     .requiredOption("--model <dirOrName>", MODEL_HELP)
     .option("--no-processing", NO_PROCESSING_HELP)
     .requiredOption("--latent <i>", "the latent to intervene on")
-    .option("--mode <mode>", `${INTERVENTION_MODES.join(" | ")}: add α·W_dec[i]; set f_i to α (the SAE's error term kept); set f_i to 0`, "add")
+    .option("--mode <mode>", `${INTERVENTION_MODES.join(" | ")}: add = add α·W_dec[i] to the activation; clamp = set f_i to α; ablate = set f_i to 0 (clamp and ablate keep the SAE's error term, so only latent i changes)`, "add")
     .option("--alpha <x>", "add: the multiple of W_dec[i] added; clamp: the value f_i is set to")
     .option("--positions <list>", "only at these token positions of the sequence (0 = the prompt's first token), e.g. 3,4; default every position, generated ones too")
     .option("--prompt <text>", "text to continue", "\n")

@@ -12,6 +12,7 @@ import { intOption, numberOption } from "./options.js";
 import { progress } from "./progress.js";
 import { writeFileAtomic } from "../io/files.node.js";
 import { registerSaeFeatureCommands } from "./sae-features.js";
+import { registerSaeSyntheticCommand } from "./sae-synthetic.js";
 import { corpusTokens, loadSaeModel } from "./sae-common.js";
 
 type Opts = Record<string, string>;
@@ -159,4 +160,5 @@ export function registerSaeCommands(program: Command): void {
     });
 
   registerSaeFeatureCommands(sae);
+  registerSaeSyntheticCommand(sae);
 }

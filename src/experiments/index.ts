@@ -2,3 +2,4 @@
 // sit above src/train and src/interp (DESIGN.md, "Layers").
 export * from "./induction.js";
 export * from "./tms.js";
+export * from "./sae-dictionary.js";

@@ -34,6 +34,8 @@ import { dashboardPage } from "../../src/cli/pages/sae-dashboard.js";
 import { saeFeatures } from "../../src/sae/features.js";
 import { SparseAutoencoder } from "../../src/sae/sae.js";
 import { dimensionalitySweep, phaseDiagram, superpositionSweep } from "../../src/experiments/tms.js";
+import { dictionarySweep } from "../../src/experiments/sae-dictionary.js";
+import { saeSyntheticPage } from "../../src/cli/pages/sae-synthetic.js";
 import "../../src/plot/index.node.js";
 
 /** A corpus for when no bigger one is given: enough text for a BPE vocabulary and counts in the tens of thousands. */
@@ -151,5 +153,9 @@ export function buildPages(text = SAMPLE_TEXT): Record<string, string> {
     phase: phaseDiagram({ ...brief, restarts: 1 }),
     command: "dgpt tms",
   });
+
+  // SAEs on a known dictionary: a small sweep of k, briefly trained
+  const small = { nFeatures: 32, dIn: 16, steps: 60, batchSize: 256, evalSamples: 1024 };
+  pages["sae-synthetic"] = saeSyntheticPage([dictionarySweep({ ...small, architecture: "topk", values: [2, 4, 8, 16] }), dictionarySweep({ ...small, architecture: "standard", values: [0.1, 0.3, 1] })]);
   return pages;
 }
