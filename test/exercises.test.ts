@@ -6,7 +6,7 @@
 // export, a throw while loading, process.exit are plain verdicts there too; a passing file goes
 // through the same path in cli-exercise.test.ts).
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -75,6 +75,15 @@ describe("plain verdicts for a candidate that is not a working function", () => 
     assert.match(firstFailure(grade(dpo, (a: Tensor) => a))!.message, /the loss has the wrong shape/);
   });
 
+  test("changing an input in place is named (the reference would otherwise see changed inputs)", () => {
+    const inPlace = (x: Tensor, w: Tensor, b: Tensor, eps: number) => {
+      const mu = x.mean(-1, true);
+      x.sub_(mu);
+      return x.div(x.square().mean(-1, true).add(eps).sqrt()).mul(w).add(b);
+    };
+    assert.match(firstFailure(grade(ln, inPlace))!.message, /your function changed its input x in place \(an op ending in _ such as sub_\)/);
+  });
+
   test("a result built from numbers fails the gradient check, which says why", () => {
     const mlp = exerciseByName("mlp-layer");
     const planted = PLANTED["mlp-layer"].find((p) => /graph/.test(p.mistake))!;
@@ -111,6 +120,14 @@ describe("starter files", () => {
       assert.match(src, /Example/);
       assert.doesNotThrow(() => transformSync(src, { loader: "ts", format: "esm" }));
     });
+  }
+});
+
+test("docs/exercises.md lists every exercise and every case", () => {
+  const doc = readFileSync(new URL("../docs/exercises.md", import.meta.url), "utf8");
+  for (const ex of EXERCISES) {
+    assert.ok(doc.includes(`### \`${ex.name}\``), ex.name);
+    for (const c of ex.cases) assert.ok(doc.includes(`- ${c.name}\n`), `${ex.name}: ${c.name}`);
   }
 });
 

@@ -1,7 +1,7 @@
 // The tools a case uses to check a candidate: record the inputs (shown when the case fails), call
 // the candidate (a throw becomes "your function threw …"), and compare what came back — type,
 // shape, dtype, values, gradients — with messages that say what was expected and what came instead.
-import { gradcheck, nn, Tensor, type DType } from "../index.js";
+import { gradcheck, nn, Tensor, versionOf, type DType } from "../index.js";
 
 /** A failed check: the message, and optionally what was expected and what came back. */
 export class CaseFailure extends Error {
@@ -22,6 +22,8 @@ export interface CloseOptions {
 
 export class CaseContext {
   private readonly shown = new Map<string, string>();
+  /** The input tensors and their version counters when recorded (in-place writes bump them). */
+  private readonly versions = new Map<Tensor, { name: string; version: number }>();
 
   /** The inputs recorded so far, one per line. */
   get inputs(): string {
@@ -31,6 +33,7 @@ export class CaseContext {
   /** Records an input of the case (shown if the case fails; a later one of the same name replaces it) and returns it. */
   input<T>(name: string, value: T): T {
     this.shown.set(name, show(value));
+    for (const [path, tensor] of tensorsIn(value, name)) this.versions.set(tensor, { name: path, version: versionOf(tensor) });
     return value;
   }
 
@@ -44,6 +47,9 @@ export class CaseContext {
       throw new CaseFailure(`${who} threw ${errorText(err)}`);
     }
     if (out instanceof Promise) throw new CaseFailure(`${who} returned a Promise: it must compute its result synchronously (no async)`);
+    for (const [tensor, { name, version }] of this.versions) {
+      if (!tensor.isDisposed && versionOf(tensor) !== version) throw new CaseFailure(`${who} changed its input ${name} in place (an op ending in _ such as sub_): compute new tensors instead`);
+    }
     return out;
   }
 
@@ -147,6 +153,14 @@ export class CaseContext {
     const r = this.call(() => gradcheck(f, inputs.map((x) => x.detach()), { atol: 1e-6, rtol: 1e-4 }));
     if (!r.ok) this.fail(`the gradient of ${what} (autodiff in float64) disagrees with finite differences: ${r.worst}`);
   }
+}
+
+/** The tensors inside an input (itself, or in its arrays and plain objects), with their paths. */
+function tensorsIn(value: unknown, path: string, depth = 0): [string, Tensor][] {
+  if (value instanceof Tensor) return [[path, value]];
+  if (depth > 3 || value === null || typeof value !== "object" || value instanceof nn.Module) return [];
+  const entries = Array.isArray(value) ? value.map((v, i) => [`${path}[${i}]`, v] as const) : Object.entries(value).map(([k, v]) => [`${path}.${k}`, v] as const);
+  return entries.flatMap(([p, v]) => tensorsIn(v, p, depth + 1));
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
