@@ -23,6 +23,8 @@ import ts from "typescript";
  *   - demos (fit a function, classify spirals: they train small networks) are experiments.
  * The package entry (src/index.ts, src/node.ts: the files directly in src/) re-exports the whole
  * library, and the apps call the library through it, so it sits between experiments and apps.
+ * The exercises (src/exercises: statements, checks, the grader) call the library only through
+ * the package entry, as a student's solution does, and the CLI calls them: between the two.
  */
 const ENTRY = "package entry";
 const LAYERS: { layer: string; folders: string[] }[] = [
@@ -36,6 +38,7 @@ const LAYERS: { layer: string; folders: string[] }[] = [
   { layer: "interp, sae, align, evals", folders: ["interp", "sae", "align", "evals"] },
   { layer: "experiments", folders: ["experiments", "demos"] },
   { layer: ENTRY, folders: [] },
+  { layer: "exercises", folders: ["exercises"] },
   { layer: "apps", folders: ["cli", "server", "web"] },
 ];
 
