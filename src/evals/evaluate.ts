@@ -6,7 +6,7 @@ import { Generator } from "../tensor/random.js";
 import type { ResolvedTaskConfig } from "./config.js";
 import { fewshotContext } from "./fewshot.js";
 import { applyFilters, exactMatch, multipleChoice } from "./metrics.js";
-import type { EvalModel, Progress } from "./model.js";
+import { type EvalModel, type Progress, RequestError } from "./model.js";
 import { bootstrap, mean, meanStderr, perplexity } from "./stats.js";
 import type { Doc, EvalTask } from "./task.js";
 
@@ -76,6 +76,16 @@ export interface EvalResult {
   config: ResolvedTaskConfig;
 }
 
+/** Asks the model; an error about one request is re-thrown naming the item it came from. */
+async function ask<T>(fn: () => Promise<T>, itemOf: (request: number) => string): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof RequestError) throw new Error(`${itemOf(err.requestIndex)}: ${err.message}`, { cause: err });
+    throw err;
+  }
+}
+
 const metricKey = (metric: string, filter: string) => (filter === "none" ? metric : `${metric},${filter}`);
 
 export async function evaluateTask(task: EvalTask, model: EvalModel, opts: EvaluateOptions = {}): Promise<EvalResult> {
@@ -98,7 +108,8 @@ export async function evaluateTask(task: EvalTask, model: EvalModel, opts: Evalu
   if (cfg.output_type === "multiple_choice") {
     // one request per choice: log P(target_delimiter + choice | context)
     const requests = samples.flatMap((s, i) => task.items[i].choices!.map((ch) => ({ context: s.context, continuation: cfg.target_delimiter + ch })));
-    const lls = await model.loglikelihood(requests, opts.onProgress);
+    const owner = samples.flatMap((s, i) => task.items[i].choices!.map(() => s.where));
+    const lls = await ask(() => model.loglikelihood(requests, opts.onProgress), (r) => owner[r]);
     let at = 0;
     samples.forEach((s, i) => {
       const { choices, gold } = task.items[i];
@@ -109,7 +120,8 @@ export async function evaluateTask(task: EvalTask, model: EvalModel, opts: Evalu
       s.metrics = { acc: r.acc, acc_norm: r.acc_norm };
     });
   } else if (cfg.output_type === "loglikelihood") {
-    const lls = await model.loglikelihood(samples.map((s) => ({ context: s.context, continuation: cfg.target_delimiter + s.target })), opts.onProgress);
+    const requests = samples.map((s) => ({ context: s.context, continuation: cfg.target_delimiter + s.target }));
+    const lls = await ask(() => model.loglikelihood(requests, opts.onProgress), (r) => samples[r].where);
     samples.forEach((s, i) => {
       Object.assign(s, { loglikelihood: lls[i].logprob, tokens: lls[i].tokens, is_greedy: lls[i].isGreedy, truncated: lls[i].truncated });
       // perplexity is no per-item score: it is aggregated from the log-likelihoods and token counts
@@ -118,7 +130,8 @@ export async function evaluateTask(task: EvalTask, model: EvalModel, opts: Evalu
   } else {
     const g = cfg.generation_kwargs;
     const temperature = g.do_sample ? g.temperature : 0;
-    const outs = await model.generateUntil(samples.map((s) => ({ context: s.context, until: g.until, maxGenToks: g.max_gen_toks, temperature })), opts.onProgress);
+    const requests = samples.map((s) => ({ context: s.context, until: g.until, maxGenToks: g.max_gen_toks, temperature }));
+    const outs = await ask(() => model.generateUntil(requests, opts.onProgress), (r) => samples[r].where);
     samples.forEach((s, i) => {
       s.response = outs[i].text;
       s.truncated = outs[i].truncated;

@@ -4,7 +4,7 @@
 export { checkTaskConfig, METRICS_OF, OUTPUT_TYPES, type FilterPipeline, type FilterStep, type GenerationKwargs, type Locate, type MetricSpec, type OutputType, type ResolvedTaskConfig, type TaskConfig } from "./config.js";
 export { parseTemplate, renderTemplate, templateFields, templateValue, type Template } from "./template.js";
 export { defineTask, type Checker, type DefineTaskOptions, type Doc, type EvalItem, type EvalTask } from "./task.js";
-export { gptEvalModel, type EvalModel, type GenerationRequest, type GenerationResult, type GptEvalModelOptions, type LoglikelihoodRequest, type LoglikelihoodResult, type Progress } from "./model.js";
+export { gptEvalModel, RequestError, type EvalModel, type GenerationRequest, type GenerationResult, type GptEvalModelOptions, type LoglikelihoodRequest, type LoglikelihoodResult, type Progress } from "./model.js";
 export { drawExamples, fewshotContext } from "./fewshot.js";
 export { applyFilters, argmaxIndex, exactMatch, multipleChoice } from "./metrics.js";
 export { bootstrap, mean, meanStderr, perplexity, quantile, type BootstrapOptions } from "./stats.js";

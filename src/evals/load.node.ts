@@ -3,7 +3,7 @@
 // config (the line of the field's key), "items.jsonl:12: …" for an item.
 import { dirname, join } from "node:path";
 import { readTextFile } from "../data/corpus.node.js";
-import type { Locate } from "./config.js";
+import { checkTaskConfig, type Locate } from "./config.js";
 import { type Checker, defineTask, type Doc, type EvalTask } from "./task.js";
 
 /** A task file is small; items files may be large, but not unbounded. */
@@ -83,6 +83,7 @@ export async function loadTaskFile(path: string, opts: LoadTaskOptions = {}): Pr
   const locate = locator(text, path);
   if (typeof json !== "object" || json === null || Array.isArray(json)) throw new Error(`${path}: a task file is a JSON object with task, test_split, output_type, doc_to_text, doc_to_target, …`);
   const c = json as Record<string, unknown>;
+  checkTaskConfig(json, locate, opts.checker?.metrics ?? []); // the config's own errors first, before any item is read
   if (c.test_split === undefined) throw new Error(`${locate("test_split")}: missing; name the JSONL file of items to evaluate (relative to the task file)`);
   for (const k of ["test_split", "fewshot_split"]) if (c[k] !== undefined && (typeof c[k] !== "string" || c[k] === "")) throw new Error(`${locate(k)} must be a file path (a string)`);
   const dir = dirname(path);

@@ -48,6 +48,26 @@ export interface GenerationResult {
   truncated: boolean;
 }
 
+/** An error about one request, so the caller can name the item it came from. */
+export class RequestError extends Error {
+  constructor(
+    message: string,
+    readonly requestIndex: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Runs fn for request i; its errors become RequestErrors that carry i. */
+function forRequest<T>(i: number, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw new RequestError((err as Error).message.replace(/^encode: /, ""), i, { cause: err });
+  }
+}
+
 /** Called as requests finish: done of total. */
 export type Progress = (done: number, total: number) => void;
 
@@ -118,13 +138,15 @@ export function gptEvalModel(model: HookedTransformer, tokenizer: Tokenizer, opt
     loglikelihood: (requests, onProgress) =>
       withEval(async () => {
         // inputs: (context + continuation) without its last token, cut on the left to n_ctx
-        const prepared = requests.map((r, i) => {
-          const { ctx, cont } = encodePair(r.context, r.continuation);
-          if (cont.length > nCtx) throw new Error(`the continuation ${JSON.stringify(r.continuation.slice(0, 40))} is ${cont.length} tokens, more than the model's context of ${nCtx}`);
-          const full = [...ctx, ...cont];
-          const input = full.slice(-(nCtx + 1), -1);
-          return { i, input, cont, truncated: full.length - 1 > nCtx };
-        });
+        const prepared = requests.map((r, i) =>
+          forRequest(i, () => {
+            const { ctx, cont } = encodePair(r.context, r.continuation);
+            if (cont.length > nCtx) throw new Error(`the continuation ${JSON.stringify(r.continuation.slice(0, 40))} is ${cont.length} tokens, more than the model's context of ${nCtx}`);
+            const full = [...ctx, ...cont];
+            const input = full.slice(-(nCtx + 1), -1);
+            return { i, input, cont, truncated: full.length - 1 > nCtx };
+          }),
+        );
         // longest first, so each batch pads little and the memory peak comes at once (as lm-eval)
         const order = [...prepared].sort((a, b) => b.input.length - a.input.length || a.i - b.i);
         const results: LoglikelihoodResult[] = new Array(requests.length);
@@ -172,10 +194,10 @@ export function gptEvalModel(model: HookedTransformer, tokenizer: Tokenizer, opt
         const decode = (ids: readonly number[]) => tokenizer.decode(ids.filter((id) => id < tokenizer.vocabSize && id !== eos));
         const out: GenerationResult[] = [];
         for (const [n, r] of requests.entries()) {
-          let prompt = encode(r.context);
+          let prompt = forRequest(n, () => encode(r.context));
           if (bos !== undefined) prompt = [bos, ...prompt];
           if (prompt.length === 0) {
-            if (eos === undefined) throw new Error("the context is empty and the tokenizer has no BOS or EOS token to start generating from");
+            if (eos === undefined) throw new RequestError("the context is empty and the tokenizer has no BOS or EOS token to start generating from", n);
             prompt = [eos];
           }
           // a prompt longer than the window keeps its end; the generation then slides the window on

@@ -81,7 +81,7 @@ export function checkTaskOptions(name: string, options: Record<string, unknown>,
   const t = entry(name);
   for (const [k, v] of Object.entries(options)) {
     const spec = Object.hasOwn(t.options, k) ? t.options[k] : undefined;
-    if (!spec) throw new Error(`${where}: ${name} has no option "${k}" (it has ${Object.keys(t.options).join(", ")})`);
+    if (!spec) throw new Error(`${where}: ${name} has no option "${k}" (it has ${Object.keys(t.options).join(", ")}; and the split's seed, nTrain, nTest${name === "modular" ? ", trainFraction" : ""})`);
     const ok = spec.kind === "int" ? Number.isSafeInteger(v) : spec.kind === "bool" ? typeof v === "boolean" : typeof v === "string";
     if (!ok) throw new Error(`${where}: ${name}'s ${k} must be ${spec.kind === "int" ? "an integer" : spec.kind === "bool" ? "true or false" : "a string"}, got ${JSON.stringify(v)}`);
     if (spec.values && !spec.values.includes(v as string)) throw new Error(`${where}: ${name}'s ${k} must be one of ${spec.values.join(", ")}, got ${JSON.stringify(v)}`);
@@ -104,6 +104,30 @@ export function parseTaskOptions(name: string, text: string, where = "task optio
     else out[key] = raw;
   }
   return checkTaskOptions(name, out, where);
+}
+
+const SPLIT_KEYS = ["seed", "nTrain", "nTest", "trainFraction"] as const;
+
+/**
+ * "p=13,op=*,nTrain=500" → the task's options and its split settings (seed, nTrain, nTest,
+ * trainFraction: how many examples to train on and hold out), each checked.
+ */
+export function parseTaskSpec(name: string, text: string, where = "task options"): { options: TaskOptions; split: SplitOptions } {
+  const split: Record<string, number> = {};
+  const rest: string[] = [];
+  for (const part of text.split(",").map((x) => x.trim()).filter((x) => x !== "")) {
+    const key = part.split("=")[0].trim();
+    if (!(SPLIT_KEYS as readonly string[]).includes(key)) {
+      rest.push(part);
+      continue;
+    }
+    const raw = part.slice(part.indexOf("=") + 1).trim();
+    const v = Number(raw);
+    const ok = raw !== "" && (key === "trainFraction" ? v > 0 && v < 1 : Number.isSafeInteger(v) && v >= 0);
+    if (!ok) throw new Error(`${where}: ${key} must be ${key === "trainFraction" ? "a number between 0 and 1" : "a non-negative integer"}, got "${raw}"`);
+    split[key] = v;
+  }
+  return { options: parseTaskOptions(name, rest.join(","), where), split };
 }
 
 /** The task called `name`, with options (checked: unknown names and wrong kinds are errors). */
