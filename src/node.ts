@@ -23,3 +23,4 @@ export { runTraining, lossCurvePage, type RunOptions } from "./train/train.node.
 export { saveSae, loadSae, isSaeDir } from "./sae/files.node.js";
 export { runSaeTraining, checkSaeRunDir } from "./sae/run.node.js";
 export { saveRNNLanguageModel, loadRNNLanguageModel } from "./models/rnn-lm.node.js";
+export { loadTaskFile, readJsonl } from "./evals/load.node.js";

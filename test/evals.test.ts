@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, describe, test } from "node:test";
 import "../src/node.js";
 import { makeTask, mazeTask, parseTaskSpec, TASK_NAMES, type TaskOptions, taskText, taskTokenizer } from "../src/data/tasks/index.js";
@@ -278,6 +279,19 @@ describe("task files", () => {
     await assert.rejects(loadTaskFile(files(mc, '{"question": "a", "answer": "a", "options": "ab"}')), /items\.jsonl:1: doc_to_choice \{\{options\}\} must be an array of at least 2 strings/);
     const t = await loadTaskFile(files(mc, '{"question": "a", "answer": 1, "options": ["a", "b"]}\n{"question": "a", "answer": "b", "options": ["a", "b"]}'));
     assert.deepEqual(t.items.map((i) => i.gold), [1, 1]);
+  });
+});
+
+describe("the example task files (examples/evals)", () => {
+  test("capitals (multiple choice, few-shot from its own file) and arithmetic (generation, a regex filter) load", async () => {
+    const capitals = await loadTaskFile(fileURLToPath(new URL("../examples/evals/capitals/task.json", import.meta.url)));
+    assert.equal(capitals.items.length, 10);
+    assert.equal(capitals.items[7].target, "Brasília");
+    const { context } = fewshotContext(capitals, 0, 2, new Generator(1234));
+    assert.match(context, /^Answer with the capital city\.\n\nQuestion: What is the capital of \w+\?\nAnswer: \w+( \w+)?\n\nQuestion: What is the capital of \w+\?\nAnswer: \w+( \w+)?\n\nQuestion: What is the capital of France\?\nAnswer:$/);
+    const arithmetic = await loadTaskFile(fileURLToPath(new URL("../examples/evals/arithmetic/task.json", import.meta.url)));
+    assert.deepEqual(arithmetic.config.filter_list.map((f) => f.name), ["none", "first-number"]);
+    assert.equal(applyFilters(" 72, I think", arithmetic.config.filter_list[1]), "72");
   });
 });
 
