@@ -8,6 +8,7 @@ import {
   dropout, einsum, embedding, gather, Generator, grad, gradcheck, indexSelect, layerNorm, linear, logSoftmax,
   logsumexp, manualSeed, matmul, maximum, maxPool2d, minimum, mseLoss, mul, nllLoss, norm, outer, pow, rand, randn,
   ones, rmsNorm, scatterAdd, softmax, split, stack, sub, tensor, type Tensor, unfold2d, where,
+  bmm, clamp, cumprod, diag, expm1, kron, linalg, log1p, mm, prod, repeatInterleave, roll, unbind, zeros,
 } from "../src/index.js";
 
 const F64 = { dtype: "float64" } as const;
@@ -189,7 +190,9 @@ describe("reductions", () => {
         check("mean", (a) => a.mean(dim, keepdim), [x]);
         check("amax", (a) => amax(a, dim, keepdim), [x]);
         check("amin", (a) => amin(a, dim, keepdim), [x]);
-        check("max (method)", (a) => a.max(dim, keepdim), [x]);
+        // max(dim) takes one dim and returns (values, indices); the gradient goes to the index
+        if (typeof dim === "number") check("max(dim).values", (a) => a.max(dim, keepdim).values, [x]);
+        if (dim === undefined) check("max() of everything", (a) => a.max(), [x]);
         check("logsumexp", (a) => logsumexp(a, dim ?? null, keepdim), [x]);
       });
       test(`var/std (correction 0 and 1) and norm (p = 1, 2, 3), ${label}, keepdim=${keepdim}`, () => {
@@ -520,6 +523,116 @@ describe("double backward (gradients of gradients)", () => {
       const dnorm = grad((x: Tensor) => norm(x, p, -1).mul(tensor([1, -2], F64)).sum(), { createGraph: true });
       check(`norm p=${p}''`, (x) => dnorm(x)[0], [rn(2, 3)]);
     }
+  });
+});
+
+describe("ops added for PyTorch parity (issue #13)", () => {
+  /** x with a few entries set to exactly 0, at the flat positions given. */
+  const withZeros = (x: Tensor, at: number[]): Tensor => {
+    const d = x.dataSync();
+    for (const i of at) d[i] = 0;
+    return tensor(d, { shape: x.shape });
+  };
+  test("prod over each dim, all dims, keepdim; zeros included (one and two in a row)", () => {
+    manualSeed(200);
+    for (const x of [rn(2, 3, 4), withZeros(rn(2, 3, 4), [5]), withZeros(rn(2, 3, 4), [1, 2, 13])]) {
+      for (const d of [0, 1, 2, -1]) for (const keepdim of [false, true]) check(`prod dim ${d} keepdim ${keepdim}`, (a) => a.prod(d, keepdim), [x]);
+      check("prod of everything", (a) => prod(a), [x]);
+    }
+  });
+  test("cumprod along each dim; zeros included (one, two, at the start and end)", () => {
+    manualSeed(201);
+    for (const x of [rn(3, 4), withZeros(rn(3, 4), [1]), withZeros(rn(3, 4), [4, 6, 11]), withZeros(rn(3, 4), [0, 3, 8, 9])]) {
+      for (const d of [0, 1, -1]) check(`cumprod dim ${d}`, (a) => cumprod(a, d), [x]);
+    }
+  });
+  test("prod and cumprod twice (double backward), with and without a zero", () => {
+    manualSeed(202);
+    const w = rn(2, 4);
+    for (const x of [rn(2, 4), withZeros(rn(2, 4), [2])]) {
+      const dprod = grad((a: Tensor) => a.prod(1).mul(tensor([1, -2], F64)).sum(), { createGraph: true });
+      check("prod''", (a) => dprod(a)[0], [x]);
+      const dcum = grad((a: Tensor) => a.cumprod(1).mul(w).sum(), { createGraph: true });
+      check("cumprod''", (a) => dcum(a)[0], [x]);
+    }
+  });
+  test("log1p, expm1", () => {
+    manualSeed(203);
+    check("log1p", (a) => log1p(a), [unif(-0.5, 2, 3, 4)]);
+    check("expm1", (a) => expm1(a), [rn(3, 4)]);
+  });
+  test("mm, bmm, kron (different ranks), diag both ways with offsets, t, unbind", () => {
+    manualSeed(204);
+    check("mm", (a, b) => mm(a, b), [rn(2, 3), rn(3, 4)]);
+    check("bmm", (a, b) => bmm(a, b), [rn(2, 2, 3), rn(2, 3, 4)]);
+    check("kron 2-D", (a, b) => kron(a, b), [rn(2, 3), rn(3, 2)]);
+    check("kron 1-D with 2-D", (a, b) => kron(a, b), [rn(3), rn(2, 2)]);
+    for (const k of [0, 1, -2]) {
+      check(`diag of a vector, diagonal ${k}`, (a) => diag(a, k), [rn(3)]);
+      check(`diag of a matrix, diagonal ${k}`, (a) => diag(a, k), [rn(3, 4)]);
+    }
+    check("t", (a) => a.t(), [rn(2, 3)]);
+    check("unbind dim 1", (a) => stack(unbind(a, 1).map((u, i) => u.mul(i + 1))), [rn(2, 3)]);
+  });
+  test("roll, repeatInterleave, flip with varargs", () => {
+    manualSeed(205);
+    check("roll one dim", (a) => roll(a, 2, 1), [rn(2, 3)]);
+    check("roll two dims, negative shift", (a) => roll(a, [-1, 1], [0, 1]), [rn(3, 4)]);
+    check("roll flattened", (a) => roll(a, 4), [rn(2, 3)]);
+    check("repeatInterleave a number along dim 0", (a) => repeatInterleave(a, 2, 0), [rn(2, 3)]);
+    check("repeatInterleave per-entry counts", (a) => a.repeatInterleave(int([1, 0, 3]), 1), [rn(2, 3)]);
+    check("repeatInterleave flattened", (a) => a.repeatInterleave(3), [rn(2, 2)]);
+    check("flip(0, 1)", (a) => a.flip(0, 1), [rn(2, 3)]);
+  });
+  test("clamp with tensor bounds (broadcast), clip, max/min along a dim", () => {
+    manualSeed(206);
+    // bounds and values drawn apart so no element sits on a kink
+    const x = tensor([[-2, -0.5, 0.5, 2], [1.5, -1.5, 0.2, -0.2]], F64);
+    check("clamp(x, lo, hi) wrt all three", (a, lo, hi) => clamp(a, lo, hi), [x, tensor([-1, 0, -1, 0.1], F64), tensor([[1], [0.7]], F64)]);
+    check("clip with a tensor max only", (a, hi) => a.clip(null, hi), [x, tensor([0, 1, 0, 1], F64)]);
+    check("clamp({ min })", (a) => a.clamp({ min: 0 }), [x]);
+    check("min(dim).values", (a) => a.min(0).values, [rn(3, 4)]);
+    check("max(dim, keepdim).values", (a) => a.max(-1, true).values, [rn(3, 4)]);
+  });
+  test("vector norms: ord 3, 0.5, −1, ±∞ over dims", () => {
+    manualSeed(207);
+    const x = awayFromZero(3, 4);
+    for (const ord of [3, 0.5, -1, Infinity, -Infinity]) {
+      check(`vectorNorm ord ${ord} over dim 1`, (a) => linalg.vectorNorm(a, ord, 1), [x]);
+      check(`vectorNorm ord ${ord}, all dims, keepdim`, (a) => linalg.vectorNorm(a, ord, null, true), [x]);
+    }
+    check("norm('fro', dim 0)", (a) => a.norm("fro", 0), [x]);
+  });
+  test("maskedFill with a 0-d tensor value, where with scalars", () => {
+    manualSeed(208);
+    const mask = tensor([[true, false, true], [false, false, true]]);
+    check("maskedFill value tensor", (a, v) => a.maskedFill(mask, v), [rn(2, 3), rn()]);
+    check("where(cond, x, scalar)", (a) => where(mask, a, 2), [rn(2, 3)]);
+    check("where(cond, scalar, x)", (a) => where(mask, -1, a), [rn(1, 3)]);
+  });
+  test("in-place ops on non-leaves are differentiated like their out-of-place twins", () => {
+    manualSeed(209);
+    check("add_, mul_, sub_ (alpha), div_ on a copy", (a, b) => {
+      const y = a.mul(1);
+      y.add_(b).mul_(b).sub_(a, 0.5).div_(b.abs().add(1));
+      return y;
+    }, [rn(2, 3), rn(3)]);
+    check("clamp_ then maskedFill_ with a tensor value", (a, v) => {
+      const y = a.mul(2);
+      y.clamp_(-1, 1).maskedFill_(tensor([true, false, false]), v);
+      return y;
+    }, [tensor([[-3, 0.3, 0.1], [0.2, -0.4, 3]], F64), rn()]);
+    check("copy_ a broadcast source into a buffer, then scale it", (src) => {
+      const buf = zeros(2, 3, F64);
+      buf.copy_(src).mul_(3);
+      return buf;
+    }, [rn(3)]);
+    check("fill_ cuts the old value's gradient", (a) => {
+      const y = a.exp();
+      const z = y.mul(1);
+      z.fill_(2);
+      return z.add(y);
+    }, [rn(4)]);
   });
 });
 

@@ -124,3 +124,11 @@ test("runWithCache's cache belongs to the caller's scope; a user's hook still se
     assert.equal((saved[0].toArray() as number[][][])[0].length, 5);
   });
 });
+
+test("tidy keeps the { values, indices } pairs that max(dim), sort and topk return", () => {
+  const x = tensor([[3, 1, 2], [0, 5, 4]]);
+  const [m, s, k] = [tidy(() => x.mul(1).max(1)), tidy(() => x.mul(1).sort(1)), tidy(() => x.mul(1).topk(1))];
+  assert.deepEqual([m.values.tolist(), m.indices.tolist()], [[3, 5], [0, 1]]);
+  assert.deepEqual(s.values.tolist(), [[1, 2, 3], [0, 4, 5]]);
+  assert.deepEqual(k.indices.tolist(), [[0], [1]]);
+});

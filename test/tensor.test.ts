@@ -254,7 +254,12 @@ describe("reductions", () => {
   });
   test("max/min/amax/amin", () => {
     assertClose(x.max(), 6);
-    assertClose(x.min(1), [1, 4]);
+    assertClose(x.min(1).values, [1, 4]);
+    assert.deepEqual(x.min(1).indices.tolist(), [0, 0]);
+    const [values, indices] = x.max(0, true);
+    assertClose(values, [[4, 5, 6]]);
+    assert.deepEqual(indices.tolist(), [[1, 1, 1]]);
+    assertClose(x.max(tensor([5])), [[5, 5, 5], [5, 5, 6]]);
     assertClose(amax(x, 0, true), [[4, 5, 6]]);
     assertClose(tensor([3, NaN, 5]).max(), NaN);
     assertClose(tensor([3, NaN, 5]).min(), NaN);
@@ -640,7 +645,10 @@ describe("autodiff semantics", () => {
     assert.throws(() => tensor([1]).sum().backward(), /does not require grad/);
     x.mul(2).backward(tensor([1, 0]));
     assert.deepEqual(x.grad!.toArray(), [2, 0]);
-    assert.throws(() => x.mul(2).copy_(tensor([0, 0])), /copy_: in-place write to a tensor that requires grad/);
+    // in place: a leaf that requires grad only inside noGrad; a non-leaf is recorded (as PyTorch)
+    assert.throws(() => x.copy_(tensor([0, 0])), /copy_: a leaf Variable that requires grad is being used in an in-place operation/);
+    const y = x.mul(2).copy_(tensor([0, 0]));
+    assert.equal(y.gradFn?.op, "copy_");
   });
   test("grad(f): the functional API returns gradients without touching .grad", () => {
     const [gx, gy] = grad((x, y) => x.pow(3).mul(y).sum())(tensor([1, 2], f64), tensor([3, 4], f64));

@@ -2,7 +2,8 @@
 // and a small CNN (LeNet's shape), whose 3×3 filters are shared across positions and whose
 // pooling forgets exactly where a stroke was. Both are nn.Sequential, so their state-dict keys
 // ("0.weight", "3.bias", ...) are those of the same nn.Sequential in PyTorch.
-import { Flatten, ReLU, Sequential } from "../nn/containers.js";
+import { ReLU } from "../nn/activation.js";
+import { Flatten, Sequential } from "../nn/containers.js";
 import { Conv2d, MaxPool2d } from "../nn/conv.js";
 import { Linear, type LayerOptions } from "../nn/linear.js";
 import type { Module } from "../nn/module.js";

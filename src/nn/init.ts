@@ -1,6 +1,7 @@
 // Weight initialisers (torch.nn.init), in place and seedable. fan_in/fan_out follow PyTorch:
 // for a weight of shape (out, in, *kernel), fan_in = in·Πkernel and fan_out = out·Πkernel.
 import { backend } from "../backend/index.js";
+import { noGrad } from "../tensor/autograd.js";
 import { makeTypedArray } from "../tensor/dtype.js";
 import { defaultGenerator, type Generator } from "../tensor/random.js";
 import type { Tensor } from "../tensor/tensor.js";
@@ -68,12 +69,13 @@ export function normal_(t: Tensor, mean = 0, std = 1, g: Generator = defaultGene
   return fillWith(t, () => mean + std * g.normal());
 }
 
+// under noGrad, as torch.nn.init's functions: filling a parameter in place is not part of any graph
 export function zeros_(t: Tensor): Tensor {
-  return t.fill_(0);
+  return noGrad(() => t.fill_(0));
 }
 
 export function ones_(t: Tensor): Tensor {
-  return t.fill_(1);
+  return noGrad(() => t.fill_(1));
 }
 
 /** Glorot/Xavier: U(−a, a), a = gain·√(6/(fan_in + fan_out)). */

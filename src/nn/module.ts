@@ -2,8 +2,8 @@
 //
 // A module's parameters, buffers and children are found by walking its own properties in the
 // order they were assigned (as PyTorch's __setattr__ does), so state-dict keys read like the
-// code: `blocks.0.attn.W_Q`. Tensors count as parameters only when made with `parameter()`;
-// arrays of modules are numbered children (`blocks.0`, `blocks.1`, ...).
+// code: `blocks.0.attn.W_Q`. Tensors count as parameters only when made with `parameter()` or
+// `new Parameter()`; arrays of modules are numbered children (`blocks.0`, `blocks.1`, ...).
 import { noGrad } from "../tensor/autograd.js";
 import { Tensor } from "../tensor/tensor.js";
 
@@ -19,6 +19,22 @@ export function parameter(t: Tensor, requiresGrad = true): Tensor {
 
 export function isParameter(t: unknown): t is Tensor {
   return t instanceof Tensor && parameters.has(t);
+}
+
+/**
+ * PyTorch's `nn.Parameter(data, requires_grad=True)`: a leaf tensor sharing `data`'s numbers that
+ * a module registers as trainable when it is assigned to one of its properties. `p instanceof
+ * Parameter` holds for every parameter, also those made with `parameter()`.
+ */
+export class Parameter extends Tensor {
+  constructor(data: Tensor, requiresGrad = true) {
+    super(data.storage, data.shape, data.dtype);
+    this.requiresGrad_(requiresGrad);
+    parameters.add(this);
+  }
+  static override [Symbol.hasInstance](x: unknown): boolean {
+    return isParameter(x);
+  }
 }
 
 export type StateDict = Record<string, Tensor>;
@@ -90,11 +106,22 @@ export abstract class Module {
     return this.parameters().reduce((n, p) => n + p.numel(), 0);
   }
 
-  /** Parameters and persistent buffers by name (the tensors themselves, detached views). */
+  /**
+   * Parameters and persistent buffers by name (detached views sharing their numbers), in
+   * PyTorch's order: each module's own parameters, then its own buffers, then its children's.
+   */
   stateDict(): StateDict {
+    const byModule = new Map<string, [string, Tensor][]>();
+    const add = (modName: string, name: string, t: Tensor) => {
+      if (!byModule.has(modName)) byModule.set(modName, []);
+      byModule.get(modName)!.push([name, t]);
+    };
+    const parent = (name: string) => name.slice(0, Math.max(0, name.lastIndexOf(".")));
+    for (const [modName] of this.namedModules()) byModule.set(modName, []);
+    for (const [name, p] of this.namedParameters()) add(parent(name), name, p);
+    for (const [name, b] of this.namedBuffers()) add(parent(name), name, b);
     const out: StateDict = {};
-    for (const [name, p] of this.namedParameters()) out[name] = p.detach();
-    for (const [name, b] of this.namedBuffers()) out[name] = b.detach();
+    for (const entries of byModule.values()) for (const [name, t] of entries) out[name] = t.detach();
     return out;
   }
 

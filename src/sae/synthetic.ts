@@ -91,7 +91,7 @@ export function dictionaryRecovery(W_dec: Tensor, dictionary: Float32Array, nFea
       const rows = W_dec.detach().to("float32");
       const unit = rows.div(rows.norm(2, 1, true).add(1e-12));
       const cos = tensor(dictionary, { shape: [nFeatures, dIn] }).matmul(unit.mT); // (features, d_sae)
-      return Float32Array.from(cos.max(1).dataSync());
+      return Float32Array.from(cos.amax(1).dataSync());
     }),
   );
   let sum = 0;

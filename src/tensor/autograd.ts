@@ -6,6 +6,12 @@
 // summing gradients where a tensor is used more than once, and stores the result in `.grad` of
 // the leaves. Backward functions are written with tensor ops, so with `createGraph` the
 // backward pass is itself recorded and can be differentiated again.
+//
+// In-place ops (add_, mul_, copy_ …) change numbers a backward function may still need. As in
+// PyTorch, every storage has a version counter that in-place ops bump; each node remembers the
+// versions of the tensors its backward reads ("saved"), and backward() refuses to run a node
+// whose saved tensors have changed since, instead of returning a wrong gradient.
+import type { Storage } from "../backend/types.js";
 import type { Tensor } from "./tensor.js";
 
 export interface GradNode {
@@ -14,6 +20,9 @@ export interface GradNode {
   readonly inputs: readonly Tensor[];
   /** dL/d(output) → dL/d(input) for each input (null where an input gets no gradient). */
   readonly backward: (grad: Tensor) => readonly (Tensor | null | undefined)[];
+  /** The tensors whose numbers `backward` reads, and their versions when the op ran (null: all 0). */
+  readonly saved: readonly Tensor[];
+  readonly savedVersions: readonly number[] | null;
 }
 
 let gradEnabled = true;
@@ -44,12 +53,50 @@ export function enableGrad<T>(fn: () => T): T {
   }
 }
 
-/** Records `out` as computed by `op` from `inputs` if any of them needs a gradient. */
-export function attach(out: Tensor, op: string, inputs: readonly Tensor[], backward: GradNode["backward"]): Tensor {
+// ------------------------------------------------------------------ versions (in-place safety)
+const versions = new WeakMap<Storage, number>();
+/** How many in-place writes ever happened: while 0, every version is 0 and nodes store none. */
+let inplaceWrites = 0;
+
+/** How often the tensor's numbers (shared by its views) were changed in place. */
+export function versionOf(t: Tensor): number {
+  return inplaceWrites === 0 ? 0 : (versions.get(t.storage) ?? 0);
+}
+
+/** @internal called by every in-place op after it writes t's storage */
+export function bumpVersion(t: Tensor): void {
+  inplaceWrites++;
+  versions.set(t.storage, (versions.get(t.storage) ?? 0) + 1);
+}
+
+/**
+ * Records `out` as computed by `op` from `inputs` if any of them needs a gradient. `saved` lists
+ * the tensors `backward` reads; by default the inputs and the output, which is always safe. Ops
+ * whose backward reads less say so, so that writing in place to what they do not read (the
+ * output of an add, say) stays allowed, as in PyTorch.
+ */
+export function attach(out: Tensor, op: string, inputs: readonly Tensor[], backward: GradNode["backward"], saved?: readonly Tensor[]): Tensor {
   if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
-    out._setGradFn({ op, inputs, backward });
+    const s = saved ?? [...inputs, out];
+    out._setGradFn({ op, inputs, backward, saved: s, savedVersions: inplaceWrites === 0 ? null : s.map(versionOf) });
   }
   return out;
+}
+
+/** Throws if a tensor the node's backward reads was changed in place after the op ran. */
+function checkSaved(node: GradNode): void {
+  if (inplaceWrites === 0) return;
+  node.saved.forEach((t, i) => {
+    if (t.isDisposed) return;
+    const then = node.savedVersions?.[i] ?? 0;
+    const now = versionOf(t);
+    if (now !== then) {
+      throw new Error(
+        `backward of ${node.op}: one of the tensors needed for gradient computation (shape [${t.shape}]) has been modified by an in-place operation ` +
+          `(it is at version ${now}; expected version ${then}). Use the out-of-place op (add instead of add_), or clone() the tensor before changing it.`,
+      );
+    }
+  });
 }
 
 /** Tensors reachable from root through grad nodes, ordered so each comes after all its consumers. */
@@ -109,6 +156,7 @@ export function runBackward(root: Tensor, seed: Tensor, opts: BackwardOptions = 
       }
       const node = t.gradFn;
       if (node === null) continue;
+      checkSaved(node);
       const inputGrads = node.backward(g);
       node.inputs.forEach((input, i) => {
         let gi = inputGrads[i];

@@ -46,20 +46,26 @@ export function keep<T extends ScopedTensor>(t: T): T {
   return t;
 }
 
-/** Tensors found in a returned value: a tensor, or arrays / plain objects holding tensors. */
+/**
+ * Marks a class whose instances hold tensors in their own fields (like { values, indices } from
+ * max(dim)), so that tidy() looks inside them as it does inside plain objects.
+ */
+export const holdsTensors: unique symbol = Symbol("holdsTensors");
+
+/** Tensors found in a returned value: a tensor, or arrays / plain objects / marked objects holding tensors. */
 function collect(value: unknown, out: Set<unknown>, depth = 0): void {
   if (value === null || typeof value !== "object" || depth > 4) return;
   if ((value as { storage?: unknown }).storage !== undefined && "shape" in value && "dtype" in value) {
     out.add(value);
     return;
   }
-  const items = Array.isArray(value) ? value : Object.getPrototypeOf(value) === Object.prototype ? Object.values(value) : [];
+  const items = Array.isArray(value) ? value : Object.getPrototypeOf(value) === Object.prototype || holdsTensors in value ? Object.values(value) : [];
   for (const v of items) collect(v, out, depth + 1);
 }
 
 /**
  * Runs fn and disposes every tensor created during it, except those it returns (found in a
- * returned tensor, array or plain object) and those marked with keep(). Scopes nest: a returned
+ * returned tensor, array, plain object or { values, indices } pair) and those marked with keep(). Scopes nest: a returned
  * tensor belongs to the enclosing scope.
  */
 export function tidy<T>(fn: () => T): T {

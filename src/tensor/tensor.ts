@@ -3,16 +3,21 @@
 //
 // The methods here are thin: each forwards to the op of the same name in ./ops/, where the
 // forward and backward of every op sit side by side. Names and argument orders are PyTorch's in
-// camelCase, so `x.matmul(w).add(b).relu()` reads as it would in Python.
+// camelCase, so `x.matmul(w).add(b).relu()` reads as it would in Python. Keyword arguments are
+// a trailing options object, `x.sum(1, { keepdim: true })` (see ./args.ts).
 import { backend } from "../backend/index.js";
 import type { DType, Storage, TypedArray } from "../backend/types.js";
-import { type GradNode, isGradEnabled, runBackward } from "./autograd.js";
+import { oneArg } from "./args.js";
+import { type GradNode, runBackward } from "./autograd.js";
 import { isFloat, makeTypedArray } from "./dtype.js";
 import * as E from "./ops/elementwise.js";
+import * as IP from "./ops/inplace.js";
 import * as I from "./ops/indexing.js";
 import * as L from "./ops/linalg.js";
 import * as F from "./ops/nn.js";
 import * as R from "./ops/reduce.js";
+import * as RS from "./ops/sampling.js";
+import * as SC from "./ops/scan.js";
 import * as S from "./ops/shape.js";
 import { keep, registerTensor, releaseStorage } from "./scope.js";
 import { contiguousStrides, fmt, type Shape, sizeOf } from "./shape.js";
@@ -187,7 +192,11 @@ export class Tensor {
   get data(): TypedArray {
     return this.dataSync();
   }
-  /** The numbers as nested JS arrays (booleans for bool tensors). */
+  /** The numbers as nested JS arrays (booleans for bool tensors); a number for a 0-d tensor. */
+  tolist(): NestedArray {
+    return this.toArray();
+  }
+  /** Same as tolist(). */
   toArray(): NestedArray {
     const flat = backend().read(this.storage);
     const conv = this.dtype === "bool" ? (v: number) => v !== 0 : (v: number) => v;
@@ -211,22 +220,47 @@ export class Tensor {
     return formatTensor(this);
   }
 
-  // ---------------------------------------------------------------- in place (no autodiff)
-  /** Copies src's numbers (broadcast to this shape) into this tensor. */
+  // ---------------------------------------------------------------- in place (see ops/inplace.ts)
+  // On a leaf that requires grad only inside noGrad(); elsewhere recorded by autograd like their
+  // out-of-place twins, with version checks so a changed saved tensor errors instead of misleading.
+  /** Copies src's numbers (broadcast to this shape, cast to this dtype) into this tensor. */
   copy_(src: TensorLike): this {
-    if (this._gradFn !== null || (this._requiresGrad && isGradEnabled())) {
-      throw new Error("copy_: in-place write to a tensor that requires grad; wrap it in noGrad(() => ...)");
-    }
-    const s = E.asTensor(src, this.dtype).expand(this.shape).to(this.dtype).contiguous();
-    backend().write(this.storage, backend().read(s.storage));
+    IP.copy_(this, src);
     return this;
   }
-  fill_(value: number): this {
-    backend().fill(this.storage, value);
+  fill_(value: number | boolean | Tensor): this {
+    IP.fill_(this, value);
     return this;
   }
   zero_(): this {
     return this.fill_(0);
+  }
+  add_(other: TensorLike, alpha?: number | { alpha?: number }): this {
+    IP.inplace(this, "add_", (p) => p.add(other, alpha), [other]);
+    return this;
+  }
+  sub_(other: TensorLike, alpha?: number | { alpha?: number }): this {
+    IP.inplace(this, "sub_", (p) => p.sub(other, alpha), [other]);
+    return this;
+  }
+  mul_(other: TensorLike): this {
+    IP.inplace(this, "mul_", (p) => E.mul(p, other), [other]);
+    return this;
+  }
+  div_(other: TensorLike): this {
+    IP.inplace(this, "div_", (p) => E.div(p, other), [other]);
+    return this;
+  }
+  maskedFill_(mask: Tensor, value: number | Tensor): this {
+    IP.inplace(this, "maskedFill_", (p) => I.maskedFill(p, mask, value), [value]);
+    return this;
+  }
+  clamp_(min?: number | Tensor | null | E.ClampOptions, max?: number | Tensor | null | E.ClampOptions): this {
+    IP.inplace(this, "clamp_", (p) => E.clamp(p, min, max), [min, max]);
+    return this;
+  }
+  clip_(min?: number | Tensor | null | E.ClampOptions, max?: number | Tensor | null | E.ClampOptions): this {
+    return this.clamp_(min, max);
   }
 
   // ---------------------------------------------------------------- conversion
@@ -260,11 +294,15 @@ export class Tensor {
   }
 
   // ---------------------------------------------------------------- elementwise
-  add(other: TensorLike, alpha?: number): Tensor {
-    return E.add(this, alpha === undefined ? other : E.mul(other, alpha));
+  /** this + alpha·other */
+  add(other: TensorLike, alpha?: number | { alpha?: number }): Tensor {
+    const a = alphaArg("add", alpha);
+    return E.add(this, a === undefined ? other : E.mul(other, a));
   }
-  sub(other: TensorLike, alpha?: number): Tensor {
-    return E.sub(this, alpha === undefined ? other : E.mul(other, alpha));
+  /** this − alpha·other */
+  sub(other: TensorLike, alpha?: number | { alpha?: number }): Tensor {
+    const a = alphaArg("sub", alpha);
+    return E.sub(this, a === undefined ? other : E.mul(other, a));
   }
   mul(other: TensorLike): Tensor {
     return E.mul(this, other);
@@ -298,6 +336,12 @@ export class Tensor {
   }
   log(): Tensor {
     return E.log(this);
+  }
+  log1p(): Tensor {
+    return E.log1p(this);
+  }
+  expm1(): Tensor {
+    return E.expm1(this);
   }
   sqrt(): Tensor {
     return E.sqrt(this);
@@ -347,7 +391,10 @@ export class Tensor {
   round(): Tensor {
     return E.round(this);
   }
-  clamp(min?: number | null, max?: number | null): Tensor {
+  clamp(min?: number | Tensor | null | E.ClampOptions, max?: number | Tensor | null | E.ClampOptions): Tensor {
+    return E.clamp(this, min, max);
+  }
+  clip(min?: number | Tensor | null | E.ClampOptions, max?: number | Tensor | null | E.ClampOptions): Tensor {
     return E.clamp(this, min, max);
   }
   gt(other: TensorLike): Tensor {
@@ -383,67 +430,111 @@ export class Tensor {
   isinf(): Tensor {
     return E.isinf(this);
   }
+  isclose(other: TensorLike, rtol?: number | E.IscloseOptions, atol?: number | E.IscloseOptions, equalNan?: boolean | E.IscloseOptions): Tensor {
+    return E.isclose(this, other, rtol, atol, equalNan);
+  }
+  allclose(other: TensorLike, rtol?: number | E.IscloseOptions, atol?: number | E.IscloseOptions, equalNan?: boolean | E.IscloseOptions): boolean {
+    return E.allclose(this, other, rtol, atol, equalNan);
+  }
   /** where(cond, this, other) */
   where(cond: Tensor, other: TensorLike): Tensor {
     return E.where(cond, this, other);
   }
-  maskedFill(mask: Tensor, value: number): Tensor {
+  maskedFill(mask: Tensor, value: number | Tensor): Tensor {
     return I.maskedFill(this, mask, value);
   }
 
   // ---------------------------------------------------------------- reductions
-  sum(dim?: Dims | null, keepdim = false): Tensor {
-    return R.sum(this, dim, keepdim);
+  // (dim, keepdim) positionally or as { dim, keepdim }; sum/mean/prod also take { dtype }.
+  sum(dim?: Dims | null | R.SumOptions, keepdim?: boolean | R.SumOptions, opts?: R.SumOptions): Tensor {
+    return R.sum(this, dim, keepdim, opts);
   }
-  mean(dim?: Dims | null, keepdim = false): Tensor {
-    return R.mean(this, dim, keepdim);
+  mean(dim?: Dims | null | R.SumOptions, keepdim?: boolean | R.SumOptions, opts?: R.SumOptions): Tensor {
+    return R.mean(this, dim, keepdim, opts);
   }
-  /** Variance with Bessel's correction by default (correction = 1), as torch.var. */
-  var(dim?: Dims | null, opts: { correction?: number; keepdim?: boolean } = {}): Tensor {
-    return R.variance(this, dim, opts);
+  /** Product over one dim (all when omitted). */
+  prod(dim?: number | null | R.ProdOptions, keepdim?: boolean | R.ProdOptions, opts?: R.ProdOptions): Tensor {
+    return R.prod(this, dim, keepdim, opts);
   }
-  std(dim?: Dims | null, opts: { correction?: number; keepdim?: boolean } = {}): Tensor {
-    return R.std(this, dim, opts);
+  /**
+   * Variance with Bessel's correction by default, as torch.var: var(dim, { correction, keepdim }),
+   * or the legacy var(dim, unbiased, keepdim).
+   */
+  var(dim?: Dims | null | boolean | R.VarOptions, unbiased?: boolean | R.VarOptions, keepdim?: boolean | R.VarOptions, opts?: R.VarOptions): Tensor {
+    return R.variance(this, dim, unbiased, keepdim, opts);
   }
-  /** Largest value over dim(s) (all when omitted); use argmax for the index. */
-  max(dim?: Dims | null, keepdim = false): Tensor {
+  std(dim?: Dims | null | boolean | R.VarOptions, unbiased?: boolean | R.VarOptions, keepdim?: boolean | R.VarOptions, opts?: R.VarOptions): Tensor {
+    return R.std(this, dim, unbiased, keepdim, opts);
+  }
+  /**
+   * As torch.max: max() is the largest value; max(dim) gives { values, indices } (also
+   * `const [values, indices] = x.max(dim)`); max(other) is the elementwise maximum.
+   * amax reduces several dims at once.
+   */
+  max(): Tensor;
+  max(other: Tensor): Tensor;
+  max(dim: number | R.DimOptions, keepdim?: boolean | R.KeepdimOptions): SC.ValuesIndices;
+  max(dimOrOther?: number | Tensor | R.DimOptions, keepdim?: boolean | R.KeepdimOptions): Tensor | SC.ValuesIndices {
+    return maxMin(R.max, this, dimOrOther, keepdim);
+  }
+  /** As torch.min: min(), min(dim) → { values, indices }, min(other) elementwise. */
+  min(): Tensor;
+  min(other: Tensor): Tensor;
+  min(dim: number | R.DimOptions, keepdim?: boolean | R.KeepdimOptions): SC.ValuesIndices;
+  min(dimOrOther?: number | Tensor | R.DimOptions, keepdim?: boolean | R.KeepdimOptions): Tensor | SC.ValuesIndices {
+    return maxMin(R.min, this, dimOrOther, keepdim);
+  }
+  amax(dim?: Dims | null | R.ReduceOptions, keepdim?: boolean | R.ReduceOptions): Tensor {
     return R.amax(this, dim, keepdim);
   }
-  min(dim?: Dims | null, keepdim = false): Tensor {
+  amin(dim?: Dims | null | R.ReduceOptions, keepdim?: boolean | R.ReduceOptions): Tensor {
     return R.amin(this, dim, keepdim);
   }
-  amax(dim?: Dims | null, keepdim = false): Tensor {
-    return R.amax(this, dim, keepdim);
-  }
-  amin(dim?: Dims | null, keepdim = false): Tensor {
-    return R.amin(this, dim, keepdim);
-  }
-  argmax(dim?: number | null, keepdim = false): Tensor {
+  argmax(dim?: number | null | R.DimOptions, keepdim?: boolean | R.KeepdimOptions): Tensor {
     return R.argmax(this, dim, keepdim);
   }
-  argmin(dim?: number | null, keepdim = false): Tensor {
+  argmin(dim?: number | null | R.DimOptions, keepdim?: boolean | R.KeepdimOptions): Tensor {
     return R.argmin(this, dim, keepdim);
   }
-  logsumexp(dim: Dims, keepdim = false): Tensor {
+  logsumexp(dim: Dims | R.ReduceOptions, keepdim?: boolean | R.KeepdimOptions): Tensor {
     return R.logsumexp(this, dim, keepdim);
   }
-  norm(p = 2, dim?: Dims | null, keepdim = false): Tensor {
-    return R.norm(this, p, dim, keepdim);
+  /** Vector p-norm over dims (all when omitted); p = 2 ("fro") by default, ±Infinity, 0 and any other real too. */
+  norm(p?: R.NormOrd | (R.NormOptions & { p?: R.NormOrd }), dim?: Dims | null | R.NormOptions, keepdim?: boolean | R.NormOptions, opts?: R.NormOptions): Tensor {
+    return R.norm(this, p, dim, keepdim, opts);
   }
-  cumsum(dim: number): Tensor {
-    return R.cumsum(this, dim);
+  cumsum(dim: number | SC.ScanOptions, opts?: SC.ScanOptions): Tensor {
+    return SC.cumsum(this, dim, opts);
   }
-  sort(dim = -1, descending = false): { values: Tensor; indices: Tensor } {
-    return R.sort(this, dim, descending);
+  cumprod(dim: number | SC.ScanOptions, opts?: SC.ScanOptions): Tensor {
+    return SC.cumprod(this, dim, opts);
   }
-  topk(k: number, dim = -1, largest = true, sorted = true): { values: Tensor; indices: Tensor } {
-    return R.topk(this, k, dim, largest, sorted);
+  /** { values, indices } sorted along dim (default the last); stable. */
+  sort(dim?: number | SC.SortOptions, descending?: boolean | SC.SortOptions, opts?: SC.SortOptions): SC.ValuesIndices {
+    return SC.sort(this, dim, descending, opts);
   }
+  argsort(dim?: number | SC.SortOptions, descending?: boolean | SC.SortOptions, opts?: SC.SortOptions): Tensor {
+    return SC.argsort(this, dim, descending, opts);
+  }
+  topk(k: number, dim?: number | SC.TopkOptions, largest?: boolean | SC.TopkOptions, sorted?: boolean | SC.TopkOptions, opts?: SC.TopkOptions): SC.ValuesIndices {
+    return SC.topk(this, k, dim, largest, sorted, opts);
+  }
+  /** Whether every element is nonzero: a JS boolean (PyTorch returns a 0-d bool tensor). */
   all(): boolean {
     return R.all(this);
   }
   any(): boolean {
     return R.any(this);
+  }
+  /** Indices of the nonzero entries, (n, ndim) int32, or one 1-D tensor per dim with { asTuple: true }. */
+  nonzero(opts?: { asTuple?: false }): Tensor;
+  nonzero(opts: { asTuple: true }): Tensor[];
+  nonzero(opts: { asTuple?: boolean } = {}): Tensor | Tensor[] {
+    return opts.asTuple ? I.nonzero(this, { asTuple: true }) : I.nonzero(this, { asTuple: false });
+  }
+  /** Category indices drawn from this tensor's weights (1-D, or one distribution per row). */
+  multinomial(numSamples: number, replacement?: boolean | RS.MultinomialOptions, opts?: RS.MultinomialOptions): Tensor {
+    return RS.multinomial(this, numSamples, replacement, opts);
   }
 
   // ---------------------------------------------------------------- shape
@@ -453,7 +544,7 @@ export class Tensor {
   view(...shape: number[] | [readonly number[]]): Tensor {
     return S.reshape(this, S.shapeArgs(shape));
   }
-  flatten(startDim = 0, endDim = -1): Tensor {
+  flatten(startDim?: number | S.FlattenOptions, endDim?: number | S.FlattenOptions): Tensor {
     return S.flatten(this, startDim, endDim);
   }
   permute(...dims: number[] | [readonly number[]]): Tensor {
@@ -470,10 +561,10 @@ export class Tensor {
   get T(): Tensor {
     return S.permute(this, this.shape.map((_, i) => this.ndim - 1 - i));
   }
-  squeeze(dim?: Dims): Tensor {
+  squeeze(dim?: Dims | { dim?: Dims }): Tensor {
     return S.squeeze(this, dim);
   }
-  unsqueeze(dim: number): Tensor {
+  unsqueeze(dim: number | { dim: number }): Tensor {
     return S.unsqueeze(this, dim);
   }
   expand(...shape: number[] | [readonly number[]]): Tensor {
@@ -493,22 +584,43 @@ export class Tensor {
   select(dim: number, index: number): Tensor {
     return S.select(this, dim, index);
   }
-  flip(dims: Dims): Tensor {
-    return S.flip(this, dims);
+  /** Reverses the order along dims: flip(0), flip(0, 1) or flip([0, 1]). */
+  flip(...dims: number[] | [readonly number[]]): Tensor {
+    return S.flip(this, S.shapeArgs(dims));
   }
-  split(splitSizeOrSections: number | readonly number[], dim = 0): Tensor[] {
+  /** Rotates entries along dims (as if flattened when dims is omitted). */
+  roll(shifts: number | readonly number[], dims?: number | readonly number[] | null | { dims?: number | readonly number[] | null }): Tensor {
+    return S.roll(this, shifts, dims);
+  }
+  split(splitSizeOrSections: number | readonly number[], dim: number | { dim?: number } = 0): Tensor[] {
     return S.split(this, splitSizeOrSections, dim);
   }
-  chunk(chunks: number, dim = 0): Tensor[] {
+  chunk(chunks: number, dim: number | { dim?: number } = 0): Tensor[] {
     return S.chunk(this, chunks, dim);
   }
   repeat(...sizes: number[] | [readonly number[]]): Tensor {
     return S.repeat(this, S.shapeArgs(sizes));
   }
-  tril(diagonal = 0): Tensor {
+  /** Repeats each entry `repeats` times along dim: [a, b] → [a, a, b, b] (flattened when dim is omitted). */
+  repeatInterleave(repeats: number | Tensor, dim?: number | null | I.RepeatInterleaveOptions, opts?: I.RepeatInterleaveOptions): Tensor {
+    return I.repeatInterleave(this, repeats, dim, opts);
+  }
+  /** The slices along dim, as a list. */
+  unbind(dim: number | { dim?: number } = 0): Tensor[] {
+    return S.unbind(this, dim);
+  }
+  /** 1-D → square matrix with this on a diagonal; 2-D → that diagonal. */
+  diag(diagonal: number | { diagonal?: number } = 0): Tensor {
+    return S.diag(this, diagonal);
+  }
+  /** Transpose of a matrix (at most 2 dims). */
+  t(): Tensor {
+    return S.t(this);
+  }
+  tril(diagonal: number | { diagonal?: number } = 0): Tensor {
     return S.tril(this, diagonal);
   }
-  triu(diagonal = 0): Tensor {
+  triu(diagonal: number | { diagonal?: number } = 0): Tensor {
     return S.triu(this, diagonal);
   }
 
@@ -527,12 +639,46 @@ export class Tensor {
   matmul(other: Tensor): Tensor {
     return L.matmul(this, other);
   }
-  softmax(dim: number): Tensor {
-    return F.softmax(this, dim);
+  /** Matrix product of two 2-D tensors (no broadcasting). */
+  mm(other: Tensor): Tensor {
+    return L.mm(this, other);
   }
-  logSoftmax(dim: number): Tensor {
-    return F.logSoftmax(this, dim);
+  /** Batched matrix product of two 3-D tensors (no broadcasting). */
+  bmm(other: Tensor): Tensor {
+    return L.bmm(this, other);
   }
+  outer(other: Tensor): Tensor {
+    return L.outer(this, other);
+  }
+  kron(other: Tensor): Tensor {
+    return L.kron(this, other);
+  }
+  softmax(dim: number | { dim: number }): Tensor {
+    return F.softmax(this, dimOf("softmax", dim));
+  }
+  logSoftmax(dim: number | { dim: number }): Tensor {
+    return F.logSoftmax(this, dimOf("logSoftmax", dim));
+  }
+}
+
+/** A required dim, positionally or as { dim }. */
+function dimOf(op: string, dim: number | { dim: number }): number {
+  const d = oneArg<number>(op, "dim", dim);
+  if (typeof d !== "number") throw new Error(`${op}: dim is required and must be an integer, got ${JSON.stringify(d)}`);
+  return d;
+}
+
+/** add/sub's alpha, positionally or as { alpha }. */
+function alphaArg(op: string, alpha: number | { alpha?: number } | undefined): number | undefined {
+  const a = typeof alpha === "object" && alpha !== null ? alpha.alpha : alpha;
+  if (a !== undefined && typeof a !== "number") throw new Error(`${op}: alpha must be a number, got ${JSON.stringify(a)}`);
+  return a;
+}
+
+function maxMin(f: typeof R.max, x: Tensor, dimOrOther: number | Tensor | R.DimOptions | undefined, keepdim: boolean | R.KeepdimOptions | undefined): Tensor | SC.ValuesIndices {
+  if (dimOrOther === undefined && keepdim === undefined) return f(x);
+  if (dimOrOther instanceof Tensor) return f(x, dimOrOther);
+  return f(x, dimOrOther as number | R.DimOptions, keepdim);
 }
 
 function formatTensor(t: Tensor): string {

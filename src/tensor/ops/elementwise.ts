@@ -3,8 +3,9 @@
 // gradients are summed back to each input's shape.
 import { backend } from "../../backend/index.js";
 import type { BinaryOp, DType, UnaryOp } from "../../backend/types.js";
+import { boolOption, isOptions, numberOption, parseArgs } from "../args.js";
 import { attach, isGradEnabled } from "../autograd.js";
-import { floatTypeOf, isFloat, promoteTypes } from "../dtype.js";
+import { floatTypeOf, isFloat, makeTypedArray, promoteTypes } from "../dtype.js";
 import { broadcastShapes, broadcastStrides, fmt } from "../shape.js";
 import { Tensor, type TensorLike } from "../tensor.js";
 import { sumToShape } from "./shape.js";
@@ -31,13 +32,13 @@ export function cast(x: Tensor, dtype: DType): Tensor {
   backend().cast(x.storage, out.storage);
   if (!isFloat(dtype)) return out;
   // d(cast x)/dx = 1: cast the gradient back
-  return attach(out, "cast", [x], (g) => [cast(g, x.dtype)]);
+  return attach(out, "cast", [x], (g) => [cast(g, x.dtype)], []);
 }
 
 export function clone(x: Tensor): Tensor {
   const out = Tensor.output(x.shape, x.dtype);
   backend().write(out.storage, backend().read(x.storage));
-  return attach(out, "clone", [x], (g) => [g]);
+  return attach(out, "clone", [x], (g) => [g], []);
 }
 
 // ------------------------------------------------------------------ unary
@@ -53,8 +54,32 @@ function unary(op: UnaryOp, grad: ((g: Tensor, x: Tensor, y: Tensor) => Tensor) 
   return (x: Tensor): Tensor => {
     const y = unaryKernel(op, x, keepDtype ? x.dtype : floatTypeOf(x.dtype));
     if (grad === null || !isFloat(y.dtype)) return y;
-    return attach(y, op, [x], (g) => [grad(g, x, y)]);
+    // what the backward reads shows in its parameters: (g) nothing, (g, x) the input, (g, x, y) the output too
+    return attach(y, op, [x], (g) => [grad(g, x, y)], grad.length >= 3 ? [x, y] : grad.length === 2 ? [x] : []);
   };
+}
+
+/** A unary op without a backend kernel: JS's Math function on each element, in float64. */
+function mathUnary(x: Tensor, f: (v: number) => number): Tensor {
+  const dtype = floatTypeOf(x.dtype);
+  const input = cast(x, dtype);
+  const out = Tensor.output(x.shape, dtype);
+  const src = backend().read(input.storage);
+  const y = makeTypedArray(dtype, src.length);
+  for (let i = 0; i < src.length; i++) y[i] = f(src[i]);
+  backend().write(out.storage, y);
+  return out;
+}
+
+/** log(1 + x), accurate for tiny x where 1 + x would round to 1. */
+export function log1p(x: Tensor): Tensor {
+  return attach(mathUnary(x, Math.log1p), "log1p", [x], (g) => [g.div(x.add(1))], [x]);
+}
+
+/** eˣ − 1, accurate for tiny x. d/dx = eˣ = y + 1. */
+export function expm1(x: Tensor): Tensor {
+  const y = mathUnary(x, Math.expm1);
+  return attach(y, "expm1", [x], (g) => [g.mul(y.add(1))], [y]);
 }
 
 const zeroGrad = (g: Tensor) => g.zerosLike();
@@ -142,7 +167,7 @@ function binary(op: BinaryOp, grad: (g: Tensor, a: Tensor, b: Tensor, y: Tensor)
     return attach(out, op, [a, b], (g) => {
       const [ga, gb] = grad(g, a, b, out);
       return [ga && sumToShape(ga, a.shape), gb && sumToShape(gb, b.shape)];
-    });
+    }, grad.length >= 4 ? [a, b, out] : grad.length >= 2 ? [a, b] : []);
   };
 }
 
@@ -190,7 +215,9 @@ export const logicalOr = comparison("logical_or");
 /** where(cond, a, b): a where cond is true, else b; all three broadcast together. */
 export function where(cond: Tensor, x: TensorLike, y: TensorLike): Tensor {
   if (!(cond instanceof Tensor)) throw new Error("where: cond must be a Tensor");
-  const [a, b] = x instanceof Tensor || y instanceof Tensor ? operands(x, y, "where") : [asTensor(x, "float32"), asTensor(y, "float32")];
+  // two JS numbers give float32 (JS has no int literals; PyTorch would give int64 for where(c, 1, 0))
+  const scalars = typeof x === "boolean" && typeof y === "boolean" ? "bool" : "float32";
+  const [a, b] = x instanceof Tensor || y instanceof Tensor ? operands(x, y, "where") : [asTensor(x, scalars), asTensor(y, scalars)];
   const shape = broadcastShapes("where", cond.shape, a.shape, b.shape);
   const dtype = promoteTypes(a.dtype, b.dtype);
   const A = cast(a, dtype);
@@ -202,21 +229,78 @@ export function where(cond: Tensor, x: TensorLike, y: TensorLike): Tensor {
   return attach(out, "where", [a, b], (g) => [
     a.requiresGrad ? sumToShape(where(C, g, 0), a.shape) : null,
     b.requiresGrad ? sumToShape(where(C, 0, g), b.shape) : null,
-  ]);
+  ], [C]);
 }
 
-/** Limits values to [min, max]; the gradient passes where min ≤ x ≤ max. */
-export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
-  if ((min === undefined || min === null) && (max === undefined || max === null)) throw new Error("clamp: at least one of min and max must be given");
-  let y = noGradUnary(x, (t) => (min !== undefined && min !== null ? maximum(t, min) : t));
-  y = noGradUnary(y, (t) => (max !== undefined && max !== null ? minimum(t, max) : t));
+export interface ClampOptions {
+  min?: number | Tensor | null;
+  max?: number | Tensor | null;
+}
+
+/**
+ * Limits values to [min, max] (either may be omitted or null; tensors broadcast). The gradient
+ * passes to x where min ≤ x ≤ max, and to a tensor bound where it is the one taken. Where
+ * min > max every value becomes max, as in PyTorch.
+ */
+export function clamp(x: Tensor, min?: number | Tensor | null | ClampOptions, max?: number | Tensor | null | ClampOptions): Tensor {
+  if (isOptions(min) || isOptions(max)) {
+    const o = parseArgs("clamp", ["min", "max"], 2, [min, max]);
+    return clamp(x, o.min as number | Tensor | null | undefined, o.max as number | Tensor | null | undefined);
+  }
+  const lo = (min ?? null) as number | Tensor | null;
+  const hi = (max ?? null) as number | Tensor | null;
+  if (lo === null && hi === null) throw new Error("clamp: at least one of min and max must be given");
+  for (const b of [lo, hi]) if (b !== null && typeof b !== "number" && !(b instanceof Tensor)) throw new Error(`clamp: min and max must be numbers or tensors, got ${typeof b}`);
+  if (lo instanceof Tensor || hi instanceof Tensor) {
+    // where() routes each element's gradient to whichever of x and the bound it took
+    let y: Tensor = x;
+    if (lo !== null) y = where(lt(y, lo), lo, y);
+    if (hi !== null) y = where(gt(y, hi), hi, y);
+    return y;
+  }
+  let y = noGradUnary(x, (t) => (lo !== null ? maximum(t, lo) : t));
+  y = noGradUnary(y, (t) => (hi !== null ? minimum(t, hi) : t));
   if (!isFloat(y.dtype)) return y;
   return attach(y, "clamp", [x], (g) => {
     let pass = x.isnan().logicalNot();
-    if (min !== undefined && min !== null) pass = pass.logicalAnd(x.ge(min));
-    if (max !== undefined && max !== null) pass = pass.logicalAnd(x.le(max));
+    if (lo !== null) pass = pass.logicalAnd(x.ge(lo));
+    if (hi !== null) pass = pass.logicalAnd(x.le(hi));
     return [where(pass, g, 0)];
-  });
+  }, [x]);
+}
+
+/** Alias of clamp, as torch.clip. */
+export const clip = clamp;
+
+export interface IscloseOptions {
+  rtol?: number;
+  atol?: number;
+  equalNan?: boolean;
+}
+
+/**
+ * |a − b| ≤ atol + rtol·|b| elementwise (bool, broadcast), as torch.isclose: equal infinities
+ * are close, NaN is close to NaN only with equalNan. Not symmetric in a and b, like PyTorch's.
+ */
+export function isclose(a: TensorLike, b: TensorLike, rtol?: number | IscloseOptions, atol?: number | IscloseOptions, equalNan?: boolean | IscloseOptions): Tensor {
+  const o = parseArgs("isclose", ["rtol", "atol", "equalNan"], 3, [rtol, atol, equalNan]);
+  const [x, y] = operands(a, b, "isclose");
+  const rt = numberOption("isclose", "rtol", o.rtol, 1e-5);
+  const at = numberOption("isclose", "atol", o.atol, 1e-8);
+  if (!(rt >= 0) || !(at >= 0)) throw new Error(`isclose: rtol and atol must be non-negative, got ${rt} and ${at}`);
+  const dtype = floatTypeOf(promoteTypes(x.dtype, y.dtype));
+  const X = cast(x, dtype).detach();
+  const Y = cast(y, dtype).detach();
+  let close = eq(X, Y);
+  if (boolOption("isclose", "equalNan", o.equalNan, false)) close = logicalOr(close, logicalAnd(X.isnan(), Y.isnan()));
+  const err = X.sub(Y).abs();
+  const finite = logicalNot(logicalOr(err.isnan(), err.isinf()));
+  return logicalOr(close, logicalAnd(finite, err.le(Y.abs().mul(rt).add(at))));
+}
+
+/** Whether every element is close (see isclose): a JS boolean, as torch.allclose's Python bool. */
+export function allclose(a: TensorLike, b: TensorLike, rtol?: number | IscloseOptions, atol?: number | IscloseOptions, equalNan?: boolean | IscloseOptions): boolean {
+  return isclose(a, b, rtol, atol, equalNan).all();
 }
 
 function noGradUnary(x: Tensor, f: (t: Tensor) => Tensor): Tensor {

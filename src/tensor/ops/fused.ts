@@ -54,7 +54,7 @@ export function normFused(x: Tensor, weight: Tensor | null, bias: Tensor | null,
     const db = B ? Tensor.empty([d], dtype) : null;
     backend().layerNormBackward(g.storage, X.storage, mu.storage, rstd.storage, W?.storage ?? null, dx.storage, dw?.storage ?? null, db?.storage ?? null, spec);
     return [dx, ...(dw ? [dw] : []), ...(db ? [db] : [])];
-  });
+  }, W ? [X, W] : [X]);
   return { out: result, rstd };
 }
 
@@ -161,5 +161,5 @@ export function crossEntropyRows(logits: Tensor, target: Tensor, ignoreIndex: nu
     const dx = Tensor.output([rows, classes], dtype);
     backend().crossEntropyBackward(X.storage, target.storage, lse.storage, g.storage, dx.storage, spec);
     return [dx];
-  });
+  }, [X, target]);
 }

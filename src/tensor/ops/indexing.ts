@@ -1,10 +1,12 @@
 // Index ops: index_select (embedding lookups), gather / scatter_add (picking one logit per row),
-// masked_fill, one_hot. Each gather's gradient is the matching scatter-add and vice versa.
+// masked_fill, one_hot, nonzero, repeat_interleave. Each gather's gradient is the matching scatter-add and vice versa.
 import { backend } from "../../backend/index.js";
 import { attach } from "../autograd.js";
-import { axisSpec, fmt, normalizeDim } from "../shape.js";
+import { boolOption, parseArgs } from "../args.js";
+import { axisSpec, contiguousStrides, fmt, normalizeDim } from "../shape.js";
 import { Tensor } from "../tensor.js";
 import { where } from "./elementwise.js";
+import { reshape } from "./shape.js";
 
 /** Checks an index tensor: int32 and every entry in [0, size). */
 export function checkIndex(index: Tensor, size: number, op: string): void {
@@ -30,7 +32,7 @@ export function indexSelect(x: Tensor, dim: number, index: Tensor): Tensor {
     const gx = Tensor.empty(x.shape, g.dtype);
     backend().indexAdd(g.storage, index.storage, gx.storage, spec);
     return [gx];
-  });
+  }, [index]);
 }
 
 function checkGatherShapes(op: string, x: Tensor, d: number, index: Tensor): void {
@@ -51,7 +53,7 @@ export function gather(x: Tensor, dim: number, index: Tensor): Tensor {
     const gx = Tensor.empty(x.shape, g.dtype);
     backend().scatterAdd(gx.storage, x.shape, index.storage, index.shape, g.storage, d);
     return [gx];
-  });
+  }, [index]);
 }
 
 /** Out-of-place scatter_add: a copy of x with src added at `index` along `dim`. */
@@ -69,12 +71,71 @@ export function scatterAdd(x: Tensor, dim: number, index: Tensor, src: Tensor): 
   });
   const out = x.clone().detach();
   backend().scatterAdd(out.storage, x.shape, index.storage, index.shape, s.storage, d);
-  return attach(out, "scatterAdd", [x, s], (g) => [g, gather(g, d, index)]);
+  return attach(out, "scatterAdd", [x, s], (g) => [g, gather(g, d, index)], [index]);
 }
 
-export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
-  if (mask.dtype !== "bool") throw new Error(`maskedFill: mask must be a bool tensor, got ${mask.dtype}`);
-  return where(mask, value, x);
+/** x with `value` where mask (bool, broadcast to x) is true; value may be a 0-d tensor, which then gets a gradient. */
+export function maskedFill(x: Tensor, mask: Tensor, value: number | Tensor): Tensor {
+  if (!(mask instanceof Tensor) || mask.dtype !== "bool") throw new Error(`maskedFill: mask must be a bool tensor, got ${mask instanceof Tensor ? mask.dtype : typeof mask}`);
+  if (value instanceof Tensor && value.ndim !== 0) throw new Error(`maskedFill: only supports a 0-dimensional value tensor, got shape ${fmt(value.shape)}`);
+  const out = where(mask, value instanceof Tensor ? value.to(x.dtype) : value, x);
+  if (out.ndim !== x.ndim || out.shape.some((s, i) => s !== x.shape[i])) throw new Error(`maskedFill: mask ${fmt(mask.shape)} must broadcast to the input's shape ${fmt(x.shape)}`);
+  return out.dtype === x.dtype ? out : out.to(x.dtype);
+}
+
+/**
+ * Indices of the nonzero entries, int32, as torch.nonzero: an (n, ndim) tensor with one row per
+ * entry in row-major order, or with asTuple one 1-D tensor per dim (what x[mask] indexing uses).
+ */
+export function nonzero(x: Tensor, opts?: { asTuple?: false }): Tensor;
+export function nonzero(x: Tensor, opts: { asTuple: true }): Tensor[];
+export function nonzero(x: Tensor, opts: { asTuple?: boolean } = {}): Tensor | Tensor[] {
+  const asTuple = boolOption("nonzero", "asTuple", parseArgs("nonzero", ["asTuple"], 0, [opts]).asTuple, false);
+  const data = backend().read(x.storage);
+  const strides = contiguousStrides(x.shape);
+  const hits: number[] = [];
+  for (let i = 0; i < data.length; i++) if (data[i] !== 0) hits.push(i); // NaN counts as nonzero, as in PyTorch
+  const nd = x.ndim;
+  const coords = new Int32Array(hits.length * nd);
+  hits.forEach((flat, r) => {
+    for (let d = 0; d < nd; d++) coords[r * nd + d] = Math.floor(flat / strides[d]) % x.shape[d];
+  });
+  const table = Tensor.fromTypedArray(coords, [hits.length, nd]);
+  if (!asTuple) return table;
+  // a 0-d tensor counts as 1-d here, as in PyTorch
+  return nd === 0 ? [Tensor.fromTypedArray(new Int32Array(hits.length), [hits.length])] : Array.from({ length: nd }, (_, d) => table.select(1, d).contiguous());
+}
+
+export interface RepeatInterleaveOptions {
+  dim?: number | null;
+  /** The total output length along dim, if known (checked here). */
+  outputSize?: number;
+}
+
+/**
+ * Repeats each entry along dim `repeats` times (a number, or an int32 tensor with one count per
+ * entry): [a, b] → [a, a, b, b]. Without dim the input is flattened first (torch.repeat_interleave).
+ */
+export function repeatInterleave(x: Tensor, repeats: number | Tensor, dim?: number | null | RepeatInterleaveOptions, opts?: RepeatInterleaveOptions): Tensor {
+  const o = parseArgs("repeatInterleave", ["dim", "outputSize"], 1, [dim, opts]);
+  if (o.dim === undefined || o.dim === null) return repeatInterleave(reshape(x, [-1]), repeats, { dim: 0, outputSize: o.outputSize as number | undefined });
+  const d = normalizeDim(o.dim as number, x.ndim, "repeatInterleave");
+  const n = x.shape[d];
+  let counts: ArrayLike<number>;
+  if (typeof repeats === "number") {
+    if (!Number.isInteger(repeats) || repeats < 0) throw new Error(`repeatInterleave: repeats must be a non-negative integer, got ${repeats}`);
+    counts = new Array<number>(n).fill(repeats);
+  } else {
+    if (!(repeats instanceof Tensor) || repeats.dtype !== "int32" || repeats.ndim > 1) throw new Error("repeatInterleave: repeats must be a number or a 0-d/1-d int32 tensor");
+    const r = backend().read(repeats.storage).slice();
+    if (r.length !== n && r.length !== 1) throw new Error(`repeatInterleave: repeats has ${r.length} entries but dim ${d} has size ${n}`);
+    if (r.some((v) => v < 0)) throw new Error("repeatInterleave: repeats must be non-negative");
+    counts = r.length === 1 ? new Array<number>(n).fill(r[0]) : r;
+  }
+  const index: number[] = [];
+  for (let i = 0; i < n; i++) for (let k = 0; k < counts[i]; k++) index.push(i);
+  if (o.outputSize !== undefined && o.outputSize !== index.length) throw new Error(`repeatInterleave: outputSize ${String(o.outputSize)} does not match the ${index.length} entries the repeats give`);
+  return indexSelect(x, d, Tensor.fromTypedArray(Int32Array.from(index), [index.length]));
 }
 
 /** one_hot(indices, numClasses): int32 tensor with a trailing class dim. */

@@ -43,7 +43,7 @@ export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean):
   return attach(out, "matmul", [a, b], (g) => [
     a.requiresGrad ? sumToShape(transA ? matmulT(b, g, transB, true) : matmulT(g, b, false, !transB), a.shape) : null,
     b.requiresGrad ? sumToShape(transB ? matmulT(g, a, true, transA) : matmulT(a, g, !transA, false), b.shape) : null,
-  ]);
+  ], [a, b]);
 }
 
 /** torch.matmul: dot for 1-D·1-D, matrix-vector, vector-matrix, and broadcast batched products. */
@@ -65,6 +65,38 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.ndim === 1) out = reshape(out, [...out.shape.slice(0, -2), out.shape[out.ndim - 1]]);
   if (b.ndim === 1) out = reshape(out, out.shape.slice(0, -1));
   return out;
+}
+
+/** torch.mm: the product of two matrices, (n, k)·(k, m); no broadcasting, unlike matmul. */
+export function mm(a: Tensor, b: Tensor): Tensor {
+  if (!(a instanceof Tensor) || !(b instanceof Tensor) || a.ndim !== 2 || b.ndim !== 2) {
+    throw new Error(`mm: expected two 2-D tensors, got ${a instanceof Tensor ? fmt(a.shape) : typeof a} and ${b instanceof Tensor ? fmt(b.shape) : typeof b}`);
+  }
+  return matmulT(a, b, false, false);
+}
+
+/** torch.bmm: batched matrix products, (B, n, k)·(B, k, m); the batch sizes must match (no broadcasting). */
+export function bmm(a: Tensor, b: Tensor): Tensor {
+  if (!(a instanceof Tensor) || !(b instanceof Tensor) || a.ndim !== 3 || b.ndim !== 3) {
+    throw new Error(`bmm: expected two 3-D tensors, got ${a instanceof Tensor ? fmt(a.shape) : typeof a} and ${b instanceof Tensor ? fmt(b.shape) : typeof b}`);
+  }
+  if (a.shape[0] !== b.shape[0]) throw new Error(`bmm: batch sizes differ: ${fmt(a.shape)} and ${fmt(b.shape)}`);
+  return matmulT(a, b, false, false);
+}
+
+/**
+ * Kronecker product: for matrices, the block matrix [a_ij·b]; in general out[i·s + j] = a[i]·b[j]
+ * per dim, with s = b's size there (the fewer dims of the two are padded with leading 1s).
+ */
+export function kron(a: Tensor, b: Tensor): Tensor {
+  const nd = Math.max(a.ndim, b.ndim);
+  const pad = (t: Tensor) => [...new Array<number>(nd - t.ndim).fill(1), ...t.shape];
+  const sa = pad(a);
+  const sb = pad(b);
+  // a as (a0, 1, a1, 1, …) times b as (1, b0, 1, b1, …), then each pair of dims merged
+  const A = reshape(a, sa.flatMap((s) => [s, 1]));
+  const B = reshape(b, sb.flatMap((s) => [1, s]));
+  return reshape(A.mul(B), sa.map((s, i) => s * sb[i]));
 }
 
 /** Outer product of two vectors. */

@@ -30,7 +30,7 @@ function softmaxImpl(x: Tensor, dim: number, log: boolean): Tensor {
     const dx = Tensor.output(x.shape, g.dtype);
     backend().softmaxBackward(y.storage, g.storage, dx.storage, spec, log);
     return [dx];
-  });
+  }, [y]);
 }
 
 export function softmax(x: Tensor, dim: number): Tensor {
@@ -52,6 +52,8 @@ function reduceLoss(loss: Tensor, reduction: Reduction, op: string): Tensor {
 }
 
 export interface CrossEntropyOptions {
+  /** A rescaling weight for each class, (C); a target's loss counts weight[target] times. */
+  weight?: Tensor | null;
   /** Targets equal to this are skipped (default -100, as PyTorch). */
   ignoreIndex?: number;
   /** Mix the one-hot target with the uniform distribution by this much (default 0). */
@@ -66,55 +68,79 @@ function classesLast(x: Tensor): Tensor {
   return reshape(x.permute(perm), [-1, x.shape[1]]);
 }
 
+function checkClassWeight(weight: Tensor | null, C: number, op: string): void {
+  if (weight === null) return;
+  if (weight.ndim !== 1 || weight.shape[0] !== C) throw new Error(`${op}: weight must hold one number per class, shape [${C}], got ${fmt(weight.shape)}`);
+  if (!isFloat(weight.dtype)) throw new Error(`${op}: weight must be a floating-point tensor, got ${weight.dtype}`);
+}
+
+/** weight[t] for each target t that is kept, 0 for ignored ones; the target's shape. */
+function targetWeights(weight: Tensor, target: Tensor, keep: Tensor): Tensor {
+  const t = reshape(where(keep, target, 0), [-1]);
+  return where(keep, reshape(indexSelect(weight, 0, t), target.shape), 0);
+}
+
 /**
- * nll_loss: −logp[target], averaged over targets that are not ignoreIndex. `logp` holds
- * log-probabilities with classes in dim 1: (N, C) or (N, C, d1, ...) or (C).
+ * nll_loss: −weight[t]·logp[t] for each target t that is not ignoreIndex; "mean" divides by the
+ * number of such targets (by the sum of their weights when `weight` is given, as PyTorch).
+ * `logp` holds log-probabilities with classes in dim 1: (N, C) or (N, C, d1, ...) or (C).
  */
-export function nllLoss(logp: Tensor, target: Tensor, opts: { ignoreIndex?: number; reduction?: Reduction } = {}): Tensor {
-  const { ignoreIndex = -100, reduction = "mean" } = opts;
+export function nllLoss(logp: Tensor, target: Tensor, opts: { weight?: Tensor | null; ignoreIndex?: number; reduction?: Reduction } = {}): Tensor {
+  const { weight = null, ignoreIndex = -100, reduction = "mean" } = opts;
   const expected = logp.ndim === 1 ? [] : [logp.shape[0], ...logp.shape.slice(2)];
   if (target.dtype !== "int32") throw new Error(`nllLoss: target must hold class indices as int32, got ${target.dtype}`);
   if (target.ndim !== expected.length || target.shape.some((s, i) => s !== expected[i])) {
     throw new Error(`nllLoss: input ${fmt(logp.shape)} (classes in dim ${logp.ndim === 1 ? 0 : 1}) expects target of shape ${fmt(expected)}, got ${fmt(target.shape)}`);
   }
   const C = logp.ndim === 1 ? logp.shape[0] : logp.shape[1];
+  checkClassWeight(weight, C, "nllLoss");
   const flatLogp = classesLast(logp);
   const t = reshape(target, [-1]);
   const keep = t.ne(ignoreIndex);
   const safeT = where(keep, t, 0);
   checkIndex(safeT, C, "nllLoss");
   const picked = reshape(gather(flatLogp, 1, unsqueeze(safeT, 1)), [-1]);
-  const losses = where(keep, picked.neg(), 0);
-  if (reduction === "mean") return losses.sum().div(keep.sum().to(losses.dtype));
+  let losses = where(keep, picked.neg(), 0);
+  const w = weight && targetWeights(weight, t, keep);
+  if (w) losses = losses.mul(w);
+  if (reduction === "mean") return losses.sum().div(w ? w.sum() : keep.sum().to(losses.dtype));
   return reduceLoss(reduction === "none" ? reshape(losses, target.shape) : losses, reduction, "nllLoss");
 }
 
 /**
  * cross_entropy(logits, target): log-softmax over the class dim (1) then NLL. `target` is int32
  * class indices, or a float tensor of class probabilities with the same shape as the logits.
+ * Options as PyTorch's: class `weight`, `ignoreIndex`, `labelSmoothing`, `reduction`.
  */
 export function crossEntropy(logits: Tensor, target: Tensor, opts: CrossEntropyOptions = {}): Tensor {
-  const { ignoreIndex = -100, labelSmoothing = 0, reduction = "mean" } = opts;
+  const { weight = null, ignoreIndex = -100, labelSmoothing = 0, reduction = "mean" } = opts;
   if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) throw new Error(`crossEntropy: labelSmoothing must be in [0, 1], got ${labelSmoothing}`);
   if (logits.ndim === 0) throw new Error("crossEntropy: logits must have a class dimension");
   const classDim = logits.ndim === 1 ? 0 : 1;
   const C = logits.shape[classDim];
-  if (!isFloat(target.dtype) && logits.ndim <= 2) return crossEntropyFused(logits, target, ignoreIndex, labelSmoothing, reduction);
+  checkClassWeight(weight, C, "crossEntropy");
+  if (!isFloat(target.dtype) && logits.ndim <= 2 && weight === null) return crossEntropyFused(logits, target, ignoreIndex, labelSmoothing, reduction);
   const logp = logSoftmax(logits, classDim);
+  // the class weights shaped to broadcast along the class dim
+  const wc = weight && reshape(weight, [C, ...logits.shape.slice(classDim + 1).map(() => 1)]);
   if (isFloat(target.dtype)) {
     if (target.ndim !== logits.ndim || target.shape.some((s, i) => s !== logits.shape[i])) {
       throw new Error(`crossEntropy: probability targets must have the logits' shape ${fmt(logits.shape)}, got ${fmt(target.shape)}`);
     }
     const smoothed = labelSmoothing > 0 ? target.mul(1 - labelSmoothing).add(labelSmoothing / C) : target;
-    return reduceLoss(sum(smoothed.mul(logp), classDim).neg(), reduction, "crossEntropy");
+    // "mean" averages over positions, whatever the weights (PyTorch's rule for probability targets)
+    const terms = smoothed.mul(logp);
+    return reduceLoss(sum(wc ? terms.mul(wc) : terms, classDim).neg(), reduction, "crossEntropy");
   }
-  const nll = nllLoss(logp, target, { ignoreIndex, reduction: "none" });
-  if (labelSmoothing === 0) return reduction === "mean" ? nllLoss(logp, target, { ignoreIndex, reduction }) : reduceLoss(nll, reduction, "crossEntropy");
-  // smoothing term: the mean over classes of −logp, on non-ignored positions only
-  const keep = target.ne(ignoreIndex).to(logp.dtype);
-  const smooth = sum(logp, classDim).neg().div(C).mul(keep);
+  const nll = nllLoss(logp, target, { weight, ignoreIndex, reduction: "none" });
+  if (labelSmoothing === 0) return reduction === "mean" ? nllLoss(logp, target, { weight, ignoreIndex, reduction }) : reduceLoss(nll, reduction, "crossEntropy");
+  // smoothing term: the mean over classes of −weight_c·logp_c, on non-ignored positions only
+  const keep = target.ne(ignoreIndex);
+  const keepF = keep.to(logp.dtype);
+  const smooth = sum(wc ? logp.mul(wc) : logp, classDim).neg().div(C).mul(keepF);
   const loss = nll.mul(1 - labelSmoothing).add(smooth.mul(labelSmoothing));
-  if (reduction === "mean") return loss.sum().div(keep.sum());
+  // both terms are normalised like the NLL: by the kept targets' count, or their total weight
+  if (reduction === "mean") return loss.sum().div(weight ? targetWeights(weight, target, keep).sum() : keepF.sum());
   return reduceLoss(loss, reduction, "crossEntropy");
 }
 
@@ -140,9 +166,28 @@ export function mseLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduc
   return reduceLoss(input.sub(target).square(), opts.reduction ?? "mean", "mseLoss");
 }
 
-/** Binary cross-entropy on logits: softplus(x) − x·y, stable for any x. */
-export function binaryCrossEntropyWithLogits(logits: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
-  return reduceLoss(logits.softplus().sub(logits.mul(target)), opts.reduction ?? "mean", "binaryCrossEntropyWithLogits");
+export interface BCEWithLogitsOptions {
+  /** Multiplies each element's loss; broadcast against the input. */
+  weight?: Tensor | null;
+  /** Weight of the positive term, one per class (broadcast along the last dim): p in −[p·y·log σ(x) + (1 − y)·log(1 − σ(x))]. */
+  posWeight?: Tensor | null;
+  reduction?: Reduction;
+}
+
+/**
+ * Binary cross-entropy on logits, −[p·y·log σ(x) + (1 − y)·log(1 − σ(x))], written as
+ * (1 − y)·x + (1 + (p − 1)·y)·softplus(−x) to stay finite for any x (p = 1 without posWeight).
+ */
+export function binaryCrossEntropyWithLogits(logits: Tensor, target: Tensor, opts: BCEWithLogitsOptions = {}): Tensor {
+  const { weight = null, posWeight = null, reduction = "mean" } = opts;
+  if (target.ndim !== logits.ndim || target.shape.some((s, i) => s !== logits.shape[i])) {
+    throw new Error(`binaryCrossEntropyWithLogits: target size ${fmt(target.shape)} must be the same as input size ${fmt(logits.shape)}`);
+  }
+  let loss = posWeight
+    ? logits.mul(target.neg().add(1)).add(posWeight.sub(1).mul(target).add(1).mul(logits.neg().softplus()))
+    : logits.softplus().sub(logits.mul(target));
+  if (weight) loss = loss.mul(weight);
+  return reduceLoss(loss, reduction, "binaryCrossEntropyWithLogits");
 }
 
 // ------------------------------------------------------------------ regularisation and normalisation
@@ -259,7 +304,7 @@ function unfoldWithSpec(x: Tensor, spec: Conv2dSpec): Tensor {
     const gx = Tensor.empty(x.shape, g.dtype);
     backend().fold2d(g.storage, gx.storage, spec);
     return [gx];
-  });
+  }, []);
 }
 
 /** 2-D convolution (cross-correlation, as PyTorch): weight (outC, inC, kH, kW). */
@@ -286,7 +331,7 @@ function pool(x: Tensor, kernelSize: Pair, stride: Pair | undefined, padding: Pa
   else {
     // padding must never win a max: mark padded positions with −∞ before reducing
     const inside = unfoldWithSpec(Tensor.empty([1, 1, spec.height, spec.width], "float32").fill_(1), { ...spec, batch: 1, channels: 1 }).detach();
-    pooled = where(inside.gt(0), cols, -Infinity).max(1);
+    pooled = where(inside.gt(0), cols, -Infinity).amax(1);
   }
   return reshape(pooled, [spec.batch, spec.channels, spec.outH, spec.outW]);
 }

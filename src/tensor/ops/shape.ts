@@ -2,6 +2,7 @@
 // expand and flip copy through the backend's one strided-gather kernel; each backward is the
 // adjoint gather (a strided scatter-add) or the inverse shape op.
 import { backend } from "../../backend/index.js";
+import { isOptions, oneArg, parseArgs } from "../args.js";
 import { attach } from "../autograd.js";
 import { promoteTypes } from "../dtype.js";
 import { broadcastStrides, checkShape, contiguousStrides, fmt, inferShape, normalizeDim, normalizeDims, type Shape, sizeOf } from "../shape.js";
@@ -16,10 +17,23 @@ export function shapeArgs(args: readonly (number | readonly number[])[]): number
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   const target = inferShape(shape, x.numel(), "reshape");
   const out = new Tensor(x.storage, target, x.dtype);
-  return attach(out, "reshape", [x], (g) => [reshape(g, x.shape)]);
+  return attach(out, "reshape", [x], (g) => [reshape(g, x.shape)], []);
 }
 
-export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
+export interface FlattenOptions {
+  startDim?: number;
+  endDim?: number;
+}
+
+export function flatten(x: Tensor, startDimArg?: number | FlattenOptions, endDimArg?: number | FlattenOptions): Tensor {
+  let startDim = startDimArg as number | undefined;
+  let endDim = endDimArg as number | undefined;
+  if (isOptions(startDimArg) || isOptions(endDimArg)) {
+    const o = parseArgs("flatten", ["startDim", "endDim"], 2, [startDimArg, endDimArg]);
+    [startDim, endDim] = [o.startDim as number | undefined, o.endDim as number | undefined];
+  }
+  startDim ??= 0;
+  endDim ??= -1;
   if (x.ndim === 0) return reshape(x, [1]);
   const s = normalizeDim(startDim, x.ndim, "flatten");
   const e = normalizeDim(endDim, x.ndim, "flatten");
@@ -36,7 +50,7 @@ function gatherStrided(x: Tensor, offset: number, strides: readonly number[], sh
     const gx = Tensor.empty(x.shape, g.dtype);
     backend().stridedAdd(g.storage, shape, gx.storage, offset, strides);
     return [gx];
-  });
+  }, []);
 }
 
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
@@ -49,7 +63,7 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   backend().strided(x.storage, 0, perm.map((d) => own[d]), out.storage, out.shape);
   const inverse = new Array<number>(perm.length);
   perm.forEach((d, i) => (inverse[d] = i));
-  return attach(out, "permute", [x], (g) => [permute(g, inverse)]);
+  return attach(out, "permute", [x], (g) => [permute(g, inverse)], []);
 }
 
 export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
@@ -61,12 +75,15 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
   return permute(x, perm);
 }
 
-export function squeeze(x: Tensor, dim?: number | readonly number[]): Tensor {
+export function squeeze(x: Tensor, dimArg?: number | readonly number[] | { dim?: number | readonly number[] }): Tensor {
+  const dim = oneArg<number | readonly number[]>("squeeze", "dim", dimArg);
   const dims = dim === undefined ? x.shape.map((_, i) => i) : normalizeDims(dim, x.ndim, "squeeze");
   return reshape(x, x.shape.filter((s, i) => !(s === 1 && dims.includes(i))));
 }
 
-export function unsqueeze(x: Tensor, dim: number): Tensor {
+export function unsqueeze(x: Tensor, dimArg: number | { dim: number }): Tensor {
+  const dim = oneArg<number>("unsqueeze", "dim", dimArg);
+  if (dim === undefined) throw new Error("unsqueeze: dim is required");
   const d = normalizeDim(dim, x.ndim + 1, "unsqueeze");
   const shape = [...x.shape];
   shape.splice(d, 0, 1);
@@ -85,7 +102,7 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
   if (target.length === x.ndim && target.every((s, i) => s === x.shape[i])) return x;
   const out = Tensor.empty(target, x.dtype);
   backend().strided(x.storage, 0, broadcastStrides(x.shape, target), out.storage, target);
-  return attach(out, "expand", [x], (g) => [sumToShape(g, x.shape)]);
+  return attach(out, "expand", [x], (g) => [sumToShape(g, x.shape)], []);
 }
 
 /** Sums a broadcast gradient back down to `shape` (the adjoint of broadcasting). */
@@ -146,7 +163,8 @@ export function flip(x: Tensor, dims: number | readonly number[]): Tensor {
 }
 
 /** Concatenates along an existing dim. */
-export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
+export function cat(tensors: readonly Tensor[], dimArg: number | { dim?: number } = 0): Tensor {
+  const dim = oneArg<number>("cat", "dim", dimArg) ?? 0;
   if (!Array.isArray(tensors) || tensors.length === 0) throw new Error("cat: expected a non-empty list of tensors");
   const first = tensors[0];
   if (first.ndim === 0) throw new Error("cat: zero-dimensional tensors cannot be concatenated (use stack)");
@@ -168,11 +186,12 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
     backend().stridedAdd(t.to(dtype).storage, t.shape, out.storage, pos * strides[d], strides);
     pos += t.shape[d];
   }
-  return attach(out, "cat", tensors, (g) => tensors.map((t, i) => (t.requiresGrad ? slice(g, d, starts[i], starts[i] + t.shape[d]) : null)));
+  return attach(out, "cat", tensors, (g) => tensors.map((t, i) => (t.requiresGrad ? slice(g, d, starts[i], starts[i] + t.shape[d]) : null)), []);
 }
 
 /** Joins along a new dim. */
-export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
+export function stack(tensors: readonly Tensor[], dimArg: number | { dim?: number } = 0): Tensor {
+  const dim = oneArg<number>("stack", "dim", dimArg) ?? 0;
   if (!Array.isArray(tensors) || tensors.length === 0) throw new Error("stack: expected a non-empty list of tensors");
   const first = tensors[0];
   for (const t of tensors) {
@@ -182,7 +201,8 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   return cat(tensors.map((t) => unsqueeze(t, d)), d);
 }
 
-export function split(x: Tensor, sizeOrSections: number | readonly number[], dim = 0): Tensor[] {
+export function split(x: Tensor, sizeOrSections: number | readonly number[], dimArg: number | { dim?: number } = 0): Tensor[] {
+  const dim = oneArg<number>("split", "dim", dimArg) ?? 0;
   const d = normalizeDim(dim, x.ndim, "split");
   const n = x.shape[d];
   let sizes: number[];
@@ -202,7 +222,8 @@ export function split(x: Tensor, sizeOrSections: number | readonly number[], dim
   });
 }
 
-export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
+export function chunk(x: Tensor, chunks: number, dimArg: number | { dim?: number } = 0): Tensor[] {
+  const dim = oneArg<number>("chunk", "dim", dimArg) ?? 0;
   if (!Number.isInteger(chunks) || chunks <= 0) throw new Error(`chunk: chunks must be a positive integer, got ${chunks}`);
   const n = x.shape[normalizeDim(dim, x.ndim, "chunk")];
   return split(x, Math.max(1, Math.ceil(n / chunks)), dim);
@@ -232,10 +253,68 @@ function triangle(x: Tensor, diagonal: number, lower: boolean): Tensor {
   return x.where(mask, Tensor.empty([], x.dtype).fill_(0)); // a zero of x's own dtype, so bool masks stay bool
 }
 
-export function tril(x: Tensor, diagonal = 0): Tensor {
-  return triangle(x, diagonal, true);
+export function tril(x: Tensor, diagonal: number | { diagonal?: number } = 0): Tensor {
+  return triangle(x, oneArg<number>("tril", "diagonal", diagonal) ?? 0, true);
 }
 
-export function triu(x: Tensor, diagonal = 0): Tensor {
-  return triangle(x, diagonal, false);
+export function triu(x: Tensor, diagonal: number | { diagonal?: number } = 0): Tensor {
+  return triangle(x, oneArg<number>("triu", "diagonal", diagonal) ?? 0, false);
+}
+
+/** Matrix transpose of a tensor with at most 2 dims (0-D and 1-D come back as they are), as torch.t. */
+export function t(x: Tensor): Tensor {
+  if (x.ndim > 2) throw new Error(`t: expects a tensor with at most 2 dims, got shape ${fmt(x.shape)} (use transpose(-2, -1) or mT for batches)`);
+  return x.ndim < 2 ? x : transpose(x, 0, 1);
+}
+
+/** The slices along dim, as a list with that dim removed (torch.unbind). */
+export function unbind(x: Tensor, dimArg: number | { dim?: number } = 0): Tensor[] {
+  const d = normalizeDim(oneArg<number>("unbind", "dim", dimArg) ?? 0, x.ndim, "unbind");
+  return Array.from({ length: x.shape[d] }, (_, i) => select(x, d, i));
+}
+
+/**
+ * Rotates entries along dims: roll(x, 1, 0) moves row i to row i + 1 and the last row to the
+ * first. Without dims the tensor is rolled as if flattened, then reshaped back (torch.roll).
+ */
+export function roll(x: Tensor, shifts: number | readonly number[], dims?: number | readonly number[] | null | { dims?: number | readonly number[] | null }): Tensor {
+  if (dims !== null && typeof dims === "object" && !Array.isArray(dims)) return roll(x, shifts, (dims as { dims?: number | readonly number[] | null }).dims);
+  const ss = typeof shifts === "number" ? [shifts] : [...shifts];
+  if (ss.some((s) => !Number.isInteger(s))) throw new Error(`roll: shifts must be integers, got ${JSON.stringify(shifts)}`);
+  if (dims === undefined || dims === null) {
+    if (ss.length !== 1) throw new Error(`roll: without dims, shifts must be one integer, got ${JSON.stringify(shifts)}`);
+    return reshape(roll(reshape(x, [-1]), ss[0], 0), x.shape);
+  }
+  const ds = typeof dims === "number" ? [dims] : [...(dims as readonly number[])];
+  if (ds.length !== ss.length) throw new Error(`roll: shifts ${JSON.stringify(shifts)} and dims ${JSON.stringify(dims)} must have the same length`);
+  let y = x;
+  ds.forEach((dim, i) => {
+    const d = normalizeDim(dim, x.ndim, "roll");
+    const n = x.shape[d];
+    const k = n === 0 ? 0 : ((ss[i] % n) + n) % n;
+    if (k !== 0) y = cat([slice(y, d, n - k), slice(y, d, 0, n - k)], d);
+  });
+  return y;
+}
+
+/**
+ * torch.diag: a 1-D x becomes the square matrix with x on its `diagonal`-th diagonal (above the
+ * main one when positive, below when negative); a 2-D x gives that diagonal as a 1-D tensor.
+ */
+export function diag(x: Tensor, diagonalArg: number | { diagonal?: number } = 0): Tensor {
+  const diagonal = oneArg<number>("diag", "diagonal", diagonalArg) ?? 0;
+  if (!Number.isInteger(diagonal)) throw new Error(`diag: diagonal must be an integer, got ${diagonal}`);
+  if (x.ndim === 2) {
+    const [r, c] = x.shape;
+    const len = Math.max(0, diagonal >= 0 ? Math.min(r, c - diagonal) : Math.min(r + diagonal, c));
+    const offset = len === 0 ? 0 : diagonal >= 0 ? diagonal : -diagonal * c;
+    return gatherStrided(x, offset, [c + 1], [len], "diag");
+  }
+  if (x.ndim !== 1) throw new Error(`diag: expected a 1-D or 2-D tensor, got shape ${fmt(x.shape)}`);
+  const n = x.shape[0];
+  const m = n + Math.abs(diagonal);
+  const out = Tensor.empty([m, m], x.dtype);
+  if (n > 0) backend().stridedAdd(x.storage, [n], out.storage, diagonal >= 0 ? diagonal : -diagonal * m, [m + 1]);
+  // the adjoint of placing x on a diagonal is reading that diagonal back
+  return attach(out, "diag", [x], (g) => [diag(g, diagonal)], []);
 }
