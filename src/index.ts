@@ -37,3 +37,4 @@ export * as interp from "./entry-interp.js";
 export * as experiments from "./experiments/index.js";
 export * as tms from "./sae/tms.js";
 export * as sae from "./sae/index.js";
+export * as scaling from "./scaling/index.js";
