@@ -140,7 +140,10 @@ async function fitCommand(o: Opts & { overwrite?: boolean }): Promise<void> {
   if (existsSync(path) && statSync(path).isDirectory()) path = join(path, "runs.jsonl");
   const html = outputFile(o.out, o.overwrite, "--out");
   const json = outputFile(o.json, o.overwrite, "--json");
-  const runs = parseRuns(await readFile(path, "utf8"), path);
+  const all = parseRuns(await readFile(path, "utf8"), path);
+  const minTokens = o.minTokens !== undefined ? parseAmount(o.minTokens, "--min-tokens", "tokens") : 0;
+  const runs = all.filter((r) => r.tokens >= minTokens);
+  if (runs.length < all.length) console.log(`leaving out ${all.length - runs.length} runs shorter than --min-tokens ${o.minTokens}`);
   if (runs.length < 5) throw new Error(`--runs ${path}: ${runs.length} run${runs.length === 1 ? "" : "s"}; the law has 5 unknowns (E, A, B, α, β), so it needs at least 5`);
   const bar = samples > 0 ? progress("bootstrap", samples) : null;
   console.log(`fitting ${runs.length} runs from ${path}`);
@@ -210,6 +213,7 @@ export function registerScalingCommands(program: Command): void {
     .option("--bootstrap <n>", "bootstrap resamples for the intervals (0: none)", "200")
     .option("--count <which>", "N as total (every parameter, as Chinchilla) or non-embedding (as Kaplan)", "total")
     .option("--budgets <list>", "budgets (FLOPs) at which to give the compute-optimal N, D and D/N (default: the sweep's budgets, or its smallest and largest compute)")
+    .option("--min-tokens <n>", "leave out runs trained on fewer tokens (e.g. 100k: the shortest runs are still in the first, fast phase of training)")
     .option("--starts <grid>", "L-BFGS starting grid: paper (Hoffmann et al.'s 4500 starts) or coarse (432, ten times quicker)", "paper")
     .option("--seed <n>", "seed of the bootstrap's resampling", "0")
     .option("--out <file>", "HTML page to write", defaultOut("scaling-fit.html"))
