@@ -100,8 +100,9 @@ function lossVsCompute(a: ScalingAnalysis): string {
   const sizes = sizesOf(a.runs, a.count);
   const [c0, c1] = [Math.min(...a.compute) / 2, Math.max(...a.compute) * 2];
   const ys = a.runs.map((r) => r.valLoss);
-  const top = Math.max(...ys) + 0.15;
-  const inRange = (y: number) => (y <= top ? y : NaN);
+  const [bottom, top] = [Math.min(...ys) - 0.1, Math.max(...ys) + 0.15];
+  // curves are cut at the plot's edges (a clamped curve would run along the edge)
+  const inRange = (y: number) => (y >= bottom && y <= top ? y : NaN);
   const series: LineSeries[] = [];
   for (const s of sizes) {
     const Cs = logSpace(c0, c1, 120);
@@ -124,7 +125,7 @@ function lossVsCompute(a: ScalingAnalysis): string {
     xLabel: "training compute C = 6ND (FLOPs)",
     yLabel: "held-out loss (nats/token)",
     logX: true,
-    yDomain: [Math.min(...ys) - 0.1, top],
+    yDomain: [bottom, top],
     height: 460,
   });
 }
@@ -135,29 +136,31 @@ function lossVsTokens(a: ScalingAnalysis): string {
   const sizes = sizesOf(a.runs, a.count);
   const Ds = a.runs.map((r) => r.tokens);
   const ys = a.runs.map((r) => r.valLoss);
-  const top = Math.max(...ys) + 0.15;
+  const [bottom, top] = [Math.min(...ys) - 0.1, Math.max(...ys) + 0.15];
   const grid = logSpace(Math.min(...Ds) / 1.5, Math.max(...Ds) * 1.5, 120);
-  const series: LineSeries[] = sizes.map((s) => ({ name: `${s.label}: fit`, x: grid, y: grid.map((D) => predictLoss(law, s.N, D)).map((y) => (y <= top ? y : NaN)), color: s.color }));
+  const series: LineSeries[] = sizes.map((s) => ({ name: `${s.label}: fit`, x: grid, y: grid.map((D) => predictLoss(law, s.N, D)).map((y) => (y >= bottom && y <= top ? y : NaN)), color: s.color }));
   for (const s of sizes) series.push({ name: s.label, x: s.runs.map((r) => r.tokens), y: s.runs.map((r) => r.valLoss), mark: "dots", color: s.color, r: 4.5 });
-  return linePlot({ title: "Final loss against training tokens, per model size", series: drawable(series), xLabel: "training tokens D", yLabel: "held-out loss (nats/token)", logX: true, yDomain: [Math.min(...ys) - 0.1, top], height: 440 });
+  return linePlot({ title: "Final loss against training tokens, per model size", series: drawable(series), xLabel: "training tokens D", yLabel: "held-out loss (nats/token)", logX: true, yDomain: [bottom, top], height: 440 });
 }
 
 /** IsoFLOP profiles: each budget's runs against N, and its parabola with the minimum marked. */
 function isoflopPlot(a: ScalingAnalysis): string | null {
   if (!a.isoflop) return null;
+  const ys = a.isoflop.profiles.flatMap((p) => p.runs.map((r) => r.loss));
+  const [bottom, top] = [Math.min(...ys) - 0.1, Math.max(...ys) + 0.15];
   const series: LineSeries[] = [];
   a.isoflop.profiles.forEach((p, i) => {
     const color = PALETTE[i % PALETTE.length]!;
     const Ns = p.runs.map((r) => r.N);
     if (p.parabola) {
       const grid = logSpace(Math.min(...Ns) / 1.3, Math.max(...Ns) * 1.3, 50);
-      series.push({ name: `C = ${fmt(p.C)}: parabola`, x: grid, y: grid.map((N) => p.parabola!.c0 + p.parabola!.c1 * Math.log(N) + p.parabola!.c2 * Math.log(N) ** 2), color });
+      const y = grid.map((N) => p.parabola!.c0 + p.parabola!.c1 * Math.log(N) + p.parabola!.c2 * Math.log(N) ** 2);
+      series.push({ name: `C = ${fmt(p.C)}: parabola`, x: grid, y: y.map((v) => (v >= bottom && v <= top ? v : NaN)), color });
     }
     series.push({ name: `C = ${fmt(p.C)}`, x: Ns, y: p.runs.map((r) => r.loss), mark: "dots", color, r: 4.5 });
     if (p.optimum) series.push({ name: `C = ${fmt(p.C)}: minimum`, x: [p.optimum.N], y: [p.optimum.loss], mark: "dots", color, symbol: "diamond", r: 8 });
   });
-  const ys = a.isoflop.profiles.flatMap((p) => p.runs.map((r) => r.loss));
-  return linePlot({ title: "IsoFLOP profiles (approach 2)", subtitle: "each budget's runs (D = C/6N) against model size, a parabola in log N, and its minimum", series, xLabel: `N (${a.count === "total" ? "all parameters" : "without embeddings"})`, yLabel: "held-out loss (nats/token)", logX: true, yDomain: [Math.min(...ys) - 0.1, Math.max(...ys) + 0.15], height: 440 });
+  return linePlot({ title: "IsoFLOP profiles (approach 2)", subtitle: "each budget's runs (D = C/6N) against model size, a parabola in log N, and its minimum", series: drawable(series), xLabel: `N (${a.count === "total" ? "all parameters" : "without embeddings"})`, yLabel: "held-out loss (nats/token)", logX: true, yDomain: [bottom, top], height: 440 });
 }
 
 /** The compute-optimal N (or D/N) against C: approach 3 with its band, approach 2's optima, Chinchilla's law. */
