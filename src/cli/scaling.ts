@@ -13,8 +13,8 @@ import { chinchillaFlops, countParameters, kaplanFlops } from "../scaling/counti
 import { optimalExponents } from "../scaling/law.js";
 import { CHINCHILLA_GRID, COARSE_GRID } from "../scaling/fit.js";
 import { parseRuns, type ParamCount } from "../scaling/runs.js";
-import { DEFAULT_SWEEP_SETTINGS, parseSize, planGrid, planIsoFlop, SWEEP_ARCHITECTURE, type ModelSize, type PlannedRun, type SweepSettings } from "../scaling/sweep.js";
-import { runSweep, type SweepManifest } from "../scaling/sweep.node.js";
+import { DEFAULT_SWEEP_SETTINGS, parseSize, planGrid, planIsoFlop, SWEEP_ARCHITECTURE, type ModelSize, type PlannedRun, type SweepSettings } from "../experiments/scaling-sweep.js";
+import { runSweep, type SweepManifest } from "../experiments/scaling-sweep.node.js";
 import { CharTokenizer } from "../tokenizers/char.js";
 import { gpt2Tokenizer } from "../tokenizers/gpt2.js";
 import type { Tokenizer } from "../tokenizers/types.js";

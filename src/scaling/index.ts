@@ -1,6 +1,6 @@
 // Scaling laws: counting parameters and FLOPs, the Chinchilla law and its fits (approach 3:
 // Huber on log-loss with L-BFGS; approach 2: IsoFLOP parabolas), bootstrap intervals, and the
-// sweep that trains the runs. The sweep's file handling is in sweep.node.ts (Node only).
+// record of a run. The sweep that trains the runs is an experiment: src/experiments/scaling-sweep.ts.
 export { countParameters, chinchillaFlops, kaplanFlops, type ParameterCounts, type ForwardFlops } from "./counting.js";
 export { predictLoss, computeOptimal, optimalExponents, hasComputeOptimum, checkLaw, type ScalingLaw, type ComputeOptimal } from "./law.js";
 export { CHINCHILLA, GOPHER_BUDGET, chinchillaOptimal } from "./chinchilla.js";
@@ -9,5 +9,4 @@ export { fitScalingLaw, huberObjective, huber, gridStarts, lawFromTheta, checkOb
 export { fitIsoFlop, isoFlopProfile, fitParabola, fitLine, groupByBudget, type BudgetRun, type IsoFlopFit, type IsoFlopProfile, type Parabola, type PowerLaw } from "./isoflop.js";
 export { bootstrapLawFit, bootstrapIsoFlop, percentileInterval, quantile, type Interval, type LawBootstrap, type IsoFlopBootstrap, type BootstrapOptions } from "./bootstrap.js";
 export { parseRuns, formatRuns, checkRunRecord, observations, budgetRuns, runParams, type RunRecord, type ParamCount } from "./runs.js";
-export { parseSize, planGrid, planIsoFlop, sizeConfig, runTrainConfig, trainRun, heldOutLoss, DEFAULT_SWEEP_SETTINGS, SWEEP_ARCHITECTURE, type ModelSize, type SweepSettings, type PlannedRun } from "./sweep.js";
 export { analyzeRuns, type ScalingAnalysis, type AnalysisOptions } from "./analysis.js";

@@ -13,8 +13,8 @@ import { Generator } from "../tensor/random.js";
 import { tidy } from "../tensor/scope.js";
 import { textBatches } from "../train/data.js";
 import { type BatchSource, type TrainConfig, Trainer } from "../train/trainer.js";
-import { chinchillaFlops, countParameters } from "./counting.js";
-import type { RunRecord } from "./runs.js";
+import { chinchillaFlops, countParameters } from "../scaling/counting.js";
+import type { RunRecord } from "../scaling/runs.js";
 
 /** A model shape of the sweep: layers, width and heads (d_head = d_model / n_heads, d_mlp = 4 d_model). */
 export interface ModelSize {
@@ -140,7 +140,7 @@ export function heldOutLoss(model: HookedTransformer, data: BatchSource, batches
 }
 
 /** Trains one planned run on the token stream (90% train, 10% held out) and measures it. */
-export function trainRun(plan: PlannedRun, ids: IdArray, vocabSize: number, settings: SweepSettings, onStep?: (step: number, loss: number) => void): RunRecord {
+export function trainScalingRun(plan: PlannedRun, ids: IdArray, vocabSize: number, settings: SweepSettings, onStep?: (step: number, loss: number) => void): RunRecord {
   const t0 = performance.now();
   const cfg = sizeConfig(plan.size, vocabSize, settings);
   const model = new HookedTransformer(cfg);

@@ -8,8 +8,8 @@ import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { IdArray } from "../data/corpus.js";
 import { writeFileAtomic } from "../io/files.node.js";
-import { formatRuns, parseRuns, type RunRecord } from "./runs.js";
-import { type PlannedRun, SWEEP_ARCHITECTURE, type SweepSettings, trainRun } from "./sweep.js";
+import { formatRuns, parseRuns, type RunRecord } from "../scaling/runs.js";
+import { type PlannedRun, SWEEP_ARCHITECTURE, type SweepSettings, trainScalingRun } from "./scaling-sweep.js";
 
 /** What sweep.json records. */
 export interface SweepManifest {
@@ -84,7 +84,7 @@ export async function runSweep(plans: readonly PlannedRun[], ids: IdArray, manif
       continue;
     }
     opts.onRunStart?.(plan, i, plans.length);
-    const record = trainRun(plan, ids, manifest.vocabSize, manifest.settings, (step, loss) => opts.onStep?.(plan, step, loss));
+    const record = trainScalingRun(plan, ids, manifest.vocabSize, manifest.settings, (step, loss) => opts.onStep?.(plan, step, loss));
     runs.push(record);
     await writeFileAtomic(runsPath, new TextEncoder().encode(formatRuns(runs)));
     opts.onRunEnd?.(record, i, plans.length);
