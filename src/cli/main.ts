@@ -14,6 +14,7 @@ import { registerPullCommand } from "./pull.js";
 import { registerSaeCommands } from "./sae.js";
 import { registerTmsCommand } from "./tms.js";
 import { registerEvalsCommands } from "./evals.js";
+import { registerScalingCommands } from "./scaling.js";
 import { CliExit, defaultOut, plainMessage } from "./common.js";
 
 function version(): string {
@@ -67,6 +68,7 @@ export function buildProgram(): Command {
   registerSaeCommands(program);
   registerTmsCommand(program);
   registerEvalsCommands(program);
+  registerScalingCommands(program);
   return program;
 }
 
