@@ -20,6 +20,7 @@ const VIEW: Record<string, { height: number; from?: string }> = {
   fit: { height: 560 }, spirals: { height: 800 }, dla: { height: 700 }, probe: { height: 620 },
   tms: { height: 1400, from: "Superposition as sparsity grows: WᵀW and b" },
   "sae-dashboard": { height: 1100 }, "sae-synthetic": { height: 900 },
+  "scaling-sweep": { height: 900 }, "scaling-fit": { height: 1300 }, "scaling-isoflop": { height: 560, from: "IsoFLOP profiles" },
 };
 
 const pages = buildPages();

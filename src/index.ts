@@ -38,3 +38,5 @@ export * as experiments from "./experiments/index.js";
 export * as tms from "./sae/tms.js";
 export * as sae from "./sae/index.js";
 export * as align from "./align/index.js";
+export * as evals from "./evals/index.js";
+export * as scaling from "./scaling/index.js";

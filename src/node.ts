@@ -22,4 +22,6 @@ export { listHfWeights, readFloat32Weights } from "./io/hf-weights.node.js";
 export { runTraining, lossCurvePage, type RunOptions } from "./train/train.node.js";
 export { saveSae, loadSae, isSaeDir } from "./sae/files.node.js";
 export { runSaeTraining, checkSaeRunDir } from "./sae/run.node.js";
+export { runSweep, prepareSweepDir, readRunsFile, type SweepManifest, type SweepRunOptions } from "./experiments/scaling-sweep.node.js";
 export { saveRNNLanguageModel, loadRNNLanguageModel } from "./models/rnn-lm.node.js";
+export { loadTaskFile, readJsonl } from "./evals/load.node.js";

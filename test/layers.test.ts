@@ -20,7 +20,9 @@ import ts from "typescript";
  *     optim: numerical building blocks on tensors that models and analyses use;
  *   - plot (SVG/HTML figures; writes files through io) sits with tokenizers and data: above io,
  *     below train, which draws loss curves;
- *   - demos (fit a function, classify spirals: they train small networks) are experiments.
+ *   - demos (fit a function, classify spirals: they train small networks) are experiments;
+ *   - scaling (parameter and FLOP counts, the Chinchilla law and its fits) is an analysis, with
+ *     interp and sae; the sweep that trains the runs is an experiment (experiments/scaling-sweep.ts).
  * The package entry (src/index.ts, src/node.ts: the files directly in src/) re-exports the whole
  * library, and the apps call the library through it, so it sits between experiments and apps.
  * The exercises (src/exercises: statements, checks, the grader) call the library only through
@@ -35,7 +37,7 @@ const LAYERS: { layer: string; folders: string[] }[] = [
   { layer: "tokenizers, data", folders: ["tokenizers", "data", "plot"] },
   { layer: "models", folders: ["models"] },
   { layer: "train", folders: ["train"] },
-  { layer: "interp, sae, align, evals", folders: ["interp", "sae", "align", "evals"] },
+  { layer: "interp, sae, align, evals", folders: ["interp", "sae", "align", "evals", "scaling"] },
   { layer: "experiments", folders: ["experiments", "demos"] },
   { layer: ENTRY, folders: [] },
   { layer: "exercises", folders: ["exercises"] },
@@ -49,6 +51,7 @@ const LAYERS: { layer: string; folders: string[] }[] = [
  */
 const NOT_FROM: { from: string; to: string; why: string }[] = [
   { from: "interp", to: "train", why: "an analysis takes a model; code that trains one is an experiment (src/experiments/)" },
+  { from: "scaling", to: "train", why: "the laws are fitted to runs, whoever trained them; the sweep that trains them is an experiment (src/experiments/scaling-sweep.ts)" },
 ];
 
 /**

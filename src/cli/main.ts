@@ -13,6 +13,8 @@ import { registerExportCommand } from "./export.js";
 import { registerPullCommand } from "./pull.js";
 import { registerSaeCommands } from "./sae.js";
 import { registerTmsCommand } from "./tms.js";
+import { registerEvalsCommands } from "./evals.js";
+import { registerScalingCommands } from "./scaling.js";
 import { registerExerciseCommands } from "./exercise.js";
 import { CliExit, defaultOut, plainMessage } from "./common.js";
 
@@ -66,6 +68,8 @@ export function buildProgram(): Command {
   registerPullCommand(program);
   registerSaeCommands(program);
   registerTmsCommand(program);
+  registerEvalsCommands(program);
+  registerScalingCommands(program);
   registerExerciseCommands(program);
   return program;
 }

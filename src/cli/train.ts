@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { loadCorpus } from "../data/corpus.node.js";
+import type { TaskRecord } from "../data/tasks/registry.js";
 import type { GPTConfigInput } from "../models/gpt/config.js";
 import { generate, generateTokens } from "../models/gpt/generate.js";
 import { loadModelDir } from "../models/gpt/io.node.js";
@@ -17,12 +18,13 @@ import { WordTokenizer } from "../tokenizers/word.js";
 import { textBatches } from "../train/data.js";
 import { PRESETS, type Preset } from "../train/presets.js";
 import { findCheckpoint } from "../train/checkpoint.node.js";
-import { checkRunDir, OutputExistsError, runTraining, type StopSignal } from "../train/train.node.js";
-import { checkTrainConfig, type EvalMetrics, type TrainConfig } from "../train/trainer.js";
+import { checkRunDir, OutputExistsError, runTraining, type RunResult, type StopSignal } from "../train/train.node.js";
+import { type BatchSource, checkTrainConfig, type EvalMetrics, type TrainConfig } from "../train/trainer.js";
 import { DecodeStream } from "../tokenizers/decode-stream.js";
 import { CliExit, defaultOut, dirTokenizer, encodePrompt, encodeText, forFlag, LOCAL_DATA, loadDirTokenizer, modelDir, prependBosOption, replaceInvalidUtf8Option, MODEL_HELP } from "./common.js";
 import { intOption, numberOption, parseTokenIds, probabilityOption } from "./options.js";
 import { progress } from "./progress.js";
+import { readTaskRecord, TASK_HELP, TASK_OPTIONS_HELP, taskRecordFromFlags, taskSource } from "./train-task.js";
 
 function buildTokenizer(kind: string, text: string): Tokenizer {
   if (kind === "char") return CharTokenizer.fromText(text);
@@ -50,11 +52,11 @@ function checkWindows(tokens: number, train: TrainConfig): void {
 }
 
 /** What a saved run was made with: its model config, training config and tokenizer (from last/). */
-function readSavedRun(out: string): { model: Record<string, unknown>; train: TrainConfig; tokenizer: Tokenizer | null } {
+function readSavedRun(out: string): { model: Record<string, unknown>; train: TrainConfig; tokenizer: Tokenizer | null; task: TaskRecord | null } {
   const dir = findCheckpoint(join(out, "last"))!; // checkRunDir has made sure there is one
   const read = (name: string) => JSON.parse(readFileSync(join(dir, name), "utf8")) as Record<string, unknown>;
   const { model_type: _type, ...model } = read("config.json");
-  return { model, train: read("trainer.json").config as TrainConfig, tokenizer: dirTokenizer(dir) };
+  return { model, train: read("trainer.json").config as TrainConfig, tokenizer: dirTokenizer(dir), task: readTaskRecord(dir) };
 }
 
 function readJsonFile(path: string): Record<string, unknown> {
@@ -81,13 +83,41 @@ function presetHelp(): string {
 /** The exit code of a process stopped by a signal, as shells report it (128 + signal number). */
 const SIGNAL_EXIT: Record<StopSignal, number> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
 
+/** Trains with a progress bar and evaluation lines; a stop signal ends the command after saving. */
+async function trainWithProgress(model: HookedTransformer, data: BatchSource, train: TrainConfig, out: string, o: Record<string, string>, extraFiles: Record<string, string>): Promise<RunResult> {
+  console.log(`model: ${model.cfg.n_layers} layers, ${model.cfg.n_heads} heads, d_model ${model.cfg.d_model}, context ${model.cfg.n_ctx}: ${(model.numParameters() / 1e6).toFixed(2)}M parameters`);
+  const bar = progress("train", train.maxIters);
+  let lastVal: number | undefined;
+  const result = await runTraining(model, data, train, {
+    outDir: out,
+    resume: o.resume !== undefined,
+    overwrite: o.overwrite !== undefined,
+    extraFiles,
+    onResume: (step) => bar.log(`resuming from step ${step} (${join(out, "last")})`),
+    onSignal: (signal) => bar.log(`${signal}: stopping after this step and saving ${join(out, "last")} (send it again to quit without saving)`),
+    onStep: (m) => bar.update(m.step + 1, { loss: m.loss, "tok/s": Math.round(m.tokensPerSec), ...(lastVal !== undefined ? { val: lastVal } : {}) }),
+    onEval: (m) => {
+      lastVal = m.val;
+      bar.log(evalLine(m));
+    },
+  });
+  bar.stop();
+  if (result.signal) {
+    console.log(`stopped by ${result.signal} at step ${result.trainer.step}: saved ${join(out, "last")}; continue with --resume`);
+    throw new CliExit(SIGNAL_EXIT[result.signal]);
+  }
+  return result;
+}
+
 export function registerTrainCommands(program: Command): void {
   program
     .command("train")
-    .description("train a GPT on a text (file or known corpus) with a preset, a config file or flags")
+    .description("train a GPT on a text (file or known corpus) or a synthetic task (--task) with a preset, a config file or flags")
     .option("--preset <name>", `one of: ${Object.keys(PRESETS).join(", ")} (see below)`, "nanogpt-cpu")
     .option("--config <file>", "JSON with { model: {...GPTConfig}, train: {...TrainConfig}, data, tokenizer }")
     .option("--data <fileOrName>", "a text file, or tinyshakespeare | tinystories")
+    .option("--task <name>", TASK_HELP)
+    .option("--task-options <k=v,...>", TASK_OPTIONS_HELP)
     .addOption(replaceInvalidUtf8Option())
     .option("--tokenizer <kind>", "char | word | gpt2 | path to tokenizer.json")
     .option("--out <dir>", "output folder (default out/PRESET)")
@@ -123,7 +153,7 @@ export function registerTrainCommands(program: Command): void {
       }
       // a resumed run continues with the model, training settings and tokenizer it was saved with
       const saved = o.resume !== undefined ? readSavedRun(out) : null;
-      if (saved) for (const f of ["nLayers", "dModel", "nHeads", "config", "tokenizer"]) if (o[f] !== undefined) throw new Error(`--${f.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())} cannot change a run that --resume continues (its model and tokenizer come from ${join(out, "last")})`);
+      if (saved) for (const f of ["nLayers", "dModel", "nHeads", "config", "tokenizer", "task", "taskOptions"]) if (o[f] !== undefined) throw new Error(`--${f.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())} cannot change a run that --resume continues (its model and tokenizer come from ${join(out, "last")})`);
       const file = o.config ? readJsonFile(o.config) : {};
       const modelCfg = (saved ? saved.model : { ...preset.model, ...(file.model as object | undefined) }) as Preset["model"];
       const train: TrainConfig = saved ? { ...saved.train } : { ...preset.train, ...(file.train as object | undefined) };
@@ -136,6 +166,23 @@ export function registerTrainCommands(program: Command): void {
       if (o.dModel !== undefined) modelCfg.d_model = intOption(o, "dModel", 0, 1, 65536);
       if (o.nHeads !== undefined) modelCfg.n_heads = intOption(o, "nHeads", 0, 1, 1024);
       if (o.dropout !== undefined) modelCfg.dropout = numberOption(o, "dropout", 0);
+      if (o.taskOptions !== undefined && o.task === undefined) throw new Error("--task-options needs --task (the task they belong to)");
+      const taskRecord = saved ? saved.task : o.task !== undefined ? await taskRecordFromFlags(o.task, o.taskOptions) : null;
+      if (taskRecord && o.data !== undefined) throw new Error(`--data: this run trains on the ${taskRecord.name} task, not on a text; give one or the other`);
+      if (taskRecord) {
+        // the model's context is one example: prompt and answer
+        const source = await taskSource(taskRecord, train.batchSize);
+        const need = source.task.maxLength - 1;
+        if (o.blockSize === undefined && !saved) train.blockSize = need;
+        else if (train.blockSize < need) throw new Error(`--block-size ${train.blockSize}: ${source.task.name}'s examples need a context of ${need} tokens`);
+        checkTrainConfig(train);
+        const model = new HookedTransformer({ ...modelCfg, n_ctx: modelCfg.n_ctx ?? train.blockSize, d_vocab: source.task.vocab.length, seed: train.seed } as GPTConfigInput);
+        console.log(source.summary);
+        await trainWithProgress(model, source.data, train, out, o, source.extraFiles);
+        console.log(`checkpoints: ${join(out, "best")} and ${join(out, "last")}\nloss curve: ${join(out, "loss.html")}\nmetrics: ${join(out, "metrics.jsonl")}`);
+        console.log(`evaluate it on its held-out examples: dgpt evals run ${taskRecord.name} --model ${out}`);
+        return;
+      }
       checkTrainConfig(train);
       const dataName = o.data ?? (file.data as string | undefined) ?? preset.data;
       const corpus = await forFlag("--data", dataName, () => loadCorpus(dataName, { localDirs: LOCAL_DATA, invalid: o.replaceInvalidUtf8 ? "replace" : "error" }));
@@ -146,27 +193,7 @@ export function registerTrainCommands(program: Command): void {
       const data = textBatches(ids, { batchSize: train.batchSize, blockSize: train.blockSize });
       const model = new HookedTransformer({ ...modelCfg, n_ctx: modelCfg.n_ctx ?? train.blockSize, d_vocab: tokenizer.vocabSize, seed: train.seed } as GPTConfigInput);
       console.log(`data: ${corpus.name} (${corpus.source} ${corpus.path}), ${ids.length} ${tokenizer.kind} tokens (train ${data.trainTokens}, val ${data.valTokens}), vocabulary ${tokenizer.vocabSize}`);
-      console.log(`model: ${model.cfg.n_layers} layers, ${model.cfg.n_heads} heads, d_model ${model.cfg.d_model}, context ${model.cfg.n_ctx}: ${(model.numParameters() / 1e6).toFixed(2)}M parameters`);
-      const bar = progress("train", train.maxIters);
-      let lastVal: number | undefined;
-      const result = await runTraining(model, data, train, {
-        outDir: out,
-        resume: o.resume !== undefined,
-        overwrite: o.overwrite !== undefined,
-        extraFiles: { "tokenizer.json": serializeTokenizer(tokenizer) },
-        onResume: (step) => bar.log(`resuming from step ${step} (${join(out, "last")})`),
-        onSignal: (signal) => bar.log(`${signal}: stopping after this step and saving ${join(out, "last")} (send it again to quit without saving)`),
-        onStep: (m) => bar.update(m.step + 1, { loss: m.loss, "tok/s": Math.round(m.tokensPerSec), ...(lastVal !== undefined ? { val: lastVal } : {}) }),
-        onEval: (m) => {
-          lastVal = m.val;
-          bar.log(evalLine(m));
-        },
-      });
-      bar.stop();
-      if (result.signal) {
-        console.log(`stopped by ${result.signal} at step ${result.trainer.step}: saved ${join(out, "last")}; continue with --resume`);
-        throw new CliExit(SIGNAL_EXIT[result.signal]);
-      }
+      await trainWithProgress(model, data, train, out, o, { "tokenizer.json": serializeTokenizer(tokenizer) });
       const n = intOption(o, "sample", 300, 0);
       if (n > 0) {
         const newline = tokenizer.tokenToId("\n");

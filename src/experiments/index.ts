@@ -3,3 +3,4 @@
 export * from "./induction.js";
 export * from "./tms.js";
 export * from "./sae-dictionary.js";
+export * from "./scaling-sweep.js";

@@ -368,6 +368,8 @@ export interface BarChartOptions extends FigureOptions {
   yLabel?: string;
   /** Bars along x with labels down the left side (good for many or long labels, e.g. tokens). */
   horizontal?: boolean;
+  /** The value axis's range (e.g. [0, 1] for accuracies, so bars compare across pages); default: fitted to the values. */
+  valueDomain?: [number, number];
   /** Colour of positive bars (negative ones are drawn in a contrasting red). */
   color?: string;
 }
@@ -381,6 +383,7 @@ export function barChart(options: BarChartOptions): string {
   const xLabel = checkOptionalString(fn, "xLabel", o.xLabel);
   const yLabel = checkOptionalString(fn, "yLabel", o.yLabel);
   const horizontal = checkBool(fn, "horizontal", o.horizontal);
+  const valueDomain = checkDomain(fn, "valueDomain", o.valueDomain, false);
   const color = checkColor(fn, "color", o.color) ?? PALETTE[0]!;
   const values = checkFiniteArray(fn, "values", o.values);
   const labels = checkStringArray(fn, "labels", o.labels).map(visibleLabel);
@@ -408,7 +411,7 @@ export function barChart(options: BarChartOptions): string {
       marginTop: 24,
       marginRight: 24,
       color: { type: "identity" },
-      x: { label: xLabel === undefined ? null : xmlSafe(xLabel), grid: true },
+      x: { label: xLabel === undefined ? null : xmlSafe(xLabel), grid: true, ...(valueDomain ? { domain: valueDomain, clamp: true } : {}) },
       y: { type: "band", domain: index, tickFormat, ticks: index.filter((i) => i % step === 0), label: yLabel === undefined ? null : xmlSafe(yLabel), padding: 0.15 },
       marks: [Plot.barX(data, { y: "i", x: "v", fill: "color" }), Plot.ruleX([0])],
     }));
@@ -433,7 +436,7 @@ export function barChart(options: BarChartOptions): string {
       padding: 0.15,
       ...(rotate ? { tickRotate: -90 } : {}),
     },
-    y: { label: yLabel === undefined ? null : xmlSafe(yLabel), grid: true },
+    y: { label: yLabel === undefined ? null : xmlSafe(yLabel), grid: true, ...(valueDomain ? { domain: valueDomain, clamp: true } : {}) },
     marks: [Plot.barY(data, { x: "i", y: "v", fill: "color" }), Plot.ruleY([0])],
   }));
 }

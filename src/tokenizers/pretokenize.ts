@@ -42,7 +42,8 @@ export interface AddedTokenMatch {
   rstrip?: boolean;
 }
 
-const escapeRegex = (s: string) => s.replace(/[\\^$.*+?()[\]{}|/-]/g, "\\$&");
+// "-" is left alone: it is special only inside a character class, and escaping it is a syntax error under the u flag
+const escapeRegex = (s: string) => s.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
 
 /**
  * A regex that finds any of the added tokens. Longer tokens are tried first, so that with

@@ -36,6 +36,12 @@ import { SparseAutoencoder } from "../../src/sae/sae.js";
 import { dimensionalitySweep, phaseDiagram, superpositionSweep } from "../../src/experiments/tms.js";
 import { dictionarySweep } from "../../src/experiments/sae-dictionary.js";
 import { saeSyntheticPage } from "../../src/cli/pages/sae-synthetic.js";
+import { scalingFitPage, scalingSweepPage } from "../../src/cli/pages/scaling.js";
+import { analyzeRuns } from "../../src/scaling/analysis.js";
+import { COARSE_GRID } from "../../src/scaling/fit.js";
+import { predictLoss } from "../../src/scaling/law.js";
+import { parseRuns, type RunRecord } from "../../src/scaling/runs.js";
+import { readFileSync } from "node:fs";
 import "../../src/plot/index.node.js";
 
 /** A corpus for when no bigger one is given: enough text for a BPE vocabulary and counts in the tens of thousands. */
@@ -157,5 +163,20 @@ export function buildPages(text = SAMPLE_TEXT): Record<string, string> {
   // SAEs on a known dictionary: a small sweep of k, briefly trained
   const small = { nFeatures: 32, dIn: 16, steps: 60, batchSize: 256, evalSamples: 1024 };
   pages["sae-synthetic"] = saeSyntheticPage([dictionarySweep({ ...small, architecture: "topk", values: [2, 4, 8, 16] }), dictionarySweep({ ...small, architecture: "standard", values: [0.1, 0.3, 1] })]);
+
+  // scaling laws: the README's Tiny Shakespeare sweep (its runs are committed), and an IsoFLOP
+  // sweep whose losses come from a known law (with a little noise), so that the parabolas show
+  const runs = parseRuns(readFileSync(new URL("../../docs/scaling/tinyshakespeare-runs.jsonl", import.meta.url), "utf8"));
+  pages["scaling-sweep"] = scalingSweepPage(runs, "tinyshakespeare, char tokenizer (vocabulary 65); batch 16 × block 64; AdamW lr 0.002, cosine to lr/10 over each run.");
+  pages["scaling-fit"] = scalingFitPage(analyzeRuns(runs, { bootstrap: 20, starts: COARSE_GRID }), "runs: docs/scaling/tinyshakespeare-runs.jsonl");
+  const law = { E: 1.5, A: 60, B: 300, alpha: 0.4, beta: 0.35 };
+  // seven sizes for every budget; the law's optima (8k, 24k, 71k parameters) lie inside their range
+  const isoRuns: RunRecord[] = [1e11, 1e12, 1e13].flatMap((C, i) => [0, 1, 2, 3, 4, 5, 6].map((j) => {
+    const N = 3000 * 2 ** j;
+    const D = Math.round(C / (6 * N));
+    const valLoss = predictLoss(law, N, D) * (1 + 0.004 * Math.sin(7 * i + 3 * j));
+    return { id: `iso-${i}-${j}`, nLayers: 2, dModel: 8 * 2 ** j, nHeads: 1, params: N, paramsNonEmbedding: Math.round(0.9 * N), tokens: D, steps: 1, batchSize: 16, blockSize: 64, flops6ND: 6 * N * D, flopsChinchilla: 6 * N * D, budget: C, valLoss, trainLoss: valLoss, seconds: 1 };
+  }));
+  pages["scaling-isoflop"] = scalingFitPage(analyzeRuns(isoRuns, { bootstrap: 20, starts: COARSE_GRID }), "an IsoFLOP sweep made from a known law");
   return pages;
 }

@@ -5,3 +5,5 @@ export { sequenceTask, copyTask, reverseTask, sortTask, type SequenceKind, type 
 export { repeatedTokens, type RepeatedTokensOptions, type RepeatedTokensExample } from "./induction.js";
 export { balancedParens, isBalanced, type ParensOptions, type ParensExample, type UnbalancedKind } from "./parens.js";
 export { mazeTask, generateMazeEdges, shortestPath, type MazeOptions, type MazeExample } from "./maze.js";
+export { TASK_NAMES, makeTask, parseTaskOptions, parseTaskSpec, checkTaskOptions, describeTasks, parseTaskRecord, type TaskOptions, type TaskRecord } from "./registry.js";
+export { taskText, taskTokenizer } from "./text.js";
