@@ -38,3 +38,4 @@ export * as experiments from "./experiments/index.js";
 export * as tms from "./sae/tms.js";
 export * as sae from "./sae/index.js";
 export * as align from "./align/index.js";
+export * as steer from "./steer/index.js";
