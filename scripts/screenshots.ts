@@ -19,7 +19,7 @@ const VIEW: Record<string, { height: number; from?: string }> = {
   circuits: { height: 700 }, images: { height: 420, from: "Mistakes" }, bpe: { height: 560 }, loss: { height: 600 },
   fit: { height: 560 }, spirals: { height: 800 }, dla: { height: 700 }, probe: { height: 620 },
   tms: { height: 1400, from: "Superposition as sparsity grows: WᵀW and b" },
-  "sae-dashboard": { height: 1100 }, "sae-synthetic": { height: 900 },
+  "sae-dashboard": { height: 1100 }, "sae-synthetic": { height: 900 }, "steer-sweep": { height: 1200 },
 };
 
 const pages = buildPages();

@@ -202,6 +202,8 @@ describe("sweep", () => {
     for (const c of r.cells.flat()) for (const x of [c.effect.mean, c.effect.stderr, c.loss, c.cost]) assert.ok(Number.isFinite(x));
     assert.equal(r.cells[1][1].cost, 0);
     assert.deepEqual(r.cells[0][1].effect, r.clean.effect);
+    assert.deepEqual(r.cells[0][1].shift, { mean: 0, stderr: 0, n: 3 });
+    for (const c of r.cells.flat()) assert.ok(Math.abs(c.shift.mean - (c.effect.mean - r.clean.effect.mean)) < 1e-12, "the paired change averages to the change of the means");
     assert.ok(Math.abs(r.clean.loss - meanLoss(model, windows, null)) < 1e-6);
     assert.ok(r.cells[1][2].cost !== 0, "steering changes the loss");
     assert.equal(r.clean.samples.length, 3);

@@ -128,6 +128,8 @@ export interface Comparison {
   generations: { seed: number; before: string; after: string; sentimentBefore: number; sentimentAfter: number }[];
   sentimentBefore: Stat;
   sentimentAfter: Stat;
+  /** after − before, generation by generation (the same seed). */
+  sentimentChange: Stat;
   loss?: { clean: number; steered: number; cost: number; windows: number; contextSize: number };
 }
 
@@ -157,9 +159,10 @@ export async function compareAndPrint(o: Opts, model: HookedTransformer, tok: To
   }
   const sentimentBefore = meanStderr(generations.map((g) => g.sentimentBefore));
   const sentimentAfter = meanStderr(generations.map((g) => g.sentimentAfter));
+  const sentimentChange = meanStderr(generations.map((g) => g.sentimentAfter - g.sentimentBefore));
   const pm = (s: Stat) => `${s.mean.toFixed(3)} ± ${s.stderr.toFixed(3)}`;
-  console.log(`\nlexicon sentiment over ${samples} generation${samples === 1 ? "" : "s"} (mean ± standard error): before ${pm(sentimentBefore)}, after ${pm(sentimentAfter)}`);
-  const result: Comparison = { generations, sentimentBefore, sentimentAfter };
+  console.log(`\nlexicon sentiment over ${samples} generation${samples === 1 ? "" : "s"} (mean ± standard error): before ${pm(sentimentBefore)}, after ${pm(sentimentAfter)}; change (same seeds) ${pm(sentimentChange)}`);
+  const result: Comparison = { generations, sentimentBefore, sentimentAfter, sentimentChange };
   if (windows) {
     const clean = meanLoss(model, windows, null);
     const steered = steeredModel ? meanLoss(steeredModel, windows, null) : meanLoss(model, windows, steering);

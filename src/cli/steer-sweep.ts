@@ -7,7 +7,7 @@ import { steeringSweep } from "../steer/sweep.js";
 import { actAddVector, caaVector } from "../steer/vectors.js";
 import { MODEL_HELP, prependBosOption, replaceInvalidUtf8Option, reportOptions, reportPaths, writeReport } from "./common.js";
 import { intOption } from "./options.js";
-import { steerSweepPage } from "./pages/steer.js";
+import { steerSweepPage, sweepPageInput } from "./pages/steer.js";
 import { progress } from "./progress.js";
 import { generateFlags, loadPairs, loadSteerModel, lossWindows, type Opts, parseLayers, parseNumbers, promptTokens } from "./steer-common.js";
 import { padToken } from "./steer.js";
@@ -67,7 +67,7 @@ export function registerSteerSweepCommand(steer: Command): void {
       const minus = promptTokens(tok, model, o.minus, "--minus", o.prependBos);
       const pad = padToken(tok, o.pad ?? " ");
       vectorAt = (layer) => actAddVector(model, plus, minus, layer, { padToken: pad });
-      what = `ActAdd ${JSON.stringify(o.plus)} − ${JSON.stringify(o.minus)} (added to the first ${Math.max(plus.length, minus.length)} positions)`;
+      what = `ActAdd ${JSON.stringify(o.plus)} − ${JSON.stringify(o.minus)} (added to ${Math.max(plus.length, minus.length) === 1 ? "the first position" : `the first ${Math.max(plus.length, minus.length)} positions`})`;
     } else {
       const { pairs, source } = await loadPairs(o.pairs, tok, model, o.prependBos);
       vectorAt = (layer) => caaVector(model, pairs, layer, { position: o.position as "last" | "mean" });
@@ -96,21 +96,14 @@ export function registerSteerSweepCommand(steer: Command): void {
     console.log(`clean: sentiment ${clean.effect.mean.toFixed(3)} ± ${clean.effect.stderr.toFixed(3)}, loss ${clean.loss.toFixed(4)}`);
     console.log(["layer", ...coefs.map((c) => `c=${c}`.padStart(22))].join(" "));
     result.cells.forEach((row, i) => {
-      console.log([`${layers[i]}`.padEnd(5), ...row.map((c) => `${(c.effect.mean - clean.effect.mean).toFixed(3)}±${c.effect.stderr.toFixed(3)} ${(c.cost >= 0 ? "+" : "") + c.cost.toFixed(3)}`.padStart(22))].join(" "));
+      console.log([`${layers[i]}`.padEnd(5), ...row.map((c) => `${c.shift.mean.toFixed(3)}±${c.shift.stderr.toFixed(3)} ${(c.cost >= 0 ? "+" : "") + c.cost.toFixed(3)}`.padStart(22))].join(" "));
     });
-    console.log("(each cell: change in mean sentiment ± standard error, then change in held-out loss)");
-    const cells = result.cells.map((row) => row.map((c) => ({ ...c, samples: c.samples.map(decode) })));
-    const page = {
+    console.log("(each cell: change in sentiment, steered − clean with the same seeds, ± standard error; then change in held-out loss)");
+    const page = sweepPageInput(result, decode, {
       title: what,
       setup: `dgpt steer sweep --model ${o.model} … (${what}).\nPrompts: ${promptTexts.map((p) => JSON.stringify(p)).join(", ")}; ${samples} generations of ${gen.maxNewTokens} tokens per cell at temperature ${gen.temperature}, generation k from seed ${seed} + k in every cell. Loss on ${windows.length} held-out windows of ${windows[0].length} tokens of ${o.data}.`,
       scoreName: "lexicon sentiment",
-      layers,
-      coefs,
-      cells,
-      clean: { ...clean, samples: clean.samples.map(decode) },
-      vectorNorm: result.vectorNorm,
-      residNorm: result.residNorm,
-    };
+    });
     await writeReport(paths, steerSweepPage(page), { method, prompts: promptTexts, samples, ...page });
   });
 }

@@ -30,12 +30,12 @@ export function padToken(tok: Tokenizer, text: string): number {
   return ids[0];
 }
 
-/** The ActAdd vector of --plus and --minus at a layer, and a line describing it. */
-export function actAddFromFlags(o: Flags, model: HookedTransformer, tok: Tokenizer, layer: number): { vector: Tensor; plus: number[]; minus: number[]; pad: number } {
+/** The ActAdd vector of --plus and --minus at a layer, with the two prompts as tokens. */
+function actAddFromFlags(o: Flags, model: HookedTransformer, tok: Tokenizer, layer: number): { vector: Tensor; plus: number[]; minus: number[] } {
   const plus = promptTokens(tok, model, o.plus, "--plus", o.prependBos);
   const minus = promptTokens(tok, model, o.minus, "--minus", o.prependBos);
   const pad = padToken(tok, o.pad ?? " ");
-  return { vector: actAddVector(model, plus, minus, layer, { padToken: pad }), plus, minus, pad };
+  return { vector: actAddVector(model, plus, minus, layer, { padToken: pad }), plus, minus };
 }
 
 /** A direction from a JSON file: an array of numbers, or an object with "vector" or "direction" (what `steer caa --save` writes). */
@@ -73,7 +73,7 @@ export function registerSteerCommands(program: Command): void {
     const prompt = promptTokens(tok, model, o.prompt, "--prompt", o.prependBos);
     const { vector, plus, minus } = actAddFromFlags(o, model, tok, layer);
     const rows = vector.norm(2, -1).dataSync() as Float32Array;
-    console.log(`ActAdd at ${residHook(model, layer)}: ${coef} × (h(${JSON.stringify(o.plus)}) − h(${JSON.stringify(o.minus)})), added to positions 0–${vector.shape[0] - 1} (${plus.length} and ${minus.length} tokens; ‖v‖ per position ${Array.from(rows, (r) => r.toFixed(2)).join(", ")})`);
+    console.log(`ActAdd at ${residHook(model, layer)}: ${coef} × (h(${JSON.stringify(o.plus)}) − h(${JSON.stringify(o.minus)})), added to ${vector.shape[0] === 1 ? "position 0" : `positions 0–${vector.shape[0] - 1}`} (${plus.length} and ${minus.length} tokens; ‖v‖ per position ${Array.from(rows, (r) => r.toFixed(2)).join(", ")})`);
     const steering: ActivationAddition = { kind: "add", layer, vector, coef };
     const result = await compareAndPrint(o, model, tok, prompt, steering);
     await writeJson(json, { method: "actadd", layer, coef, plus: o.plus, minus: o.minus, prompt: o.prompt, vectorNorms: Array.from(rows), ...result });

@@ -1,6 +1,7 @@
 // Where does a steering vector work, and what does it cost? For each layer L and coefficient c:
 //
 //   effect(L, c) = mean over N seeded generations of score(continuation)   (± its standard error)
+//   shift(L, c)  = mean over k of score_k(L, c) − score_k(clean)            (paired: generation k has the same seed)
 //   cost(L, c)   = loss_steered(L, c) − loss_clean
 //
 // where loss is the mean next-token cross-entropy on held-out ordinary text with the steering on
@@ -72,7 +73,10 @@ export interface SweepOptions {
 export interface SweepCell {
   layer: number;
   coef: number;
+  /** The score of the steered generations. */
   effect: Stat;
+  /** The paired change: score of generation k steered − score of generation k clean (same seed). */
+  shift: Stat;
   loss: number;
   /** loss − the clean loss. */
   cost: number;
@@ -84,7 +88,7 @@ export interface SweepResult {
   layers: number[];
   coefs: number[];
   /** The clean model (c = 0): effect and loss. */
-  clean: { effect: Stat; loss: number; samples: number[][] };
+  clean: { effect: Stat; loss: number; samples: number[][]; scores: number[] };
   /** cells[i][j]: layers[i], coefs[j]. */
   cells: SweepCell[][];
   /** Per layer: ‖v‖ (for (n, d) vectors, the largest row norm) and the mean ‖resid_pre‖ over the held-out text, to set c against. */
@@ -116,7 +120,7 @@ export function steeringSweep(model: HookedTransformer, o: SweepOptions): SweepR
       scores.push(o.score(out, prompt));
       if (kept.length < keep) kept.push(out);
     }
-    return { effect: meanStderr(scores), samples: kept };
+    return { scores, effect: meanStderr(scores), samples: kept };
   };
 
   const cleanLoss = meanLoss(model, o.lossWindows, null);
@@ -134,7 +138,8 @@ export function steeringSweep(model: HookedTransformer, o: SweepOptions): SweepR
       // c = 0 adds nothing: the clean runs are that cell
       const cell = coef === 0 ? clean : { ...run((prompt) => at(prompt)), loss: meanLoss(model, o.lossWindows, at(null)) };
       o.onCell?.(++done, total);
-      return { layer, coef, effect: cell.effect, loss: cell.loss, cost: cell.loss - cleanLoss, samples: cell.samples };
+      const shift = meanStderr(cell.scores.map((x, k) => x - clean.scores[k]));
+      return { layer, coef, effect: cell.effect, shift, loss: cell.loss, cost: cell.loss - cleanLoss, samples: cell.samples };
     });
   });
   return { layers, coefs, clean, cells, vectorNorm, residNorm };

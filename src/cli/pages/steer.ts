@@ -1,13 +1,14 @@
 // The page of `dgpt steer sweep`: where a steering vector works (its effect on generations, per
 // layer and coefficient) and what it costs (the rise in next-token loss on ordinary text).
 import { heatmap, htmlPage, linePlot, type PageSection } from "../../plot/index.js";
-import type { Stat } from "../../steer/sweep.js";
+import type { Stat, SweepResult } from "../../steer/sweep.js";
 
 /** One cell of the sweep as the page shows it (samples already decoded). */
 export interface SweepPageCell {
   layer: number;
   coef: number;
   effect: Stat;
+  shift: Stat;
   loss: number;
   cost: number;
   samples: string[];
@@ -28,12 +29,25 @@ export interface SweepPageInput {
   residNorm: number[];
 }
 
+/** The page's input from a sweep's result, its samples decoded to text. */
+export function sweepPageInput(r: SweepResult, decode: (ids: number[]) => string, about: { title: string; setup: string; scoreName: string }): SweepPageInput {
+  return {
+    ...about,
+    layers: r.layers,
+    coefs: r.coefs,
+    cells: r.cells.map((row) => row.map((c) => ({ ...c, samples: c.samples.map(decode) }))),
+    clean: { effect: r.clean.effect, loss: r.clean.loss, samples: r.clean.samples.map(decode) },
+    vectorNorm: r.vectorNorm,
+    residNorm: r.residNorm,
+  };
+}
+
 const fmt = (x: number, digits = 3) => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
 
 export function steerSweepPage(r: SweepPageInput): string {
   const rows = r.layers.map((l) => `L${l}`);
   const cols = r.coefs.map((c) => String(c));
-  const shift = r.cells.map((row) => row.map((c) => c.effect.mean - r.clean.effect.mean));
+  const shift = r.cells.map((row) => row.map((c) => c.shift.mean));
   const cost = r.cells.map((row) => row.map((c) => c.cost));
   const perLayer = (y: (c: SweepPageCell) => number) => r.layers.map((l, i) => ({ name: `layer ${l}`, x: r.coefs, y: r.cells[i].map(y) }));
   const perCoef = r.coefs
@@ -44,8 +58,8 @@ export function steerSweepPage(r: SweepPageInput): string {
     { heading: "Setup", caption: `${r.setup}\nClean model: ${r.scoreName} ${fmt(r.clean.effect.mean)} ± ${fmt(r.clean.effect.stderr)} over ${r.clean.effect.n} generations; held-out loss ${fmt(r.clean.loss, 4)}.\n‖v‖ per layer: ${r.layers.map((l, i) => `L${l} ${fmt(r.vectorNorm[i], 2)}`).join(", ")}; mean ‖resid_pre‖ on the held-out text: ${r.layers.map((l, i) => `L${l} ${fmt(r.residNorm[i], 2)}`).join(", ")}.` },
     {
       heading: `Effect: change in ${r.scoreName}`,
-      svg: heatmap({ values: shift, rowLabels: rows, colLabels: cols, diverging: true, cellText: r.cells.map((row) => row.map((c) => `${fmt(c.effect.mean - r.clean.effect.mean, 2)}±${fmt(c.effect.stderr, 2)}`)), xLabel: "coefficient c", yLabel: "layer", colorLabel: `Δ ${r.scoreName}` }),
-      caption: `Mean ${r.scoreName} of the steered generations minus the clean model's (± the standard error of the steered mean). The same seeds in every cell.`,
+      svg: heatmap({ values: shift, rowLabels: rows, colLabels: cols, diverging: true, cellText: r.cells.map((row) => row.map((c) => `${fmt(c.shift.mean, 2)}±${fmt(c.shift.stderr, 2)}`)), xLabel: "coefficient c", yLabel: "layer", colorLabel: `Δ ${r.scoreName}` }),
+      caption: `Mean over generations of ${r.scoreName} steered minus clean, each pair sampled with the same seed (± the standard error of that paired difference).`,
     },
     {
       heading: "Cost: rise in next-token loss on held-out text",
