@@ -42,6 +42,7 @@ export function sweepPageInput(r: SweepResult, decode: (ids: number[]) => string
   };
 }
 
+const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 const fmt = (x: number, digits = 3) => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
 
 export function steerSweepPage(r: SweepPageInput): string {
@@ -66,10 +67,10 @@ export function steerSweepPage(r: SweepPageInput): string {
       svg: heatmap({ values: cost, rowLabels: rows, colLabels: cols, colorScheme: "reds", cellText: r.cells.map((row) => row.map((c) => fmt(c.cost, 3))), xLabel: "coefficient c", yLabel: "layer", colorLabel: "Δ loss (nats)" }),
       caption: "Mean next-token cross-entropy with the steering on, minus the clean model's, on windows of the held-out text (ActAdd's perplexity check).",
     },
-    { heading: `${r.scoreName} against the coefficient`, svg: linePlot({ series: perLayer((c) => c.effect.mean), xLabel: "coefficient c", yLabel: r.scoreName, yRules: [{ y: r.clean.effect.mean, label: "clean" }] }) },
+    { heading: `${capital(r.scoreName)} against the coefficient`, svg: linePlot({ series: perLayer((c) => c.effect.mean), xLabel: "coefficient c", yLabel: r.scoreName, yRules: [{ y: r.clean.effect.mean, label: "clean" }] }) },
     { heading: "Loss cost against the coefficient", svg: linePlot({ series: perLayer((c) => c.cost), xLabel: "coefficient c", yLabel: "Δ loss (nats)", yRules: [{ y: 0, label: "clean" }] }) },
   ];
-  if (perCoef.length > 0) sections.push({ heading: `${r.scoreName} against the layer`, svg: linePlot({ series: perCoef, xLabel: "layer", yLabel: r.scoreName, yRules: [{ y: r.clean.effect.mean, label: "clean" }] }) });
+  if (perCoef.length > 0) sections.push({ heading: `${capital(r.scoreName)} against the layer`, svg: linePlot({ series: perCoef, xLabel: "layer", yLabel: r.scoreName, yRules: [{ y: r.clean.effect.mean, label: "clean" }] }) });
   const lines = [`clean: ${r.clean.samples.map((s) => JSON.stringify(s)).join(" · ")}`];
   const extremes = [...new Set([Math.min(...r.coefs), Math.max(...r.coefs)])].filter((c) => c !== 0);
   r.layers.forEach((l, i) => {
