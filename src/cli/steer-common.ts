@@ -58,6 +58,13 @@ export function promptTokens(tok: Tokenizer, model: HookedTransformer, text: str
   return ids;
 }
 
+/** The one token --pad encodes to (ActAdd pads the shorter prompt with it). */
+export function padToken(tok: Tokenizer, text: string): number {
+  const ids = tok.encode(text);
+  if (ids.length !== 1) throw new Error(`--pad ${JSON.stringify(text)} must be one token, but encodes to ${ids.length}`);
+  return ids[0];
+}
+
 /** A layer flag, checked against the model: the error names n_layers. */
 export function layerOption(o: Opts, name: string, model: HookedTransformer): number {
   const n = model.cfg.n_layers;

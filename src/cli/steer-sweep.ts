@@ -9,8 +9,7 @@ import { MODEL_HELP, prependBosOption, replaceInvalidUtf8Option, reportOptions, 
 import { intOption } from "./options.js";
 import { steerSweepPage, sweepPageInput } from "./pages/steer.js";
 import { progress } from "./progress.js";
-import { generateFlags, loadPairs, loadSteerModel, lossWindows, type Opts, parseLayers, parseNumbers, promptTokens } from "./steer-common.js";
-import { padToken } from "./steer.js";
+import { generateFlags, loadPairs, loadSteerModel, lossWindows, type Opts, padToken, parseLayers, parseNumbers, promptTokens } from "./steer-common.js";
 
 const DEFAULT_PROMPTS = ["Once upon a time", "One day,", "The little dog"];
 

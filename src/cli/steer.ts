@@ -12,7 +12,7 @@ import type { HookedTransformer } from "../models/gpt/model.js";
 import type { Tokenizer } from "../tokenizers/types.js";
 import { outputFile, readTextFlag } from "./common.js";
 import { numberOption } from "./options.js";
-import { compareAndPrint, generationOptions, layerOption, loadPairs, loadSteerModel, type Opts, promptTokens } from "./steer-common.js";
+import { compareAndPrint, generationOptions, layerOption, loadPairs, loadSteerModel, type Opts, padToken, promptTokens } from "./steer-common.js";
 import { registerSteerSweepCommand } from "./steer-sweep.js";
 
 type Flags = Opts & { overwrite?: boolean; prependBos?: boolean };
@@ -21,13 +21,6 @@ async function writeJson(path: string | undefined, data: unknown): Promise<void>
   if (path === undefined) return;
   await writeFileAtomic(path, new TextEncoder().encode(JSON.stringify(data, null, 1) + "\n"));
   console.log(`wrote ${path}`);
-}
-
-/** The one token --pad encodes to (ActAdd pads the shorter prompt with it). */
-export function padToken(tok: Tokenizer, text: string): number {
-  const ids = tok.encode(text);
-  if (ids.length !== 1) throw new Error(`--pad ${JSON.stringify(text)} must be one token, but encodes to ${ids.length}`);
-  return ids[0];
 }
 
 /** The ActAdd vector of --plus and --minus at a layer, with the two prompts as tokens. */
