@@ -40,3 +40,4 @@ export * as sae from "./sae/index.js";
 export * as align from "./align/index.js";
 export * as evals from "./evals/index.js";
 export * as scaling from "./scaling/index.js";
+export * as steer from "./steer/index.js";

@@ -37,7 +37,7 @@ const LAYERS: { layer: string; folders: string[] }[] = [
   { layer: "tokenizers, data", folders: ["tokenizers", "data", "plot"] },
   { layer: "models", folders: ["models"] },
   { layer: "train", folders: ["train"] },
-  { layer: "interp, sae, align, evals", folders: ["interp", "sae", "align", "evals", "scaling"] },
+  { layer: "interp, sae, align, evals", folders: ["interp", "sae", "align", "steer", "evals", "scaling"] },
   { layer: "experiments", folders: ["experiments", "demos"] },
   { layer: ENTRY, folders: [] },
   { layer: "exercises", folders: ["exercises"] },

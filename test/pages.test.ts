@@ -35,7 +35,7 @@ describe("pages read well in Chromium", { skip: !available && !process.env.CI ? 
     return { page, problems };
   }
 
-  const kinds = ["loss", "fit", "spirals", "bpe", "ngram", "lens", "attention", "attention-long", "dla", "patching", "circuits", "probe", "images", "tms", "sae-dashboard", "sae-synthetic", "scaling-sweep", "scaling-fit", "scaling-isoflop"];
+  const kinds = ["loss", "fit", "spirals", "bpe", "ngram", "lens", "attention", "attention-long", "dla", "patching", "circuits", "probe", "images", "tms", "sae-dashboard", "sae-synthetic", "scaling-sweep", "scaling-fit", "scaling-isoflop", "steer-sweep"];
   // pages that open with a chart (a heatmap or grid is as wide as its cells need, not the card)
   const opensWithChart = new Set(["loss", "fit", "bpe", "ngram", "dla", "probe", "images"]);
   for (const name of kinds) {

@@ -16,6 +16,7 @@ import { registerTmsCommand } from "./tms.js";
 import { registerEvalsCommands } from "./evals.js";
 import { registerScalingCommands } from "./scaling.js";
 import { registerExerciseCommands } from "./exercise.js";
+import { registerSteerCommands } from "./steer.js";
 import { CliExit, defaultOut, plainMessage } from "./common.js";
 
 function version(): string {
@@ -71,6 +72,7 @@ export function buildProgram(): Command {
   registerEvalsCommands(program);
   registerScalingCommands(program);
   registerExerciseCommands(program);
+  registerSteerCommands(program);
   return program;
 }
 

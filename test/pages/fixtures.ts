@@ -30,6 +30,9 @@ import { probePage } from "../../src/cli/pages/probe.js";
 import { quoteToken } from "../../src/cli/pages/tokens.js";
 import { bpePage } from "../../src/cli/pages/tokenizer.js";
 import { tmsPage } from "../../src/cli/pages/tms.js";
+import { steerSweepPage, sweepPageInput } from "../../src/cli/pages/steer.js";
+import { steeringSweep } from "../../src/steer/sweep.js";
+import { actAddVector } from "../../src/steer/vectors.js";
 import { dashboardPage } from "../../src/cli/pages/sae-dashboard.js";
 import { saeFeatures } from "../../src/sae/features.js";
 import { SparseAutoencoder } from "../../src/sae/sae.js";
@@ -139,6 +142,21 @@ export function buildPages(text = SAMPLE_TEXT): Record<string, string> {
   const features = saeFeatures(model, sae, { windows });
   const cards = Array.from(features.density.keys()).filter((j) => features.density[j] > 0).slice(0, 6);
   pages["sae-dashboard"] = dashboardPage(features, cards, piece, { title: "topk k=8 SAE, d_sae 64, at blocks.0.hook_resid_post", source: "sample text", command: "dgpt sae dashboard --sae sae --model model --out dash.html" });
+
+  // a steering sweep: ActAdd " speak" − " resolved" on the random model, scored by how many of
+  // the new tokens hold an "e" (the random model writes no sentiment words for the lexicon)
+  const [speak, resolved] = [tok.encode(" speak"), tok.encode(" resolved")];
+  const sweep = steeringSweep(model, {
+    layers: [0, 1],
+    coefs: [-4, 0, 4],
+    vectorAt: (l) => actAddVector(model, speak, resolved, l),
+    prompts: [ids.slice(0, 4)],
+    samples: 3,
+    score: (out) => out.filter((id) => piece(id).includes("e")).length / out.length,
+    lossWindows: windows.slice(0, 4),
+    generate: { maxNewTokens: 8 },
+  });
+  pages["steer-sweep"] = steerSweepPage(sweepPageInput(sweep, (out) => tok.decode(out), { title: 'ActAdd " speak" − " resolved"', setup: "dgpt steer sweep --model model --plus \" speak\" --minus \" resolved\" --layers 0-1 --coefs -4,0,4 …", scoreName: "share of tokens with an e" }));
 
   // the lessons: curves of two small demos, and an image classifier's mistakes
   pages.fit = fitPage(fitFunction({ steps: 60, hidden: 8, samples: 80 }), "sin");
