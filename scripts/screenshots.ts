@@ -21,7 +21,7 @@ const VIEW: Record<string, { height: number; from?: string }> = {
   tms: { height: 1400, from: "Superposition as sparsity grows: WᵀW and b" },
   "sae-dashboard": { height: 1100 }, "sae-synthetic": { height: 900 },
   "scaling-sweep": { height: 900 }, "scaling-fit": { height: 1300 }, "scaling-isoflop": { height: 560, from: "IsoFLOP profiles" },
-  "sae-dashboard": { height: 1100 }, "sae-synthetic": { height: 900 }, "steer-sweep": { height: 1200 },
+  "steer-sweep": { height: 1200 },
 };
 
 const pages = buildPages();
