@@ -13,6 +13,7 @@ import { registerExportCommand } from "./export.js";
 import { registerPullCommand } from "./pull.js";
 import { registerSaeCommands } from "./sae.js";
 import { registerTmsCommand } from "./tms.js";
+import { registerAlignCommands } from "./align.js";
 import { CliExit, defaultOut, plainMessage } from "./common.js";
 
 function version(): string {
@@ -65,6 +66,7 @@ export function buildProgram(): Command {
   registerPullCommand(program);
   registerSaeCommands(program);
   registerTmsCommand(program);
+  registerAlignCommands(program);
   return program;
 }
 
