@@ -22,4 +22,6 @@ export { listHfWeights, readFloat32Weights } from "./io/hf-weights.node.js";
 export { runTraining, lossCurvePage, type RunOptions } from "./train/train.node.js";
 export { saveSae, loadSae, isSaeDir } from "./sae/files.node.js";
 export { runSaeTraining, checkSaeRunDir } from "./sae/run.node.js";
+export { saveRewardModel, loadRewardModel, isRewardModelDir } from "./align/reward-files.node.js";
+export { savePolicyCheckpoint, policyCheckpointState } from "./align/checkpoint.node.js";
 export { saveRNNLanguageModel, loadRNNLanguageModel } from "./models/rnn-lm.node.js";
