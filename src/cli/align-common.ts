@@ -53,7 +53,7 @@ export async function loadPrompts(o: Opts): Promise<{ train: string[]; heldOut: 
   } else {
     const data = o.data ?? "tinystories";
     const corpus = await forFlag("--data", data, () => loadCorpus(data, { localDirs: LOCAL_DATA }));
-    const words = intOption(o, "promptWords", 6, 1, 100);
+    const words = intOption(o, "promptWords", 8, 1, 100);
     prompts = storyPrompts(corpus.text, words);
     if (prompts.length < 2) throw new Error(`--data ${data}: found ${prompts.length} stories with more than ${words} words; prompts need at least 2`);
     source = `the first ${words} words of each story in ${corpus.name}`;

@@ -36,7 +36,7 @@ function rlOptions(cmd: Command, kind: Kind): Command {
     .option("--max-new-tokens <n>", "tokens per completion at most (completions also stop at <|endoftext|>)", "32")
     .option("--data <fileOrName>", "prompts: the opening words of each story in this text (a file, or tinystories)", "tinystories")
     .option("--prompts <file>", "prompts: one per line (instead of --data)")
-    .option("--prompt-words <n>", "with --data: words per prompt", "6")
+    .option("--prompt-words <n>", "with --data: words per prompt", "8")
     .option("--eval-prompts <n>", "held-out prompts for the before/after evaluation", "64")
     .option("--save-every <n>", "save the policy every n steps (and at the end)", "10")
     .option("--seed <n>", "random seed", "0")

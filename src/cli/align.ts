@@ -42,8 +42,8 @@ export function registerAlignCommands(program: Command): void {
     .requiredOption("--model <dir>", MODEL_HELP)
     .option("--data <fileOrName>", "prompts: the opening words of each story in this text", "tinystories")
     .option("--prompts <file>", "prompts: one per line (instead of --data)")
-    .option("--prompt-words <n>", "with --data: words per prompt", "6")
-    .option("--n <n>", "prompts to sample (each gives at most one pair: ties are dropped)", "600")
+    .option("--prompt-words <n>", "with --data: words per prompt", "8")
+    .option("--n <n>", "pairs to sample, going round the prompts as often as needed (ties are dropped)", "600")
     .option("--max-new-tokens <n>", "tokens per completion at most", "32")
     .option("--temperature <x>", "sampling temperature", "1")
     .option("--seed <n>", "random seed", "0")
@@ -54,7 +54,8 @@ export function registerAlignCommands(program: Command): void {
       const sft = await loadAlignModel(o.model);
       const prompts = await loadPrompts(o);
       const maxNewTokens = intOption(o, "maxNewTokens", 32);
-      const texts = prompts.train.slice(0, intOption(o, "n", 600));
+      // --n past the number of prompts goes round them again (fresh samples each time)
+      const texts = Array.from({ length: intOption(o, "n", 600) }, (_, i) => prompts.train[i % prompts.train.length]);
       // long prompts are cut to fit: the pair records the text the model saw
       const ids = encodePrompts(sft.tokenizer, texts, sft.model.cfg.n_ctx, maxNewTokens, o.prompts ? "--prompts" : "--data");
       const seen = ids.map((p) => sft.tokenizer.decode(p));
@@ -137,7 +138,7 @@ export function registerAlignCommands(program: Command): void {
     .option("--eval-reward <dir>", "a reward model folder to score the evaluation samples with, beside the sentiment rule")
     .option("--data <fileOrName>", "evaluation prompts: the opening words of each story in this text (the held-out 10 %)", "tinystories")
     .option("--prompts <file>", "evaluation prompts: one per line (the last 10 % are used)")
-    .option("--prompt-words <n>", "with --data: words per prompt", "6")
+    .option("--prompt-words <n>", "with --data: words per prompt", "8")
     .option("--eval-prompts <n>", "held-out prompts for the before/after evaluation", "64")
     .option("--max-new-tokens <n>", "tokens per evaluation completion", "32")
     .option("--seed <n>", "random seed", "0")

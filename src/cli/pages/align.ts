@@ -38,10 +38,14 @@ export function evalCaption(label: string, e: PolicyEvalSummary): string {
   return `${label}: ${rewards}; KL to the reference ${e.kl.toFixed(2)} ± ${e.klStdErr.toFixed(2)} nats; entropy ${e.entropy.toFixed(2)} nats/token`;
 }
 
+/** Samples printed on a page per evaluation. */
+const SAMPLES_SHOWN = 12;
+
 function samplesSections(evals: { label: string; e: PolicyEvalSummary }[]): PageSection[] {
   return evals.map(({ label, e }) => ({
     heading: `Samples ${label}`,
-    caption: `${evalCaption(label, e)}\n\n` + e.samples.map((s) => `[${s.reward.toFixed(2)}] ${s.prompt}▸${s.completion}`).join("\n\n"),
+    caption: `${evalCaption(label, e)}\n(the first ${Math.min(SAMPLES_SHOWN, e.samples.length)} of ${e.samples.length} samples, each with its ${Object.keys(e.meanReward)[0]} score; all are in summary.json)\n\n` +
+      e.samples.slice(0, SAMPLES_SHOWN).map((s) => `[${s.reward.toFixed(2)}] ${s.prompt}▸${s.completion}`).join("\n\n"),
   }));
 }
 
