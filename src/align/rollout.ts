@@ -58,22 +58,27 @@ function checkRolloutOptions(model: HookedTransformer, prompts: readonly (readon
  */
 export function sampleToken(logits: ArrayLike<number>, temperature: number, topK: number | undefined, g: Generator): { id: number; logprob: number } {
   const V = logits.length;
-  let ids = Array.from({ length: V }, (_, i) => i);
-  if (topK !== undefined && topK < V) ids = ids.sort((a, b) => logits[b] - logits[a]).slice(0, topK);
-  // log-softmax over the kept tokens: z_i = l_i/T − log Σ_j exp(l_j/T)
+  // the candidate tokens: all of them, or the k with the largest logits
+  const ids = topK !== undefined && topK < V ? Array.from({ length: V }, (_, i) => i).sort((a, b) => logits[b] - logits[a]).slice(0, topK) : null;
+  const n = ids ? ids.length : V;
+  const z = (j: number) => logits[ids ? ids[j] : j] / temperature;
+  // p_j ∝ exp(z_j − max z); log π(j) = z_j − max − log Σ exp(z − max)
   let max = -Infinity;
-  for (const i of ids) max = Math.max(max, logits[i] / temperature);
+  for (let j = 0; j < n; j++) max = Math.max(max, z(j));
+  const p = new Float64Array(n);
   let total = 0;
-  for (const i of ids) total += Math.exp(logits[i] / temperature - max);
+  for (let j = 0; j < n; j++) total += p[j] = Math.exp(z(j) - max);
   const logZ = max + Math.log(total);
-  let r = g.random();
-  for (const i of ids) {
-    const lp = logits[i] / temperature - logZ;
-    r -= Math.exp(lp);
-    if (r <= 0) return { id: i, logprob: lp };
+  let r = g.random() * total;
+  let pick = n - 1; // if rounding leaves r a hair above 0
+  for (let j = 0; j < n; j++) {
+    r -= p[j];
+    if (r <= 0) {
+      pick = j;
+      break;
+    }
   }
-  const last = ids[ids.length - 1]; // rounding left r a hair above 0
-  return { id: last, logprob: logits[last] / temperature - logZ };
+  return { id: ids ? ids[pick] : pick, logprob: z(pick) - logZ };
 }
 
 /** Samples a completion for every prompt (batched per prompt length, with the KV cache). */
