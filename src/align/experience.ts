@@ -80,13 +80,13 @@ export function scoreRollout(policy: PolicyWithValueHead | HookedTransformer, re
       try {
         const out = policy instanceof PolicyWithValueHead ? policy.forward(batch.tokens) : { logits: policy.forward(batch.tokens), values: null };
         const lp = logprobsAndEntropy(out.logits, batch, temperature);
-        const ref = logprobsAndEntropy(reference.forward(batch.tokens), batch, temperature).logprobs;
+        const ref = logprobsAndEntropy(reference.forward(batch.tokens), batch, temperature, false).logprobs;
         const mask = batch.completionMask;
         return {
           logprobs: positionsToRows(lp.logprobs.dataSync(), batch),
           refLogprobs: positionsToRows(ref.dataSync(), batch),
           values: out.values ? positionsToRows(completionValues(out.values, batch).dataSync(), batch) : null,
-          entropy: lp.entropy.sum().item() / mask.sum().item(),
+          entropy: lp.entropy!.sum().item() / mask.sum().item(),
         };
       } finally {
         policy.train(wasTraining[0]);

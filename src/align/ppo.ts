@@ -205,7 +205,7 @@ export class PpoTrainer {
     const batch = packSequences(pick(e.samples), this.policy.body.cfg.n_ctx);
     this.optimizer.zeroGrad();
     const out = this.policy.forward(batch.tokens);
-    const { logprobs, entropy } = logprobsAndEntropy(out.logits, batch, c.temperature);
+    const { logprobs, entropy } = logprobsAndEntropy(out.logits, batch, c.temperature, c.entCoef > 0);
     const r = ppoLoss(
       {
         logprobs,
@@ -215,7 +215,7 @@ export class PpoTrainer {
         oldValues: rowsToPositions(pick(e.values!), batch),
         returns: rowsToPositions(pick(returns), batch),
         mask: batch.completionMask,
-        entropy,
+        entropy: entropy ?? undefined,
       },
       c,
     );

@@ -105,7 +105,7 @@ export class RlooTrainer {
       loss = tidy(() => {
         this.optimizer.zeroGrad();
         const batch = packSequences(e.samples, this.policy.cfg.n_ctx);
-        const logp = logprobsAndEntropy(this.policy.forward(batch.tokens), batch, temperature).logprobs.sum(1); // log π_θ(y | x), (B,)
+        const logp = logprobsAndEntropy(this.policy.forward(batch.tokens), batch, temperature, false).logprobs.sum(1); // log π_θ(y | x), (B,)
         const l = tensor(Float32Array.from(A)).mul(logp).mean().neg();
         const value = l.item();
         checkFinite(step, "the REINFORCE loss", [value]);

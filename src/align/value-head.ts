@@ -33,16 +33,17 @@ export class PolicyWithValueHead extends Module {
 
 /**
  * log π(y_{t+1} | s_t) of each next token and the entropy H(π(· | s_t)) = −Σ_v π log π, at every
- * predicting position of a packed batch: both (b, T − 1), zero outside completions. With a
+ * predicting position of a packed batch: both (b, T − 1), zero outside completions (the entropy
+ * only when asked: it costs a pass over the whole (b, T − 1, d_vocab) distribution). With a
  * temperature the policy is softmax(logits / T), as it was sampled.
  */
-export function logprobsAndEntropy(logits: Tensor, batch: SequenceBatch, temperature = 1): { logprobs: Tensor; entropy: Tensor } {
+export function logprobsAndEntropy(logits: Tensor, batch: SequenceBatch, temperature = 1, withEntropy = true): { logprobs: Tensor; entropy: Tensor | null } {
   const T = batch.tokens.shape[1];
   let l = logits.narrow(1, 0, T - 1); // position t predicts token t + 1
   if (temperature !== 1) l = l.div(temperature);
   const logp = l.logSoftmax(-1); // (b, T − 1, V)
   const logprobs = logp.gather(2, batch.targets).squeeze(2).mul(batch.completionMask);
-  const entropy = logp.exp().mul(logp).sum(-1).neg().mul(batch.completionMask);
+  const entropy = withEntropy ? logp.exp().mul(logp).sum(-1).neg().mul(batch.completionMask) : null;
   return { logprobs, entropy };
 }
 
