@@ -28,11 +28,11 @@ function rlOptions(cmd: Command, kind: Kind): Command {
     .option("--reference <dir>", "the frozen reference model (default: a copy of --model); it must share the model's tokenizer")
     .requiredOption("--reward <dirOrRule>", "what to maximise: sentiment (the lexicon rule on the completion's text) or a reward model folder from `dgpt align rm`")
     .option("--eval-reward <dir>", "a reward model folder to score the evaluation samples with as well")
-    .option("--kl-coef <x>", "β, the KL penalty's coefficient (the adaptive controller's start with --target-kl); 0 removes the penalty", "0.1")
+    .option("--kl-coef <x>", "β, the KL penalty's coefficient (the adaptive controller's start with --target-kl); 0 removes the penalty", "0.5")
     .option("--target-kl <x>", "adapt β so the KL to the reference (nats per completion) tracks this target")
-    .option("--horizon <n>", "the adaptive controller's horizon, in samples (Ziegler et al.: 10000; short runs need less)", "1000")
+    .option("--horizon <n>", "the adaptive controller's horizon, in samples (Ziegler et al.: 10000, over far longer runs)", "100")
     .option("--steps <n>", "rollout batches (each one update for rloo, several for ppo)", "100")
-    .option("--lr <x>", "AdamW learning rate", "1e-4")
+    .option("--lr <x>", "AdamW learning rate", "5e-5")
     .option("--max-new-tokens <n>", "tokens per completion at most (completions also stop at <|endoftext|>)", "32")
     .option("--data <fileOrName>", "prompts: the opening words of each story in this text (a file, or tinystories)", "tinystories")
     .option("--prompts <file>", "prompts: one per line (instead of --data)")
@@ -66,7 +66,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 async function rlCommand(kind: Kind, o: Opts & { overwrite?: boolean }): Promise<void> {
   const out = outputDir(o.out, o.overwrite);
   for (const f of ["metrics.jsonl", `${kind}.html`, "summary.json"]) await rm(join(out, f), { force: true });
-  const klCoef = numberOption(o, "klCoef", 0.1);
+  const klCoef = numberOption(o, "klCoef", 0.5);
   if (!(klCoef >= 0)) throw new Error(`--kl-coef must be ≥ 0 (0 removes the KL penalty), got ${o.klCoef}`);
   const targetKl = o.targetKl === undefined ? undefined : numberOption(o, "targetKl", 0);
   if (targetKl !== undefined && !(targetKl > 0)) throw new Error(`--target-kl must be > 0, got ${o.targetKl}`);
@@ -92,7 +92,7 @@ async function rlCommand(kind: Kind, o: Opts & { overwrite?: boolean }): Promise
   const evalSet = { texts: evalTexts, ids: encodePrompts(tok, evalTexts, nCtx, maxNewTokens, o.prompts ? "--prompts" : "--data") };
   const evaluate = () => evaluateForReport(sft.model, reference.model, tok, evalSet, evalRewards, maxNewTokens, seed + 1);
 
-  const common = { klCoef, targetKl, horizon: numberOption(o, "horizon", 1000), lr: numberOption(o, "lr", 1e-4), maxNewTokens, stopTokens: stopTokens(tok), seed };
+  const common = { klCoef, targetKl, horizon: numberOption(o, "horizon", 100), lr: numberOption(o, "lr", 5e-5), maxNewTokens, stopTokens: stopTokens(tok), seed };
   const policy = kind === "ppo" ? new PolicyWithValueHead(sft.model) : null;
   const trainer = policy
     ? new PpoTrainer(policy, reference.model, trainIds, reward.fn, {
