@@ -17,6 +17,7 @@ import { benchPatching } from "./patching.js";
 import { benchMemory } from "./memory.js";
 import { benchProfile } from "./profile.js";
 import { benchNn, printTable as printNnTable } from "./nn.js";
+import { benchAlign } from "./align.js";
 
 const PYTHON = process.env.DGPT_PYTHON ?? "/usr/bin/python3";
 
@@ -59,7 +60,7 @@ function matmulGflops(be: Backend, batch: number, m: number, k: number, n: numbe
 
 /**
  * `npm run bench -- gpt` runs only the named sections (all by default): matmul, elementwise, nn,
- * tokenize, ngram, interp, patching, gpt, sae; `memory` (10,000 steps), `sae-memory` (a long SAE run
+ * tokenize, ngram, interp, patching, gpt, sae, align; `memory` (10,000 steps), `sae-memory` (a long SAE run
  * from the activation store), `profile` (a training
  * step's time per kernel) and `gpt2` (GPT-2 small against PyTorch) only when named.
  */
@@ -116,6 +117,10 @@ async function main(): Promise<void> {
     const p = benchPatching();
     table("Activation patching sweeps, nanoGPT CPU model (4L, 4H, d 128, ctx 64)", p.header, p.rows);
     for (const n of p.notes) console.log(n);
+  }
+  if (only("align")) {
+    const a = benchAlign();
+    table(a.title, a.header, a.rows);
   }
   if (only("gpt")) {
     const g = benchGpt();

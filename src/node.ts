@@ -23,5 +23,7 @@ export { runTraining, lossCurvePage, type RunOptions } from "./train/train.node.
 export { saveSae, loadSae, isSaeDir } from "./sae/files.node.js";
 export { runSaeTraining, checkSaeRunDir } from "./sae/run.node.js";
 export { runSweep, prepareSweepDir, readRunsFile, type SweepManifest, type SweepRunOptions } from "./experiments/scaling-sweep.node.js";
+export { saveRewardModel, loadRewardModel, isRewardModelDir } from "./align/reward-files.node.js";
+export { savePolicyCheckpoint, policyCheckpointState } from "./align/checkpoint.node.js";
 export { saveRNNLanguageModel, loadRNNLanguageModel } from "./models/rnn-lm.node.js";
 export { loadTaskFile, readJsonl } from "./evals/load.node.js";

@@ -5,3 +5,16 @@ export { randomBandit, referencePolicy, optimalPolicy, trainBanditDpo, meanKl, t
 export { RewardModel, bradleyTerryLoss, trainRewardModel, evaluateRewardModel, type RewardMetrics, type TrainRewardOptions } from "./reward.js";
 export { parsePreferences, formatPreferences, encodePreferences, syntheticPreferences, type PreferencePair, type SyntheticPreferenceOptions } from "./preferences.js";
 export { sentiment, words, POSITIVE_WORDS, NEGATIVE_WORDS } from "./lexicon.js";
+export { sampleRollout, sampleToken, type Rollout, type RolloutOptions } from "./rollout.js";
+export { gae, whiten, leaveOneOutAdvantages } from "./advantages.js";
+export { FixedKLController, AdaptiveKLController, type KLController } from "./kl-control.js";
+export { ppoLoss, maskedMean, type PpoLossInputs, type PpoLossOptions, type PpoLossResult } from "./ppo-loss.js";
+export { PolicyWithValueHead, logprobsAndEntropy, completionValues } from "./value-head.js";
+export { scoreRollout, sequenceKl, rowsToPositions, positionsToRows, type Experience, type RewardFn } from "./experience.js";
+export { PpoTrainer, trainPpo, tokenRewards, type PpoConfig, type PpoStepMetrics, type RlStepMetrics } from "./ppo.js";
+export { RlooTrainer, trainRloo, type RlooConfig, type RlooStepMetrics } from "./rloo.js";
+export { TrainingDivergedError, copyModel, type KLOptions } from "./rl-common.js";
+export { rewardModelReward, textReward, tokenCountReward } from "./rewards.js";
+export { evaluatePolicy, type PolicyEvalOptions, type PolicyEvalResult } from "./policy-eval.js";
+export { samplePreferencePairs, type SamplePreferenceOptions } from "./preference-sampling.js";
+export { storyPrompts, parsePromptLines, splitHeldOut } from "./prompts.js";

@@ -17,6 +17,7 @@ import { registerEvalsCommands } from "./evals.js";
 import { registerScalingCommands } from "./scaling.js";
 import { registerExerciseCommands } from "./exercise.js";
 import { registerSteerCommands } from "./steer.js";
+import { registerAlignCommands } from "./align.js";
 import { CliExit, defaultOut, plainMessage } from "./common.js";
 
 function version(): string {
@@ -73,6 +74,7 @@ export function buildProgram(): Command {
   registerScalingCommands(program);
   registerExerciseCommands(program);
   registerSteerCommands(program);
+  registerAlignCommands(program);
   return program;
 }
 
