@@ -16,6 +16,7 @@ import { benchPatching } from "./patching.js";
 import { benchMemory } from "./memory.js";
 import { benchProfile } from "./profile.js";
 import { benchNn, printTable as printNnTable } from "./nn.js";
+import { benchOverhead } from "./overhead.js";
 
 const PYTHON = process.env.DGPT_PYTHON ?? "/usr/bin/python3";
 
@@ -58,7 +59,7 @@ function matmulGflops(be: Backend, batch: number, m: number, k: number, n: numbe
 
 /**
  * `npm run bench -- gpt` runs only the named sections (all by default): matmul, elementwise, nn,
- * tokenize, ngram, interp, patching, gpt, sae; `memory` (10,000 steps), `profile` (a training
+ * tokenize, ngram, interp, patching, gpt, sae, overhead; `memory` (10,000 steps), `profile` (a training
  * step's time per kernel) and `gpt2` (GPT-2 small against PyTorch) only when named.
  */
 const only = (name: string) => process.argv.length <= 2 || process.argv.slice(2).includes(name);
@@ -109,6 +110,11 @@ async function main(): Promise<void> {
     const p = benchPatching();
     table("Activation patching sweeps, nanoGPT CPU model (4L, 4H, d 128, ctx 64)", p.header, p.rows);
     for (const n of p.notes) console.log(n);
+  }
+  if (only("overhead")) {
+    const o = await benchOverhead();
+    table(o.title, o.header, o.rows);
+    for (const n of o.notes) console.log(n);
   }
   if (only("gpt")) {
     const g = benchGpt();
