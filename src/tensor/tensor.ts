@@ -22,6 +22,8 @@ export type TensorLike = Tensor | number;
 export type NestedArray = number | boolean | NestedArray[];
 export type Dims = number | readonly number[];
 
+const NO_HOOKS: readonly never[] = Object.freeze([]);
+
 export class Tensor {
   readonly shape: readonly number[];
   readonly dtype: DType;
@@ -38,8 +40,8 @@ export class Tensor {
   private _gradFn: GradNode | null = null;
   /** @internal set by retainGrad() */
   _retainsGrad = false;
-  /** @internal gradient hooks, see registerHook */
-  _hooks: ((grad: Tensor) => Tensor | void)[] = [];
+  /** @internal gradient hooks, see registerHook (a shared empty list until one is added: most tensors never get one) */
+  _hooks: readonly ((grad: Tensor) => Tensor | void)[] = NO_HOOKS;
   /** An optional name, used by parameters and in error messages. */
   name?: string;
 
@@ -154,7 +156,7 @@ export class Tensor {
   }
   /** Calls hook(grad) when this tensor's gradient is computed; a returned tensor replaces it. */
   registerHook(hook: (grad: Tensor) => Tensor | void): () => void {
-    this._hooks.push(hook);
+    this._hooks = [...this._hooks, hook];
     return () => {
       this._hooks = this._hooks.filter((h) => h !== hook);
     };

@@ -195,10 +195,17 @@ export function elementwiseKernels(ctx: WasmContext): Partial<Backend> {
       if (!ok) return jsBackend.binary(op, a, aStrides, b, bStrides, out, outShape);
       const n = out.length;
       if (n === 0) return;
-      const w = coalesce(outShape, [aStrides, bStrides]);
-      if (w.shape.length > MAX_DIMS) return jsBackend.binary(op, a, aStrides, b, bStrides, out, outShape);
       const pa = ctx.ptr(a);
       const po = ctx.ptr(out);
+      // each operand as big as the output (same shapes) or a single number: one flat run, known
+      // without merging dims (most small ops; their cost is mostly this bookkeeping)
+      if ((a.length === n || a.length === 1) && (b.length === n || b.length === 1) && !(op === "pow" && b.length === 1)) {
+        const [sa, sb, pb] = [a.length === n ? 1 : 0, b.length === n ? 1 : 0, ctx.ptr(b)];
+        if (f32 !== undefined) return runFlat("ewBinaryFlatF32", n, BINARY_COST[op] ?? 1, (lo, hi) => [f32, pa + 4 * sa * lo, sa, pb + 4 * sb * lo, sb, po + 4 * lo, hi - lo]);
+        return runFlat("ewCompareFlatF32", n, 1, (lo, hi) => [cmp, pa + 4 * sa * lo, sa, pb + 4 * sb * lo, sb, po + lo, hi - lo]);
+      }
+      const w = coalesce(outShape, [aStrides, bStrides]);
+      if (w.shape.length > MAX_DIMS) return jsBackend.binary(op, a, aStrides, b, bStrides, out, outShape);
       // x^k for a scalar small integer k: multiplied out in float64, vectorised
       if (op === "pow" && w.shape.length === 1 && w.strides[0][0] === 1 && w.strides[1][0] === 0) {
         const k = (b as HostStorage).data[0];
