@@ -64,6 +64,13 @@ function f32On(be: WasmBackend, ...xs: Storage[]): boolean {
 
 /** Multiply-adds per thread below which a second thread costs more than it saves. */
 const MIN_MACS_PER_THREAD = 1 << 16;
+/**
+ * The same for matrix products: a part must hold ~6 µs of work (2^18 multiply-adds at the
+ * kernel's ~45 GFLOP/s per core) to pay for handing it to a worker, which costs 2–3 µs when the
+ * worker is spinning and far more when it sleeps or the machine is busy. So a 64×64 product
+ * (2^18 in all, ~6 µs) runs on the calling thread, and 128×128 (2^21) on two.
+ */
+const MIN_MATMUL_MACS_PER_THREAD = 1 << 18;
 const MR = 6; // rows and columns of the addon's micro-kernel tile
 const NR = 16;
 
@@ -79,14 +86,14 @@ export function withNativeMatmul(be: WasmBackend, addon: NativeAddon): Backend["
   const here = (args: number[]) => addon.sgemm(memory, ...args);
   // the per-batch offset table lives in one block of the heap, kept between calls and grown as
   // needed (a small product's time is a few µs: allocating per call would show)
-  let table = { ptr: 0, bytes: 0 };
+  let table = { ptr: 0, bytes: 0, view: new Int32Array(0) };
   const offsetTable = (batches: number) => {
     if (batches * 12 > table.bytes) {
       if (table.bytes > 0) be.heap.releaseBlock(table.ptr, table.bytes);
       const [ptr, bytes] = be.heap.allocBlock(Math.max(64, batches * 12));
-      table = { ptr, bytes };
+      table = { ptr, bytes, view: new Int32Array(be.heap.memory.buffer, ptr, bytes >> 2) };
     }
-    return new Int32Array(be.heap.memory.buffer, table.ptr, batches * 3);
+    return table.view;
   };
   return (a: Storage, b: Storage, out: Storage, spec: MatmulSpec) => {
     const { m, k, n, transA, transB } = spec;
@@ -107,7 +114,7 @@ export function withNativeMatmul(be: WasmBackend, addon: NativeAddon): Backend["
     const [B, bRow, bCol] = [(b as WasmStorage).ptr, transB ? 1 : n, transB ? k : 1];
     const C = (out as WasmStorage).ptr;
     const work = batches * m * k * n;
-    const parts = be.threads === 1 || work < 2 * MIN_MACS_PER_THREAD ? 1 : Math.min(be.threads, Math.floor(work / MIN_MACS_PER_THREAD));
+    const parts = be.threads === 1 || work < 2 * MIN_MATMUL_MACS_PER_THREAD ? 1 : Math.min(be.threads, Math.floor(work / MIN_MATMUL_MACS_PER_THREAD));
     if (parts === 1) return addon.sgemm(memory, A, aRow, aCol, B, bRow, bCol, C, m, k, n, table.ptr, 0, batches, 0, m, 0, n);
     let split: number[][];
     if (batches >= parts) split = WasmContext.ranges(batches, parts, 1).map(([lo, hi]) => [lo, hi, 0, m, 0, n]);

@@ -59,8 +59,11 @@ export class WasmContext {
 
   /** Splits [0, n) into `parts` contiguous ranges, each start a multiple of `align`. */
   static ranges(n: number, parts: number, align = 1): [number, number][] {
+    if (parts <= 1) return [[0, n]];
     const units = Math.ceil(n / align);
-    return Array.from({ length: parts }, (_, t) => [Math.min(n, align * Math.floor((units * t) / parts)), Math.min(n, align * Math.floor((units * (t + 1)) / parts))]);
+    const out: [number, number][] = [];
+    for (let t = 0; t < parts; t++) out.push([Math.min(n, align * Math.floor((units * t) / parts)), Math.min(n, align * Math.floor((units * (t + 1)) / parts))]);
+    return out;
   }
 
   /** Runs fn with a temporary block of `bytes` bytes from the heap. */

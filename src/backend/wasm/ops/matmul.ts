@@ -7,23 +7,48 @@ import { WasmContext } from "../context.js";
 
 /** Multiply-adds per thread below which splitting does not pay. */
 const MIN_MACS_PER_THREAD = 1 << 17;
+/** Rows of the kernel's tile: a part with fewer rows takes the unpacked matrix-vector path. */
+const MR = 4;
 
 export function matmulKernels(ctx: WasmContext): Partial<Backend> {
   const scratchBytes = ctx.kernel("matmulScratchBytes");
+  const batchKernel = ctx.kernel("matmulBatchF32");
+  // The offsets of a single product (one zero triple), kept for good: most products have one
+  // batch, and a small one (a vector times a matrix in generation) costs about as much as the
+  // scratch block it would otherwise allocate.
+  let single = -1;
+  const singleOffsets = () => {
+    if (single < 0) {
+      [single] = ctx.heap.allocBlock(64);
+      new Int32Array(ctx.heap.memory.buffer, single, 3).fill(0);
+    }
+    return single;
+  };
   return {
     matmul(a: Storage, b: Storage, out: Storage, spec: MatmulSpec): void {
       if (!ctx.owns("float32", a, b, out)) return jsBackend.matmul(a, b, out, spec);
       const { m, k, n, transA, transB } = spec;
+      let batches = 1;
+      for (const s of spec.batchShape) batches *= s;
+      const parts = ctx.partsFor(batches * m * k * n, MIN_MACS_PER_THREAD);
+      const [pa, aRow, aCol, pb, bRow, bCol, pc] = [ctx.ptr(a), transA ? 1 : k, transA ? m : 1, ctx.ptr(b), transB ? 1 : n, transB ? k : 1, ctx.ptr(out)];
+      if (parts === 1 && batches === 1 && m < MR) {
+        // a vector (or up to 3) times a matrix: no packing, so no scratch and no offsets to write
+        batchKernel(pa, aRow, aCol, pb, bRow, bCol, pc, m, k, n, singleOffsets(), 0, 1, 0, m, 0, n, 0);
+        return;
+      }
       const aOff = stridedOffsets(spec.batchShape, spec.aBatchStrides);
       const bOff = stridedOffsets(spec.batchShape, spec.bBatchStrides);
-      const batches = aOff.length;
-      const parts = ctx.partsFor(batches * m * k * n, MIN_MACS_PER_THREAD);
-      const scratch = scratchBytes(k, n) as number;
+      const scratch = m < MR ? 0 : (scratchBytes(k, n) as number); // parts of under MR rows pack nothing
       ctx.withScratch(batches * 12 + parts * (scratch + 64), (base) => {
         // per-batch element offsets of A, B and C, then one packing buffer per thread
         const o = new Int32Array(ctx.heap.memory.buffer, base, batches * 3);
-        for (let i = 0; i < batches; i++) o.set([aOff[i], bOff[i], i * m * n], 3 * i);
-        const common = [ctx.ptr(a), transA ? 1 : k, transA ? m : 1, ctx.ptr(b), transB ? 1 : n, transB ? k : 1, ctx.ptr(out), m, k, n, base];
+        for (let i = 0; i < batches; i++) {
+          o[3 * i] = aOff[i];
+          o[3 * i + 1] = bOff[i];
+          o[3 * i + 2] = i * m * n;
+        }
+        const common = [pa, aRow, aCol, pb, bRow, bCol, pc, m, k, n, base];
         const packing = (t: number) => (base + batches * 12 + t * (scratch + 64) + 63) & ~63;
         // batches; else 16-column blocks (each thread packs only its part of B); else 4-row tiles
         let split: number[][];
