@@ -77,9 +77,18 @@ export class WasmHeap {
    */
   private buffer: ArrayBufferLike;
 
+  /** Every buffer object the memory has had (a new one per growth), all views of the same bytes. */
+  private readonly buffers: ArrayBufferLike[] = [];
+
   constructor(initialPages = 32) {
     this.memory = new WebAssembly.Memory({ initial: initialPages, maximum: MAX_PAGES, shared: true });
     this.buffer = this.memory.buffer;
+    this.buffers.push(this.buffer);
+  }
+
+  /** Whether a typed array over `buffer` is a view of this heap (its byteOffset is then an address). */
+  isOwnBuffer(buffer: ArrayBufferLike): boolean {
+    return buffer === this.buffer || this.buffers.includes(buffer);
   }
 
   /** Bytes reserved from the memory so far (the high-water mark of the bump pointer). */
@@ -127,6 +136,7 @@ export class WasmHeap {
     if (end > have) {
       this.memory.grow(Math.max(Math.ceil((end - have) / PAGE), Math.ceil(have / PAGE / 4)));
       this.buffer = this.memory.buffer;
+      this.buffers.push(this.buffer);
     }
     this.top = end;
     const fresh = ptr >= this.highWater;
