@@ -4,7 +4,7 @@
 import { backend } from "../../backend/index.js";
 import { attach, isGradEnabled } from "../autograd.js";
 import { floatTypeOf } from "../dtype.js";
-import { fmt } from "../shape.js";
+import { fmt, shapesEqual } from "../shape.js";
 import { Tensor } from "../tensor.js";
 import { arange } from "../creation.js";
 import { cast } from "./elementwise.js";
@@ -98,21 +98,20 @@ function fusedAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions,
   if (q.ndim < rank || k.ndim !== q.ndim || v.ndim !== q.ndim || (layout === "bthd" && q.ndim !== 4)) {
     throw new Error(`scaledDotProductAttention: q, k, v need the same number (${layout === "bthd" ? "4, (B, T, H, d)" : "≥ 2"}) of dims, got ${fmt(q.shape)}, ${fmt(k.shape)}, ${fmt(v.shape)}`);
   }
-  const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((s, i) => s === b[i]);
   let batch: number, tq: number, tk: number, dHead: number, heads = 1;
   if (layout === "bthd") {
     [, tq, heads, dHead] = q.shape;
     tk = k.shape[1];
     batch = q.shape[0] * heads;
     const kv = [q.shape[0], tk, heads, dHead];
-    if (!same(k.shape, kv) || !same(v.shape, kv)) throw new Error(`scaledDotProductAttention: k and v must be ${fmt(kv)} to match q ${fmt(q.shape)}, got ${fmt(k.shape)} and ${fmt(v.shape)}`);
+    if (!shapesEqual(k.shape, kv) || !shapesEqual(v.shape, kv)) throw new Error(`scaledDotProductAttention: k and v must be ${fmt(kv)} to match q ${fmt(q.shape)}, got ${fmt(k.shape)} and ${fmt(v.shape)}`);
   } else {
     const lead = q.shape.slice(0, -2);
     [tq, dHead] = q.shape.slice(-2);
     tk = k.shape[k.ndim - 2];
     batch = lead.reduce((a, b) => a * b, 1);
     const kv = [...lead, tk, dHead];
-    if (!same(k.shape, kv) || !same(v.shape, kv)) throw new Error(`scaledDotProductAttention: k and v must be ${fmt(kv)} to match q ${fmt(q.shape)}, got ${fmt(k.shape)} and ${fmt(v.shape)}`);
+    if (!shapesEqual(k.shape, kv) || !shapesEqual(v.shape, kv)) throw new Error(`scaledDotProductAttention: k and v must be ${fmt(kv)} to match q ${fmt(q.shape)}, got ${fmt(k.shape)} and ${fmt(v.shape)}`);
   }
   if (opts.isCausal && tq > tk) throw new Error(`scaledDotProductAttention: causal attention needs T_q ≤ T_k, got ${tq} and ${tk}`);
   const dtype = floatTypeOf(q.dtype);
