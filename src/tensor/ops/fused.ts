@@ -12,12 +12,18 @@ import { mean } from "./reduce.js";
 
 /** LayerNorm over the last dim with one kernel each way; weight and bias are (d) or null. */
 export function layerNormFused(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number): Tensor {
-  return normFused(x, weight, bias, eps, false).out;
+  return withoutRstd(normFused(x, weight, bias, eps, false));
 }
 
 /** RMSNorm over the last dim, x / √(mean(x²) + eps) · w, with one kernel each way; weight is (d) or null. */
 export function rmsNormFused(x: Tensor, weight: Tensor | null, eps: number): Tensor {
-  return normFused(x, weight, null, eps, true).out;
+  return withoutRstd(normFused(x, weight, null, eps, true));
+}
+
+/** The output; the per-row 1/scale is freed now unless a backward node keeps it. */
+function withoutRstd({ out, rstd }: { out: Tensor; rstd: Tensor }): Tensor {
+  if (out.gradFn === null) rstd.dispose();
+  return out;
 }
 
 /**
@@ -55,6 +61,7 @@ export function normFused(x: Tensor, weight: Tensor | null, bias: Tensor | null,
     backend().layerNormBackward(g.storage, X.storage, mu.storage, rstd.storage, W?.storage ?? null, dx.storage, dw?.storage ?? null, db?.storage ?? null, spec);
     return [dx, ...(dw ? [dw] : []), ...(db ? [db] : [])];
   });
+  if (result.gradFn === null) mu.dispose(); // only a backward reads the means
   return { out: result, rstd };
 }
 
@@ -131,6 +138,7 @@ function fusedAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions,
     backend().attentionBackward(Q.storage, K.storage, V.storage, out.storage, lse.storage, g.storage, dq.storage, dk.storage, dv.storage, spec);
     return [dq, dk, dv];
   });
+  if (result.gradFn === null) lse.dispose(); // only a backward reads the log-sum-exps
   return { out: result, scores, pattern };
 }
 
@@ -149,7 +157,7 @@ export function crossEntropyRows(logits: Tensor, target: Tensor, ignoreIndex: nu
   const loss = Tensor.output([rows], dtype);
   const lse = Tensor.output([rows], dtype);
   backend().crossEntropy(X.storage, target.storage, loss.storage, lse.storage, spec);
-  return attach(loss, "crossEntropy", [X], (g) => {
+  const result = attach(loss, "crossEntropy", [X], (g) => {
     if (isGradEnabled()) {
       // double backward: the same formula in differentiable ops
       const keep = target.ne(ignoreIndex).to(dtype).unsqueeze(1);
@@ -161,4 +169,6 @@ export function crossEntropyRows(logits: Tensor, target: Tensor, ignoreIndex: nu
     backend().crossEntropyBackward(X.storage, target.storage, lse.storage, g.storage, dx.storage, spec);
     return [dx];
   });
+  if (result.gradFn === null) lse.dispose(); // only a backward reads the log-sum-exps
+  return result;
 }
