@@ -19,6 +19,8 @@ interface NativeAddon {
    * The first argument is any typed array over the memory the byte addresses point into.
    */
   sgemm(memory: Uint8Array, ...args: number[]): void;
+  /** sgemm's arguments and result, B streamed instead of packed: for products of 1–3 rows. */
+  sgemv(memory: Uint8Array, ...args: number[]): void;
   /** (q, k, v, out, lse, tq, tk, d, scale, causal, heads, b0, b1, scores, pattern): heads [b0, b1) of the forward. */
   attention(memory: Uint8Array, ...args: number[]): void;
   /** (q, k, v, out, lse, dout, dq, dk, dv, tq, tk, d, scale, causal, heads, b0, b1). */
@@ -84,6 +86,7 @@ export function withNativeMatmul(be: WasmBackend, addon: NativeAddon): Backend["
   const memory = new Uint8Array(be.heap.memory.buffer, 0, 1);
   const fallback = be.matmul;
   const here = (args: number[]) => addon.sgemm(memory, ...args);
+  const hereVector = (args: number[]) => addon.sgemv(memory, ...args);
   // the per-batch offset table lives in one block of the heap, kept between calls and grown as
   // needed (a small product's time is a few µs: allocating per call would show)
   let table = { ptr: 0, bytes: 0, view: new Int32Array(0) };
@@ -97,9 +100,12 @@ export function withNativeMatmul(be: WasmBackend, addon: NativeAddon): Backend["
   };
   return (a: Storage, b: Storage, out: Storage, spec: MatmulSpec) => {
     const { m, k, n, transA, transB } = spec;
-    // a few rows (generation: one token at a time): the wasm kernel's matrix-vector path streams
-    // B once instead of packing it, which is most of the work here
-    if (m < 4 || !f32On(be, a, b, out)) return fallback(a, b, out, spec);
+    if (!f32On(be, a, b, out)) return fallback(a, b, out, spec);
+    // a few rows (generation: one token at a time; an RNN step at batch 1): sgemv streams B once
+    // instead of packing it, which would be most of the work. Chosen by m, not by a part's rows,
+    // so every split computes each element the same way.
+    const vector = m < 4;
+    if (vector && typeof addon.sgemv !== "function") return fallback(a, b, out, spec); // an addon built before sgemv existed
     const single = spec.batchShape.length === 0;
     const aOff = single ? [0] : stridedOffsets(spec.batchShape, spec.aBatchStrides);
     const bOff = single ? [0] : stridedOffsets(spec.batchShape, spec.bBatchStrides);
@@ -115,12 +121,12 @@ export function withNativeMatmul(be: WasmBackend, addon: NativeAddon): Backend["
     const C = (out as WasmStorage).ptr;
     const work = batches * m * k * n;
     const parts = be.threads === 1 || work < 2 * MIN_MATMUL_MACS_PER_THREAD ? 1 : Math.min(be.threads, Math.floor(work / MIN_MATMUL_MACS_PER_THREAD));
-    if (parts === 1) return addon.sgemm(memory, A, aRow, aCol, B, bRow, bCol, C, m, k, n, table.ptr, 0, batches, 0, m, 0, n);
+    if (parts === 1) return (vector ? addon.sgemv : addon.sgemm)(memory, A, aRow, aCol, B, bRow, bCol, C, m, k, n, table.ptr, 0, batches, 0, m, 0, n);
     let split: number[][];
     if (batches >= parts) split = WasmContext.ranges(batches, parts, 1).map(([lo, hi]) => [lo, hi, 0, m, 0, n]);
     else if (Math.ceil(n / NR) >= 2 * parts || m < 2 * MR * parts) split = WasmContext.ranges(n, parts, NR).map(([lo, hi]) => [0, batches, 0, m, lo, hi]);
     else split = WasmContext.ranges(m, parts, MR).map(([lo, hi]) => [0, batches, lo, hi, 0, n]);
-    be.parallel("native.sgemm", split.map((r) => [A, aRow, aCol, B, bRow, bCol, C, m, k, n, table.ptr, ...r]), here);
+    be.parallel(vector ? "native.sgemv" : "native.sgemm", split.map((r) => [A, aRow, aCol, B, bRow, bCol, C, m, k, n, table.ptr, ...r]), vector ? hereVector : here);
   };
 }
 

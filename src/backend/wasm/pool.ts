@@ -39,7 +39,7 @@ const HEADER_BYTES = 4 * CONTROL_SLOTS;
 /** Iterations a thread polls before sleeping (on the order of 100 µs). */
 const SPIN = 200_000;
 /** Functions of the native addon a job may run ("native.sgemm"): FN holds NATIVE_FN + index. */
-const NATIVE_NAMES = ["sgemm", "attention", "attentionBackward", "gelu"];
+const NATIVE_NAMES = ["sgemm", "attention", "attentionBackward", "gelu", "sgemv"];
 const NATIVE_FN = 1000;
 
 /** The worker's program: instantiate the kernels on the shared memory, then wait for jobs. */
