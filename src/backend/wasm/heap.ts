@@ -24,11 +24,11 @@ function smallIndex(cls: number): number {
 }
 
 /**
- * Small storages whose finalizer is not registered yet (see WasmHeap.alloc): registering one costs
- * about half a microsecond, as much as a small op's kernel, and most small storages (an op's
- * temporaries) are released explicitly long before this many later allocations.
+ * Allocations a small storage gets before its finalizer is registered (see WasmHeap.alloc):
+ * registering one costs about half a microsecond, as much as a small op's kernel, and most small
+ * storages (an op's temporaries, a generation step's) are released explicitly well within this.
  */
-const UNTRACKED_MAX = 256;
+const GRACE = 128;
 
 const ITEM_BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
 
@@ -200,11 +200,11 @@ export class WasmHeap {
     if (zero && !fresh) data.fill(0);
     const s = new WasmStorage(this, dtype, length, ptr, blockBytes, data);
     // The finalizer is the safety net for storages never released. A small one is registered
-    // only once it outlives the next UNTRACKED_MAX allocations: an op's output released soon
-    // after (the common case, in tidy() or by dispose()) then never pays for it. Until then it is
-    // held here, so at most UNTRACKED_MAX small blocks (≤ 16 MiB) wait longer for the collector.
+    // only if it is still in use GRACE allocations later: an op's output released soon after
+    // (the common case, in tidy() or by dispose()) then never pays for it. Until then it is held
+    // here, so at most 2·GRACE small blocks (≤ 16 MiB) wait longer for the collector.
     if (blockBytes > PAGE) this.track(s);
-    else if (this.untracked.push(s) >= UNTRACKED_MAX) this.trackSurvivors();
+    else if (this.untracked.push(s) >= 2 * GRACE) this.trackSurvivors();
     return s;
   }
 
@@ -213,10 +213,12 @@ export class WasmHeap {
     this.finalizer.register(s, [s.ptr, s.blockBytes], s);
   }
 
-  /** Registers the finalizer of every waiting storage not yet released. */
+  /** Registers the finalizers of the older half of the waiting storages still in use (each has had ≥ GRACE allocations). */
   private trackSurvivors(): void {
-    for (const s of this.untracked) if (!s.released) this.track(s);
-    this.untracked.length = 0;
+    const list = this.untracked;
+    for (let i = 0; i < GRACE; i++) if (!list[i].released) this.track(list[i]);
+    list.copyWithin(0, GRACE);
+    list.length -= GRACE;
   }
 
   release(s: WasmStorage): void {
