@@ -64,15 +64,15 @@ function f32On(be: WasmBackend, ...xs: Storage[]): boolean {
   return xs.every((s) => s instanceof WasmStorage && s.heap === be.heap && s.dtype === "float32");
 }
 
-/** Multiply-adds per thread below which a second thread costs more than it saves. */
-const MIN_MACS_PER_THREAD = 1 << 16;
 /**
- * The same for matrix products: a part must hold ~6 µs of work (2^18 multiply-adds at the
- * kernel's ~45 GFLOP/s per core) to pay for handing it to a worker, which costs 2–3 µs when the
- * worker is spinning and far more when it sleeps or the machine is busy. So a 64×64 product
- * (2^18 in all, ~6 µs) runs on the calling thread, and 128×128 (2^21) on two.
+ * Multiply-adds per thread below which a second thread costs more than it saves: a part must hold
+ * several µs of work to pay for handing it to a worker, which costs 2–3 µs when the worker is
+ * spinning and far more when it sleeps or the machine is busy. A matrix product runs at ~45
+ * GFLOP/s per core, so 2^18 is ~6 µs: a 64×64 product (2^18 in all) runs on the calling thread,
+ * 128×128 (2^21) on two. Attention does more per multiply-add (the softmax), so 2^17.
  */
 const MIN_MATMUL_MACS_PER_THREAD = 1 << 18;
+const MIN_MACS_PER_THREAD = 1 << 17;
 const MR = 6; // rows and columns of the addon's micro-kernel tile
 const NR = 16;
 
