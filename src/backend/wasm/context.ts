@@ -18,7 +18,12 @@ export class WasmContext {
 
   /** True when every storage lives in this heap with the given dtype (else use the reference kernel). */
   owns(dtype: Storage["dtype"], ...storages: Storage[]): boolean {
-    return storages.every((s) => s instanceof WasmStorage && s.dtype === dtype && s.heap === this.heap);
+    // a loop, not every(): this runs on each kernel call, and a closure per call adds up
+    for (let i = 0; i < storages.length; i++) {
+      const s = storages[i];
+      if (!(s instanceof WasmStorage) || s.dtype !== dtype || s.heap !== this.heap) return false;
+    }
+    return true;
   }
 
   /** Byte address of a storage of this heap. */

@@ -135,9 +135,8 @@ export class Walker {
 
   /** Runs a flat kernel over [0, n): args(lo, hi) per part. */
   runFlat(name: string, n: number, cost: number, args: (lo: number, hi: number) => number[]): void {
-    const ranges = this.split(n, cost);
-    if (ranges.length === 1) this.ctx.kernel(name)(...args(0, n));
-    else this.ctx.run(name, ranges.map(([lo, hi]) => args(lo, hi)));
+    if (this.ctx.partsFor(n * cost, MIN_WORK_PER_THREAD) === 1) return void this.ctx.kernel(name)(...args(0, n)); // (most calls)
+    this.ctx.run(name, this.split(n, cost).map(([lo, hi]) => args(lo, hi)));
   }
 
   /**
