@@ -2,7 +2,7 @@
 # and of the small steps that are made of them (a 1-token GPT decode step with a KV cache, an LSTM
 # step at batch 1), microseconds per call. Run with Debian's python3 (python3-torch +
 # libopenblas0-pthread); the thread count comes from the environment (OMP/OPENBLAS_NUM_THREADS).
-# Prints one JSON object: {"torch": version, "threads": n, "us": {key: µs}}.
+# Prints one JSON object: {"torch": version, "threads": n, "us": {key: µs}, "cpu": {key: CPU µs}}.
 import json
 import math
 import os
@@ -17,8 +17,9 @@ from torch_gpt import GPT  # noqa: E402  nanoGPT's architecture, as bench/gpt.ts
 
 
 def median_us(fn, rounds=9, round_s=0.02):
-    """µs per call: warm up, size a round to ~round_s, then the median of `rounds` rounds (the
-    machine is shared: the median is robust to another job's burst), as bench/overhead.ts does."""
+    """µs per call, wall-clock and process CPU time: warm up, size a round to ~round_s, then the
+    medians of `rounds` rounds (the machine is shared: the median is robust to another job's
+    burst), as bench/overhead.ts does."""
     t_end = time.perf_counter() + 5 * round_s
     while time.perf_counter() < t_end:
         fn()
@@ -30,13 +31,14 @@ def median_us(fn, rounds=9, round_s=0.02):
         if time.perf_counter() - t0 >= round_s:
             break
         reps *= 2
-    per = []
+    wall, cpu = [], []
     for _ in range(rounds):
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         for _ in range(reps):
             fn()
-        per.append((time.perf_counter() - t0) / reps)
-    return sorted(per)[len(per) // 2] * 1e6
+        wall.append((time.perf_counter() - t0) / reps)
+        cpu.append((time.process_time() - c0) / reps)
+    return sorted(wall)[len(wall) // 2] * 1e6, sorted(cpu)[len(cpu) // 2] * 1e6
 
 
 def decode_step(model, idx, pos, cache):
@@ -91,7 +93,7 @@ def main():
                 logits = decode_step(model, torch.tensor([[tok]]), pos, cache)
                 tok = int(logits[0, -1].argmax().item())
 
-    us["gpt_decode"] = median_us(generate, rounds=5, round_s=0.05) / (g["ctx"] - 1)
+    us["gpt_decode"] = tuple(t / (g["ctx"] - 1) for t in median_us(generate, rounds=5, round_s=0.05))
 
     # one LSTM step at batch 1: nn.LSTM over a sequence of length 1 with a given state
     hidden = spec.get("lstm", 128)
@@ -105,7 +107,7 @@ def main():
 
     us["lstm"] = median_us(lstm_nograd)
     us["lstm_grad"] = median_us(lambda: lstm(xt, (h0, c0)))
-    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "us": us}))
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "us": {k: v[0] for k, v in us.items()}, "cpu": {k: v[1] for k, v in us.items()}}))
 
 
 if __name__ == "__main__":
