@@ -104,9 +104,18 @@ export function ourOverhead(): Record<string, Timing> {
   const [h0, c0] = [zeros([1, 1, LSTM_HIDDEN]), zeros([1, 1, LSTM_HIDDEN])];
   cases.push(["lstm", () => tidy(() => void noGrad(() => lstm.forward(xt, [h0, c0])))], ["lstm_grad", () => tidy(() => void lstm.forward(xt, [h0, c0]))]);
 
-  // every case runs a while before any is timed: V8 compiles hot code on a background thread,
-  // which a busy machine can hold back for longer than one case's own warm-up
-  for (const [, fn] of cases) for (const t0 = performance.now(); performance.now() - t0 < 200; ) fn();
+  // every case runs a while before any is timed: V8 compiles hot code on background threads,
+  // which a busy machine holds back, so the warm-up is counted in CPU time (0.3 s per case)
+  for (const [, fn] of cases) {
+    const c0 = process.cpuUsage();
+    for (let i = 0; ; i++) {
+      fn();
+      if ((i & 15) === 15) {
+        const c = process.cpuUsage(c0);
+        if (c.user + c.system > 300_000) break;
+      }
+    }
+  }
   const us: Record<string, Timing> = {};
   for (const [key, fn, rounds, roundMs] of cases) us[key] = medianUs(fn, rounds, roundMs);
   us.gpt_decode = per(us.gpt_decode, GPT.ctx - 1);
