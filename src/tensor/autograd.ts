@@ -44,6 +44,14 @@ export function enableGrad<T>(fn: () => T): T {
   }
 }
 
+/**
+ * Whether an op on these inputs will be recorded: checked before an op builds its backward
+ * closure and input list, which most calls (inference, noGrad) would otherwise make for nothing.
+ */
+export function willRecord(a: Tensor, b?: Tensor): boolean {
+  return gradEnabled && (a.requiresGrad || (b !== undefined && b.requiresGrad));
+}
+
 /** Records `out` as computed by `op` from `inputs` if any of them needs a gradient. */
 export function attach(out: Tensor, op: string, inputs: readonly Tensor[], backward: GradNode["backward"]): Tensor {
   if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
