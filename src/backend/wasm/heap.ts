@@ -38,6 +38,7 @@ export class WasmStorage implements HostStorage {
   tracked = false;
   /** @internal tensors sharing this storage (scope.ts counts them here) */
   refs = 0;
+  private view: TypedArray | null = null;
   constructor(
     readonly heap: WasmHeap,
     readonly dtype: DType,
@@ -45,9 +46,15 @@ export class WasmStorage implements HostStorage {
     /** Byte offset in the heap's memory. */
     readonly ptr: number,
     readonly blockBytes: number,
-    /** A view of the numbers; valid forever (shared memory never detaches on growth). */
-    readonly data: TypedArray,
   ) {}
+
+  /**
+   * A view of the numbers; valid forever (shared memory never detaches on growth). Made on first
+   * use: most storages are an op's output that only wasm kernels read, through ptr.
+   */
+  get data(): TypedArray {
+    return (this.view ??= this.heap.view(this.dtype, this.ptr, this.length));
+  }
 }
 
 /**
@@ -194,11 +201,10 @@ export class WasmHeap {
   alloc(dtype: DType, length: number, zero = true): WasmStorage {
     const bytes = length * ITEM_BYTES[dtype];
     const [ptr, blockBytes, fresh] = this.allocBlock(bytes);
-    const data = view(this.buffer, dtype, ptr, length);
+    const s = new WasmStorage(this, dtype, length, ptr, blockBytes);
     // a fresh block is zero already: not writing it also leaves its pages untouched (not yet
     // resident) until they are used, so a model's weights are touched once, when they are loaded
-    if (zero && !fresh) data.fill(0);
-    const s = new WasmStorage(this, dtype, length, ptr, blockBytes, data);
+    if (zero && !fresh) s.data.fill(0);
     // The finalizer is the safety net for storages never released. A small one is registered
     // only if it is still in use GRACE allocations later: an op's output released soon after
     // (the common case, in tidy() or by dispose()) then never pays for it. Until then it is held
@@ -219,6 +225,11 @@ export class WasmHeap {
     for (let i = 0; i < GRACE; i++) if (!list[i].released) this.track(list[i]);
     list.copyWithin(0, GRACE);
     list.length -= GRACE;
+  }
+
+  /** A typed array over `length` elements of `dtype` at byte address ptr. */
+  view(dtype: DType, ptr: number, length: number): TypedArray {
+    return view(this.buffer, dtype, ptr, length);
   }
 
   release(s: WasmStorage): void {

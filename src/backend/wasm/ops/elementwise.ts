@@ -172,6 +172,7 @@ export function elementwiseKernels(ctx: WasmContext): Partial<Backend> {
   const bits = new Float32Array(1);
   const bitsI = new Int32Array(bits.buffer);
   const runFlat = wk.runFlat.bind(wk);
+  const [unaryF32, binaryFlatF32, compareFlatF32] = [ctx.kernel("ewUnaryF32"), ctx.kernel("ewBinaryFlatF32"), ctx.kernel("ewCompareFlatF32")];
   const runWalk = wk.runWalk.bind(wk);
   const split = wk.split.bind(wk);
 
@@ -183,7 +184,9 @@ export function elementwiseKernels(ctx: WasmContext): Partial<Backend> {
         if (n === 0) return;
         const px = ctx.ptr(x);
         const po = ctx.ptr(out);
-        return runFlat("ewUnaryF32", n, UNARY_COST[op] ?? 1, (lo, hi) => [code, px + 4 * lo, po + 4 * lo, hi - lo]);
+        const cost = UNARY_COST[op] ?? 1;
+        if (ctx.partsFor(n * cost, MIN_WORK_PER_THREAD) === 1) return void unaryF32(code, px, po, n); // one part: no argument lists
+        return runFlat("ewUnaryF32", n, cost, (lo, hi) => [code, px + 4 * lo, po + 4 * lo, hi - lo]);
       }
       const mask = UNARY_MASK[op];
       if (mask !== undefined && ctx.owns("bool", out) && x.length === n) {
@@ -208,8 +211,17 @@ export function elementwiseKernels(ctx: WasmContext): Partial<Backend> {
       // each operand as big as the output (same shapes) or a single number: one flat run, known
       // without merging dims (most small ops; their cost is mostly this bookkeeping)
       if ((a.length === n || a.length === 1) && (b.length === n || b.length === 1) && !(op === "pow" && b.length === 1)) {
-        const [sa, sb, pb] = [a.length === n ? 1 : 0, b.length === n ? 1 : 0, ctx.ptr(b)];
-        if (f32 !== undefined) return runFlat("ewBinaryFlatF32", n, BINARY_COST[op] ?? 1, (lo, hi) => [f32, pa + 4 * sa * lo, sa, pb + 4 * sb * lo, sb, po + 4 * lo, hi - lo]);
+        const sa = a.length === n ? 1 : 0;
+        const sb = b.length === n ? 1 : 0;
+        const pb = ctx.ptr(b);
+        const cost = f32 !== undefined ? (BINARY_COST[op] ?? 1) : 1;
+        if (ctx.partsFor(n * cost, MIN_WORK_PER_THREAD) === 1) {
+          // one part: the kernel called directly, no argument lists
+          if (f32 !== undefined) binaryFlatF32(f32, pa, sa, pb, sb, po, n);
+          else compareFlatF32(cmp, pa, sa, pb, sb, po, n);
+          return;
+        }
+        if (f32 !== undefined) return runFlat("ewBinaryFlatF32", n, cost, (lo, hi) => [f32, pa + 4 * sa * lo, sa, pb + 4 * sb * lo, sb, po + 4 * lo, hi - lo]);
         return runFlat("ewCompareFlatF32", n, 1, (lo, hi) => [cmp, pa + 4 * sa * lo, sa, pb + 4 * sb * lo, sb, po + lo, hi - lo]);
       }
       const w = coalesce(outShape, [aStrides, bStrides]);
