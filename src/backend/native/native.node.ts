@@ -61,7 +61,11 @@ export function withNative(be: WasmBackend, addon: NativeAddon): WasmBackend {
 
 /** Whether every storage is float32 in this backend's memory (what the native kernels take). */
 function f32On(be: WasmBackend, ...xs: Storage[]): boolean {
-  return xs.every((s) => s instanceof WasmStorage && s.heap === be.heap && s.dtype === "float32");
+  for (let i = 0; i < xs.length; i++) {
+    const s = xs[i];
+    if (!(s instanceof WasmStorage) || s.heap !== be.heap || s.dtype !== "float32") return false;
+  }
+  return true;
 }
 
 /**
@@ -106,18 +110,21 @@ export function withNativeMatmul(be: WasmBackend, addon: NativeAddon): Backend["
     // so every split computes each element the same way.
     const vector = m < 4;
     if (vector && typeof addon.sgemv !== "function") return fallback(a, b, out, spec); // an addon built before sgemv existed
-    const single = spec.batchShape.length === 0;
-    const aOff = single ? [0] : stridedOffsets(spec.batchShape, spec.aBatchStrides);
-    const bOff = single ? [0] : stridedOffsets(spec.batchShape, spec.bBatchStrides);
-    const batches = aOff.length;
+    let batches = 1;
+    for (const s of spec.batchShape) batches *= s;
     const o = offsetTable(batches);
-    for (let i = 0; i < batches; i++) {
-      o[3 * i] = aOff[i];
-      o[3 * i + 1] = bOff[i];
-      o[3 * i + 2] = i * m * n;
+    if (batches === 1) o[0] = o[1] = o[2] = 0; // (most products)
+    else {
+      const aOff = stridedOffsets(spec.batchShape, spec.aBatchStrides);
+      const bOff = stridedOffsets(spec.batchShape, spec.bBatchStrides);
+      for (let i = 0; i < batches; i++) {
+        o[3 * i] = aOff[i];
+        o[3 * i + 1] = bOff[i];
+        o[3 * i + 2] = i * m * n;
+      }
     }
-    const [A, aRow, aCol] = [(a as WasmStorage).ptr, transA ? 1 : k, transA ? m : 1];
-    const [B, bRow, bCol] = [(b as WasmStorage).ptr, transB ? 1 : n, transB ? k : 1];
+    const A = (a as WasmStorage).ptr, aRow = transA ? 1 : k, aCol = transA ? m : 1;
+    const B = (b as WasmStorage).ptr, bRow = transB ? 1 : n, bCol = transB ? k : 1;
     const C = (out as WasmStorage).ptr;
     const work = batches * m * k * n;
     const parts = be.threads === 1 || work < 2 * MIN_MATMUL_MACS_PER_THREAD ? 1 : Math.min(be.threads, Math.floor(work / MIN_MATMUL_MACS_PER_THREAD));
