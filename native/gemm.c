@@ -23,7 +23,8 @@
 #define KC 256
 #define NC 512 // a packed KC×NC block of B is 512 KiB: it stays in the 1–2 MiB L2 of current cores
 
-AVX2 void dgpt_kernel(int kc, const float* a, const long* ro, long cs, const float* bp, float* c, long ldc, int mr, int nr, int accumulate) {
+// The micro-kernel, reading B's panel with `bs` floats between consecutive p (16 when packed).
+AVX2 static inline __attribute__((always_inline)) void kernel_strided(int kc, const float* a, const long* ro, long cs, const float* bp, long bs, float* c, long ldc, int mr, int nr, int accumulate) {
   const long o1 = ro[1], o2 = ro[2], o3 = ro[3], o4 = ro[4], o5 = ro[5];
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
@@ -37,7 +38,7 @@ AVX2 void dgpt_kernel(int kc, const float* a, const long* ro, long cs, const flo
     x = _mm256_broadcast_ss(a + o4); c40 = _mm256_fmadd_ps(x, b0, c40); c41 = _mm256_fmadd_ps(x, b1, c41);
     x = _mm256_broadcast_ss(a + o5); c50 = _mm256_fmadd_ps(x, b0, c50); c51 = _mm256_fmadd_ps(x, b1, c51);
     a += cs;
-    bp += NR;
+    bp += bs;
   }
   __m256 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
   if (nr == NR) {
@@ -59,6 +60,10 @@ AVX2 void dgpt_kernel(int kc, const float* a, const long* ro, long cs, const flo
     float* cr = c + (size_t)r * ldc;
     for (int j = 0; j < nr; j++) cr[j] = accumulate ? cr[j] + tmp[j] : tmp[j];
   }
+}
+
+AVX2 void dgpt_kernel(int kc, const float* a, const long* ro, long cs, const float* bp, float* c, long ldc, int mr, int nr, int accumulate) {
+  kernel_strided(kc, a, ro, cs, bp, NR, c, ldc, mr, nr, accumulate);
 }
 
 /** dst[i·ldd + j] = src[j·ld + i] for an 8×8 block: the transpose B needs when it is stored (n, k). */
@@ -115,6 +120,18 @@ void dgpt_row_offsets(long* ro, int mr, long aRow) {
 AVX2 int dgpt_gemm(const float* a, long aRow, long aCol, const float* b, long bRow, long bCol, float* c, int k, int n, int r0, int r1, int c0, int c1) {
   if (k == 0) {
     for (int i = r0; i < r1; i++) memset(c + (size_t)i * n + c0, 0, sizeof(float) * (size_t)(c1 - c0));
+    return 1;
+  }
+  // A small row-major B whose columns fill whole panels is read in place, each panel row being 16
+  // consecutive floats already: packing it would cost a tenth of a 64×64 product. (The same
+  // multiply-adds in the same order either way: the bits do not depend on this choice.)
+  if (bCol == 1 && n % NR == 0 && (size_t)k * (size_t)n <= 16384) {
+    for (int i0 = r0; i0 < r1; i0 += MR) {
+      const int mr = r1 - i0 < MR ? r1 - i0 : MR;
+      long ro[MR];
+      dgpt_row_offsets(ro, mr, aRow);
+      for (int j = c0; j < c1; j += NR) kernel_strided(k, a + (size_t)i0 * aRow, ro, aCol, b + j, bRow, c + (size_t)i0 * n + j, n, mr, NR, 0);
+    }
     return 1;
   }
   float* bpack = dgpt_scratch(SCRATCH_GEMM_B, (size_t)KC * NC); // this thread's
