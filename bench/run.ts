@@ -18,6 +18,7 @@ import { benchMemory } from "./memory.js";
 import { benchProfile } from "./profile.js";
 import { benchNn, printTable as printNnTable } from "./nn.js";
 import { benchAlign } from "./align.js";
+import { benchOverhead } from "./overhead.js";
 
 const PYTHON = process.env.DGPT_PYTHON ?? "/usr/bin/python3";
 
@@ -60,7 +61,7 @@ function matmulGflops(be: Backend, batch: number, m: number, k: number, n: numbe
 
 /**
  * `npm run bench -- gpt` runs only the named sections (all by default): matmul, elementwise, nn,
- * tokenize, ngram, interp, patching, gpt, sae, align; `memory` (10,000 steps), `sae-memory` (a long SAE run
+ * tokenize, ngram, interp, patching, gpt, sae, align, overhead; `memory` (10,000 steps), `sae-memory` (a long SAE run
  * from the activation store), `profile` (a training
  * step's time per kernel) and `gpt2` (GPT-2 small against PyTorch) only when named.
  */
@@ -121,6 +122,11 @@ async function main(): Promise<void> {
   if (only("align")) {
     const a = benchAlign();
     table(a.title, a.header, a.rows);
+  }
+  if (only("overhead")) {
+    const o = await benchOverhead();
+    table(o.title, o.header, o.rows);
+    for (const n of o.notes) console.log(n);
   }
   if (only("gpt")) {
     const g = benchGpt();

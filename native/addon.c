@@ -61,6 +61,19 @@ static napi_value Sgemm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// sgemv(memory, …): sgemm's arguments and meaning, computed without packing B (products of 1–3 rows)
+static napi_value Sgemv(napi_env env, napi_callback_info info) {
+  double v[17];
+  uint8_t* base = arguments(env, info, "native.sgemv: expected 18 arguments", 17, v);
+  if (base == NULL) return NULL;
+  const int32_t* offsets = (const int32_t*)(base + (uint32_t)v[10]);
+  for (int i = (int)v[11]; i < (int)v[12]; i++) {
+    const int32_t* o = offsets + 3 * (size_t)i;
+    dgpt_gemv(F32(v[0]) + o[0], (long)v[1], (long)v[2], F32(v[3]) + o[1], (long)v[4], (long)v[5], F32(v[6]) + o[2], (int)v[8], (int)v[9], (int)v[13], (int)v[14], (int)v[15], (int)v[16]);
+  }
+  return NULL;
+}
+
 // attention(memory, q, k, v, out, lse, tq, tk, d, scale, causal, heads, b0, b1, scores, pattern)
 // (scores and pattern 0 when not wanted)
 static napi_value Attention(napi_env env, napi_callback_info info) {
@@ -106,6 +119,7 @@ static napi_value Supported(napi_env env, napi_callback_info info) {
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
     {"sgemm", NULL, Sgemm, NULL, NULL, NULL, napi_default, NULL},
+    {"sgemv", NULL, Sgemv, NULL, NULL, NULL, napi_default, NULL},
     {"attention", NULL, Attention, NULL, NULL, NULL, napi_default, NULL},
     {"attentionBackward", NULL, AttentionBackward, NULL, NULL, NULL, napi_default, NULL},
     {"gelu", NULL, Gelu, NULL, NULL, NULL, napi_default, NULL},

@@ -23,7 +23,8 @@
 #define KC 256
 #define NC 512 // a packed KC×NC block of B is 512 KiB: it stays in the 1–2 MiB L2 of current cores
 
-AVX2 void dgpt_kernel(int kc, const float* a, const long* ro, long cs, const float* bp, float* c, long ldc, int mr, int nr, int accumulate) {
+// The micro-kernel, reading B's panel with `bs` floats between consecutive p (16 when packed).
+AVX2 static inline __attribute__((always_inline)) void kernel_strided(int kc, const float* a, const long* ro, long cs, const float* bp, long bs, float* c, long ldc, int mr, int nr, int accumulate) {
   const long o1 = ro[1], o2 = ro[2], o3 = ro[3], o4 = ro[4], o5 = ro[5];
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
@@ -37,7 +38,7 @@ AVX2 void dgpt_kernel(int kc, const float* a, const long* ro, long cs, const flo
     x = _mm256_broadcast_ss(a + o4); c40 = _mm256_fmadd_ps(x, b0, c40); c41 = _mm256_fmadd_ps(x, b1, c41);
     x = _mm256_broadcast_ss(a + o5); c50 = _mm256_fmadd_ps(x, b0, c50); c51 = _mm256_fmadd_ps(x, b1, c51);
     a += cs;
-    bp += NR;
+    bp += bs;
   }
   __m256 acc[MR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
   if (nr == NR) {
@@ -59,6 +60,10 @@ AVX2 void dgpt_kernel(int kc, const float* a, const long* ro, long cs, const flo
     float* cr = c + (size_t)r * ldc;
     for (int j = 0; j < nr; j++) cr[j] = accumulate ? cr[j] + tmp[j] : tmp[j];
   }
+}
+
+AVX2 void dgpt_kernel(int kc, const float* a, const long* ro, long cs, const float* bp, float* c, long ldc, int mr, int nr, int accumulate) {
+  kernel_strided(kc, a, ro, cs, bp, NR, c, ldc, mr, nr, accumulate);
 }
 
 /** dst[i·ldd + j] = src[j·ld + i] for an 8×8 block: the transpose B needs when it is stored (n, k). */
@@ -117,6 +122,18 @@ AVX2 int dgpt_gemm(const float* a, long aRow, long aCol, const float* b, long bR
     for (int i = r0; i < r1; i++) memset(c + (size_t)i * n + c0, 0, sizeof(float) * (size_t)(c1 - c0));
     return 1;
   }
+  // A small row-major B whose columns fill whole panels is read in place, each panel row being 16
+  // consecutive floats already: packing it would cost a tenth of a 64×64 product. (The same
+  // multiply-adds in the same order either way: the bits do not depend on this choice.)
+  if (bCol == 1 && n % NR == 0 && (size_t)k * (size_t)n <= 16384) {
+    for (int i0 = r0; i0 < r1; i0 += MR) {
+      const int mr = r1 - i0 < MR ? r1 - i0 : MR;
+      long ro[MR];
+      dgpt_row_offsets(ro, mr, aRow);
+      for (int j = c0; j < c1; j += NR) kernel_strided(k, a + (size_t)i0 * aRow, ro, aCol, b + j, bRow, c + (size_t)i0 * n + j, n, mr, NR, 0);
+    }
+    return 1;
+  }
   float* bpack = dgpt_scratch(SCRATCH_GEMM_B, (size_t)KC * NC); // this thread's
   if (bpack == NULL) return 0;
   for (int p0 = 0; p0 < k; p0 += KC) {
@@ -139,3 +156,113 @@ AVX2 int dgpt_gemm(const float* a, long aRow, long aCol, const float* b, long bR
   return 1;
 }
 
+
+// ---------------------------------------------------------------- matrix-vector products
+// A product with very few rows (generation, batch-1 RNN steps: a vector times a weight matrix)
+// reads B once per row, so packing B would cost as much as the product itself: these stream it.
+// Each column of the result gets the same fused multiply-adds in the same order whichever columns
+// share its loop, so a split over columns (at multiples of 16) gives the same bits.
+
+/** y[j] = Σ_p x[p·xs]·B[p·bRow + j] for B row-major: 4 rows of B at a time, y (one row) in L1. */
+AVX2 static void gemv_rows(const float* x, long xs, const float* b, long bRow, float* y, int k, int n) {
+  const int n8 = n & ~7;
+  for (int j = 0; j < n8; j += 8) _mm256_storeu_ps(y + j, _mm256_setzero_ps());
+  for (int j = n8; j < n; j++) y[j] = 0.0f;
+  int p = 0;
+  for (; p + 4 <= k; p += 4) {
+    const __m256 a0 = _mm256_broadcast_ss(x + p * xs), a1 = _mm256_broadcast_ss(x + (p + 1) * xs);
+    const __m256 a2 = _mm256_broadcast_ss(x + (p + 2) * xs), a3 = _mm256_broadcast_ss(x + (p + 3) * xs);
+    const float *r0 = b + (size_t)p * bRow, *r1 = r0 + bRow, *r2 = r1 + bRow, *r3 = r2 + bRow;
+    for (int j = 0; j < n8; j += 8) {
+      __m256 c = _mm256_loadu_ps(y + j);
+      c = _mm256_fmadd_ps(a0, _mm256_loadu_ps(r0 + j), c);
+      c = _mm256_fmadd_ps(a1, _mm256_loadu_ps(r1 + j), c);
+      c = _mm256_fmadd_ps(a2, _mm256_loadu_ps(r2 + j), c);
+      c = _mm256_fmadd_ps(a3, _mm256_loadu_ps(r3 + j), c);
+      _mm256_storeu_ps(y + j, c);
+    }
+    for (int j = n8; j < n; j++) {
+      float c = y[j];
+      c = __builtin_fmaf(x[p * xs], r0[j], c);
+      c = __builtin_fmaf(x[(p + 1) * xs], r1[j], c);
+      c = __builtin_fmaf(x[(p + 2) * xs], r2[j], c);
+      c = __builtin_fmaf(x[(p + 3) * xs], r3[j], c);
+      y[j] = c;
+    }
+  }
+  for (; p < k; p++) {
+    const __m256 a = _mm256_broadcast_ss(x + p * xs);
+    const float* r = b + (size_t)p * bRow;
+    for (int j = 0; j < n8; j += 8) _mm256_storeu_ps(y + j, _mm256_fmadd_ps(a, _mm256_loadu_ps(r + j), _mm256_loadu_ps(y + j)));
+    for (int j = n8; j < n; j++) y[j] = __builtin_fmaf(x[p * xs], r[j], y[j]);
+  }
+}
+
+/** The 8 lanes' sum, in a fixed order. */
+AVX2 static inline float hsum8(__m256 v) {
+  const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  return _mm_cvtss_f32(_mm_add_ss(t, _mm_movehdup_ps(t)));
+}
+
+/** x·b over k contiguous floats, given the two accumulators of its first k16 steps (see gemv_dots). */
+AVX2 static inline float dot_finish(__m256 s0, __m256 s1, const float* x, const float* b, int k16, int k) {
+  __m256 acc = _mm256_add_ps(s0, s1);
+  int p = k16;
+  for (; p + 8 <= k; p += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(x + p), _mm256_loadu_ps(b + p), acc);
+  float s = hsum8(acc);
+  for (; p < k; p++) s = __builtin_fmaf(x[p], b[p], s);
+  return s;
+}
+
+/**
+ * y[j] = x · B[j·bCol : j·bCol + k] for B stored (n, k) with contiguous x (a linear layer's x·Wᵀ):
+ * 4 columns at a time, two accumulators each (8 independent FMA chains), sharing x's loads.
+ */
+AVX2 static void gemv_dots(const float* x, const float* b, long bCol, float* y, int k, int n) {
+  const int k16 = k & ~15;
+  int j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const float *b0 = b + (size_t)j * bCol, *b1 = b0 + bCol, *b2 = b1 + bCol, *b3 = b2 + bCol;
+    __m256 s00 = _mm256_setzero_ps(), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+    for (int p = 0; p < k16; p += 16) {
+      const __m256 x0 = _mm256_loadu_ps(x + p), x1 = _mm256_loadu_ps(x + p + 8);
+      s00 = _mm256_fmadd_ps(x0, _mm256_loadu_ps(b0 + p), s00);
+      s01 = _mm256_fmadd_ps(x1, _mm256_loadu_ps(b0 + p + 8), s01);
+      s10 = _mm256_fmadd_ps(x0, _mm256_loadu_ps(b1 + p), s10);
+      s11 = _mm256_fmadd_ps(x1, _mm256_loadu_ps(b1 + p + 8), s11);
+      s20 = _mm256_fmadd_ps(x0, _mm256_loadu_ps(b2 + p), s20);
+      s21 = _mm256_fmadd_ps(x1, _mm256_loadu_ps(b2 + p + 8), s21);
+      s30 = _mm256_fmadd_ps(x0, _mm256_loadu_ps(b3 + p), s30);
+      s31 = _mm256_fmadd_ps(x1, _mm256_loadu_ps(b3 + p + 8), s31);
+    }
+    y[j] = dot_finish(s00, s01, x, b0, k16, k);
+    y[j + 1] = dot_finish(s10, s11, x, b1, k16, k);
+    y[j + 2] = dot_finish(s20, s21, x, b2, k16, k);
+    y[j + 3] = dot_finish(s30, s31, x, b3, k16, k);
+  }
+  for (; j < n; j++) {
+    const float* bj = b + (size_t)j * bCol;
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0;
+    for (int p = 0; p < k16; p += 16) {
+      s0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + p), _mm256_loadu_ps(bj + p), s0);
+      s1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + p + 8), _mm256_loadu_ps(bj + p + 8), s1);
+    }
+    y[j] = dot_finish(s0, s1, x, bj, k16, k);
+  }
+}
+
+AVX2 void dgpt_gemv(const float* a, long aRow, long aCol, const float* b, long bRow, long bCol, float* c, int k, int n, int r0, int r1, int c0, int c1) {
+  for (int i = r0; i < r1; i++) {
+    const float* x = a + (size_t)i * aRow;
+    float* y = c + (size_t)i * n + c0;
+    if (bCol == 1) gemv_rows(x, aCol, b + c0, bRow, y, k, c1 - c0);
+    else if (bRow == 1 && aCol == 1) gemv_dots(x, b + (size_t)c0 * bCol, bCol, y, k, c1 - c0);
+    else
+      for (int j = c0; j < c1; j++) {
+        float s = 0.0f;
+        for (int p = 0; p < k; p++) s = __builtin_fmaf(x[p * aCol], b[(size_t)p * bRow + (size_t)j * bCol], s);
+        c[(size_t)i * n + j] = s;
+      }
+  }
+}

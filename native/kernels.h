@@ -33,6 +33,9 @@ float* dgpt_scratch(int slot, size_t floats);
 /** Rows [r0, r1), columns [c0, c1) of C (row stride n) = op(A)·op(B); 0 when out of memory. */
 int dgpt_gemm(const float* a, long aRow, long aCol, const float* b, long bRow, long bCol, float* c, int k, int n, int r0, int r1, int c0, int c1);
 
+/** The same product for very few rows (a vector times a matrix): B streamed, never packed. */
+void dgpt_gemv(const float* a, long aRow, long aCol, const float* b, long bRow, long bCol, float* c, int k, int n, int r0, int r1, int c0, int c1);
+
 /** Causal attention forward / backward for heads [b0, b1) (see attention.c); 0 when out of memory. */
 typedef struct {
   int tq, tk, d, causal, heads;

@@ -20,8 +20,9 @@ test("the native matmul equals the reference in all transpose forms, batched and
     await be.ready();
     const matmul = withNativeMatmul(be, addon);
     const g = new Generator(3); // the same numbers for each thread count
-    // sizes around the 6×16 tile, the 256-deep and 512-wide blocks, and each way of splitting work
-    for (const [batch, m, k, n] of [[1, 1, 1, 1], [1, 5, 9, 17], [3, 33, 65, 31], [2, 130, 257, 45], [1, 200, 300, 100], [12, 64, 32, 64], [1, 7, 600, 530], [1, 300, 40, 20], [1, 64, 64, 64], [2, 1, 70, 3]]) {
+    // sizes around the 6×16 tile, the 256-deep and 512-wide blocks, and each way of splitting work;
+    // 1–3 rows take the matrix-vector kernel (odd k and n reach its tails; 1×1024×1000 splits columns)
+    for (const [batch, m, k, n] of [[1, 1, 1, 1], [1, 5, 9, 17], [3, 33, 65, 31], [2, 130, 257, 45], [1, 200, 300, 100], [12, 64, 32, 64], [1, 7, 600, 530], [1, 300, 40, 20], [1, 64, 64, 64], [2, 1, 70, 3], [1, 3, 129, 70], [4, 2, 37, 45], [1, 1, 1024, 1000]]) {
       for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]]) {
         const A = Float32Array.from({ length: batch * m * k }, () => g.normal());
         const B = Float32Array.from({ length: batch * k * n }, () => g.normal());

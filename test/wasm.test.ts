@@ -21,7 +21,8 @@ for (const variant of variants) {
   const wasm = createWasmBackend({ variant });
   test(`${variant}: matmul equals the reference in all transpose forms, odd and batched shapes`, () => {
     const g = new Generator(42);
-    const shapes: [number, number, number][] = [[1, 1, 1], [1, 7, 1], [3, 5, 2], [4, 8, 8], [5, 9, 17], [13, 1, 9], [33, 65, 31], [64, 64, 64], [7, 300, 11], [130, 257, 3]];
+    // (1–3 rows take the unpacked matrix-vector path: 37 and 70 columns reach its vector loops and tails)
+    const shapes: [number, number, number][] = [[1, 1, 1], [1, 7, 1], [3, 5, 2], [4, 8, 8], [5, 9, 17], [13, 1, 9], [33, 65, 31], [64, 64, 64], [7, 300, 11], [130, 257, 3], [1, 130, 37], [3, 67, 70], [2, 16, 128]];
     for (const [m, k, n] of shapes) {
       for (const transA of [false, true]) {
         for (const transB of [false, true]) {

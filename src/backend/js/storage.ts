@@ -2,6 +2,8 @@
 import type { DType, HostStorage, Storage, TypedArray } from "../types.js";
 
 export class ArrayStorage implements HostStorage {
+  /** @internal tensors sharing this storage (scope.ts counts them here) */
+  refs = 0;
   constructor(
     readonly dtype: DType,
     public data: TypedArray,

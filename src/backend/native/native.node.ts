@@ -19,6 +19,8 @@ interface NativeAddon {
    * The first argument is any typed array over the memory the byte addresses point into.
    */
   sgemm(memory: Uint8Array, ...args: number[]): void;
+  /** sgemm's arguments and result, B streamed instead of packed: for products of 1–3 rows. */
+  sgemv(memory: Uint8Array, ...args: number[]): void;
   /** (q, k, v, out, lse, tq, tk, d, scale, causal, heads, b0, b1, scores, pattern): heads [b0, b1) of the forward. */
   attention(memory: Uint8Array, ...args: number[]): void;
   /** (q, k, v, out, lse, dout, dq, dk, dv, tq, tk, d, scale, causal, heads, b0, b1). */
@@ -59,11 +61,22 @@ export function withNative(be: WasmBackend, addon: NativeAddon): WasmBackend {
 
 /** Whether every storage is float32 in this backend's memory (what the native kernels take). */
 function f32On(be: WasmBackend, ...xs: Storage[]): boolean {
-  return xs.every((s) => s instanceof WasmStorage && s.heap === be.heap && s.dtype === "float32");
+  for (let i = 0; i < xs.length; i++) {
+    const s = xs[i];
+    if (!(s instanceof WasmStorage) || s.heap !== be.heap || s.dtype !== "float32") return false;
+  }
+  return true;
 }
 
-/** Multiply-adds per thread below which a second thread costs more than it saves. */
-const MIN_MACS_PER_THREAD = 1 << 16;
+/**
+ * Multiply-adds per thread below which a second thread costs more than it saves: a part must hold
+ * several µs of work to pay for handing it to a worker, which costs 2–3 µs when the worker is
+ * spinning and far more when it sleeps or the machine is busy. A matrix product runs at ~45
+ * GFLOP/s per core, so 2^18 is ~6 µs: a 64×64 product (2^18 in all) runs on the calling thread,
+ * 128×128 (2^21) on two. Attention does more per multiply-add (the softmax), so 2^17.
+ */
+const MIN_MATMUL_MACS_PER_THREAD = 1 << 18;
+const MIN_MACS_PER_THREAD = 1 << 17;
 const MR = 6; // rows and columns of the addon's micro-kernel tile
 const NR = 16;
 
@@ -77,43 +90,50 @@ export function withNativeMatmul(be: WasmBackend, addon: NativeAddon): Backend["
   const memory = new Uint8Array(be.heap.memory.buffer, 0, 1);
   const fallback = be.matmul;
   const here = (args: number[]) => addon.sgemm(memory, ...args);
+  const hereVector = (args: number[]) => addon.sgemv(memory, ...args);
   // the per-batch offset table lives in one block of the heap, kept between calls and grown as
   // needed (a small product's time is a few µs: allocating per call would show)
-  let table = { ptr: 0, bytes: 0 };
+  let table = { ptr: 0, bytes: 0, view: new Int32Array(0) };
   const offsetTable = (batches: number) => {
     if (batches * 12 > table.bytes) {
       if (table.bytes > 0) be.heap.releaseBlock(table.ptr, table.bytes);
       const [ptr, bytes] = be.heap.allocBlock(Math.max(64, batches * 12));
-      table = { ptr, bytes };
+      table = { ptr, bytes, view: new Int32Array(be.heap.memory.buffer, ptr, bytes >> 2) };
     }
-    return new Int32Array(be.heap.memory.buffer, table.ptr, batches * 3);
+    return table.view;
   };
   return (a: Storage, b: Storage, out: Storage, spec: MatmulSpec) => {
     const { m, k, n, transA, transB } = spec;
-    // a few rows (generation: one token at a time): the wasm kernel's matrix-vector path streams
-    // B once instead of packing it, which is most of the work here
-    if (m < 4 || !f32On(be, a, b, out)) return fallback(a, b, out, spec);
-    const single = spec.batchShape.length === 0;
-    const aOff = single ? [0] : stridedOffsets(spec.batchShape, spec.aBatchStrides);
-    const bOff = single ? [0] : stridedOffsets(spec.batchShape, spec.bBatchStrides);
-    const batches = aOff.length;
+    if (!f32On(be, a, b, out)) return fallback(a, b, out, spec);
+    // a few rows (generation: one token at a time; an RNN step at batch 1): sgemv streams B once
+    // instead of packing it, which would be most of the work. Chosen by m, not by a part's rows,
+    // so every split computes each element the same way.
+    const vector = m < 4;
+    if (vector && typeof addon.sgemv !== "function") return fallback(a, b, out, spec); // an addon built before sgemv existed
+    let batches = 1;
+    for (const s of spec.batchShape) batches *= s;
     const o = offsetTable(batches);
-    for (let i = 0; i < batches; i++) {
-      o[3 * i] = aOff[i];
-      o[3 * i + 1] = bOff[i];
-      o[3 * i + 2] = i * m * n;
+    if (batches === 1) o[0] = o[1] = o[2] = 0; // (most products)
+    else {
+      const aOff = stridedOffsets(spec.batchShape, spec.aBatchStrides);
+      const bOff = stridedOffsets(spec.batchShape, spec.bBatchStrides);
+      for (let i = 0; i < batches; i++) {
+        o[3 * i] = aOff[i];
+        o[3 * i + 1] = bOff[i];
+        o[3 * i + 2] = i * m * n;
+      }
     }
-    const [A, aRow, aCol] = [(a as WasmStorage).ptr, transA ? 1 : k, transA ? m : 1];
-    const [B, bRow, bCol] = [(b as WasmStorage).ptr, transB ? 1 : n, transB ? k : 1];
+    const A = (a as WasmStorage).ptr, aRow = transA ? 1 : k, aCol = transA ? m : 1;
+    const B = (b as WasmStorage).ptr, bRow = transB ? 1 : n, bCol = transB ? k : 1;
     const C = (out as WasmStorage).ptr;
     const work = batches * m * k * n;
-    const parts = be.threads === 1 || work < 2 * MIN_MACS_PER_THREAD ? 1 : Math.min(be.threads, Math.floor(work / MIN_MACS_PER_THREAD));
-    if (parts === 1) return addon.sgemm(memory, A, aRow, aCol, B, bRow, bCol, C, m, k, n, table.ptr, 0, batches, 0, m, 0, n);
+    const parts = be.threads === 1 || work < 2 * MIN_MATMUL_MACS_PER_THREAD ? 1 : Math.min(be.threads, Math.floor(work / MIN_MATMUL_MACS_PER_THREAD));
+    if (parts === 1) return (vector ? addon.sgemv : addon.sgemm)(memory, A, aRow, aCol, B, bRow, bCol, C, m, k, n, table.ptr, 0, batches, 0, m, 0, n);
     let split: number[][];
     if (batches >= parts) split = WasmContext.ranges(batches, parts, 1).map(([lo, hi]) => [lo, hi, 0, m, 0, n]);
     else if (Math.ceil(n / NR) >= 2 * parts || m < 2 * MR * parts) split = WasmContext.ranges(n, parts, NR).map(([lo, hi]) => [0, batches, 0, m, lo, hi]);
     else split = WasmContext.ranges(m, parts, MR).map(([lo, hi]) => [0, batches, lo, hi, 0, n]);
-    be.parallel("native.sgemm", split.map((r) => [A, aRow, aCol, B, bRow, bCol, C, m, k, n, table.ptr, ...r]), here);
+    be.parallel(vector ? "native.sgemv" : "native.sgemm", split.map((r) => [A, aRow, aCol, B, bRow, bCol, C, m, k, n, table.ptr, ...r]), vector ? hereVector : here);
   };
 }
 

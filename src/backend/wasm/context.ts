@@ -18,7 +18,12 @@ export class WasmContext {
 
   /** True when every storage lives in this heap with the given dtype (else use the reference kernel). */
   owns(dtype: Storage["dtype"], ...storages: Storage[]): boolean {
-    return storages.every((s) => s instanceof WasmStorage && s.dtype === dtype && s.heap === this.heap);
+    // a loop, not every(): this runs on each kernel call, and a closure per call adds up
+    for (let i = 0; i < storages.length; i++) {
+      const s = storages[i];
+      if (!(s instanceof WasmStorage) || s.dtype !== dtype || s.heap !== this.heap) return false;
+    }
+    return true;
   }
 
   /** Byte address of a storage of this heap. */
@@ -59,8 +64,11 @@ export class WasmContext {
 
   /** Splits [0, n) into `parts` contiguous ranges, each start a multiple of `align`. */
   static ranges(n: number, parts: number, align = 1): [number, number][] {
+    if (parts <= 1) return [[0, n]];
     const units = Math.ceil(n / align);
-    return Array.from({ length: parts }, (_, t) => [Math.min(n, align * Math.floor((units * t) / parts)), Math.min(n, align * Math.floor((units * (t + 1)) / parts))]);
+    const out: [number, number][] = [];
+    for (let t = 0; t < parts; t++) out.push([Math.min(n, align * Math.floor((units * t) / parts)), Math.min(n, align * Math.floor((units * (t + 1)) / parts))]);
+    return out;
   }
 
   /** Runs fn with a temporary block of `bytes` bytes from the heap. */

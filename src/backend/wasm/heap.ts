@@ -13,15 +13,32 @@ const HEAP_BASE = 1 << 16;
 export const MAX_PAGES = 65536;
 
 function sizeClass(bytes: number): number {
-  const b = Math.max(64, bytes);
-  if (b <= PAGE) return 2 ** Math.ceil(Math.log2(b));
-  return Math.ceil(b / PAGE) * PAGE;
+  if (bytes <= 64) return 64;
+  if (bytes <= PAGE) return 1 << (32 - Math.clz32(bytes - 1)); // the next power of two
+  return Math.ceil(bytes / PAGE) * PAGE;
 }
+
+/** Index of a small size class (64 B → 0 … 64 KiB → 10) in the free lists. */
+function smallIndex(cls: number): number {
+  return 25 - Math.clz32(cls);
+}
+
+/**
+ * Allocations a small storage gets before its finalizer is registered (see WasmHeap.alloc):
+ * registering one costs about half a microsecond, as much as a small op's kernel, and most small
+ * storages (an op's temporaries, a generation step's) are released explicitly well within this.
+ */
+const GRACE = 128;
 
 const ITEM_BYTES: Record<DType, number> = { float32: 4, float64: 8, int32: 4, bool: 1 };
 
 export class WasmStorage implements HostStorage {
   released = false;
+  /** The garbage collector's finalizer is registered for it (WasmHeap.track). */
+  tracked = false;
+  /** @internal tensors sharing this storage (scope.ts counts them here) */
+  refs = 0;
+  private view: TypedArray | null = null;
   constructor(
     readonly heap: WasmHeap,
     readonly dtype: DType,
@@ -29,9 +46,15 @@ export class WasmStorage implements HostStorage {
     /** Byte offset in the heap's memory. */
     readonly ptr: number,
     readonly blockBytes: number,
-    /** A view of the numbers; valid forever (shared memory never detaches on growth). */
-    readonly data: TypedArray,
   ) {}
+
+  /**
+   * A view of the numbers; valid forever (shared memory never detaches on growth). Made on first
+   * use: most storages are an op's output that only wasm kernels read, through ptr.
+   */
+  get data(): TypedArray {
+    return (this.view ??= this.heap.view(this.dtype, this.ptr, this.length));
+  }
 }
 
 /**
@@ -45,15 +68,34 @@ export class WasmHeap {
   private top = HEAP_BASE;
   /** Highest address ever handed out: memory above it has never been written (zeros from memory.grow). */
   private highWater = HEAP_BASE;
-  private readonly freeLists = new Map<number, number[]>();
+  /** Free small blocks by size class (smallIndex). */
+  private readonly freeLists: number[][] = Array.from({ length: smallIndex(PAGE) + 1 }, () => []);
   /** Free ranges of large blocks, sorted by address, never two adjacent (they are merged). */
   private readonly largeFree: { ptr: number; bytes: number }[] = [];
   bytesInUse = 0;
   peakBytes = 0;
   private readonly finalizer = new FinalizationRegistry<[number, number]>(([ptr, bytes]) => this.releaseBlock(ptr, bytes));
+  /** Recent small storages, finalizer not yet registered (held strongly until then). */
+  private readonly untracked: WasmStorage[] = [];
+
+  /**
+   * The memory's buffer as of its last growth (only this heap grows it): reading memory.buffer
+   * costs a call into the engine on every allocation.
+   */
+  private buffer: ArrayBufferLike;
+
+  /** Every buffer object the memory has had (a new one per growth), all views of the same bytes. */
+  private readonly buffers: ArrayBufferLike[] = [];
 
   constructor(initialPages = 32) {
     this.memory = new WebAssembly.Memory({ initial: initialPages, maximum: MAX_PAGES, shared: true });
+    this.buffer = this.memory.buffer;
+    this.buffers.push(this.buffer);
+  }
+
+  /** Whether a typed array over `buffer` is a view of this heap (its byteOffset is then an address). */
+  isOwnBuffer(buffer: ArrayBufferLike): boolean {
+    return buffer === this.buffer || this.buffers.includes(buffer);
   }
 
   /** Bytes reserved from the memory so far (the high-water mark of the bump pointer). */
@@ -77,8 +119,7 @@ export class WasmHeap {
     let ptr: number;
     let fresh = false;
     if (cls <= PAGE) {
-      let list = this.freeLists.get(cls);
-      if (!list) this.freeLists.set(cls, (list = []));
+      const list = this.freeLists[smallIndex(cls)];
       if (list.length === 0) {
         // a new arena, cut into blocks of this class (handed out lowest address first)
         const [arena] = this.reserveLarge(ARENA, bytes);
@@ -98,8 +139,12 @@ export class WasmHeap {
     const ptr = this.top;
     const end = ptr + cls;
     if (end > MAX_PAGES * PAGE) throw new Error(`wasm backend: out of memory (asked for ${asked} bytes with ${this.bytesInUse} in use; the limit is 4 GiB)`);
-    const have = this.memory.buffer.byteLength;
-    if (end > have) this.memory.grow(Math.max(Math.ceil((end - have) / PAGE), Math.ceil(have / PAGE / 4)));
+    const have = this.buffer.byteLength;
+    if (end > have) {
+      this.memory.grow(Math.max(Math.ceil((end - have) / PAGE), Math.ceil(have / PAGE / 4)));
+      this.buffer = this.memory.buffer;
+      this.buffers.push(this.buffer);
+    }
     this.top = end;
     const fresh = ptr >= this.highWater;
     this.highWater = Math.max(this.highWater, end);
@@ -109,9 +154,7 @@ export class WasmHeap {
   releaseBlock(ptr: number, blockBytes: number): void {
     this.bytesInUse -= blockBytes;
     if (blockBytes > PAGE) return this.freeLarge(ptr, blockBytes);
-    let list = this.freeLists.get(blockBytes);
-    if (!list) this.freeLists.set(blockBytes, (list = []));
-    list.push(ptr);
+    this.freeLists[smallIndex(blockBytes)].push(ptr);
   }
 
   /** Best fit among the free ranges; the rest of the range stays free. */
@@ -158,19 +201,41 @@ export class WasmHeap {
   alloc(dtype: DType, length: number, zero = true): WasmStorage {
     const bytes = length * ITEM_BYTES[dtype];
     const [ptr, blockBytes, fresh] = this.allocBlock(bytes);
-    const data = view(this.memory.buffer, dtype, ptr, length);
+    const s = new WasmStorage(this, dtype, length, ptr, blockBytes);
     // a fresh block is zero already: not writing it also leaves its pages untouched (not yet
     // resident) until they are used, so a model's weights are touched once, when they are loaded
-    if (zero && !fresh) data.fill(0);
-    const s = new WasmStorage(this, dtype, length, ptr, blockBytes, data);
-    this.finalizer.register(s, [ptr, blockBytes], s);
+    if (zero && !fresh) s.data.fill(0);
+    // The finalizer is the safety net for storages never released. A small one is registered
+    // only if it is still in use GRACE allocations later: an op's output released soon after
+    // (the common case, in tidy() or by dispose()) then never pays for it. Until then it is held
+    // here, so at most 2·GRACE small blocks (≤ 16 MiB) wait longer for the collector.
+    if (blockBytes > PAGE) this.track(s);
+    else if (this.untracked.push(s) >= 2 * GRACE) this.trackSurvivors();
     return s;
+  }
+
+  private track(s: WasmStorage): void {
+    s.tracked = true;
+    this.finalizer.register(s, [s.ptr, s.blockBytes], s);
+  }
+
+  /** Registers the finalizers of the older half of the waiting storages still in use (each has had ≥ GRACE allocations). */
+  private trackSurvivors(): void {
+    const list = this.untracked;
+    for (let i = 0; i < GRACE; i++) if (!list[i].released) this.track(list[i]);
+    list.copyWithin(0, GRACE);
+    list.length -= GRACE;
+  }
+
+  /** A typed array over `length` elements of `dtype` at byte address ptr. */
+  view(dtype: DType, ptr: number, length: number): TypedArray {
+    return view(this.buffer, dtype, ptr, length);
   }
 
   release(s: WasmStorage): void {
     if (s.released) return;
     s.released = true;
-    this.finalizer.unregister(s);
+    if (s.tracked) this.finalizer.unregister(s);
     this.releaseBlock(s.ptr, s.blockBytes);
   }
 }

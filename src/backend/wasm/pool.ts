@@ -39,7 +39,7 @@ const HEADER_BYTES = 4 * CONTROL_SLOTS;
 /** Iterations a thread polls before sleeping (on the order of 100 µs). */
 const SPIN = 200_000;
 /** Functions of the native addon a job may run ("native.sgemm"): FN holds NATIVE_FN + index. */
-const NATIVE_NAMES = ["sgemm", "attention", "attentionBackward", "gelu"];
+const NATIVE_NAMES = ["sgemm", "attention", "attentionBackward", "gelu", "sgemv"];
 const NATIVE_FN = 1000;
 
 /** The worker's program: instantiate the kernels on the shared memory, then wait for jobs. */
@@ -91,6 +91,16 @@ export const spawnWebWorker: SpawnWorker = (source, init) => {
   w.postMessage(init);
   return { terminate: () => w.terminate() };
 };
+
+/** Runs one part here; returns the first error seen (kept, not thrown, until the workers finish). */
+function tryRun(run: (args: number[]) => void, args: number[], error: { thrown: unknown } | null): { thrown: unknown } | null {
+  try {
+    run(args);
+  } catch (thrown) {
+    return error ?? { thrown };
+  }
+  return error;
+}
 
 export class WorkerPool {
   private readonly ctl: Int32Array;
@@ -155,20 +165,12 @@ export class WorkerPool {
     Atomics.add(this.ctl, SEQ, 1);
     Atomics.notify(this.ctl, SEQ);
     // an error here is kept until the workers are done: the next job must not start under them
-    let error: { thrown: unknown } | null = null;
-    const here = (args: number[]) => {
-      try {
-        runLocal(args);
-      } catch (thrown) {
-        error ??= { thrown };
-      }
-    };
-    here(parts[0]);
+    let error = tryRun(runLocal, parts[0], null);
     // take over parts no worker has started
     let mine = 0;
     for (let w = 0; w < remote; w++) {
       if (Atomics.compareExchange(this.ctl, CLAIM + w, 0, 1) === 0) {
-        here(parts[w + 1]);
+        error = tryRun(runLocal, parts[w + 1], error);
         mine++;
       }
     }
@@ -178,7 +180,7 @@ export class WorkerPool {
       if (this.canBlock && spin > SPIN) Atomics.wait(this.ctl, PARTS_DONE, done, 1000);
     }
     const failed = Atomics.exchange(this.ctl, FAILED, 0);
-    if (error !== null) throw (error as { thrown: unknown }).thrown;
+    if (error !== null) throw error.thrown;
     // a worker's part threw: run it here, where its error (if it recurs) reaches the caller
     if (failed > 0) runLocal(parts[failed]);
   }

@@ -225,8 +225,10 @@ export class Attention extends Module {
     } else {
       // without gradients: one product per head, reading W in place, then heads moved next to
       // positions: copies the output (b·p·h·k numbers), not W (d·h·k) — in generation (p = 1)
-      // that is 768 numbers instead of GPT-2's 590k per projection
-      y = x.reshape(1, bs * p, d).matmul(W).permute(1, 0, 2).reshape(bs, p, h, k);
+      // that is 768 numbers instead of GPT-2's 590k per projection (and nothing at all for one
+      // token at batch 1, where (h, 1, k) and (1, h, k) are the same bytes)
+      const perHead = x.reshape(1, bs * p, d).matmul(W); // (h, b·p, k)
+      y = (bs * p === 1 ? perHead : perHead.permute(1, 0, 2)).reshape(bs, p, h, k);
     }
     if (b) y = y.add(b);
     return y;

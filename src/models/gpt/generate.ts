@@ -85,8 +85,8 @@ export function* generateTokens(model: HookedTransformer, prompt: readonly numbe
   const out: number[] = [];
   const wasTraining = model.training;
   model.eval();
+  let cache: KVCache | null = null;
   try {
-    let cache: KVCache | null = null;
     for (let step = 0; step < maxNewTokens; step++) {
       const logits = tidy(() =>
         noGrad(() => {
@@ -95,6 +95,7 @@ export function* generateTokens(model: HookedTransformer, prompt: readonly numbe
           else {
             // first step, no cache, or the context is full: (re)start from the last n_ctx tokens
             input = ids.slice(-nCtx);
+            cache?.dispose();
             cache = useCache ? new KVCache(model.cfg.n_layers) : null;
           }
           const last = model.forward([input], { cache: cache ?? undefined, lastPositionOnly: true });
@@ -115,6 +116,7 @@ export function* generateTokens(model: HookedTransformer, prompt: readonly numbe
       if (n && out.length >= 2 * n && out.slice(-n).every((t, i) => t === out[out.length - 2 * n + i])) break;
     }
   } finally {
+    (cache as KVCache | null)?.dispose(); // (TypeScript does not see the closure above assign it)
     model.train(wasTraining);
   }
 }

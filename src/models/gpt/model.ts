@@ -34,6 +34,15 @@ export class KVCache {
   constructor(nLayers: number) {
     this.layers = Array.from({ length: nLayers }, () => ({ k: null, v: null }));
   }
+  /** Frees the cached keys and values now (they are kept out of every scope); the cache is then empty. */
+  dispose(): void {
+    for (const l of this.layers) {
+      l.k?.dispose();
+      l.v?.dispose();
+      l.k = l.v = null;
+    }
+    this.length = 0;
+  }
 }
 
 export interface ForwardOptions {

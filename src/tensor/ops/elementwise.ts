@@ -4,9 +4,9 @@
 import { backend } from "../../backend/index.js";
 import type { BinaryOp, DType, UnaryOp } from "../../backend/types.js";
 import { boolOption, isOptions, numberOption, parseArgs } from "../args.js";
-import { attach, isGradEnabled } from "../autograd.js";
+import { attach, isGradEnabled, willRecord } from "../autograd.js";
 import { floatTypeOf, isFloat, makeTypedArray, promoteTypes } from "../dtype.js";
-import { broadcastShapes, broadcastStrides, fmt } from "../shape.js";
+import { broadcastShapes, broadcastStrides, fmt, shapesEqual } from "../shape.js";
 import { Tensor, type TensorLike } from "../tensor.js";
 import { sumToShape } from "./shape.js";
 
@@ -53,7 +53,7 @@ function unaryKernel(op: UnaryOp, x: Tensor, dtype: DType = floatTypeOf(x.dtype)
 function unary(op: UnaryOp, grad: ((g: Tensor, x: Tensor, y: Tensor) => Tensor) | null, keepDtype = false) {
   return (x: Tensor): Tensor => {
     const y = unaryKernel(op, x, keepDtype ? x.dtype : floatTypeOf(x.dtype));
-    if (grad === null || !isFloat(y.dtype)) return y;
+    if (grad === null || !isFloat(y.dtype) || !willRecord(x)) return y;
     // what the backward reads shows in its parameters: (g) nothing, (g, x) the input, (g, x, y) the output too
     return attach(y, op, [x], (g) => [grad(g, x, y)], grad.length >= 3 ? [x, y] : grad.length === 2 ? [x] : []);
   };
@@ -145,7 +145,9 @@ function binaryKernel(op: BinaryOp, a: Tensor, b: Tensor, dtype: DType, outDtype
   const A = cast(a, dtype);
   const B = cast(b, dtype);
   const out = Tensor.output(shape, outDtype);
-  backend().binary(op, A.storage, broadcastStrides(a.shape, shape), B.storage, broadcastStrides(b.shape, shape), out.storage, shape);
+  const aStrides = broadcastStrides(a.shape, shape);
+  const bStrides = shapesEqual(a.shape, b.shape) ? aStrides : broadcastStrides(b.shape, shape); // (the common case: one list)
+  backend().binary(op, A.storage, aStrides, B.storage, bStrides, out.storage, shape);
   return out;
 }
 
@@ -163,7 +165,7 @@ function binary(op: BinaryOp, grad: (g: Tensor, a: Tensor, b: Tensor, y: Tensor)
     let dtype = promoteTypes(a.dtype, b.dtype);
     if (dtype === "bool" || floatOnly) dtype = floatOnly ? floatTypeOf(dtype) : "int32";
     const out = binaryKernel(op, a, b, dtype, dtype);
-    if (!isFloat(dtype)) return out;
+    if (!isFloat(dtype) || !willRecord(a, b)) return out;
     return attach(out, op, [a, b], (g) => {
       const [ga, gb] = grad(g, a, b, out);
       return [ga && sumToShape(ga, a.shape), gb && sumToShape(gb, b.shape)];

@@ -4,7 +4,7 @@
 import { backend } from "../../backend/index.js";
 import { attach, isGradEnabled } from "../autograd.js";
 import { floatTypeOf } from "../dtype.js";
-import { fmt } from "../shape.js";
+import { fmt, shapesEqual } from "../shape.js";
 import { Tensor } from "../tensor.js";
 import { arange } from "../creation.js";
 import { cast } from "./elementwise.js";
@@ -12,12 +12,18 @@ import { mean } from "./reduce.js";
 
 /** LayerNorm over the last dim with one kernel each way; weight and bias are (d) or null. */
 export function layerNormFused(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps: number): Tensor {
-  return normFused(x, weight, bias, eps, false).out;
+  return withoutRstd(normFused(x, weight, bias, eps, false));
 }
 
 /** RMSNorm over the last dim, x / √(mean(x²) + eps) · w, with one kernel each way; weight is (d) or null. */
 export function rmsNormFused(x: Tensor, weight: Tensor | null, eps: number): Tensor {
-  return normFused(x, weight, null, eps, true).out;
+  return withoutRstd(normFused(x, weight, null, eps, true));
+}
+
+/** The output; the per-row 1/scale is freed now unless a backward node keeps it. */
+function withoutRstd({ out, rstd }: { out: Tensor; rstd: Tensor }): Tensor {
+  if (out.gradFn === null) rstd.dispose();
+  return out;
 }
 
 /**
@@ -55,6 +61,7 @@ export function normFused(x: Tensor, weight: Tensor | null, bias: Tensor | null,
     backend().layerNormBackward(g.storage, X.storage, mu.storage, rstd.storage, W?.storage ?? null, dx.storage, dw?.storage ?? null, db?.storage ?? null, spec);
     return [dx, ...(dw ? [dw] : []), ...(db ? [db] : [])];
   }, W ? [X, W] : [X]);
+  if (result.gradFn === null) mu.dispose(); // only a backward reads the means
   return { out: result, rstd };
 }
 
@@ -98,21 +105,20 @@ function fusedAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions,
   if (q.ndim < rank || k.ndim !== q.ndim || v.ndim !== q.ndim || (layout === "bthd" && q.ndim !== 4)) {
     throw new Error(`scaledDotProductAttention: q, k, v need the same number (${layout === "bthd" ? "4, (B, T, H, d)" : "≥ 2"}) of dims, got ${fmt(q.shape)}, ${fmt(k.shape)}, ${fmt(v.shape)}`);
   }
-  const same = (a: readonly number[], b: readonly number[]) => a.length === b.length && a.every((s, i) => s === b[i]);
   let batch: number, tq: number, tk: number, dHead: number, heads = 1;
   if (layout === "bthd") {
     [, tq, heads, dHead] = q.shape;
     tk = k.shape[1];
     batch = q.shape[0] * heads;
     const kv = [q.shape[0], tk, heads, dHead];
-    if (!same(k.shape, kv) || !same(v.shape, kv)) throw new Error(`scaledDotProductAttention: k and v must be ${fmt(kv)} to match q ${fmt(q.shape)}, got ${fmt(k.shape)} and ${fmt(v.shape)}`);
+    if (!shapesEqual(k.shape, kv) || !shapesEqual(v.shape, kv)) throw new Error(`scaledDotProductAttention: k and v must be ${fmt(kv)} to match q ${fmt(q.shape)}, got ${fmt(k.shape)} and ${fmt(v.shape)}`);
   } else {
     const lead = q.shape.slice(0, -2);
     [tq, dHead] = q.shape.slice(-2);
     tk = k.shape[k.ndim - 2];
     batch = lead.reduce((a, b) => a * b, 1);
     const kv = [...lead, tk, dHead];
-    if (!same(k.shape, kv) || !same(v.shape, kv)) throw new Error(`scaledDotProductAttention: k and v must be ${fmt(kv)} to match q ${fmt(q.shape)}, got ${fmt(k.shape)} and ${fmt(v.shape)}`);
+    if (!shapesEqual(k.shape, kv) || !shapesEqual(v.shape, kv)) throw new Error(`scaledDotProductAttention: k and v must be ${fmt(kv)} to match q ${fmt(q.shape)}, got ${fmt(k.shape)} and ${fmt(v.shape)}`);
   }
   if (opts.isCausal && tq > tk) throw new Error(`scaledDotProductAttention: causal attention needs T_q ≤ T_k, got ${tq} and ${tk}`);
   const dtype = floatTypeOf(q.dtype);
@@ -132,6 +138,7 @@ function fusedAttention(q: Tensor, k: Tensor, v: Tensor, opts: AttentionOptions,
     backend().attentionBackward(Q.storage, K.storage, V.storage, out.storage, lse.storage, g.storage, dq.storage, dk.storage, dv.storage, spec);
     return [dq, dk, dv];
   });
+  if (result.gradFn === null) lse.dispose(); // only a backward reads the log-sum-exps
   return { out: result, scores, pattern };
 }
 
@@ -150,7 +157,7 @@ export function crossEntropyRows(logits: Tensor, target: Tensor, ignoreIndex: nu
   const loss = Tensor.output([rows], dtype);
   const lse = Tensor.output([rows], dtype);
   backend().crossEntropy(X.storage, target.storage, loss.storage, lse.storage, spec);
-  return attach(loss, "crossEntropy", [X], (g) => {
+  const result = attach(loss, "crossEntropy", [X], (g) => {
     if (isGradEnabled()) {
       // double backward: the same formula in differentiable ops
       const keep = target.ne(ignoreIndex).to(dtype).unsqueeze(1);
@@ -162,4 +169,6 @@ export function crossEntropyRows(logits: Tensor, target: Tensor, ignoreIndex: nu
     backend().crossEntropyBackward(X.storage, target.storage, lse.storage, g.storage, dx.storage, spec);
     return [dx];
   }, [X, target]);
+  if (result.gradFn === null) lse.dispose(); // only a backward reads the log-sum-exps
+  return result;
 }

@@ -5,15 +5,32 @@
 import { backend } from "../../backend/index.js";
 import { attach } from "../autograd.js";
 import { isFloat, promoteTypes } from "../dtype.js";
-import { broadcastShapes, contiguousStrides, fmt } from "../shape.js";
+import { broadcastShapes, fmt } from "../shape.js";
 import { Tensor } from "../tensor.js";
 import { cast } from "./elementwise.js";
 import { permute, reshape, sumToShape, unsqueeze } from "./shape.js";
 
+const NO_DIMS: readonly number[] = Object.freeze([]);
+
+/**
+ * Element strides of an operand's batch dims `own` (matrices of matSize elements) over the
+ * broadcast batch shape: 0 where the operand has no such dim or broadcasts it.
+ */
+function batchStrides(own: readonly number[], matSize: number, batchShape: readonly number[]): number[] {
+  const lead = batchShape.length - own.length;
+  const out = new Array<number>(batchShape.length).fill(0);
+  let step = matSize;
+  for (let i = own.length - 1; i >= 0; i--) {
+    if (own[i] !== 1) out[i + lead] = step;
+    step *= own[i];
+  }
+  return out;
+}
+
 /** Batched op(A)·op(B) for tensors with ≥ 2 dims; batch dims broadcast. */
 export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
-  const [ar, ac] = a.shape.slice(-2);
-  const [br, bc] = b.shape.slice(-2);
+  const [ar, ac] = [a.shape[a.ndim - 2], a.shape[a.ndim - 1]];
+  const [br, bc] = [b.shape[b.ndim - 2], b.shape[b.ndim - 1]];
   const m = transA ? ac : ar;
   const k = transA ? ar : ac;
   const kb = transB ? bc : br;
@@ -21,22 +38,19 @@ export function matmulT(a: Tensor, b: Tensor, transA: boolean, transB: boolean):
   if (k !== kb) {
     throw new Error(`matmul: shapes ${fmt(a.shape)}${transA ? "ᵀ" : ""} and ${fmt(b.shape)}${transB ? "ᵀ" : ""} cannot be multiplied (${m}x${k} and ${kb}x${n})`);
   }
-  const aBatch = a.shape.slice(0, -2);
-  const bBatch = b.shape.slice(0, -2);
-  const batchShape = broadcastShapes("matmul", aBatch, bBatch);
-  const batchStrides = (own: readonly number[], matSize: number) => {
-    const s = contiguousStrides(own).map((x) => x * matSize);
-    const lead = batchShape.length - own.length;
-    return batchShape.map((_, i) => (i < lead || own[i - lead] === 1 ? 0 : s[i - lead]));
-  };
+  // two matrices (most products): no batch dims to broadcast
+  const plain = a.ndim === 2 && b.ndim === 2;
+  const aBatch = plain ? NO_DIMS : a.shape.slice(0, -2);
+  const bBatch = plain ? NO_DIMS : b.shape.slice(0, -2);
+  const batchShape = plain ? NO_DIMS : broadcastShapes("matmul", aBatch, bBatch);
   const dtype = promoteTypes(a.dtype, b.dtype);
   const A = cast(a, dtype);
   const B = cast(b, dtype);
-  const out = Tensor.output([...batchShape, m, n], dtype); // every kernel writes all of C (zeros when k = 0)
+  const out = Tensor.output(plain ? [m, n] : [...batchShape, m, n], dtype); // every kernel writes all of C (zeros when k = 0)
   backend().matmul(A.storage, B.storage, out.storage, {
     batchShape,
-    aBatchStrides: batchStrides(aBatch, ar * ac),
-    bBatchStrides: batchStrides(bBatch, br * bc),
+    aBatchStrides: plain ? NO_DIMS : batchStrides(aBatch, ar * ac, batchShape),
+    bBatchStrides: plain ? NO_DIMS : batchStrides(bBatch, br * bc, batchShape),
     m, k, n, transA, transB,
   });
   if (!isFloat(dtype)) return out;

@@ -202,6 +202,11 @@ export function dropout(x: Tensor, p = 0.5, training = true, generator: Generato
   return where(mask, x.mul(1 / (1 - p)), 0);
 }
 
+/** Absent, or a vector of d numbers. */
+function isVectorOrNone(t: Tensor | null | undefined, d: number): boolean {
+  return !t || (t.ndim === 1 && t.shape[0] === d);
+}
+
 /** LayerNorm over the trailing dims in `normalizedShape`: (x − mean)/√(var + eps)·w + b. */
 export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
   const k = normalizedShape.length;
@@ -209,9 +214,8 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?
     throw new Error(`layerNorm: input ${fmt(x.shape)} does not end with normalizedShape ${fmt(normalizedShape)}`);
   }
   const d = normalizedShape[0];
-  const vec = (t: Tensor | null | undefined) => !t || (t.ndim === 1 && t.shape[0] === d);
   // the common case (normalise the last dim, vector weight and bias): one fused kernel each way
-  if (k === 1 && vec(weight) && vec(bias)) return layerNormFused(x, weight ?? null, bias ?? null, eps);
+  if (k === 1 && isVectorOrNone(weight, d) && isVectorOrNone(bias, d)) return layerNormFused(x, weight ?? null, bias ?? null, eps);
   return layerNormComposite(x, normalizedShape, weight, bias, eps);
 }
 

@@ -44,7 +44,7 @@ export function flatten(x: Tensor, startDimArg?: number | FlattenOptions, endDim
 
 /** out = the strided view (offset, strides) of x, materialised with shape `shape`. */
 function gatherStrided(x: Tensor, offset: number, strides: readonly number[], shape: Shape, op: string): Tensor {
-  const out = Tensor.empty(shape, x.dtype);
+  const out = Tensor.output(shape, x.dtype); // the gather writes every element
   backend().strided(x.storage, offset, strides, out.storage, shape);
   return attach(out, op, [x], (g) => {
     const gx = Tensor.empty(x.shape, g.dtype);
@@ -59,7 +59,7 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   if (new Set(perm).size !== perm.length) throw new Error(`permute: dims ${fmt(dims)} repeat a dimension`);
   if (perm.every((d, i) => d === i)) return x;
   const own = contiguousStrides(x.shape);
-  const out = Tensor.empty(perm.map((d) => x.shape[d]), x.dtype);
+  const out = Tensor.output(perm.map((d) => x.shape[d]), x.dtype);
   backend().strided(x.storage, 0, perm.map((d) => own[d]), out.storage, out.shape);
   const inverse = new Array<number>(perm.length);
   perm.forEach((d, i) => (inverse[d] = i));
@@ -100,7 +100,7 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
     if (s !== 1 && s !== target[i + lead]) throw new Error(`expand: cannot expand shape ${fmt(x.shape)} to ${fmt(shape)} (dimension ${i + lead}: ${s} vs ${target[i + lead]})`);
   });
   if (target.length === x.ndim && target.every((s, i) => s === x.shape[i])) return x;
-  const out = Tensor.empty(target, x.dtype);
+  const out = Tensor.output(target, x.dtype);
   backend().strided(x.storage, 0, broadcastStrides(x.shape, target), out.storage, target);
   return attach(out, "expand", [x], (g) => [sumToShape(g, x.shape)], []);
 }
@@ -114,15 +114,19 @@ export function sumToShape(g: Tensor, shape: Shape): Tensor {
   return reshape(g.sum(dims, true), shape);
 }
 
+/** A slice bound as Python reads it: negative counts from the end, then clamped to [0, n]. */
+function clampIndex(v: number, n: number): number {
+  return Math.min(Math.max(v < 0 ? v + n : v, 0), n);
+}
+
 /** x[start:end:step] along `dim` with Python's rules for negative and out-of-range bounds. */
 export function slice(x: Tensor, dim: number, start?: number | null, end?: number | null, step = 1): Tensor {
   const d = normalizeDim(dim, x.ndim, "slice");
   if (!Number.isInteger(step) || step <= 0) throw new Error(`slice: step must be a positive integer, got ${step}`);
   for (const v of [start, end]) if (v !== undefined && v !== null && !Number.isInteger(v)) throw new Error(`slice: start and end must be integers, got ${start} and ${end}`);
   const n = x.shape[d];
-  const clampIdx = (v: number) => Math.min(Math.max(v < 0 ? v + n : v, 0), n);
-  const s = start === undefined || start === null ? 0 : clampIdx(start);
-  const e = end === undefined || end === null ? n : clampIdx(end);
+  const s = start === undefined || start === null ? 0 : clampIndex(start, n);
+  const e = end === undefined || end === null ? n : clampIndex(end, n);
   const len = Math.max(0, Math.ceil((e - s) / step));
   const strides = contiguousStrides(x.shape);
   const shape = [...x.shape];
@@ -177,13 +181,20 @@ export function cat(tensors: readonly Tensor[], dimArg: number | { dim?: number 
   }
   const shape = [...first.shape];
   shape[d] = tensors.reduce((n, t) => n + t.shape[d], 0);
-  const out = Tensor.empty(shape, dtype);
+  // When every dim before d has size 1 (the KV cache's cat along positions at batch 1, stack
+  // along dim 0) each piece is one contiguous block of the output: copy it in, with no zero fill
+  // and no read-modify-write; otherwise add each piece into zeros through its strided view.
+  let blocks = true;
+  for (let i = 0; i < d; i++) if (shape[i] !== 1) blocks = false;
+  const out = blocks ? Tensor.output(shape, dtype) : Tensor.empty(shape, dtype);
   const strides = contiguousStrides(shape);
   let pos = 0;
   const starts: number[] = [];
   for (const t of tensors) {
     starts.push(pos);
-    backend().stridedAdd(t.to(dtype).storage, t.shape, out.storage, pos * strides[d], strides);
+    const piece = t.to(dtype).storage;
+    if (blocks) backend().write(out.storage, backend().read(piece), pos * strides[d]);
+    else backend().stridedAdd(piece, t.shape, out.storage, pos * strides[d], strides);
     pos += t.shape[d];
   }
   return attach(out, "cat", tensors, (g) => tensors.map((t, i) => (t.requiresGrad ? slice(g, d, starts[i], starts[i] + t.shape[d]) : null)), []);

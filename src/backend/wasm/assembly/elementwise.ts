@@ -1054,7 +1054,12 @@ export function ewStridedAddF32(src: usize, x: usize, desc: usize, start: i32, e
   }
 }
 
-// ---------------------------------------------------------------- fill and cast
+// ---------------------------------------------------------------- copy, fill and cast
+
+/** `bytes` bytes from src to dst (memmove: the ranges may overlap). */
+export function ewCopy(src: usize, dst: usize, bytes: usize): void {
+  memory.copy(dst, src, bytes);
+}
 
 /** n 4-byte values set to `bits`. */
 export function ewFill32(out: usize, n: i32, bits: i32): void {

@@ -114,55 +114,122 @@ export function kernel(ap: usize, o1: usize, o2: usize, o3: usize, cs: usize, bp
   }
 }
 
+/** The four lanes' sum, lanes in order. */
+// @ts-ignore: decorator
+@inline function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+}
+
 /**
- * Rows [rowStart, rowEnd) of C without packing, for products with very few rows. Streams op(B)
- * once per row: along its rows when B is row-major (vectors over columns of C), along its
- * columns when B is transposed (vector dot products over k).
+ * a · b over k contiguous floats, given the two accumulators of its first p0 (a multiple of 8)
+ * steps: the same operations whichever loop below computed those, so a column's bits do not
+ * depend on which columns share its loop (or thread).
+ */
+// @ts-ignore: decorator
+@inline function dotFinish(s0: v128, s1: v128, a: usize, b: usize, p0: i32, k: i32): f32 {
+  let acc = f32x4.add(s0, s1);
+  let p = p0;
+  for (; p + 4 <= k; p += 4) acc = madd(v128.load(a + (<usize>p << 2)), v128.load(b + (<usize>p << 2)), acc);
+  let s = hsum(acc);
+  for (; p < k; p++) s += load<f32>(a + (<usize>p << 2)) * load<f32>(b + (<usize>p << 2));
+  return s;
+}
+
+/**
+ * C[i, j] = A[i, :] · B[:, j] for columns [0, n) when both are contiguous along k (a linear
+ * layer's x·Wᵀ): four columns at a time, each with two accumulators (8 independent chains of
+ * fused multiply-adds, enough to hide their latency), sharing the loads of A's row.
+ */
+function dotColumns(ai: usize, b: usize, bCol: i32, ci: usize, k: i32, n: i32): void {
+  const stride = <usize>bCol << 2;
+  const k8 = k & ~7;
+  let j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const b0 = b + <usize>j * stride, b1 = b0 + stride, b2 = b1 + stride, b3 = b2 + stride;
+    let s00 = f32x4.splat(0), s01 = f32x4.splat(0), s10 = f32x4.splat(0), s11 = f32x4.splat(0);
+    let s20 = f32x4.splat(0), s21 = f32x4.splat(0), s30 = f32x4.splat(0), s31 = f32x4.splat(0);
+    for (let p = 0; p < k8; p += 8) {
+      const o = <usize>p << 2;
+      const x0 = v128.load(ai + o), x1 = v128.load(ai + o, 16);
+      s00 = madd(x0, v128.load(b0 + o), s00);
+      s01 = madd(x1, v128.load(b0 + o, 16), s01);
+      s10 = madd(x0, v128.load(b1 + o), s10);
+      s11 = madd(x1, v128.load(b1 + o, 16), s11);
+      s20 = madd(x0, v128.load(b2 + o), s20);
+      s21 = madd(x1, v128.load(b2 + o, 16), s21);
+      s30 = madd(x0, v128.load(b3 + o), s30);
+      s31 = madd(x1, v128.load(b3 + o, 16), s31);
+    }
+    const cj = ci + (<usize>j << 2);
+    store<f32>(cj, dotFinish(s00, s01, ai, b0, k8, k));
+    store<f32>(cj, dotFinish(s10, s11, ai, b1, k8, k), 4);
+    store<f32>(cj, dotFinish(s20, s21, ai, b2, k8, k), 8);
+    store<f32>(cj, dotFinish(s30, s31, ai, b3, k8, k), 12);
+  }
+  for (; j < n; j++) {
+    const bj = b + <usize>j * stride;
+    let s0 = f32x4.splat(0), s1 = f32x4.splat(0);
+    for (let p = 0; p < k8; p += 8) {
+      const o = <usize>p << 2;
+      s0 = madd(v128.load(ai + o), v128.load(bj + o), s0);
+      s1 = madd(v128.load(ai + o, 16), v128.load(bj + o, 16), s1);
+    }
+    store<f32>(ci + (<usize>j << 2), dotFinish(s0, s1, ai, bj, k8, k));
+  }
+}
+
+/**
+ * C row i = Σ_p A[i, p] B[p, :] for row-major B (columns contiguous), accumulated in C itself
+ * (one row, in L1) while B streams by four consecutive rows at a time: the access pattern a
+ * prefetcher follows, unlike a walk down B's columns. Each element of C gets the same fused
+ * multiply-adds in the same order (p = 0, 1, …) whichever part of the loops computes it.
+ */
+function axpyColumns(ai: usize, aCol: i32, b: usize, bRow: i32, ci: usize, k: i32, n: i32): void {
+  const aStep = <usize>aCol << 2;
+  const bStep = <usize>bRow << 2;
+  const bytes4 = <usize>(n & ~3) << 2; // the columns done in vectors; the rest one at a time
+  const zero = f32x4.splat(0);
+  for (let o: usize = 0; o < bytes4; o += 16) v128.store(ci + o, zero);
+  let p = 0;
+  for (; p + 4 <= k; p += 4) {
+    const ap = ai + <usize>p * aStep;
+    const a0 = v128.load32_splat(ap), a1 = v128.load32_splat(ap + aStep);
+    const a2 = v128.load32_splat(ap + 2 * aStep), a3 = v128.load32_splat(ap + 3 * aStep);
+    const r0 = b + <usize>p * bStep, r1 = r0 + bStep, r2 = r1 + bStep, r3 = r2 + bStep;
+    for (let o: usize = 0; o < bytes4; o += 16) {
+      let c = v128.load(ci + o);
+      c = madd(a0, v128.load(r0 + o), c);
+      c = madd(a1, v128.load(r1 + o), c);
+      c = madd(a2, v128.load(r2 + o), c);
+      c = madd(a3, v128.load(r3 + o), c);
+      v128.store(ci + o, c);
+    }
+  }
+  for (; p < k; p++) {
+    const av = v128.load32_splat(ai + <usize>p * aStep);
+    const r = b + <usize>p * bStep;
+    for (let o: usize = 0; o < bytes4; o += 16) v128.store(ci + o, madd(av, v128.load(r + o), v128.load(ci + o)));
+  }
+  for (let j = n & ~3; j < n; j++) {
+    let s: f32 = 0;
+    for (let q = 0; q < k; q++) s += load<f32>(ai + <usize>q * aStep) * load<f32>(b + (<usize>(q * bRow + j) << 2));
+    store<f32>(ci + (<usize>j << 2), s);
+  }
+}
+
+/**
+ * Rows [rowStart, rowEnd) of C without packing, for products with very few rows (generation,
+ * batch-1 RNN steps: a vector times a matrix). Streams op(B) once per row: along its rows when
+ * B is row-major (vectors over columns of C), along its columns when B is transposed (dot
+ * products over k).
  */
 function matvecRows(a: usize, aRow: i32, aCol: i32, b: usize, bRow: i32, bCol: i32, c: usize, ldc: i32, k: i32, n: i32, rowStart: i32, rowEnd: i32): void {
   for (let i = rowStart; i < rowEnd; i++) {
     const ci = c + (<usize>(i * ldc) << 2);
     const ai = a + (<usize>(i * aRow) << 2);
-    if (bCol == 1) {
-      let j = 0;
-      for (; j + 16 <= n; j += 16) {
-        let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
-        for (let p = 0; p < k; p++) {
-          const av = v128.load32_splat(ai + (<usize>(p * aCol) << 2));
-          const bp = b + (<usize>(p * bRow + j) << 2);
-          c0 = madd(av, v128.load(bp), c0);
-          c1 = madd(av, v128.load(bp, 16), c1);
-          c2 = madd(av, v128.load(bp, 32), c2);
-          c3 = madd(av, v128.load(bp, 48), c3);
-        }
-        const cj = ci + (<usize>j << 2);
-        v128.store(cj, c0);
-        v128.store(cj, c1, 16);
-        v128.store(cj, c2, 32);
-        v128.store(cj, c3, 48);
-      }
-      for (; j + 4 <= n; j += 4) {
-        let c0 = f32x4.splat(0);
-        for (let p = 0; p < k; p++) c0 = madd(v128.load32_splat(ai + (<usize>(p * aCol) << 2)), v128.load(b + (<usize>(p * bRow + j) << 2)), c0);
-        v128.store(ci + (<usize>j << 2), c0);
-      }
-      for (; j < n; j++) {
-        let s: f32 = 0;
-        for (let p = 0; p < k; p++) s += load<f32>(ai + (<usize>(p * aCol) << 2)) * load<f32>(b + (<usize>(p * bRow + j) << 2));
-        store<f32>(ci + (<usize>j << 2), s);
-      }
-    } else if (bRow == 1 && aCol == 1) {
-      // op(B) column j is contiguous: C[i, j] = A[i, :] · B[:, j]
-      for (let j = 0; j < n; j++) {
-        const bj = b + (<usize>(j * bCol) << 2);
-        let acc = f32x4.splat(0);
-        let p = 0;
-        for (; p + 4 <= k; p += 4) acc = madd(v128.load(ai + (<usize>p << 2)), v128.load(bj + (<usize>p << 2)), acc);
-        let s = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
-        for (; p < k; p++) s += load<f32>(ai + (<usize>p << 2)) * load<f32>(bj + (<usize>p << 2));
-        store<f32>(ci + (<usize>j << 2), s);
-      }
-    } else {
+    if (bCol == 1) axpyColumns(ai, aCol, b, bRow, ci, k, n);
+    else if (bRow == 1 && aCol == 1) dotColumns(ai, b, bCol, ci, k, n);
+    else {
       for (let j = 0; j < n; j++) {
         let s: f32 = 0;
         for (let p = 0; p < k; p++) s += load<f32>(ai + (<usize>(p * aCol) << 2)) * load<f32>(b + (<usize>(p * bRow + j * bCol) << 2));

@@ -8,8 +8,8 @@
 // and a contiguous op becomes one flat run. The merged shape and strides go into a descriptor in
 // wasm memory that every part of a job reads; each part walks its own range of the output.
 import { jsBackend } from "../../js/index.js";
-import type { Backend, BinaryOp, DType, HostStorage, Storage, UnaryOp } from "../../types.js";
-import { WasmContext } from "../context.js";
+import type { Backend, BinaryOp, DType, HostStorage, Storage, TypedArray, UnaryOp } from "../../types.js";
+import { type KernelFn, WasmContext } from "../context.js";
 
 /** Op codes of assembly/elementwise.ts (keyed by name so newer ops fall back until they have one). */
 const UNARY_F32: Record<string, number> = {
@@ -90,9 +90,12 @@ export function injective(w: Walk): boolean {
  */
 export class Walker {
   private view: Int32Array;
+  /** ewCopy: memmove within the heap. */
+  readonly copy: KernelFn;
 
   constructor(readonly ctx: WasmContext) {
     this.view = new Int32Array(ctx.heap.memory.buffer);
+    this.copy = ctx.kernel("ewCopy");
   }
 
   /** The heap as int32s, remade when the memory grows (an old view does not see new pages). */
@@ -132,9 +135,8 @@ export class Walker {
 
   /** Runs a flat kernel over [0, n): args(lo, hi) per part. */
   runFlat(name: string, n: number, cost: number, args: (lo: number, hi: number) => number[]): void {
-    const ranges = this.split(n, cost);
-    if (ranges.length === 1) this.ctx.kernel(name)(...args(0, n));
-    else this.ctx.run(name, ranges.map(([lo, hi]) => args(lo, hi)));
+    if (this.ctx.partsFor(n * cost, MIN_WORK_PER_THREAD) === 1) return void this.ctx.kernel(name)(...args(0, n)); // (most calls)
+    this.ctx.run(name, this.split(n, cost).map(([lo, hi]) => args(lo, hi)));
   }
 
   /**
@@ -146,6 +148,12 @@ export class Walker {
     const nd = w.shape.length;
     if (nd > MAX_DIMS) return false;
     const st = w.strides[0];
+    if (nd === 1 && st[0] === 1 && this.ctx.partsFor(n, MIN_WORK_PER_THREAD) === 1) {
+      // one contiguous run (a slice along the outermost dim, a permute that moves only size-1
+      // dims): a plain memory copy, with no descriptor to write
+      this.copy(base, out, size * n);
+      return true;
+    }
     if (size === 4 && nd >= 2 && st[nd - 2] === 1 && st[nd - 1] > 1 && w.shape[nd - 2] >= 4 && w.shape[nd - 1] >= 4) {
       // a batch of transposes: 4×4 register tiles, parts by blocks of 16 rows
       const P = w.shape[nd - 2];
@@ -164,6 +172,7 @@ export function elementwiseKernels(ctx: WasmContext): Partial<Backend> {
   const bits = new Float32Array(1);
   const bitsI = new Int32Array(bits.buffer);
   const runFlat = wk.runFlat.bind(wk);
+  const [unaryF32, binaryFlatF32, compareFlatF32] = [ctx.kernel("ewUnaryF32"), ctx.kernel("ewBinaryFlatF32"), ctx.kernel("ewCompareFlatF32")];
   const runWalk = wk.runWalk.bind(wk);
   const split = wk.split.bind(wk);
 
@@ -175,7 +184,9 @@ export function elementwiseKernels(ctx: WasmContext): Partial<Backend> {
         if (n === 0) return;
         const px = ctx.ptr(x);
         const po = ctx.ptr(out);
-        return runFlat("ewUnaryF32", n, UNARY_COST[op] ?? 1, (lo, hi) => [code, px + 4 * lo, po + 4 * lo, hi - lo]);
+        const cost = UNARY_COST[op] ?? 1;
+        if (ctx.partsFor(n * cost, MIN_WORK_PER_THREAD) === 1) return void unaryF32(code, px, po, n); // one part: no argument lists
+        return runFlat("ewUnaryF32", n, cost, (lo, hi) => [code, px + 4 * lo, po + 4 * lo, hi - lo]);
       }
       const mask = UNARY_MASK[op];
       if (mask !== undefined && ctx.owns("bool", out) && x.length === n) {
@@ -195,10 +206,26 @@ export function elementwiseKernels(ctx: WasmContext): Partial<Backend> {
       if (!ok) return jsBackend.binary(op, a, aStrides, b, bStrides, out, outShape);
       const n = out.length;
       if (n === 0) return;
-      const w = coalesce(outShape, [aStrides, bStrides]);
-      if (w.shape.length > MAX_DIMS) return jsBackend.binary(op, a, aStrides, b, bStrides, out, outShape);
       const pa = ctx.ptr(a);
       const po = ctx.ptr(out);
+      // each operand as big as the output (same shapes) or a single number: one flat run, known
+      // without merging dims (most small ops; their cost is mostly this bookkeeping)
+      if ((a.length === n || a.length === 1) && (b.length === n || b.length === 1) && !(op === "pow" && b.length === 1)) {
+        const sa = a.length === n ? 1 : 0;
+        const sb = b.length === n ? 1 : 0;
+        const pb = ctx.ptr(b);
+        const cost = f32 !== undefined ? (BINARY_COST[op] ?? 1) : 1;
+        if (ctx.partsFor(n * cost, MIN_WORK_PER_THREAD) === 1) {
+          // one part: the kernel called directly, no argument lists
+          if (f32 !== undefined) binaryFlatF32(f32, pa, sa, pb, sb, po, n);
+          else compareFlatF32(cmp, pa, sa, pb, sb, po, n);
+          return;
+        }
+        if (f32 !== undefined) return runFlat("ewBinaryFlatF32", n, cost, (lo, hi) => [f32, pa + 4 * sa * lo, sa, pb + 4 * sb * lo, sb, po + 4 * lo, hi - lo]);
+        return runFlat("ewCompareFlatF32", n, 1, (lo, hi) => [cmp, pa + 4 * sa * lo, sa, pb + 4 * sb * lo, sb, po + lo, hi - lo]);
+      }
+      const w = coalesce(outShape, [aStrides, bStrides]);
+      if (w.shape.length > MAX_DIMS) return jsBackend.binary(op, a, aStrides, b, bStrides, out, outShape);
       // x^k for a scalar small integer k: multiplied out in float64, vectorised
       if (op === "pow" && w.shape.length === 1 && w.strides[0][0] === 1 && w.strides[1][0] === 0) {
         const k = (b as HostStorage).data[0];
@@ -242,6 +269,19 @@ export function elementwiseKernels(ctx: WasmContext): Partial<Backend> {
       const args = [ctx.ptr(src), ctx.ptr(x) + 4 * offset];
       // overlapping targets (expand's backward) accumulate in order, on one thread
       runWalk("ewStridedAddF32", w, n, 2, args, injective(w) ? split(n, 2) : [[0, n]]);
+    },
+
+    write(s: Storage, data: TypedArray | readonly number[], offset = 0): void {
+      // numbers already in this heap, of the storage's own type (clone, cat's pieces): the wasm
+      // memory copy, several times faster than TypedArray.set between views of shared memory
+      const item = ITEM_BYTES[s.dtype];
+      const sameType = data instanceof Float32Array ? s.dtype === "float32" : data instanceof Int32Array ? s.dtype === "int32" : data instanceof Uint8Array ? s.dtype === "bool" : data instanceof Float64Array && s.dtype === "float64";
+      if (sameType && ctx.owns(s.dtype, s) && offset >= 0 && offset + data.length <= s.length && ctx.heap.isOwnBuffer((data as TypedArray).buffer)) {
+        const d = data as TypedArray;
+        wk.copy(d.byteOffset, ctx.ptr(s) + item * offset, d.byteLength);
+        return;
+      }
+      jsBackend.write(s, data, offset);
     },
 
     fill(out: Storage, value: number): void {
