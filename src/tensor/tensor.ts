@@ -19,6 +19,7 @@ import * as R from "./ops/reduce.js";
 import * as RS from "./ops/sampling.js";
 import * as SC from "./ops/scan.js";
 import * as S from "./ops/shape.js";
+import { copyOut } from "./readback.js";
 import { keep, registerTensor, releaseStorage } from "./scope.js";
 import { contiguousStrides, fmt, type Shape, sizeOf } from "./shape.js";
 
@@ -186,9 +187,13 @@ export class Tensor {
   }
 
   // ---------------------------------------------------------------- reading numbers
-  /** A copy of the numbers as a flat typed array (Float32Array, Float64Array, Int32Array or Uint8Array). */
+  /**
+   * A copy of the numbers as a flat typed array (Float32Array, Float64Array, Int32Array or
+   * Uint8Array), yours to keep and change. Small copies share an underlying pool (like Node's
+   * Buffers): use the array, or `.slice()` it before transferring its `.buffer` to a worker.
+   */
   dataSync(): TypedArray {
-    return backend().read(this.storage).slice();
+    return copyOut(backend().read(this.storage));
   }
   /** Same as dataSync(): a flat copy. */
   get data(): TypedArray {
