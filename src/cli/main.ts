@@ -18,6 +18,7 @@ import { registerScalingCommands } from "./scaling.js";
 import { registerExerciseCommands } from "./exercise.js";
 import { registerSteerCommands } from "./steer.js";
 import { registerAlignCommands } from "./align.js";
+import { registerReproCommands } from "./repro.js";
 import { CliExit, defaultOut, plainMessage } from "./common.js";
 
 function version(): string {
@@ -75,6 +76,7 @@ export function buildProgram(): Command {
   registerExerciseCommands(program);
   registerSteerCommands(program);
   registerAlignCommands(program);
+  registerReproCommands(program);
   return program;
 }
 

@@ -2,7 +2,9 @@
 // takes minutes on a laptop, with the paper's own figures beside ours and a pass/fail for each
 // against a tolerance stated in advance. Each reproduction is one file of this folder; the CLI
 // lists them (index.ts), runs one, and writes its JSON and HTML report (report.ts).
+import type { HookedTransformer } from "../../models/gpt/model.js";
 import type { PageSection } from "../../plot/html.js";
+import type { Tokenizer } from "../../tokenizers/types.js";
 
 /** A paper a reproduction follows. */
 export interface PaperRef {
@@ -40,11 +42,20 @@ export interface ReproContext {
   seed: number;
   /** Its own flags' values by commander's camelCase names (strings, or true for a switch). */
   options: Record<string, string | boolean | undefined>;
-  /** Progress of a long phase: called with the phase's name, steps done and steps in all. */
-  progress: (phase: string, done: number, total: number) => void;
+  /** Progress of a long phase: its name, steps done, steps in all, and figures to show (loss …). */
+  progress: (phase: string, done: number, total: number, values?: Record<string, number>) => void;
   /** A line for the terminal (what the run found along the way). */
   log: (line: string) => void;
+  /**
+   * Loads a model as every command's --model does: a folder (a `dgpt train` output or a Hugging
+   * Face checkpoint) or a hub name (gpt2-small …), from the cache or downloaded. Throws
+   * ModelUnavailable when a hub model is neither cached nor downloadable.
+   */
+  loadModel: (spec: string) => Promise<{ model: HookedTransformer; tokenizer: Tokenizer | null }>;
 }
+
+/** A hub model that is neither in the cache nor downloadable here (a reproduction then skips). */
+export class ModelUnavailable extends Error {}
 
 /** What a run returns: the checks, its numbers (the JSON), and the report's figures. */
 export interface ReproOutput {
