@@ -8,7 +8,7 @@ import "../src/node.js";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { writePlot } from "../src/node.js";
 import { runInductionExperiment } from "../src/experiments/induction.js";
-import { inductionReport } from "../src/cli/interp-circuits.js";
+import { inductionReport } from "../src/experiments/induction-report.js";
 
 const steps = Number(process.argv[2] ?? 3000);
 const seed = Number(process.argv[3] ?? 0);

@@ -13,10 +13,12 @@ import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import "../src/node.js";
 import { analyzeInduction, type InductionAnalysis, halfLosses, headScoresOnRepeatedTokens, HEAD_SCORE_THRESHOLD, lossByPosition, repeatedTokenSequences, repeatedTokensOver, uniformScores } from "../src/interp/induction.js";
-import { runInductionExperiment } from "../src/experiments/induction.js";
+import { type InductionTrackPoint, runInductionExperiment } from "../src/experiments/induction.js";
+import { circuitChecks, phaseChecks } from "../src/experiments/repro/induction.js";
+import { dgptHere } from "./dgpt-here.js";
 import { ablationEffect } from "../src/interp/ablation.js";
 import { lossMetric } from "../src/interp/patching-core.js";
-import { inductionReport } from "../src/cli/interp-circuits.js";
+import { inductionReport } from "../src/experiments/induction-report.js";
 import { main } from "../src/cli/main.js";
 import { CharTokenizer } from "../src/tokenizers/char.js";
 import { HookedTransformer, saveModelDir, saveTokenizerFile, interp, experiments } from "../src/node.js";
@@ -24,11 +26,13 @@ import { HookedTransformer, saveModelDir, saveTokenizerFile, interp, experiments
 let a: InductionAnalysis;
 let model: HookedTransformer;
 let summary: string;
+let history: InductionTrackPoint[];
 
 describe("induction heads in a 2-layer attention-only transformer", () => {
   before(() => {
-    const r = runInductionExperiment({ n: 10, nSymbols: 32, steps: 1000, lr: 3e-3, seed: 0, evalBatch: 64 });
+    const r = runInductionExperiment({ n: 10, nSymbols: 32, steps: 1000, lr: 3e-3, seed: 0, evalBatch: 64, trackEvery: 50 });
     a = r.analysis;
+    history = r.history;
     model = r.model;
     summary = inductionReport(r).summary;
   });
@@ -82,6 +86,33 @@ describe("induction heads in a 2-layer attention-only transformer", () => {
   test("the induction head's OV circuit copies (strongly positive eigenvalues)", () => {
     assert.ok(a.inductionHeadCopyingScore > 0.7, `copying score ${a.inductionHeadCopyingScore}`);
     for (const [, h] of a.inductionHeads) assert.ok(a.copyingScores[1][h] > 0.5);
+  });
+  test("on a model trained for 1000 steps every circuit check passes, and the history shows the phase change", () => {
+    const checks = circuitChecks(a);
+    assert.deepEqual(checks.filter((c) => !c.pass), []);
+    const phase = phaseChecks(history, a.threshold);
+    assert.equal(phase.length, 2);
+    assert.ok(phase[0]!.pass, phase[0]!.ours);
+  });
+
+  test("`--model DIR` measures a saved model: the trained one passes, a random one fails each check and --strict exits 1", async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), "dgpt-repro-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    await saveModelDir(join(dir, "trained"), model);
+    const r = await dgptHere(["repro", "induction", "--model", join(dir, "trained"), "--out", join(dir, "a.html"), "--json", join(dir, "a.json")]);
+    assert.equal(r.code, 0, r.out + r.err);
+    assert.match(r.out, /6 of 6 checks pass/);
+    const rec = JSON.parse(readFileSync(join(dir, "a.json"), "utf8")) as { passed: boolean; checks: unknown[]; settings: { model: string } };
+    assert.equal(rec.passed, true);
+    assert.equal(rec.settings.model, join(dir, "trained"));
+    assert.match(readFileSync(join(dir, "a.html"), "utf8"), /6 of 6 checks pass[\s\S]*<svg/);
+
+    await saveModelDir(join(dir, "random"), new HookedTransformer({ n_layers: 2, d_model: 32, n_heads: 2, d_vocab: 20, n_ctx: 21, attn_only: true, seed: 1 }));
+    const bad = await dgptHere(["repro", "induction", "--model", join(dir, "random"), "--out", join(dir, "b.html"), "--json", join(dir, "b.json"), "--strict"]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.out, /^FAIL +an induction head/m);
+    // the report is written before --strict fails the command
+    assert.match(readFileSync(join(dir, "b.html"), "utf8"), /checks pass/);
   });
 });
 

@@ -4,7 +4,7 @@
 import type { Command } from "commander";
 import { HubError } from "../io/hub.node.js";
 import { loadModelDir } from "../models/gpt/io.node.js";
-import { checksText, ModelUnavailable, REPRODUCTIONS, reproPage, reproRecord, type Reproduction, type ReproContext } from "../experiments/repro/index.js";
+import { checksText, getReproduction, ModelUnavailable, REPRODUCTIONS, reproPage, reproRecord, type Reproduction, type ReproContext } from "../experiments/repro/index.js";
 import { CliExit, defaultOut, dirTokenizer, modelDir, reportPaths, writeReport } from "./common.js";
 import { intOption } from "./options.js";
 import { progress, type Progress } from "./progress.js";
@@ -92,8 +92,10 @@ export function registerReproCommands(program: Command): void {
   const repro = program
     .command("repro")
     .description("the field's key results, one command each: train or load, measure, and check against the paper's figures (JSON + HTML report)")
+    .argument("[name]", "the reproduction to run (see --list)")
     .option("--list", "list the reproductions")
-    .action((o: Opts) => {
+    .action((name: string | undefined, o: Opts) => {
+      if (name !== undefined) getReproduction(name); // not a subcommand: the error lists the names
       if (o.list !== true) {
         repro.outputHelp();
         return;

@@ -14,7 +14,7 @@ import {
   type SweepResult,
   type TmsTrainSettings,
 } from "../experiments/tms.js";
-import { tmsPage } from "./pages/tms.js";
+import { tmsPage } from "../experiments/tms-page.js";
 import { progress, type Progress } from "./progress.js";
 import { reportOptions, reportPaths, writeReport } from "./common.js";
 import { intOption, numberOption } from "./options.js";

@@ -29,7 +29,7 @@ import { patchingPage } from "../../src/cli/pages/patching.js";
 import { probePage } from "../../src/cli/pages/probe.js";
 import { quoteToken } from "../../src/cli/pages/tokens.js";
 import { bpePage } from "../../src/cli/pages/tokenizer.js";
-import { tmsPage } from "../../src/cli/pages/tms.js";
+import { tmsPage } from "../../src/experiments/tms-page.js";
 import { steerSweepPage, sweepPageInput } from "../../src/cli/pages/steer.js";
 import { steeringSweep } from "../../src/steer/sweep.js";
 import { actAddVector } from "../../src/steer/vectors.js";

@@ -3,10 +3,10 @@
 // superposition) and the hidden-plane polygons are drawn here as small multiples in plain SVG;
 // the line and scatter plots come from src/plot.
 import * as Plot from "@observablehq/plot";
-import { representedDimensionalities, STICKY_FRACTIONS, stickyCounts, type PhaseDiagramResult, type SweepResult } from "../../experiments/tms.js";
-import { REPRESENTED_NORM, SUPERPOSED } from "../../sae/tms.js";
-import { htmlPage, linePlot, type PageSection } from "../../plot/index.js";
-import { composeFigure, escapeXml, PALETTE, renderHeader, type FigureParts } from "../../plot/svg.js";
+import { representedDimensionalities, STICKY_FRACTIONS, stickyCounts, type PhaseDiagramResult, type SweepResult } from "./tms.js";
+import { REPRESENTED_NORM, SUPERPOSED } from "../sae/tms.js";
+import { htmlPage, linePlot, type PageSection } from "../plot/index.js";
+import { composeFigure, escapeXml, PALETTE, renderHeader, type FigureParts } from "../plot/svg.js";
 
 export interface TmsPageInput {
   superposition?: SweepResult;
@@ -268,8 +268,13 @@ function describeSweep(r: SweepResult): string {
   return `${r.nFeatures} features, ${r.nHidden} hidden dimensions, ${imp}, ${r.activation} model${corr}; ${r.sparsities.length} instances trained together for ${r.steps} steps (batch ${r.batchSize}, AdamW lr ${r.lr}), ${r.seconds.toFixed(1)} s.`;
 }
 
-/** Every section of the page, in the paper's order. */
+/** The whole page. */
 export function tmsPage(input: TmsPageInput): string {
+  return htmlPage("Toy Models of Superposition", tmsSections(input));
+}
+
+/** Every section of the page, in the paper's order (also the figures of `dgpt repro tms`). */
+export function tmsSections(input: TmsPageInput): PageSection[] {
   const sections: PageSection[] = [];
   const setup = [
     "The ReLU output model x' = ReLU(WᵀW x + b): n features squeezed into m < n hidden dimensions by W (m × n) and read back by Wᵀ; column Wᵢ is feature i's direction.",
@@ -301,5 +306,5 @@ export function tmsPage(input: TmsPageInput): string {
   if (p) {
     sections.push({ heading: "Phase diagram: one extra feature in too few dimensions", svg: phaseFigure(p), caption: `Whether feature ${p.nFeatures} (importance r, the others 1) is dropped, given a dimension of its own, or stored in superposition, for each feature density and r: dense data gives the dimension to the more important feature (at r = 1 they tie, and either may win); sparse data makes superposition win. ${p.densities.length} × ${p.importances.length} cells × ${p.restarts} restarts trained together for ${p.steps} steps, ${p.seconds.toFixed(1)} s.` });
   }
-  return htmlPage("Toy Models of Superposition", sections);
+  return sections;
 }
