@@ -17,7 +17,7 @@ import { benchPatching } from "./patching.js";
 import { benchMemory } from "./memory.js";
 import { benchProfile } from "./profile.js";
 import { benchNn, printTable as printNnTable } from "./nn.js";
-import { benchAlign } from "./align.js";
+import { benchAlign, benchDpo } from "./align.js";
 import { benchOverhead } from "./overhead.js";
 
 const PYTHON = process.env.DGPT_PYTHON ?? "/usr/bin/python3";
@@ -120,6 +120,8 @@ async function main(): Promise<void> {
     for (const n of p.notes) console.log(n);
   }
   if (only("align")) {
+    const d = benchDpo();
+    table(d.title, d.header, d.rows);
     const a = benchAlign();
     table(a.title, a.header, a.rows);
   }
