@@ -23,7 +23,7 @@ import type { HookedTransformer } from "../models/gpt/model.js";
 import { gae, whiten } from "./advantages.js";
 import { checkSameVocabulary, rowsToPositions, scoreRollout, sequenceKl, type Experience, type RewardFn } from "./experience.js";
 import { ppoLoss, type PpoLossOptions } from "./ppo-loss.js";
-import { checkFinite, checkInt, drawPrompts, klController, meanStd, TrainingDivergedError, type KLOptions } from "./rl-common.js";
+import { checkFinite, checkInt, drawPrompts, klController, stepSummary, TrainingDivergedError, type KLOptions, type RlStepMetrics } from "./rl-common.js";
 import type { KLController } from "./kl-control.js";
 import { sampleRollout } from "./rollout.js";
 import { packSequences } from "./sequences.js";
@@ -53,26 +53,7 @@ export interface PpoConfig extends KLOptions, PpoLossOptions {
   seed?: number;
 }
 
-export interface RlStepMetrics {
-  step: number;
-  /** Mean r(x, y) of the step's samples, and its spread. */
-  reward: number;
-  rewardStd: number;
-  /** Mean Σ_t log π_old/π_ref per completion: the KL to the reference (nats). */
-  kl: number;
-  /** β used for this step's rewards. */
-  klCoef: number;
-  /** Mean r(x, y) − β·KL: the objective RLHF maximises. */
-  objective: number;
-  /** Mean per-token entropy of the sampling policy (nats). */
-  entropy: number;
-  /** Mean completion length in tokens. */
-  length: number;
-  /** Milliseconds spent generating, scoring (policy, reference and reward forwards) and updating. */
-  msGenerate: number;
-  msScore: number;
-  msUpdate: number;
-}
+export type { RlStepMetrics } from "./rl-common.js";
 
 export interface PpoStepMetrics extends RlStepMetrics {
   policyLoss: number;
@@ -174,27 +155,13 @@ export class PpoTrainer {
     } finally {
       this.policy.train(wasTraining);
     }
-    const t3 = performance.now();
-    const klStats = meanStd(kl);
-    this.kl.update(klStats.mean, e.samples.length);
-    const r = meanStd(e.scores);
     return {
-      step,
-      reward: r.mean,
-      rewardStd: r.std,
-      kl: klStats.mean,
-      klCoef: beta,
-      objective: r.mean - beta * klStats.mean,
-      entropy: e.entropy,
-      length: e.samples.reduce((n, x) => n + x.completion.length, 0) / e.samples.length,
+      ...stepSummary(step, e, kl, beta, this.kl, [t0, t1, t2, performance.now()]),
       policyLoss: sums.policyLoss / updates,
       valueLoss: sums.valueLoss / updates,
       clipFrac: sums.clipFrac / updates,
       valueClipFrac: sums.valueClipFrac / updates,
       approxKl: sums.approxKl / updates,
-      msGenerate: t1 - t0,
-      msScore: t2 - t1,
-      msUpdate: t3 - t2,
     };
   }
 

@@ -1,9 +1,10 @@
-// What the RL trainers (PPO, RLOO) share: drawing prompts, the KL coefficient's controller, and
-// stopping with the step and the reason when training diverges.
+// What the RL trainers (PPO, RLOO) share: drawing prompts, the KL coefficient's controller, the
+// metrics every step reports, and stopping with the step and the reason when training diverges.
 import type { Generator } from "../tensor/random.js";
 import { withoutInit } from "../nn/init.js";
 import { HookedTransformer } from "../models/gpt/model.js";
 import { AdaptiveKLController, FixedKLController, type KLController } from "./kl-control.js";
+import type { Experience } from "./experience.js";
 
 /** Training produced a non-finite number; the parameters are those after the last good update. */
 export class TrainingDivergedError extends Error {
@@ -67,4 +68,50 @@ export function copyModel(model: HookedTransformer): HookedTransformer {
   const c = withoutInit(() => new HookedTransformer(model.cfg));
   c.loadStateDict(model.stateDict());
   return c;
+}
+
+export interface RlStepMetrics {
+  step: number;
+  /** Mean r(x, y) of the step's samples, and its spread. */
+  reward: number;
+  rewardStd: number;
+  /** Mean Σ_t log π_old/π_ref per completion: the KL to the reference (nats). */
+  kl: number;
+  /** β used for this step's rewards. */
+  klCoef: number;
+  /** Mean r(x, y) − β·KL: the objective RLHF maximises. */
+  objective: number;
+  /** Mean per-token entropy of the sampling policy (nats). */
+  entropy: number;
+  /** Mean completion length in tokens. */
+  length: number;
+  /** Milliseconds spent generating, scoring (policy, reference and reward forwards) and updating. */
+  msGenerate: number;
+  msScore: number;
+  msUpdate: number;
+}
+
+/**
+ * The metrics every RL step reports, from its scored rollout and the per-sample KL; also feeds
+ * the step's mean KL to the controller (which sets the next step's β). `times` are the
+ * performance.now() stamps at the start, after generation, after scoring and after the update.
+ */
+export function stepSummary(step: number, e: Experience, kl: ArrayLike<number>, beta: number, controller: KLController, times: [number, number, number, number]): RlStepMetrics {
+  const klStats = meanStd(kl);
+  controller.update(klStats.mean, e.samples.length);
+  const r = meanStd(e.scores);
+  const [t0, t1, t2, t3] = times;
+  return {
+    step,
+    reward: r.mean,
+    rewardStd: r.std,
+    kl: klStats.mean,
+    klCoef: beta,
+    objective: r.mean - beta * klStats.mean,
+    entropy: e.entropy,
+    length: e.samples.reduce((n, x) => n + x.completion.length, 0) / e.samples.length,
+    msGenerate: t1 - t0,
+    msScore: t2 - t1,
+    msUpdate: t3 - t2,
+  };
 }

@@ -18,9 +18,8 @@ import { clipGradNorm_ } from "../optim/schedule.js";
 import type { HookedTransformer } from "../models/gpt/model.js";
 import { leaveOneOutAdvantages } from "./advantages.js";
 import { checkSameVocabulary, scoreRollout, sequenceKl, type RewardFn } from "./experience.js";
-import { checkFinite, checkInt, drawPrompts, klController, meanStd, TrainingDivergedError, type KLOptions } from "./rl-common.js";
+import { checkFinite, checkInt, drawPrompts, klController, stepSummary, TrainingDivergedError, type KLOptions, type RlStepMetrics } from "./rl-common.js";
 import type { KLController } from "./kl-control.js";
-import type { RlStepMetrics } from "./ppo.js";
 import { sampleRollout } from "./rollout.js";
 import { packSequences } from "./sequences.js";
 import { logprobsAndEntropy } from "./value-head.js";
@@ -118,24 +117,10 @@ export class RlooTrainer {
     } finally {
       this.policy.train(wasTraining);
     }
-    const t3 = performance.now();
-    const klStats = meanStd(kl);
-    this.kl.update(klStats.mean, e.samples.length);
-    const r = meanStd(e.scores);
     return {
-      step,
-      reward: r.mean,
-      rewardStd: r.std,
-      kl: klStats.mean,
-      klCoef: beta,
-      objective: r.mean - beta * klStats.mean,
-      entropy: e.entropy,
-      length: e.samples.reduce((n, x) => n + x.completion.length, 0) / e.samples.length,
+      ...stepSummary(step, e, kl, beta, this.kl, [t0, t1, t2, performance.now()]),
       loss,
       meanAbsAdvantage: A.reduce((s, a) => s + Math.abs(a), 0) / A.length,
-      msGenerate: t1 - t0,
-      msScore: t2 - t1,
-      msUpdate: t3 - t2,
     };
   }
 }
