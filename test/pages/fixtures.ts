@@ -45,6 +45,18 @@ import { COARSE_GRID } from "../../src/scaling/fit.js";
 import { predictLoss } from "../../src/scaling/law.js";
 import { parseRuns, type RunRecord } from "../../src/scaling/runs.js";
 import { readFileSync } from "node:fs";
+import { PpoTrainer } from "../../src/align/ppo.js";
+import { PolicyWithValueHead } from "../../src/align/value-head.js";
+import { copyModel } from "../../src/align/rl-common.js";
+import { textReward } from "../../src/align/rewards.js";
+import { sentiment } from "../../src/align/lexicon.js";
+import { trainDpo, type PreferenceIds } from "../../src/align/dpo.js";
+import { RewardModel, trainRewardModel } from "../../src/align/reward.js";
+import { evaluatePolicy } from "../../src/align/policy-eval.js";
+import { dpoPage, rewardModelPage, rlPage, type PolicyEvalSummary } from "../../src/cli/pages/align.js";
+import { reproPage, reproRecord } from "../../src/experiments/repro/index.js";
+import { dimensionalityChecks, phaseChecks, tmsRepro } from "../../src/experiments/repro/tms.js";
+import { tmsSections } from "../../src/experiments/tms-page.js";
 import "../../src/plot/index.node.js";
 
 /** A corpus for when no bigger one is given: enough text for a BPE vocabulary and counts in the tens of thousands. */
@@ -170,11 +182,13 @@ export function buildPages(text = SAMPLE_TEXT): Record<string, string> {
 
   // toy models of superposition: every section, at the default sizes but briefly trained
   const brief = { steps: 200, batchSize: 128 };
+  const tmsDims = dimensionalitySweep({ ...brief, nFeatures: 40, nHidden: 5, nInstances: 6 });
+  const tmsPhase = phaseDiagram({ ...brief, restarts: 1 });
   pages.tms = tmsPage({
     superposition: superpositionSweep({ ...brief, linearBaseline: true }),
     geometry: superpositionSweep({ ...brief, nFeatures: 5, nHidden: 2, nInstances: 8, maxSparsity: 0.99 }, "geometry"),
-    dimensionality: dimensionalitySweep({ ...brief, nFeatures: 40, nHidden: 5, nInstances: 6 }),
-    phase: phaseDiagram({ ...brief, restarts: 1 }),
+    dimensionality: tmsDims,
+    phase: tmsPhase,
     command: "dgpt tms",
   });
 
@@ -196,5 +210,34 @@ export function buildPages(text = SAMPLE_TEXT): Record<string, string> {
     return { id: `iso-${i}-${j}`, nLayers: 2, dModel: 8 * 2 ** j, nHeads: 1, params: N, paramsNonEmbedding: Math.round(0.9 * N), tokens: D, steps: 1, batchSize: 16, blockSize: 64, flops6ND: 6 * N * D, flopsChinchilla: 6 * N * D, budget: C, valLoss, trainLoss: valLoss, seconds: 1 };
   }));
   pages["scaling-isoflop"] = scalingFitPage(analyzeRuns(isoRuns, { bootstrap: 20, starts: COARSE_GRID }), "an IsoFLOP sweep made from a known law");
+
+  // alignment on the random model: a few real PPO steps with the lexicon sentiment as the reward,
+  // a reward model and DPO on pairs of its own samples; the curves are short and noisy
+  const prompts = ["First Citizen:\n", "All:\n", "You are", "Speak,"].map((t) => tok.encode(t));
+  const reward = textReward(tok, (c) => sentiment(c));
+  const ppo = new PpoTrainer(new PolicyWithValueHead(copyModel(model)), model, prompts, reward, { batchSize: 4, miniBatchSize: 2, ppoEpochs: 2, maxNewTokens: 10, klCoef: 0.1, targetKl: 2, seed: 1 });
+  const ppoRows = Array.from({ length: 6 }, () => ppo.step() as unknown as Record<string, number>);
+  const summary = (policy: HookedTransformer): PolicyEvalSummary => {
+    const r = evaluatePolicy(policy, model, prompts, { sentiment: reward }, { maxNewTokens: 10, seed: 2 });
+    return { meanReward: r.meanReward, kl: r.kl, klStdErr: r.klStdErr, entropy: r.entropy, samples: r.samples.map((x, i) => ({ prompt: tok.decode(x.prompt), completion: tok.decode(x.completion), reward: r.scores.sentiment[i]! })) };
+  };
+  const ppoSetup = "PPO on the fixture's random 2-layer model; reward: lexicon sentiment; adaptive β from 0.1, target KL 2; 6 steps of 4 prompts";
+  pages["align-ppo"] = rlPage("dgpt align ppo", ppoSetup, ppoRows, [{ label: "before", e: summary(model) }, { label: "after 6 steps", e: summary(ppo.policy.body) }], 2);
+  const pairs: PreferenceIds[] = Array.from({ length: 24 }, (_, i) => {
+    const p = prompts[i % prompts.length]!;
+    const a = corpusIds.slice(3 * i, 3 * i + 6);
+    const b = corpusIds.slice(500 + 5 * i, 500 + 5 * i + 4);
+    return sentiment(tok.decode(a)) >= sentiment(tok.decode(b)) ? { prompt: p, chosen: a, rejected: b } : { prompt: p, chosen: b, rejected: a };
+  });
+  const rm = new RewardModel(copyModel(model));
+  const rmRows = trainRewardModel(rm, pairs.slice(0, 18), { steps: 30, batchSize: 6, valPairs: pairs.slice(18), logEvery: 3, seed: 1 });
+  pages["align-rm"] = rewardModelPage("dgpt align rm", "a reward model on the random model's body, 18 training pairs and 6 held out", rmRows as unknown as Record<string, number>[]);
+  const dpoPolicy = copyModel(model);
+  const dpoRows = trainDpo(dpoPolicy, model, pairs, { beta: 0.5, steps: 30, batchSize: 6, logEvery: 3, seed: 1 });
+  pages["align-dpo"] = dpoPage("dgpt align dpo", "DPO (β 0.5) on 24 pairs of corpus snippets ranked by the lexicon", dpoRows as unknown as Record<string, number>[], [{ label: "before", e: summary(model) }, { label: "after 30 steps", e: summary(dpoPolicy) }]);
+
+  // a reproduction's report: the TMS checks on this fixture's briefly trained runs (some fail)
+  const out = { checks: [...phaseChecks(tmsPhase), ...dimensionalityChecks(tmsDims)], settings: { steps: brief.steps, batchSize: brief.batchSize }, data: {}, sections: tmsSections({ phase: tmsPhase, dimensionality: tmsDims }).filter((x) => x.heading !== "Setup") };
+  pages.repro = reproPage(tmsRepro, out, reproRecord(tmsRepro, out, { full: false, seed: 0, seconds: 12.3 }), "dgpt repro tms");
   return pages;
 }
