@@ -170,7 +170,7 @@ async function run(ctx: ReproContext): Promise<ReproOutput> {
       heading: "The circuit: our head classes beside the paper's",
       table: { header: ["class", "ours (by path patching)", "the paper's", "in common"], rows: classRows.map(([name, ours, pub]) => [name, list(ours), list(pub), list(headOverlap(ours, pub))]) },
     },
-    effectSection("Direct paths to the logits (the paper's Fig. 3)", toLogits, "Each cell: the relative change of the logit difference when only the direct path from that head to the logits carries its ABC-prompt output (all other heads frozen at their clean outputs). Blue cells (negative) are name movers; red (positive), negative name movers."),
+    effectSection("Direct paths to the logits (the paper's Fig. 3)", toLogits, "Each cell: the relative change of the logit difference when only the direct path from that head to the logits carries its ABC-prompt output (all other heads frozen at their clean outputs). The most negative cells are the name movers; the most positive, the negative name movers (see the colour legend)."),
   ];
   if (toNmQueries) sections.push(effectSection("Paths into the name movers' queries (Fig. 4)", toNmQueries, `Receivers: ${list(nameMovers)} (queries). The most negative heads below them are the S-inhibition heads.`));
   if (toSinValues) sections.push(effectSection("Paths into the S-inhibition heads' values (Fig. 5)", toSinValues, `Receivers: ${list(sInhibition)} (values). The most negative heads are induction and duplicate-token heads.`));
@@ -207,7 +207,7 @@ export const ioi: Reproduction = {
     "and traces the circuit back from the logits by path patching: every head into the logits (name movers), into the name movers' queries " +
     "(S-inhibition), into the S-inhibition heads' values (induction and duplicate-token heads) and into the induction heads' keys (previous-token heads), " +
     `then compares our heads with the paper's. Scaled down: ${QUICK_PROMPTS} prompts instead of the paper's hundreds (--full: ${FULL_PROMPTS}; --prompts sets any number).`,
-  minutes: { quick: 8, full: 45 },
+  minutes: { quick: 6, full: 35 },
   flags: [
     { flags: "--model <name>", description: "the model: a hub name or a checkpoint folder with GPT-2's vocabulary", default: "gpt2-small" },
     { flags: "--prompts <n>", description: `number of IOI prompts (default ${QUICK_PROMPTS}, ${FULL_PROMPTS} with --full)` },
