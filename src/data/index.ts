@@ -5,5 +5,6 @@ export { getBatch, sequentialBatches, windowStarts, type Batch, type SequentialO
 export { parseBrownTagged, buildTaggedCorpus, wordIndexAt, wordIndexForSpan, universalTag, type TaggedCorpus, type TaggedSentenceSpan, type UniversalTag } from "./brown.js";
 export { encodeTokenFile, decodeTokenFile, decodeTokenFileHeader, idDtypeFor, type TokenFileHeader } from "./tokenfile.js";
 export * as tasks from "./tasks/index.js";
+export * from "./ioi.js";
 export { glyphDigits, glyphDigitSplits, imageBatch, imageBatches, headOf, checkImageSet, type ImageSet, type GlyphOptions, type ImageBatchSource } from "./images.js";
 export { readIdx, writeIdx, imageSetFromIdx, type IdxArray, type IdxType } from "./images-idx.js";

@@ -12,3 +12,4 @@ export * from "./probes.js";
 export * from "./probes-brown.js";
 export * from "./embeddings.js";
 export * from "./induction.js";
+export * from "./ioi.js";

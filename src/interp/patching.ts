@@ -217,13 +217,16 @@ function pathPatchMany(model: HookedTransformer, senderSets: readonly (readonly 
   const step1: InterventionOp[][] = senderSets.map((senders, s) => {
     const ops: InterventionOp[] = [];
     for (const [name, _heads] of recvHooks) ops.push({ name, record: (block) => void recorded[s].set(name, block) });
-    for (let l = 0; l <= lastLayer; l++) {
+    // Below the first sender everything is clean already: freezing starts there, so the forward
+    // can start there too (runInterventions starts at the lowest block an intervention touches).
+    const first = Math.min(...senders.map(([l]) => l));
+    for (let l = first; l <= lastLayer; l++) {
       const name = zNames[l];
       ops.push({ name, select: {}, source: c.acts.get(name)!.data });
       const here = senders.filter(([sl]) => sl === l).map(([, h]) => h);
       if (here.length) ops.push({ name, select: { head: here }, source: k.acts.get(name)!.data });
     }
-    for (const name of mlpNames) ops.push({ name, select: {}, source: c.acts.get(name)!.data });
+    for (const name of mlpNames.slice(first)) ops.push({ name, select: {}, source: c.acts.get(name)!.data });
     return ops;
   });
   if (toLogits) {

@@ -3,6 +3,7 @@
 import type { Reproduction } from "./types.js";
 import { inductionRepro } from "./induction.js";
 import { tmsRepro } from "./tms.js";
+import { ioi } from "./ioi.js";
 
 export * from "./types.js";
 export * from "./report.js";
@@ -10,6 +11,7 @@ export * from "./report.js";
 export const REPRODUCTIONS: readonly Reproduction[] = [
   inductionRepro,
   tmsRepro,
+  ioi,
 ];
 
 /** The reproduction called `name`, or an error listing them all. */
