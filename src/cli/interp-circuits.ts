@@ -15,7 +15,7 @@ import { noGrad } from "../tensor/autograd.js";
 import { tidy } from "../tensor/scope.js";
 import { defaultOut, dirTokenizer, encodePrompt, encodeText, modelDir, prependBosOption, reportPaths, writeReport, MODEL_HELP, NO_PROCESSING_HELP } from "./common.js";
 import type { Tokenizer } from "../tokenizers/types.js";
-import { analyzeInduction, type InductionAnalysis, type RepeatedTokenVocab } from "../interp/induction.js";
+import { analyzeInduction, type InductionAnalysis, repeatedTokenVocab } from "../interp/induction.js";
 import { type InductionTrainResult, runInductionExperiment } from "../experiments/induction.js";
 import { type PatchingResult, patchHeadsAllPos, patchResidComponent, type StreamComponent } from "../interp/patching.js";
 import { logitDiffMetric, lossMetric, probMetric } from "../interp/patching-core.js";
@@ -242,20 +242,6 @@ export function registerCircuitCommands(interp: Command): void {
       console.log(report.summary);
       await writeOutputs(o.out, o.json, report.html, report.json, o.overwrite);
     });
-}
-
-/**
- * The tokens to repeat for a saved model: every id of its vocabulary except special tokens (a
- * <pad> or <|endoftext|> inside s would not be "random text"); the special token that starts a
- * text (GPT-2's <|endoftext|>, a <bos> or <s>) as <bos> if the tokenizer has one.
- */
-function repeatedTokenVocab(model: HookedTransformer, tok: Tokenizer | null): RepeatedTokenVocab {
-  const special = Object.entries(tok?.specialTokens ?? {}).filter(([, id]) => id < model.cfg.d_vocab);
-  const specialIds = new Set(special.map(([, id]) => id));
-  const size = Math.min(model.cfg.d_vocab, tok?.vocabSize ?? Infinity);
-  const symbols = Array.from({ length: size }, (_, id) => id).filter((id) => !specialIds.has(id));
-  const bos = special.find(([text]) => /bos|^<s>$|endoftext|start/i.test(text))?.[1] ?? null;
-  return { symbols, bos };
 }
 
 /** "L1H3". */

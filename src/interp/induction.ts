@@ -20,6 +20,7 @@
 //   - the in-context gain after ablating the induction head(s) and the previous-token head(s);
 //   - the OV copying score (Re Σλ / Σ|λ| of W_E W_V W_O W_U) of every head.
 import type { HookedTransformer } from "../models/gpt/model.js";
+import type { Tokenizer } from "../tokenizers/types.js";
 import { noGrad } from "../tensor/autograd.js";
 import { Generator } from "../tensor/random.js";
 import { tidy } from "../tensor/scope.js";
@@ -60,6 +61,20 @@ export interface RepeatedTokenVocab {
 /** The trained experiment's vocabulary: symbols 0 … nSymbols − 1, <bos> = nSymbols. */
 export function symbolVocab(nSymbols: number): RepeatedTokenVocab {
   return { symbols: Array.from({ length: nSymbols }, (_, i) => i), bos: nSymbols };
+}
+
+/**
+ * The tokens to repeat for a saved model: every id of its vocabulary except special tokens (a
+ * <pad> or <|endoftext|> inside s would not be "random text"); the special token that starts a
+ * text (GPT-2's <|endoftext|>, a <bos> or <s>) as <bos> if the tokenizer has one.
+ */
+export function repeatedTokenVocab(model: HookedTransformer, tok: Tokenizer | null): RepeatedTokenVocab {
+  const special = Object.entries(tok?.specialTokens ?? {}).filter(([, id]) => id < model.cfg.d_vocab);
+  const specialIds = new Set(special.map(([, id]) => id));
+  const size = Math.min(model.cfg.d_vocab, tok?.vocabSize ?? Infinity);
+  const symbols = Array.from({ length: size }, (_, id) => id).filter((id) => !specialIds.has(id));
+  const bos = special.find(([text]) => /bos|^<s>$|endoftext|start/i.test(text))?.[1] ?? null;
+  return { symbols, bos };
 }
 
 /** repeatedTokenSequences over any vocabulary: the same draws, symbol k renamed to symbols[k]. */
