@@ -152,7 +152,8 @@ export const INDEX_SCRIPT = `
     for (var i = 0; i < list.length; i++) {
       var c = list[i];
       var v = value(c, f);
-      var inside = v >= min && v <= max && (layer.value === "all" || c.getAttribute("data-layer") === layer.value);
+      var inRange = (min === -Infinity && max === Infinity) || (v >= min && v <= max);
+      var inside = inRange && (layer.value === "all" || c.getAttribute("data-layer") === layer.value);
       c.className = inside ? "card" : "card out";
       if (inside) shown++;
       grid.appendChild(c);
