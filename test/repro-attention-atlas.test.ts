@@ -145,6 +145,13 @@ describe("the atlas site", () => {
     min.dispatchEvent(new window.Event("input"));
     assert.deepEqual(shown(), ["L0H1"]);
     assert.match(document.getElementById("shown")!.textContent!, /1 of 2 heads/);
+    // the thumbnails switch to another prompt's images, which exist
+    const thumbs = document.getElementById("thumb-prompt") as unknown as HTMLSelectElement;
+    thumbs.value = "p1";
+    thumbs.dispatchEvent(new window.Event("change"));
+    const srcs = Array.from(document.querySelectorAll("#heads .card img")).map((i) => i.getAttribute("src")!);
+    assert.deepEqual(srcs.sort(), ["img/p1-L0H0.png", "img/p1-L0H1.png"]);
+    for (const src of srcs) assert.ok(src in tinySite());
     // back to the grid: layer-head order, the filtered head dimmed but in its place
     sortBy.value = "grid";
     sortBy.dispatchEvent(new window.Event("change"));

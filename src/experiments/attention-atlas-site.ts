@@ -134,6 +134,7 @@ export const INDEX_SCRIPT = `
   var hi = document.getElementById("filter-max");
   var layer = document.getElementById("filter-layer");
   var count = document.getElementById("shown");
+  var thumbs = document.getElementById("thumb-prompt");
   function value(card, stat) { return parseFloat(card.getAttribute("data-" + stat)); }
   function bound(input, dflt) { var v = parseFloat(input.value); return isNaN(v) ? dflt : v; }
   function update() {
@@ -160,6 +161,13 @@ export const INDEX_SCRIPT = `
     }
     count.textContent = shown + " of " + cards.length + " heads";
   }
+  // the thumbnails show the chosen prompt: img/p{i}-L{l}H{h}.png
+  function showPrompt() {
+    for (var i = 0; i < cards.length; i++) {
+      cards[i].querySelector("img").setAttribute("src", "img/" + thumbs.value + "-" + cards[i].getAttribute("data-id") + ".png");
+    }
+  }
+  thumbs.addEventListener("change", showPrompt);
   var inputs = [sortBy, order, filterBy, lo, hi, layer];
   for (var i = 0; i < inputs.length; i++) {
     inputs[i].addEventListener("change", update);
@@ -192,13 +200,14 @@ export function atlasSite(input: AtlasSiteInput): Record<string, string | Uint8A
     `<label><select id="sort-order"><option value="desc">highest first</option><option value="asc">lowest first</option></select></label>` +
     `<label>show heads with <select id="filter-by">${options}</select> from <input id="filter-min" type="number" step="any"> to <input id="filter-max" type="number" step="any"></label>` +
     `<label>layer <select id="filter-layer"><option value="all">all</option>${Array.from({ length: L }, (_, l) => `<option value="${l}">${l}</option>`).join("")}</select></label>` +
+    `<label>thumbnails: prompt <select id="thumb-prompt">${prompts.map((pr, p) => `<option value="p${p}">p${p}: ${escapeXml(pr.name.length > 40 ? pr.name.slice(0, 39) + "…" : pr.name)}</option>`).join("")}</select></label>` +
     `<span id="shown"></span></div>`;
   const cards = [];
   for (let l = 0; l < L; l++) {
     for (let h = 0; h < H; h++) {
       const data = HEAD_STATS.map((s) => ` data-${attr(s.name)}="${stats[s.name][l]![h]!}"`).join("");
       const rows = HEAD_STATS.map((s) => `<tr><td>${escapeXml(s.label)}</td><td class="num">${fmt(stats[s.name][l]![h]!)}</td></tr>`).join("");
-      cards.push(`<a class="card" href="${headPage(l, h)}" data-layer="${l}" data-head="${h}"${data}><div class="name">${headId(l, h)}</div>${thumb(0, l, h, "")}<table>${rows}</table></a>`);
+      cards.push(`<a class="card" href="${headPage(l, h)}" data-id="${headId(l, h)}" data-layer="${l}" data-head="${h}"${data}><div class="name">${headId(l, h)}</div>${thumb(0, l, h, "")}<table>${rows}</table></a>`);
     }
   }
   const statMaps = HEAD_STATS.map((s) => {
@@ -210,7 +219,7 @@ export function atlasSite(input: AtlasSiteInput): Record<string, string | Uint8A
   files["index.html"] = page(
     `Attention atlas: ${input.model}`,
     `<section><p class="note">${escapeXml([input.about, ...input.notes].join("\n"))}</p></section>\n` +
-      `<section><h2>Every head</h2><p class="note">Thumbnails: each head's pattern on prompt p0 (${escapeXml(prompts[0]!.name)}), queries down, keys across. Click a head for its pattern on every prompt. Statistics: mean over the prompts (entropy … mean distance), or on repeated random tokens (induction, duplicate token).</p>\n${controls}\n<div id="heads" class="grid" style="grid-template-columns: repeat(${H}, max-content)">\n${cards.join("\n")}\n</div></section>\n` +
+      `<section><h2>Every head</h2><p class="note">Thumbnails: each head's pattern on one prompt (p0 first; choose another below), queries down, keys across. Click a head for its pattern on every prompt. Statistics: mean over the prompts (entropy … mean distance), or on repeated random tokens (induction, duplicate token).</p>\n${controls}\n<div id="heads" class="grid" style="grid-template-columns: repeat(${H}, max-content)">\n${cards.join("\n")}\n</div></section>\n` +
       `<section><h2>Prompts</h2><table><thead><tr><th></th><th>prompt</th><th>tokens</th></tr></thead><tbody>\n${promptRows}\n</tbody></table></section>\n` +
       `<section><h2>Statistics, layers × heads</h2>\n${statMaps}\n</section>`,
     0,

@@ -54,7 +54,7 @@ export const attentionAtlas: Reproduction = {
   papers: [
     { cite: "Olsson et al. 2022", title: "In-context Learning and Induction Heads", url: "https://transformer-circuits.pub/2022/in-context-learning-and-induction-heads/index.html" },
     { cite: "Elhage et al. 2021", title: "A Mathematical Framework for Transformer Circuits", url: "https://transformer-circuits.pub/2021/framework/index.html" },
-    { cite: "pattern-lens (Ivanitskiy)", title: "pattern-lens: attention pattern atlases of language models", url: "https://github.com/mivanit/pattern-lens" },
+    { cite: "pattern-lens (M. Ivanitskiy)", title: "pattern-lens: visualization of LLM attention patterns and things computed about them", url: "https://github.com/mivanit/pattern-lens" },
   ],
   summary:
     "Computes every attention head's pattern on a set of prompts and seven statistics per head (entropy, attention to the first token, previous-token, self, mean attention distance; induction and duplicate-token scores on repeated random tokens), " +
