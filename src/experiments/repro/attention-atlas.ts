@@ -62,7 +62,7 @@ export const attentionAtlas: Reproduction = {
     `Without --model it first trains the induction experiment's 2-layer attention-only model (${QUICK.steps} steps, context ${2 * QUICK.n + 1}: seconds; --full: ${FULL.steps} steps, context ${2 * FULL.n + 1}, as docs/induction.md), ` +
     "and checks that the atlas shows what the papers find in such a model: a previous-token head in layer 0 and an induction head in layer 1. " +
     `Prompts: built in (token sequences for a model without tokenizer, English sentences and repeated random tokens for a text model) or --prompts FILE; at most ${MAX_PROMPTS}, each cut to ${MAX_PROMPT_TOKENS} tokens.`,
-  minutes: { quick: 0.5, full: 2 },
+  minutes: { quick: 1, full: 3 },
   flags: [
     { flags: "--model <name>", description: "a model folder or hub name (gpt2-small …); default: train the induction experiment's 2-layer model" },
     { flags: "--prompts <file>", description: `prompts, one per line (token ids separated by spaces for a model without tokenizer), or JSON lines {"text": …} / {"tokens": [ids]}; at most ${MAX_PROMPTS} are drawn, each cut to ${MAX_PROMPT_TOKENS} tokens` },
