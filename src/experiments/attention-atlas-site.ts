@@ -76,6 +76,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 img.pattern { image-rendering: crisp-edges; image-rendering: pixelated; border: 1px solid #d9dce1; background: #f0f0f0; display: block; }
 .controls { display: flex; flex-wrap: wrap; gap: 8px 18px; align-items: center; font-size: 0.9rem; margin-bottom: 12px; }
 .controls input[type=number] { width: 6em; }
+.scroll { overflow-x: auto; }
 #heads.grid { display: grid; gap: 10px; }
 #heads.sorted { display: flex; flex-wrap: wrap; gap: 10px; }
 .card { display: block; border: 1px solid #d9dce1; border-radius: 6px; padding: 6px; color: inherit; text-decoration: none; background: white; width: ${THUMB + 64}px; }
@@ -219,7 +220,7 @@ export function atlasSite(input: AtlasSiteInput): Record<string, string | Uint8A
   files["index.html"] = page(
     `Attention atlas: ${input.model}`,
     `<section><p class="note">${escapeXml([input.about, ...input.notes].join("\n"))}</p></section>\n` +
-      `<section><h2>Every head</h2><p class="note">Thumbnails: each head's pattern on one prompt (p0 first; choose another below), queries down, keys across. Click a head for its pattern on every prompt. Statistics: mean over the prompts (entropy … mean distance), or on repeated random tokens (induction, duplicate token).</p>\n${controls}\n<div id="heads" class="grid" style="grid-template-columns: repeat(${H}, max-content)">\n${cards.join("\n")}\n</div></section>\n` +
+      `<section><h2>Every head</h2><p class="note">Thumbnails: each head's pattern on one prompt (p0 first; choose another below), queries down, keys across. Click a head for its pattern on every prompt. Statistics: mean over the prompts (entropy … mean distance), or on repeated random tokens (induction, duplicate token).</p>\n${controls}\n<div class="scroll"><div id="heads" class="grid" style="grid-template-columns: repeat(${H}, max-content)">\n${cards.join("\n")}\n</div></div></section>\n` +
       `<section><h2>Prompts</h2><table><thead><tr><th></th><th>prompt</th><th>tokens</th></tr></thead><tbody>\n${promptRows}\n</tbody></table></section>\n` +
       `<section><h2>Statistics, layers × heads</h2>\n${statMaps}\n</section>`,
     0,
