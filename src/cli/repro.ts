@@ -4,8 +4,11 @@
 import type { Command } from "commander";
 import { HubError } from "../io/hub.node.js";
 import { loadModelDir } from "../models/gpt/io.node.js";
-import { checksText, getReproduction, ModelUnavailable, REPRODUCTIONS, reproPage, reproRecord, type Reproduction, type ReproContext } from "../experiments/repro/index.js";
-import { CliExit, defaultOut, dirTokenizer, modelDir, reportPaths, writeReport } from "./common.js";
+import { checksText, getReproduction, ModelUnavailable, REPRODUCTIONS, reproPage, reproRecord, type Reproduction, type ReproContext, type ReproOutput } from "../experiments/repro/index.js";
+import { mkdirSync } from "node:fs";
+import { dirname, isAbsolute, join, normalize } from "node:path";
+import { writeFileAtomic } from "../io/files.node.js";
+import { CliExit, defaultOut, dirTokenizer, modelDir, outputDir, readTextFlag, reportPaths, writeReport } from "./common.js";
 import { intOption } from "./options.js";
 import { progress, type Progress } from "./progress.js";
 
@@ -64,6 +67,9 @@ async function runRepro(r: Reproduction, o: Opts, cmd: Command): Promise<void> {
     },
     log: (line) => (bar ? bar.p.log(line) : console.log(line)),
     loadModel,
+    reportPath: paths.html,
+    readText: (flag, path) => readTextFlag(flag, path),
+    claimDir: (flag, path) => outputDir(path, o.overwrite === true, flag),
   };
   console.log(`${r.title} (${r.papers.map((p) => p.cite).join("; ")}), ${full ? "paper's scale" : "quick scale"}: about ${full ? r.minutes.full : r.minutes.quick} min on a 2-core laptop`);
   const t0 = performance.now();
@@ -80,7 +86,22 @@ async function runRepro(r: Reproduction, o: Opts, cmd: Command): Promise<void> {
   const rec = reproRecord(r, out, { full, seed, seconds: (performance.now() - t0) / 1000 });
   for (const line of checksText(rec)) console.log(line);
   await writeReport(paths, reproPage(r, out, rec, commandLine(r.name, o, cmd)), rec);
+  if (out.files) await writeFiles(out.files);
   if (o.strict === true && !rec.passed) throw new CliExit(1);
+}
+
+/**
+ * A reproduction's extra files, each written atomically into their folder (claimed before the
+ * run). Only these files are replaced: whatever else the folder holds stays.
+ */
+async function writeFiles({ dir, files }: NonNullable<ReproOutput["files"]>): Promise<void> {
+  for (const [rel, content] of Object.entries(files)) {
+    if (isAbsolute(rel) || normalize(rel).startsWith("..")) throw new Error(`a reproduction's file ${JSON.stringify(rel)} is outside its folder ${dir}`);
+    const path = join(dir, rel);
+    mkdirSync(dirname(path), { recursive: true });
+    await writeFileAtomic(path, typeof content === "string" ? new TextEncoder().encode(content) : content);
+  }
+  console.log(`wrote ${Object.keys(files).length} files in ${dir}`);
 }
 
 function listText(): string {

@@ -4,6 +4,7 @@ import type { Reproduction } from "./types.js";
 import { inductionRepro } from "./induction.js";
 import { tmsRepro } from "./tms.js";
 import { ioi } from "./ioi.js";
+import { attentionAtlas } from "./attention-atlas.js";
 
 export * from "./types.js";
 export * from "./report.js";
@@ -12,6 +13,7 @@ export const REPRODUCTIONS: readonly Reproduction[] = [
   inductionRepro,
   tmsRepro,
   ioi,
+  attentionAtlas,
 ];
 
 /** The reproduction called `name`, or an error listing them all. */

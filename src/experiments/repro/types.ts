@@ -52,6 +52,16 @@ export interface ReproContext {
    * ModelUnavailable when a hub model is neither cached nor downloadable.
    */
   loadModel: (spec: string) => Promise<{ model: HookedTransformer; tokenizer: Tokenizer | null }>;
+  /** The report's HTML path, for a reproduction that writes more files beside it (absent in tests
+   *  that call run() directly). */
+  reportPath?: string;
+  /** Reads a local text file a flag names (--prompts FILE); errors name the flag. */
+  readText?: (flag: string, path: string) => Promise<string>;
+  /**
+   * Claims a folder for the files of ReproOutput.files, before any work: refuses one that holds
+   * files already unless --overwrite, and returns its absolute path.
+   */
+  claimDir?: (flag: string, path: string) => string;
 }
 
 /** A hub model that is neither in the cache nor downloadable here (a reproduction then skips). */
@@ -69,6 +79,9 @@ export interface ReproOutput {
   /** Set when the run could not happen here (a model that is not in the cache): the reason,
    *  printed instead of checks; the command then exits cleanly without a report. */
   skipped?: string;
+  /** More files to write (a static site …): into `dir` (claimed with ctx.claimDir), each by its
+   *  path inside it ("heads/L0H1.html"). Written after the report, replacing the folder's files. */
+  files?: { dir: string; files: Record<string, string | Uint8Array> };
 }
 
 export interface Reproduction {
