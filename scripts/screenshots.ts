@@ -22,6 +22,7 @@ const VIEW: Record<string, { height: number; from?: string }> = {
   "sae-dashboard": { height: 1100 }, "sae-synthetic": { height: 900 },
   "scaling-sweep": { height: 900 }, "scaling-fit": { height: 1300 }, "scaling-isoflop": { height: 560, from: "IsoFLOP profiles" },
   "steer-sweep": { height: 1200 },
+  "align-ppo": { height: 1000 }, "align-rm": { height: 700 }, "align-dpo": { height: 900 }, repro: { height: 1100 },
 };
 
 const pages = buildPages();

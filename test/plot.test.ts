@@ -524,5 +524,27 @@ test("htmlPage: anchors, compact cards and text-only sections", () => {
   assert.ok(page.includes('<section>\n<h2>Setup</h2>\n<p class="text">clean: a\ncorrupted: b</p>\n</section>'));
   assert.ok(page.includes('<section id="L0H1" class="compact">'));
   assert.throws(() => htmlPage("p", [{ heading: "x", svg, id: "1 bad" }]), /sections\[0\]\.id must start with a letter/);
-  assert.throws(() => htmlPage("p", [{ heading: "x" }]), /sections\[0\] needs an svg, a caption, or both/);
+  assert.throws(() => htmlPage("p", [{ heading: "x" }]), /sections\[0\] needs an svg, a caption or a table/);
+});
+
+test("htmlPage: a section's table is escaped, rows may carry pass/fail, and a malformed one is refused", () => {
+  const page = htmlPage("p", [{ heading: "Checks", table: { header: ["check", "verdict"], rows: [["a < b", "x"], { cells: ["c", "pass"], class: "pass" }] } }]);
+  assert.ok(page.includes("<thead><tr><th>check</th><th>verdict</th></tr></thead>"));
+  assert.ok(page.includes("<tr><td>a &lt; b</td><td>x</td></tr>"));
+  assert.ok(page.includes('<tr class="pass"><td>c</td><td>pass</td></tr>'));
+  assert.throws(() => htmlPage("p", [{ heading: "x", table: { header: ["a", "b"], rows: [["only one"]] } }]), /sections\[0\]\.table rows\[0\] must hold 2 strings/);
+  assert.throws(() => htmlPage("p", [{ heading: "x", table: { header: ["a"], rows: [{ cells: ["1"], class: "green" }] } as never }]), /class must be "pass" or "fail"/);
+});
+
+test("linePlot: a short integer x axis has a tick at each integer, a long one does not", () => {
+  const xTicks = (svg: string) => {
+    const axis = /aria-label="x-axis tick label">([\s\S]*?)<\/g>/.exec(svg)![1]!;
+    return [...axis.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+  };
+  const short = linePlot({ series: [{ name: "a", x: [1, 2, 3, 4, 5, 6], y: [1, 2, 1, 2, 1, 2] }], xLabel: "step" });
+  assert.deepEqual(xTicks(short), ["1", "2", "3", "4", "5", "6"]);
+  const fractional = linePlot({ series: [{ name: "a", x: [0.5, 1, 1.5], y: [1, 2, 3] }] });
+  assert.ok(xTicks(fractional).some((t) => /\.\d/.test(t!)));
+  const long = linePlot({ series: [{ name: "a", x: Array.from({ length: 100 }, (_, i) => i), y: Array.from({ length: 100 }, (_, i) => i) }] });
+  assert.ok(xTicks(long).length < 20);
 });

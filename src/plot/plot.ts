@@ -136,6 +136,7 @@ export function linePlot(options: LinePlotOptions): string {
   const marks: Plot.Markish[] = [];
   if (rules.length > 0) marks.push(Plot.ruleY(rules, { y: "y", stroke: "#9498a0", strokeWidth: 1, strokeDasharray: "4,3" }));
   const swatches: SwatchItem[] = [];
+  const xs: number[] = []; // every plotted x, for the ticks
   seriesIn.forEach((sv, si) => {
     if (typeof sv !== "object" || sv === null) fail(fn, `series[${si}] must be an object {name, x, y}, got ${describe(sv)}`);
     const s = sv as Record<string, unknown>;
@@ -159,6 +160,7 @@ export function linePlot(options: LinePlotOptions): string {
       if (logY && yi <= 0) fail(fn, `${where}.y[${i}] is ${yi}; a log y axis needs positive values`);
       if (logX && xi <= 0) fail(fn, `${where}.x[${i}] is ${xi}; a log x axis needs positive values`);
       pts.push({ x: xi, y: yi });
+      xs.push(xi);
     }
     if (pts.length === 0) fail(fn, `${where} has no finite (x, y) point (all ${x.length} are NaN or infinite)`);
     total += pts.length;
@@ -177,6 +179,9 @@ export function linePlot(options: LinePlotOptions): string {
   const labelled = rules.filter((r) => r.label !== undefined && r.label !== "");
   if (labelled.length > 0) marks.push(Plot.text(labelled, { frameAnchor: "right", y: "y", text: "label", textAnchor: "start", dx: 6, fill: "#555", fontSize: TICK_FONT }));
   const marginRight = Math.max(24, ...labelled.map((r) => Math.ceil(textWidth(r.label!, TICK_FONT) + 12)));
+  // a short integer axis (steps 1…6, layers 0…11) gets a tick at every integer, not at 1.5, 2.5 …
+  const [xMin, xMax] = [Math.min(...xs), Math.max(...xs)];
+  const integerTicks = !logX && xs.every(Number.isInteger) && xMax - xMin <= 12 ? Array.from({ length: xMax - xMin + 1 }, (_, i) => xMin + i) : undefined;
 
   return renderFigure(
     { width, title, subtitle, swatches: swatches.length > 1 ? swatches : undefined },
@@ -187,7 +192,7 @@ export function linePlot(options: LinePlotOptions): string {
       marginTop: 24,
       marginRight,
       grid: true,
-      x: { type: logX ? "log" : "linear", label: xLabel === undefined ? null : xmlSafe(xLabel), ...(logX ? { tickFormat: "~g" } : {}) },
+      x: { type: logX ? "log" : "linear", label: xLabel === undefined ? null : xmlSafe(xLabel), ...(logX ? { tickFormat: "~g" } : {}), ...(integerTicks ? { ticks: integerTicks, tickFormat: "d" } : {}) },
       y: {
         type: logY ? "log" : "linear",
         label: yLabel === undefined ? null : xmlSafe(yLabel),
