@@ -273,7 +273,7 @@ export function probeConnectivity(model: HookedTransformer, task: MazeTask, exam
       base.push(yTe.reduce((s, v) => s + (v === majority ? 1 : 0), 0) / yTe.length);
       // an edge open (or closed) in every training maze: the probe would only learn the bias
       if (ones === 0 || ones === yTr.length) perEdge.push(base[base.length - 1]);
-      else perEdge.push(fitLogisticProbe(trX, yTr, { l2: opts.l2 ?? 1 }).score(teX, yTe));
+      else perEdge.push(fitLogisticProbe(trX, yTr, { l2: opts.l2 ?? 1e-2 }).score(teX, yTe));
     });
     const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
     return { layer, hook, accuracy: mean(perEdge), baseline: mean(base), perEdge };
@@ -344,7 +344,7 @@ export function probeLocalConnectivity(model: HookedTransformer, task: MazeTask,
       const yTe = Float64Array.from(te, (s) => y[s]);
       const majority = yTr.reduce((a, v) => a + v, 0) * 2 >= yTr.length ? 1 : 0;
       base.push(yTe.reduce((a, v) => a + (v === majority ? 1 : 0), 0) / yTe.length);
-      perDirection.push(fitLogisticProbe(pick(tr), yTr, { l2: opts.l2 ?? 1 }).score(pick(te), yTe));
+      perDirection.push(fitLogisticProbe(pick(tr), yTr, { l2: opts.l2 ?? 1e-2 }).score(pick(te), yTe));
     }
     const mean = (v: number[]) => v.reduce((a, x) => a + x, 0) / v.length;
     return { layer, hook, accuracy: mean(perDirection), baseline: mean(base), perDirection };
