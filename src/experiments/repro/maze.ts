@@ -32,8 +32,9 @@ export interface MazeReproSettings {
 /** Minutes on this project's shared 2-core machine: 4×4 mazes, a 4-layer d_model 64 GPT (~0.2M parameters). */
 export const MAZE_QUICK: MazeReproSettings = { rows: 4, cols: 4, n_layers: 4, d_model: 64, n_heads: 4, steps: 800, batchSize: 32, lr: 3e-3, nTrain: 10000, nMazes: 600 };
 
-/** The paper's 6×6 mazes with a model the size of its smaller one (hallway, ~1.2M parameters: 6 layers of d_model 128). */
-export const MAZE_FULL: MazeReproSettings = { rows: 6, cols: 6, n_layers: 6, d_model: 128, n_heads: 4, steps: 8000, batchSize: 64, lr: 1e-3, nTrain: 100000, nMazes: 3000 };
+/** The paper's 6×6 mazes with a model the size of its smaller one (hallway, ~1.2M parameters: 6 layers of d_model 128);
+ *  ~43 GFLOP a step, so hours here (the paper trained on millions of mazes, on a GPU). */
+export const MAZE_FULL: MazeReproSettings = { rows: 6, cols: 6, n_layers: 6, d_model: 128, n_heads: 4, steps: 4000, batchSize: 32, lr: 1e-3, nTrain: 50000, nMazes: 3000 };
 
 // The paper's figures (arXiv 2312.02566v1), held-out 6×6 RDFS mazes (Table 1): its best model
 // jirpy (9.6M parameters) and its small model hallway (1.2M, trained on forkless mazes only).
@@ -73,10 +74,10 @@ export const mazeRepro: Reproduction = {
   title: "Maze-solving transformers: a linear world model and adjacency heads",
   papers: [{ cite: "Ivanitskiy et al. 2023", title: "Structured World Representations in Maze-Solving Transformers", url: "https://arxiv.org/abs/2312.02566" }],
   summary:
-    "Trains a GPT on randomized-DFS mazes in maze-dataset's tokens (adjacency list, origin, target, path; loss on the path), rolls it out greedily on held-out mazes and scores the paths (valid, reaches the goal, shortest), fits a logistic probe per layer and grid edge on the residual stream at <PATH_START> for whether that passage is open (held-out mazes, vs the majority baseline), and measures each head's attention from path tokens to the goal, to the current cell and to the current cell's connected neighbours (adjacency heads). Quick scale: 4×4 mazes and a 4-layer d_model-64 GPT for 800 steps, against the paper's 6×6 mazes and 1.2M–9.6M-parameter models trained on millions of mazes; --full: 6×6 mazes and a hallway-sized model (6 layers, d_model 128).",
-  minutes: { quick: 5, full: 120 },
+    "Trains a GPT on randomized-DFS mazes in maze-dataset's tokens (adjacency list, origin, target, path; loss on the path), rolls it out greedily on held-out mazes and scores the paths (valid, reaches the goal, shortest), fits a logistic probe per layer and grid edge on the residual stream at <PATH_START> for whether that passage is open (held-out mazes, vs the majority baseline), and measures each head's attention from path tokens to the goal, to the current cell and to the current cell's connected neighbours (adjacency heads). Quick scale: 4×4 mazes and a 4-layer d_model-64 GPT for 800 steps, against the paper's 6×6 mazes and 1.2M–9.6M-parameter models trained on millions of mazes; --full: 6×6 mazes and a hallway-sized model (6 layers, d_model 128), 4000 steps.",
+  minutes: { quick: 5, full: 240 },
   flags: [
-    { flags: "--steps <n>", description: "training steps (default 800; --full 8000)" },
+    { flags: "--steps <n>", description: "training steps (default 800; --full 4000)" },
     { flags: "--grid <RxC>", description: "maze size, e.g. 5x5 (default 4x4; --full 6x6)" },
     { flags: "--mazes <n>", description: "held-out mazes rolled out, probed and measured (default 600; --full 3000)" },
   ],
