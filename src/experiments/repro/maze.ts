@@ -266,10 +266,12 @@ function figures(
   const P = ex.prompt.length;
   const label = (t: number) => task.vocab[t].replace(/^<(.*)>$/, "$1").replace("ADJLIST_", "ADJ_").replace("<-->", "↔");
   const queries = tokens.map((_, q) => q).filter((q) => q >= P);
-  for (const [k, h] of [["neighbours", heads.neighbours], ["goal", heads.goal]] as const) {
+  const same = heads.goal.layer === heads.neighbours.layer && heads.goal.head === heads.neighbours.head;
+  const shown: [string, { layer: number; head: number }][] = same ? [["adjacency and goal", heads.neighbours]] : [["adjacency", heads.neighbours], ["goal", heads.goal]];
+  for (const [role, h] of shown) {
     const pat = attentionPattern(model, tokens, h.layer, h.head);
     sections.push({
-      heading: `L${h.layer}H${h.head} on an example maze (the ${k === "goal" ? "goal" : "adjacency"} head)`,
+      heading: `L${h.layer}H${h.head} on an example maze (the ${role} head)`,
       svg: heatmap({ values: queries.map((q) => pat[q]), rowLabels: queries.map((q) => label(tokens[q])), colLabels: tokens.map(label), domain: [0, 1], colorLabel: "attention", xLabel: "key token", yLabel: "query: path token" }),
       caption: `Attention of layer ${h.layer}, head ${h.head} from each path token (rows) to every earlier token of held-out maze 0 (teacher-forced true path).`,
     });
