@@ -3,6 +3,7 @@
 import type { Reproduction } from "./types.js";
 import { inductionRepro } from "./induction.js";
 import { tmsRepro } from "./tms.js";
+import { mazeRepro } from "./maze.js";
 import { ioi } from "./ioi.js";
 import { attentionAtlas } from "./attention-atlas.js";
 
@@ -12,6 +13,7 @@ export * from "./report.js";
 export const REPRODUCTIONS: readonly Reproduction[] = [
   inductionRepro,
   tmsRepro,
+  mazeRepro,
   ioi,
   attentionAtlas,
 ];
