@@ -33,7 +33,7 @@ const READY = 2; // workers that have started
 const FN = 3; // index of the kernel to run (into the sorted export names)
 const CLAIM = 4; // CLAIM + w: 0 = part w free, 1 = taken (up to 12 workers)
 const MAX_WORKERS = 12;
-const FAILED = CLAIM + MAX_WORKERS; // 1 + the first worker whose part threw (0: none)
+const FAILED = CLAIM + MAX_WORKERS; // bit w set: worker w's part threw
 const CONTROL_SLOTS = 32;
 const HEADER_BYTES = 4 * CONTROL_SLOTS;
 /** Iterations a thread polls before sleeping (on the order of 100 µs). */
@@ -63,18 +63,23 @@ function start(init) {
     for (let spin = 0; spin < ${SPIN} && Atomics.load(ctl, ${SEQ}) === seen; spin++);
     if (Atomics.load(ctl, ${SEQ}) === seen) Atomics.wait(ctl, ${SEQ}, seen);
     seen = Atomics.load(ctl, ${SEQ});
-    const fn = Atomics.load(ctl, ${FN});
-    if (fn >= ${NATIVE_FN} && native === null) continue; // leave the part to the calling thread
     if (Atomics.compareExchange(ctl, ${CLAIM} + index, 0, 1) !== 0) continue; // idle, or taken over
+    // The kernel and its arguments are read only now, after the claim: the caller publishes
+    // both before it opens the claims, so they belong to the job whose claim this is. (Read
+    // before it, they may be a finished job's: a worker that woke late, after the caller had
+    // taken its part over and started the next job, would run the old kernel on new arguments.)
+    const fn = Atomics.load(ctl, ${FN});
     const argc = args[0];
     const a = [];
     for (let i = 1; i <= argc; i++) a.push(args[i]);
     try {
-      if (fn >= ${NATIVE_FN}) native[${JSON.stringify(NATIVE_NAMES)}[fn - ${NATIVE_FN}]](view, ...a);
-      else instance.exports[names[fn]](...a);
+      if (fn >= ${NATIVE_FN}) {
+        if (native === null) throw new Error("no native addon in this worker"); // the caller reruns the part
+        native[${JSON.stringify(NATIVE_NAMES)}[fn - ${NATIVE_FN}]](view, ...a);
+      } else instance.exports[names[fn]](...a);
     } catch {
       // never leave the caller waiting: it reruns this part itself and reports the real error
-      Atomics.compareExchange(ctl, ${FAILED}, 0, index + 1);
+      Atomics.or(ctl, ${FAILED}, 1 << index);
     }
     Atomics.add(ctl, ${PARTS_DONE}, 1);
     Atomics.notify(ctl, ${PARTS_DONE});
@@ -182,7 +187,11 @@ export class WorkerPool {
     const failed = Atomics.exchange(this.ctl, FAILED, 0);
     if (error !== null) throw error.thrown;
     // a worker's part threw: run it here, where its error (if it recurs) reaches the caller
-    if (failed > 0) runLocal(parts[failed]);
+    for (let w = 0; failed >>> w !== 0; w++) {
+      if (((failed >>> w) & 1) === 0) continue;
+      if (w >= remote) throw new Error(`worker pool: worker ${w} reported a failed part of ${name}, which gave it none (the pool's bookkeeping is broken)`);
+      runLocal(parts[w + 1]);
+    }
   }
 
   terminate(): void {
