@@ -1,11 +1,12 @@
 // The reproductions of `dgpt repro`, in the order the course meets them. Each file of this
 // folder holds one (see types.ts for what a reproduction is); add a new one to this list.
+import { grokking } from "./grokking.js";
 import type { Reproduction } from "./types.js";
 
 export * from "./types.js";
 export * from "./report.js";
 
-export const REPRODUCTIONS: readonly Reproduction[] = [];
+export const REPRODUCTIONS: readonly Reproduction[] = [grokking];
 
 /** The reproduction called `name`, or an error listing them all. */
 export function getReproduction(name: string): Reproduction {
