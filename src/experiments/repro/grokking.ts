@@ -156,7 +156,7 @@ export const grokking: Reproduction = {
   ],
   summary:
     "Trains Nanda et al.'s one-layer transformer (no LayerNorm, ReLU, 4 heads, untied embeddings) full-batch with AdamW on a fraction of all sums a + b mod p (prompt \"a b =\"), once with weight decay and once without; measures train/test loss and accuracy, the sum of squared weights, W_E's and the logits' Fourier spectra, the key frequencies, and the restricted and excluded losses over training. Quick scale: p = 53, d_model 64 (d_mlp 256), 40% of the pairs for training, lr 3e-3 and weight decay 3 (9× the paper's decay per step, which brings grokking ~10× sooner), 1500 steps; --full: the paper's p = 113, d_model 128, 30% of the pairs, lr 1e-3, weight decay 1, 40 000 steps.",
-  minutes: { quick: 5, full: 600 },
+  minutes: { quick: 4, full: 240 },
   flags: [
     { flags: "--p <n>", description: "the modulus, odd (quick 53, --full 113)" },
     { flags: "--train-frac <f>", description: "share of the p² pairs for training (quick 0.4, --full 0.3)" },
