@@ -134,7 +134,8 @@ function fourierSections(c: GrokkingConfig, a: GrokkingAnalysis): PageSection[] 
         series: [
           { name: "train loss", x, y: prog.map((s) => s.trainLoss), color: "#1f77b4" },
           { name: "test loss", x, y: prog.map((s) => s.testLoss), color: "#d62728" },
-          { name: "restricted loss (key frequencies only, all inputs)", x, y: prog.map((s) => s.restrictedLoss), color: "#2ca02c" },
+          // with no key frequency there is nothing to restrict to (the loss is NaN): no line
+          ...(a.keyFrequencies.length ? [{ name: "restricted loss (key frequencies only, all inputs)", x, y: prog.map((s) => s.restrictedLoss), color: "#2ca02c" }] : []),
           { name: "excluded loss (key frequencies removed, train inputs)", x, y: prog.map((s) => s.excludedLoss), color: "#9467bd" },
         ],
         xLabel: "step",
