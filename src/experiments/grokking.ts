@@ -229,8 +229,12 @@ export function keyFrequencies(grid: ArrayLike<number>, p: number, minShare = KE
   return norms.flatMap((n, i) => (total > 0 && (n * n) / total >= minShare ? [i + 1] : []));
 }
 
-/** A frequency carrying ≥ 5% of the logits' (a+b) Fourier energy is key (20 equal ones at most). */
-export const KEY_FREQUENCY_SHARE = 0.05;
+/**
+ * A frequency carrying ≥ 1% of the logits' (a+b) Fourier energy is key. (5% missed one at p = 53,
+ * seed 1: frequency 12 held 3% beside a dominant 21 with 90%, and the restricted loss without it
+ * stalled at 0.05. The frequencies that are not key hold ≤ 0.2% each in both seeds measured.)
+ */
+export const KEY_FREQUENCY_SHARE = 0.01;
 
 export interface GrokkingAnalysis {
   keyFrequencies: number[];
