@@ -12,7 +12,7 @@
 //   analyzeGrokking  key frequencies (from the final logits), W_E's Fourier spectrum, and the
 //                    restricted and excluded losses of every snapshot
 import { modularArithmetic } from "../data/tasks/modular.js";
-import { excludedLogits, frequencyNorms, gridLossAccuracy, logitFourierNorms2d, nFrequencies, restrictedLogits, sumFrequencyNorms } from "../interp/fourier.js";
+import { excludedLogits, frequencyNorms, gridLossAccuracy, logitFourierNorms2d, restrictedLogits, sumFrequencyNorms } from "../interp/fourier.js";
 import { HookedTransformer } from "../models/gpt/model.js";
 import { AdamW } from "../optim/adam.js";
 import { noGrad } from "../tensor/autograd.js";
@@ -281,7 +281,6 @@ export function analyzeGrokking(run: GrokkingRun, onSnapshot?: (done: number, to
     onSnapshot?.(i + 1, run.snapshots.length);
   });
   loadWeights(model, final);
-  nFrequencies(p);
   return { keyFrequencies: keys, embedNorms, embedConstant, embedKeyShare, logitNorms: sumFrequencyNorms(grid, p), logitNorms2d: logitFourierNorms2d(grid, p), progress };
 }
 
