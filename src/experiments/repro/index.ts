@@ -2,6 +2,7 @@
 // folder holds one (see types.ts for what a reproduction is); add a new one to this list.
 import type { Reproduction } from "./types.js";
 import { inductionRepro } from "./induction.js";
+import { grokking } from "./grokking.js";
 import { tmsRepro } from "./tms.js";
 import { mazeRepro } from "./maze.js";
 import { ioi } from "./ioi.js";
@@ -12,6 +13,7 @@ export * from "./report.js";
 
 export const REPRODUCTIONS: readonly Reproduction[] = [
   inductionRepro,
+  grokking,
   tmsRepro,
   mazeRepro,
   ioi,
