@@ -35,14 +35,6 @@ const TASKS: Record<string, TaskEntry> = {
     },
     make: (o) => modularArithmetic({ p: o.p as number | undefined, op: o.op as ModOp | undefined, opToken: o.opToken as boolean | undefined }),
   },
-  addition: {
-    description: "multi-digit addition, digits least-significant first: 3 2 1 + 6 5 4 = answer 9 7 5 <eos>",
-    options: {
-      minDigits: { kind: "int", help: "shortest operand (1)" },
-      maxDigits: { kind: "int", help: "longest operand (5)" },
-    },
-    make: (o) => additionTask(o as AdditionOptions),
-  },
   copy: { description: "copy a random sequence of symbols", options: sequenceOptions, make: (o) => sequenceTask("copy", o as SequenceOptions) },
   reverse: { description: "reverse a random sequence of symbols", options: sequenceOptions, make: (o) => sequenceTask("reverse", o as SequenceOptions) },
   sort: { description: "sort a random sequence of symbols", options: sequenceOptions, make: (o) => sequenceTask("sort", o as SequenceOptions) },
@@ -64,6 +56,14 @@ const TASKS: Record<string, TaskEntry> = {
       distinct: { kind: "bool", help: "no repeats inside the sequence (false)" },
     },
     make: (o) => repeatedTokens(o as RepeatedTokensOptions),
+  },
+  addition: {
+    description: "multi-digit addition, digits least-significant first: 3 2 1 + 6 5 4 = answer 9 7 5 <eos>",
+    options: {
+      minDigits: { kind: "int", help: "shortest operand (1)" },
+      maxDigits: { kind: "int", help: "longest operand (5)" },
+    },
+    make: (o) => additionTask(o as AdditionOptions),
   },
 };
 
