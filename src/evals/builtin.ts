@@ -6,7 +6,8 @@
 //
 //   modular, repeated-tokens  loglikelihood: acc = the answer is the greedy continuation
 //                             (every answer token the argmax), and perplexity of the answer
-//   copy, reverse, sort       generate_until "<eos>": exact match of the generated sequence
+//   copy, reverse, sort,      generate_until "<eos>": exact match of the generated sequence
+//   addition
 //   parens                    multiple_choice between "balanced" and "unbalanced": acc, acc_norm
 //   maze                      generate_until "<PATH_END>": valid_path, reaches_goal, is_shortest
 import type { SplitOptions, Task, TaskExample } from "../data/tasks/common.js";
@@ -29,6 +30,7 @@ const SUITES: Record<string, Omit<BuiltinSuite, "name">> = {
   copy: { description: "copy a sequence: exact match of the generation", outputType: "generate_until", metrics: ["exact_match"] },
   reverse: { description: "reverse a sequence: exact match of the generation", outputType: "generate_until", metrics: ["exact_match"] },
   sort: { description: "sort a sequence: exact match of the generation", outputType: "generate_until", metrics: ["exact_match"] },
+  addition: { description: "a + b, digits least-significant first: exact match of the generated sum", outputType: "generate_until", metrics: ["exact_match"] },
   parens: { description: "balanced or unbalanced? multiple choice", outputType: "multiple_choice", metrics: ["acc", "acc_norm"] },
   maze: { description: "the path through a maze: valid, reaches the goal, shortest", outputType: "generate_until", metrics: mazeChecker.metrics },
   "repeated-tokens": { description: "the second copy of random tokens: is it the greedy continuation?", outputType: "loglikelihood", metrics: ["acc", "perplexity"] },
@@ -94,7 +96,7 @@ export function builtinTask(name: string, opts: BuiltinTaskOptions = {}): EvalTa
         metric_list: mazeChecker.metrics.map((metric) => ({ metric })),
       };
       break;
-    default: // copy, reverse, sort
+    default: // copy, reverse, sort, addition
       extra = (e) => ({ output: withoutEnd(task, e) });
       config = {
         ...base,

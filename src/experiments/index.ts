@@ -2,5 +2,6 @@
 // sit above src/train and src/interp (DESIGN.md, "Layers").
 export * from "./induction.js";
 export * from "./tms.js";
+export * from "./addition.js";
 export * from "./sae-dictionary.js";
 export * from "./scaling-sweep.js";

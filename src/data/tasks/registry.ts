@@ -2,6 +2,7 @@
 // "maze with rows=4, cols=4" and get the same task back: `dgpt train --task maze --task-options
 // rows=4,cols=4` saves { name, options, split } beside the model (task.json), and
 // `dgpt evals run maze --model DIR` rebuilds that task and its held-out split from it.
+import { type AdditionOptions, additionTask } from "./addition.js";
 import type { SplitOptions, Task } from "./common.js";
 import { type RepeatedTokensOptions, repeatedTokens } from "./induction.js";
 import { type MazeOptions, mazeTask } from "./maze.js";
@@ -55,6 +56,14 @@ const TASKS: Record<string, TaskEntry> = {
       distinct: { kind: "bool", help: "no repeats inside the sequence (false)" },
     },
     make: (o) => repeatedTokens(o as RepeatedTokensOptions),
+  },
+  addition: {
+    description: "multi-digit addition, digits least-significant first: 3 2 1 + 6 5 4 = answer 9 7 5 <eos>",
+    options: {
+      minDigits: { kind: "int", help: "shortest operand (1)" },
+      maxDigits: { kind: "int", help: "longest operand (5)" },
+    },
+    make: (o) => additionTask(o as AdditionOptions),
   },
 };
 

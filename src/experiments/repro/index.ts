@@ -3,6 +3,7 @@
 import type { Reproduction } from "./types.js";
 import { inductionRepro } from "./induction.js";
 import { grokking } from "./grokking.js";
+import { abacus } from "./abacus.js";
 import { tmsRepro } from "./tms.js";
 import { mazeRepro } from "./maze.js";
 import { ioi } from "./ioi.js";
@@ -14,6 +15,7 @@ export * from "./report.js";
 export const REPRODUCTIONS: readonly Reproduction[] = [
   inductionRepro,
   grokking,
+  abacus,
   tmsRepro,
   mazeRepro,
   ioi,
