@@ -25,7 +25,8 @@ import { crossEntropy } from "../tensor/ops/nn.js";
 import { Generator } from "../tensor/random.js";
 import { tidy } from "../tensor/scope.js";
 import type { Tensor } from "../tensor/tensor.js";
-import { type BatchSource, NANOGPT_CPU_TRAIN, type TrainConfig, Trainer } from "../train/trainer.js";
+import { type BatchSource, Trainer } from "../train/trainer.js";
+import { shortRunConfig } from "./short-run.js";
 
 export type AdditionTask = ReturnType<typeof additionTask>;
 
@@ -125,20 +126,7 @@ export function trainAdditionModel(opts: AdditionTrainOptions): AdditionTrainRes
   };
   const model = new HookedTransformer(cfg);
   const lr = opts.lr ?? 1e-3;
-  const config: TrainConfig = {
-    ...NANOGPT_CPU_TRAIN,
-    maxIters: steps,
-    batchSize: opts.batchSize ?? 64,
-    blockSize: task.maxLength - 1,
-    lr,
-    minLr: lr / 10,
-    warmupIters: Math.min(100, Math.floor(steps / 10)),
-    lrDecayIters: steps,
-    weightDecay: 0.1,
-    evalIters: 1,
-    evalInterval: steps + 1,
-    seed,
-  };
+  const config = shortRunConfig({ steps, lr, batchSize: opts.batchSize ?? 64, blockSize: task.maxLength - 1, seed });
   const objective = new AdditionObjective(model, maxOffset, new Generator(seed + 17));
   const trainer = new Trainer(objective, additionBatches(task, config.batchSize), config);
   const losses: number[] = [];

@@ -27,7 +27,8 @@ import { HookedTransformer } from "../models/gpt/model.js";
 import { noGrad } from "../tensor/autograd.js";
 import { tensor } from "../tensor/creation.js";
 import { tidy } from "../tensor/scope.js";
-import { type BatchSource, NANOGPT_CPU_TRAIN, Trainer } from "../train/trainer.js";
+import { type BatchSource, Trainer } from "../train/trainer.js";
+import { shortRunConfig } from "./short-run.js";
 import { collate } from "../data/tasks/common.js";
 
 export type MazeTask = ReturnType<typeof mazeTask>;
@@ -98,20 +99,7 @@ export function trainMazeModel(opts: MazeTrainOptions = {}): MazeTrainResult {
       return { x, y };
     },
   };
-  const trainer = new Trainer(model, data, {
-    ...NANOGPT_CPU_TRAIN,
-    maxIters: steps,
-    batchSize,
-    blockSize: task.maxLength - 1,
-    lr,
-    minLr: lr / 10,
-    warmupIters: Math.min(100, Math.floor(steps / 10)),
-    lrDecayIters: steps,
-    weightDecay: 0.1,
-    evalInterval: steps + 1,
-    evalIters: 1,
-    seed,
-  });
+  const trainer = new Trainer(model, data, shortRunConfig({ steps, lr, batchSize, blockSize: task.maxLength - 1, seed }));
   const t0 = performance.now();
   const losses: number[] = [];
   const every = opts.logEvery ?? 25;
