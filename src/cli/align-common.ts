@@ -2,6 +2,7 @@
 // the opening words of a corpus's stories, the last 10 % held out for evaluation), rewards (the
 // sentiment rule or a reward model folder), the before/after evaluation, and a step loop that
 // Ctrl-C stops after the current step.
+import type { Command } from "commander";
 import { appendFile, readFile } from "node:fs/promises";
 import { loadCorpus } from "../data/corpus.node.js";
 import { loadModelDir } from "../models/gpt/io.node.js";
@@ -41,6 +42,14 @@ export async function loadAlignModel(name: string, flag = "--model"): Promise<Al
 export function stopTokens(tok: Tokenizer): number[] {
   const eos = tok.eosTokenId ?? tok.tokenToId("<|endoftext|>");
   return eos === undefined ? [] : [eos];
+}
+
+/** The flags loadPrompts reads: --data, --prompts, --prompt-words (align prefs, ppo, rloo). */
+export function promptSourceOptions(cmd: Command): Command {
+  return cmd
+    .option("--data <fileOrName>", "prompts: the opening words of each story in this text (a file, or tinystories)", "tinystories")
+    .option("--prompts <file>", "prompts: one per line (instead of --data)")
+    .option("--prompt-words <n>", "with --data: words per prompt", "8");
 }
 
 /** Prompt texts from --prompts FILE (one per line) or the first --prompt-words words of each story in --data; 10 % held out. */

@@ -15,7 +15,7 @@ import { PolicyWithValueHead } from "../align/value-head.js";
 import { CliExit, defaultOut, MODEL_HELP, outputDir } from "./common.js";
 import { intOption, numberOption } from "./options.js";
 import { progress } from "./progress.js";
-import { encodePrompts, evaluateForReport, jsonlWriter, loadAlignModel, loadPrompts, loadReward, sentimentReward, SIGNAL_EXIT, stepLoop, stopTokens, type NamedReward } from "./align-common.js";
+import { encodePrompts, evaluateForReport, jsonlWriter, loadAlignModel, loadPrompts, loadReward, promptSourceOptions, sentimentReward, SIGNAL_EXIT, stepLoop, stopTokens, type NamedReward } from "./align-common.js";
 import { evalCaption, rlPage, type PolicyEvalSummary } from "./pages/align.js";
 
 type Opts = Record<string, string>;
@@ -23,20 +23,19 @@ type Kind = "ppo" | "rloo";
 
 /** The options both commands take. */
 function rlOptions(cmd: Command, kind: Kind): Command {
-  return cmd
-    .requiredOption("--model <dir>", `the SFT model to start from (and, unless --reference, the frozen reference): ${MODEL_HELP}`)
-    .option("--reference <dir>", "the frozen reference model (default: a copy of --model); it must share the model's tokenizer")
-    .requiredOption("--reward <dirOrRule>", "what to maximise: sentiment (the lexicon rule on the completion's text) or a reward model folder from `dgpt align rm`")
-    .option("--eval-reward <dir>", "a reward model folder to score the evaluation samples with as well")
-    .option("--kl-coef <x>", "β, the KL penalty's coefficient (the adaptive controller's start with --target-kl); 0 removes the penalty", "0.5")
-    .option("--target-kl <x>", "adapt β so the KL to the reference (nats per completion) tracks this target")
-    .option("--horizon <n>", "the adaptive controller's horizon, in samples (Ziegler et al.: 10000, over far longer runs)", "100")
-    .option("--steps <n>", "rollout batches (each one update for rloo, several for ppo)", "100")
-    .option("--lr <x>", "AdamW learning rate", "5e-5")
-    .option("--max-new-tokens <n>", "tokens per completion at most (completions also stop at <|endoftext|>)", "32")
-    .option("--data <fileOrName>", "prompts: the opening words of each story in this text (a file, or tinystories)", "tinystories")
-    .option("--prompts <file>", "prompts: one per line (instead of --data)")
-    .option("--prompt-words <n>", "with --data: words per prompt", "8")
+  return promptSourceOptions(
+    cmd
+      .requiredOption("--model <dir>", `the SFT model to start from (and, unless --reference, the frozen reference): ${MODEL_HELP}`)
+      .option("--reference <dir>", "the frozen reference model (default: a copy of --model); it must share the model's tokenizer")
+      .requiredOption("--reward <dirOrRule>", "what to maximise: sentiment (the lexicon rule on the completion's text) or a reward model folder from `dgpt align rm`")
+      .option("--eval-reward <dir>", "a reward model folder to score the evaluation samples with as well")
+      .option("--kl-coef <x>", "β, the KL penalty's coefficient (the adaptive controller's start with --target-kl); 0 removes the penalty", "0.5")
+      .option("--target-kl <x>", "adapt β so the KL to the reference (nats per completion) tracks this target")
+      .option("--horizon <n>", "the adaptive controller's horizon, in samples (Ziegler et al.: 10000, over far longer runs)", "100")
+      .option("--steps <n>", "rollout batches (each one update for rloo, several for ppo)", "100")
+      .option("--lr <x>", "AdamW learning rate", "5e-5")
+      .option("--max-new-tokens <n>", "tokens per completion at most (completions also stop at <|endoftext|>)", "32")
+  )
     .option("--eval-prompts <n>", "held-out prompts for the before/after evaluation", "64")
     .option("--save-every <n>", "save the policy every n steps (and at the end)", "10")
     .option("--seed <n>", "random seed", "0")

@@ -20,7 +20,7 @@ import { saveRewardModel } from "../align/reward-files.node.js";
 import { CliExit, defaultOut, forFlag, MODEL_HELP, outputDir, outputFile } from "./common.js";
 import { intOption, numberOption } from "./options.js";
 import { progress } from "./progress.js";
-import { encodePrompts, evaluateForReport, jsonlWriter, loadAlignModel, loadPrompts, loadReward, sentimentReward, stopTokens, type NamedReward } from "./align-common.js";
+import { encodePrompts, evaluateForReport, jsonlWriter, loadAlignModel, loadPrompts, loadReward, promptSourceOptions, sentimentReward, stopTokens, type NamedReward } from "./align-common.js";
 import { registerAlignRlCommands } from "./align-rl.js";
 import { dpoPage, evalCaption, rewardModelPage } from "./pages/align.js";
 
@@ -36,13 +36,12 @@ async function readPreferencePairs(path: string, tok: Parameters<typeof encodePr
 export function registerAlignCommands(program: Command): void {
   const align = program.command("align").description("alignment: preference data, reward models, RLHF (PPO, RLOO) and DPO on a model you trained");
 
-  align
-    .command("prefs")
-    .description("preference pairs from a model's samples: two completions of each prompt, the one the sentiment rule scores higher is chosen")
-    .requiredOption("--model <dir>", MODEL_HELP)
-    .option("--data <fileOrName>", "prompts: the opening words of each story in this text", "tinystories")
-    .option("--prompts <file>", "prompts: one per line (instead of --data)")
-    .option("--prompt-words <n>", "with --data: words per prompt", "8")
+  promptSourceOptions(
+    align
+      .command("prefs")
+      .description("preference pairs from a model's samples: two completions of each prompt, the one the sentiment rule scores higher is chosen")
+      .requiredOption("--model <dir>", MODEL_HELP),
+  )
     .option("--n <n>", "pairs to sample, going round the prompts as often as needed (ties are dropped)", "600")
     .option("--max-new-tokens <n>", "tokens per completion at most", "32")
     .option("--temperature <x>", "sampling temperature", "1")
