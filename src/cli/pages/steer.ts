@@ -1,18 +1,10 @@
 // The page of `dgpt steer sweep`: where a steering vector works (its effect on generations, per
 // layer and coefficient) and what it costs (the rise in next-token loss on ordinary text).
 import { heatmap, htmlPage, linePlot, type PageSection } from "../../plot/index.js";
-import type { Stat, SweepResult } from "../../steer/sweep.js";
+import type { Stat, SweepCell, SweepResult } from "../../steer/sweep.js";
 
-/** One cell of the sweep as the page shows it (samples already decoded). */
-export interface SweepPageCell {
-  layer: number;
-  coef: number;
-  effect: Stat;
-  shift: Stat;
-  loss: number;
-  cost: number;
-  samples: string[];
-}
+/** One cell of the sweep as the page shows it: the sweep's cell with its samples decoded. */
+export type SweepPageCell = Omit<SweepCell, "samples"> & { samples: string[] };
 
 export interface SweepPageInput {
   /** What was steered, in words (e.g. ActAdd "happy" − "sad"). */
