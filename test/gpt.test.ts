@@ -383,6 +383,40 @@ describe("architecture variants", () => {
     }
   });
 
+  test("a ragged batch (one KV cache per row, different lengths) equals each sequence decoded alone, for every variant", () => {
+    for (const [name, extra] of VARIANTS) {
+      const model = new HookedTransformer(tiny({ n_ctx: 12, ...extra }));
+      // three sequences with prompts of different lengths, then three decode steps side by side
+      const prompts = [[3, 4, 5, 12, 7], [1, 15], [2, 9, 8, 16, 6, 6, 3]];
+      const next = [[7, 1, 2], [9, 9, 4], [5, 3, 12]];
+      const alone = prompts.map((prompt, b) => {
+        const cache = new KVCache(model.cfg.n_layers);
+        noGrad(() => model.forward([prompt], { cache }));
+        const rows = next.map((step) => values(noGrad(() => model.forward([[step[b]]], { cache }))));
+        cache.dispose();
+        return rows;
+      });
+      const caches = prompts.map((prompt) => {
+        const cache = new KVCache(model.cfg.n_layers);
+        noGrad(() => model.forward([prompt], { cache }));
+        return cache;
+      });
+      for (let s = 0; s < next.length; s++) {
+        const batched = values(noGrad(() => model.forward([next[s].map((t) => [t])].flat(), { cache: caches, lastPositionOnly: true })));
+        const v = model.cfg.d_vocab;
+        for (let b = 0; b < prompts.length; b++) {
+          const row = batched.slice(b * v, (b + 1) * v);
+          const err = row.reduce((m, x, i) => Math.max(m, Math.abs(x - alone[b][s][i])), 0);
+          assert.ok(err < 1e-5, `${name}: step ${s}, row ${b} differs from the sequence alone by ${err}`);
+        }
+      }
+      assert.deepEqual(caches.map((c) => c.length), prompts.map((p) => p.length + next.length));
+      for (const c of caches) c.dispose();
+    }
+    const model = new HookedTransformer(tiny());
+    assert.throws(() => noGrad(() => model.forward([[1], [2]], { cache: [new KVCache(2)] })), /1 caches for a batch of 2/);
+  });
+
   test("bad configs are rejected with the field named", () => {
     assert.throws(() => new HookedTransformer(tiny({ n_heads: 3 })), /d_model \(16\) is not divisible by n_heads \(3\)/);
     assert.throws(() => new HookedTransformer(tiny({ positional_embedding_type: "learned" as never })), /positional_embedding_type must be one of/);

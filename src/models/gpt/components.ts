@@ -244,13 +244,44 @@ export class Attention extends Module {
     return this.W_V.select(0, head).matmul(this.W_O.select(0, head));
   }
 
-  forward(x: Tensor, kv?: LayerKV, positionOffset = 0): Tensor {
+  /**
+   * `kv` and `positionOffset` may be one per batch row (a ragged batch: each sequence with its
+   * own cache and length, as a server batches decode steps of different requests). The
+   * projections, W_O and the MLP then run once for the whole batch; only the attention itself,
+   * which reads each sequence's own past, runs row by row. Hooks inside that part (hook_rot_q,
+   * hook_rot_k, hook_attn_scores, hook_pattern) then see one row at a time.
+   */
+  forward(x: Tensor, kv?: LayerKV | readonly LayerKV[], positionOffset: number | readonly number[] = 0): Tensor {
     const [bs, p] = x.shape;
     const { n_heads: h, d_head: k, d_model: d } = this.cfg;
-    let q = this.hook_q.forward(this.project(x, this.W_Q, this.b_Q));
+    const q = this.hook_q.forward(this.project(x, this.W_Q, this.b_Q));
     const gqa = this.groupSize > 1;
-    let key = this.hook_k.forward(gqa ? this.project(x, this._W_K!, this._b_K) : this.project(x, this.W_K, this.b_K)); // (b, p, g, k)
+    const key = this.hook_k.forward(gqa ? this.project(x, this._W_K!, this._b_K) : this.project(x, this.W_K, this.b_K)); // (b, p, g, k)
     const val = this.hook_v.forward(gqa ? this.project(x, this._W_V!, this._b_V) : this.project(x, this.W_V, this.b_V));
+    let z: Tensor; // (b, p, h, k)
+    if (Array.isArray(kv)) {
+      const offsets = positionOffset as readonly number[];
+      if (kv.length !== bs || offsets.length !== bs) throw new Error(`attention: a ragged batch needs one cache and one offset per row (batch ${bs}, got ${kv.length} and ${offsets.length})`);
+      const row = (t: Tensor, i: number) => (bs === 1 ? t : t.narrow(0, i, 1));
+      const rows = kv.map((rowKV: LayerKV, i: number) => this.attend(row(q, i), row(key, i), row(val, i), rowKV, offsets[i]));
+      z = rows.length === 1 ? rows[0] : cat(rows, 0);
+    } else z = this.attend(q, key, val, kv as LayerKV | undefined, positionOffset as number);
+    z = this.hook_z.forward(z);
+    let out: Tensor;
+    if (this.cfg.use_attn_result || this.hook_result.hasHooks) {
+      // per-head contributions to the residual stream (b, p, h, d), summed
+      const result = this.hook_result.forward(z.unsqueeze(-2).matmul(this.W_O).squeeze(-2));
+      out = result.sum(2);
+    } else {
+      out = z.reshape(bs * p, h * k).matmul(this.W_O.reshape(h * k, d)).reshape(bs, p, d);
+    }
+    return this.b_O ? out.add(this.b_O) : out;
+  }
+
+  /** Rotary positions, the cache, then softmax(q kᵀ / attn_scale) v for queries at positionOffset… (b, p, h, k). */
+  private attend(q: Tensor, key: Tensor, val: Tensor, kv: LayerKV | undefined, positionOffset: number): Tensor {
+    const p = q.shape[1];
+    const h = this.cfg.n_heads;
     if (this.hook_rot_q && this.hook_rot_k) {
       const { cos, sin } = rotaryTables(p, positionOffset, this.cfg.rotary_dim, this.cfg.rotary_base);
       q = this.hook_rot_q.forward(applyRotary(q, cos, sin, this.cfg.rotary_dim));
@@ -299,16 +330,7 @@ export class Attention extends Module {
       pattern = dropout(pattern, this.cfg.dropout, this.training);
       z = pattern.matmul(V()).permute(0, 2, 1, 3);
     }
-    z = this.hook_z.forward(z);
-    let out: Tensor;
-    if (this.cfg.use_attn_result || this.hook_result.hasHooks) {
-      // per-head contributions to the residual stream (b, p, h, d), summed
-      const result = this.hook_result.forward(z.unsqueeze(-2).matmul(this.W_O).squeeze(-2));
-      out = result.sum(2);
-    } else {
-      out = z.reshape(bs * p, h * k).matmul(this.W_O.reshape(h * k, d)).reshape(bs, p, d);
-    }
-    return this.b_O ? out.add(this.b_O) : out;
+    return z;
   }
 }
 
@@ -405,7 +427,8 @@ export class TransformerBlock extends Module {
     this.ln2 = cfg.attn_only ? null : norm();
     this.mlp = cfg.attn_only ? null : new MLP(cfg);
   }
-  forward(x: Tensor, kv?: LayerKV, positionOffset = 0): Tensor {
+  /** `kv` and `positionOffset` may be one per batch row (see Attention.forward). */
+  forward(x: Tensor, kv?: LayerKV | readonly LayerKV[], positionOffset: number | readonly number[] = 0): Tensor {
     const p = this.cfg.dropout;
     const residPre = this.hook_resid_pre.forward(x);
     const attnIn = this.ln1 ? this.ln1.forward(residPre) : residPre;

@@ -49,8 +49,11 @@ export interface ForwardOptions {
   /** Run only blocks [startAtLayer, stopAtLayer); the input is then the residual stream when startAtLayer > 0. */
   startAtLayer?: number;
   stopAtLayer?: number;
-  /** Cache of earlier positions (generation). */
-  cache?: KVCache;
+  /**
+   * Cache of earlier positions (generation). One cache per batch row makes a ragged batch: each
+   * sequence has its own past and length (a server's decode step over several requests).
+   */
+  cache?: KVCache | readonly KVCache[];
   /** Abacus only: random offset added to digit places (training-time augmentation). */
   abacusOffset?: number;
   /**
@@ -146,15 +149,21 @@ export class HookedTransformer extends Module {
    * The residual stream before block 0: token embeddings plus positional information. For abacus
    * positions, `abacusRuns` carries digit runs over from earlier positions (see abacusPositions).
    */
-  embedTokens(tokens: Tensor, offset = 0, abacusOffset = 0, abacusRuns?: Int32Array): Tensor {
-    const [, pos] = tokens.shape;
-    if (offset + pos > this.cfg.n_ctx && this.cfg.positional_embedding_type !== "rotary" && this.cfg.positional_embedding_type !== "alibi" && this.cfg.positional_embedding_type !== "none") {
-      throw new Error(`sequence of ${offset + pos} positions is longer than n_ctx = ${this.cfg.n_ctx}`);
+  embedTokens(tokens: Tensor, offset: number | readonly number[] = 0, abacusOffset = 0, abacusRuns?: Int32Array): Tensor {
+    const [batch, pos] = tokens.shape;
+    const longest = typeof offset === "number" ? offset : Math.max(...offset);
+    if (longest + pos > this.cfg.n_ctx && this.cfg.positional_embedding_type !== "rotary" && this.cfg.positional_embedding_type !== "alibi" && this.cfg.positional_embedding_type !== "none") {
+      throw new Error(`sequence of ${longest + pos} positions is longer than n_ctx = ${this.cfg.n_ctx}`);
     }
     const embed = this.hook_embed.forward(this.embed.forward(tokens)); // (b, p, d)
     let posEmbed: Tensor | null = null;
-    if (this.pos_embed) posEmbed = this.pos_embed.forward(pos, offset);
-    else if (this.sinusoidal) posEmbed = this.sinusoidal.narrow(0, offset, pos).unsqueeze(0);
+    const table = this.pos_embed?.W_pos ?? this.sinusoidal;
+    if (table && typeof offset !== "number") {
+      // a ragged batch: row b reads positions offset[b] … offset[b] + pos − 1 of the table
+      const rows = Int32Array.from({ length: batch * pos }, (_, i) => offset[Math.floor(i / pos)] + (i % pos));
+      posEmbed = embedding(tensor(rows, { shape: [batch, pos] }), table);
+    } else if (this.pos_embed) posEmbed = this.pos_embed.forward(pos, offset as number);
+    else if (this.sinusoidal) posEmbed = this.sinusoidal.narrow(0, offset as number, pos).unsqueeze(0);
     else if (this.W_abacus) {
       const places = abacusPositions(backend().read(tokens.storage), tokens.shape[0], pos, this.digitIds, abacusOffset, abacusRuns);
       for (const p of places) if (p > this.cfg.abacus_max_digits) throw new Error(`a number has more digits (+ offset) than abacus_max_digits = ${this.cfg.abacus_max_digits}`);
@@ -169,7 +178,9 @@ export class HookedTransformer extends Module {
   forward(tokens: TokensLike | Tensor, opts: ForwardOptions = {}): Tensor {
     const start = opts.startAtLayer ?? 0;
     const stop = opts.stopAtLayer ?? this.cfg.n_layers;
-    const offset = opts.cache?.length ?? 0;
+    const caches = opts.cache;
+    const ragged = Array.isArray(caches);
+    const offset: number | number[] = ragged ? caches.map((c) => c.length) : ((caches as KVCache | undefined)?.length ?? 0);
     // Without gradients nothing needs a block's activations once the block is done. Unless a hook
     // might hold on to one, each stage then runs in its own tidy() and each residual stream is
     // freed as soon as the next block has read it, so the forward holds about one block's
@@ -185,8 +196,11 @@ export class HookedTransformer extends Module {
     if (start === 0) {
       const t = this.toTokens(tokens);
       pos = t.shape[1];
-      const runs = opts.cache && this.W_abacus ? (opts.cache.abacusRuns ??= new Int32Array(t.shape[0])) : undefined;
+      if (ragged && caches.length !== t.shape[0]) throw new Error(`forward: ${caches.length} caches for a batch of ${t.shape[0]} (a ragged batch needs one per row)`);
+      // abacus positions carry each sequence's digit run over from its earlier positions
+      const runs = !caches || !this.W_abacus ? undefined : ragged ? Int32Array.from(caches, (c) => c.abacusRuns?.[0] ?? 0) : ((caches as KVCache).abacusRuns ??= new Int32Array(t.shape[0]));
       resid = stage(() => this.embedTokens(t, offset, opts.abacusOffset ?? 0, runs));
+      if (ragged && runs) caches.forEach((c, b) => (c.abacusRuns = Int32Array.of(runs[b])));
     } else {
       if (!(tokens instanceof Tensor) || tokens.ndim !== 3) throw new Error("forward: with startAtLayer > 0 the input must be the residual stream (batch, pos, d_model)");
       resid = tokens;
@@ -194,10 +208,12 @@ export class HookedTransformer extends Module {
     }
     for (let l = start; l < stop; l++) {
       const input = resid;
-      resid = stage(() => this.blocks[l].forward(input, opts.cache?.layers[l], offset));
+      const kv = ragged ? caches.map((c) => c.layers[l]) : (caches as KVCache | undefined)?.layers[l];
+      resid = stage(() => this.blocks[l].forward(input, kv, offset));
       done(input, resid);
     }
-    if (opts.cache) opts.cache.length += pos;
+    if (ragged) for (const c of caches) c.length += pos;
+    else if (caches) (caches as KVCache).length += pos;
     // TransformerLens: any stop_at_layer (n_layers too) returns the residual stream, not logits
     if (opts.stopAtLayer !== undefined) return resid;
     const final = resid;
