@@ -19,6 +19,7 @@ import { registerExerciseCommands } from "./exercise.js";
 import { registerSteerCommands } from "./steer.js";
 import { registerAlignCommands } from "./align.js";
 import { registerReproCommands } from "./repro.js";
+import { registerServeCommand } from "./serve.js";
 import { CliExit, defaultOut, plainMessage } from "./common.js";
 
 function version(): string {
@@ -77,6 +78,7 @@ export function buildProgram(): Command {
   registerSteerCommands(program);
   registerAlignCommands(program);
   registerReproCommands(program);
+  registerServeCommand(program);
   return program;
 }
 
