@@ -20,9 +20,9 @@ export default tseslint.config(
     languageOptions: { globals: { process: "readonly", console: "readonly" } },
   },
   {
-    // The core must run in a browser: no node: imports outside the Node edges.
+    // The core must run in a browser: no node: imports outside the Node edges (the CLI and the server are Node apps).
     files: ["src/**/*.ts"],
-    ignores: ["src/cli/**", "src/node.ts", "src/**/node/**", "src/**/*.node.ts"],
+    ignores: ["src/cli/**", "src/server/**", "src/node.ts", "src/**/node/**", "src/**/*.node.ts"],
     rules: {
       "no-restricted-imports": ["error", { patterns: [{ group: ["node:*", "fs", "path", "os", "worker_threads", "child_process"], message: "Core code must run in the browser: put Node-only code under src/cli, src/node.ts or a *.node.ts file." }] }],
     },
