@@ -46,7 +46,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
   const limits: ServerLimits = { timeoutMs: opts.timeoutMs ?? 300_000 };
   const log = opts.log === undefined ? (line: string) => process.stderr.write(`${line}\n`) : opts.log;
 
-  if (opts.cors) await app.register(cors, { origin: opts.cors === true ? true : opts.cors });
+  if (opts.cors) await app.register(cors, { origin: opts.cors === true ? "*" : opts.cors });
 
   app.addHook("onRequest", async (req, reply) => {
     if (log) {

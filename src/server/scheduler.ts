@@ -88,6 +88,8 @@ export class Scheduler {
   private running: Promise<void> | null = null;
   /** Recent decode steps' durations (ms), for Retry-After. */
   private stepMs = 5;
+  /** Counts since start: decode steps, tokens they chose, the largest batch one step ran. */
+  readonly stats = { steps: 0, tokens: 0, largestBatch: 0 };
 
   constructor(
     readonly model: HookedTransformer,
@@ -226,6 +228,9 @@ export class Scheduler {
         }),
       );
       const V = this.model.cfg.d_vocab;
+      this.stats.steps++;
+      this.stats.tokens += batch.length;
+      this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
       batch.forEach((s, b) => this.choose(s, logits.subarray(b * V, (b + 1) * V)));
     } catch (err) {
       this.fail(batch, err);
