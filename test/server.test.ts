@@ -14,6 +14,7 @@ import OpenAI from "openai";
 import { backend } from "../src/backend/index.js";
 import { HookedTransformer, generate, saveModelDir } from "../src/node.js";
 import { CharTokenizer, serializeTokenizer } from "../src/tokenizers/index.js";
+import type { Tokenizer } from "../src/tokenizers/types.js";
 import { ChatTemplate } from "../src/server/chat.js";
 import { createServer, type Server } from "../src/server/app.js";
 import { ModelRegistry, type ModelLoader } from "../src/server/models.js";
@@ -35,8 +36,9 @@ after(() => rmSync(tmp, { recursive: true, force: true }));
 async function start(opts: { maxBatch?: number; maxQueue?: number; timeoutMs?: number; apiKey?: string; cors?: boolean; bodyLimit?: number; modelsDir?: string; eos?: boolean } = {}): Promise<{ server: Server; base: string; root: string }> {
   const load: ModelLoader = async (dir, id) => {
     const { model, tokenizer } = tinyModel();
-    if (opts.eos) tokenizer.eosTokenId = tokenizer.tokenToId("<eos>");
-    return { id, dir, model, tokenizer, chat: new ChatTemplate(TEMPLATE, tokenizer) };
+    // an end-of-text token, as a pretrained model's tokenizer has: generation stops there
+    const tok: Tokenizer = opts.eos ? Object.assign(tokenizer, { eosTokenId: tokenizer.tokenToId("<eos>") }) : tokenizer;
+    return { id, dir, model, tokenizer: tok, chat: new ChatTemplate(TEMPLATE, tok) };
   };
   const registry = new ModelRegistry({ load, maxBatch: opts.maxBatch, maxQueue: opts.maxQueue, modelsDir: opts.modelsDir });
   await registry.add("(memory)", "tiny");
@@ -45,18 +47,25 @@ async function start(opts: { maxBatch?: number; maxQueue?: number; timeoutMs?: n
   return { server, base: `${root}/v1`, root };
 }
 
-async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Record<string, any>; headers: Headers }> {
+/** The fields of an answer the tests read: an OpenAI error, or completion choices. */
+interface Answer {
+  error?: { message: string; type: string; param: string | null; code: string | null };
+  choices: { text: string }[];
+}
+
+async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: Answer; headers: Headers }> {
   const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: typeof body === "string" ? body : JSON.stringify(body) });
   const text = await res.text();
   return { status: res.status, json: text ? JSON.parse(text) : {}, headers: res.headers };
 }
 
-function assertError(r: { status: number; json: Record<string, any> }, status: number, pattern: RegExp, param?: string): void {
+function assertError(r: { status: number; json: Answer }, status: number, pattern: RegExp, param?: string): void {
   assert.equal(r.status, status, JSON.stringify(r.json));
-  assert.equal(typeof r.json.error?.message, "string", "OpenAI's error shape");
-  assert.match(r.json.error.message, pattern);
-  assert.ok("type" in r.json.error && "code" in r.json.error && "param" in r.json.error);
-  if (param !== undefined) assert.equal(r.json.error.param, param);
+  const e = r.json.error;
+  assert.ok(e && typeof e.message === "string", "OpenAI's error shape");
+  assert.match(e.message, pattern);
+  assert.ok("type" in e && "code" in e && "param" in e);
+  if (param !== undefined) assert.equal(e.param, param);
 }
 
 describe("the official openai client, unchanged", () => {
@@ -229,7 +238,7 @@ describe("bounded and safe", () => {
       for (const name of ["../outside", "good/../../outside", "/etc", "good/./x", "..", "%2e%2e/outside"]) {
         const r = await post(`${s.base}/completions`, { model: name, prompt: "a" });
         assert.ok(r.status === 400 || r.status === 404, `${name}: ${r.status}`);
-        assert.equal(r.json.error.param, "model");
+        assert.equal(r.json.error?.param, "model");
       }
       assertError(await post(`${s.base}/completions`, { model: "escape", prompt: "a" }), 400, /leads outside the models directory/, "model");
       assertError(await post(`${s.base}/completions`, { model: "empty", prompt: "a" }), 404, /holds no model/, "model");
