@@ -264,6 +264,14 @@ describe("POST /v1/interp/steer", () => {
 });
 
 describe("every endpoint", () => {
+  test("runs between the decode steps of a generation going on, and answers the same numbers", async () => {
+    const completion = fetch(`${base}/v1/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "tiny", prompt: "ab", max_tokens: 12, temperature: 0 }) });
+    const [lens, alone] = [await post("logit_lens", { model: "tiny", prompt: "abc", k: 2 }), await completion];
+    assert.equal(alone.status, 200);
+    assert.equal(((await alone.json()) as Answer).choices[0].text, tok.decode(generate(model, tok.encode("ab"), { maxNewTokens: 12, temperature: 0 })));
+    assert.deepEqual(lens.json.topTokens, logitLens(model, ids("abc"), { k: 2 }).topTokens);
+  });
+
   test("unknown model 404, missing prompt, prompt and tokens both, too long, out-of-vocabulary: 400", async () => {
     await refused("logit_lens", { model: "nope", prompt: "ab" }, 404, /the model "nope" does not exist/);
     await refused("logit_lens", { model: "tiny" }, 400, /give the prompt as "prompt" \(text\) or as "tokens"/);
