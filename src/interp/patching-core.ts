@@ -319,6 +319,14 @@ export function logitDiffMetric(target: number | readonly number[], distractor: 
   return atPosition((logits) => logitDiff(logits, target, distractor, pos), pos);
 }
 
+/** Mean logit of the target token at a position (default the last), as a scalar tensor. */
+export function logitMetric(target: number | readonly number[], pos = -1): Metric {
+  return atPosition((logits) => {
+    const last = logitsAt(logits, pos);
+    return last.gather(1, perRowIds(target, last.shape[0], "logitMetric target")).mean();
+  }, pos);
+}
+
 /** Mean probability of the target token at a position (default the last). */
 export function probMetric(target: number | readonly number[], pos = -1): Metric {
   return atPosition((logits) => {

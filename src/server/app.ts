@@ -77,7 +77,7 @@ export async function createServer(opts: ServerOptions): Promise<Server> {
     return { status: "ok", models: models.map((m) => ({ id: m.id, ...m.scheduler.load })) };
   });
   openaiRoutes(app, opts.registry, limits, shutdownCtl.signal);
-  interpRoutes(app, opts.registry, shutdownCtl.signal);
+  interpRoutes(app, opts.registry, limits, shutdownCtl.signal);
 
   return {
     app,

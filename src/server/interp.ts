@@ -1,10 +1,21 @@
 // Interpretability over HTTP: the library's analyses as JSON endpoints under /v1/interp, so that
 // a notebook in any language can look inside a served model. Each analysis runs alone on the
 // model between two decode steps (Scheduler.exclusive) and answers numbers, never tensors that
-// outlive the request.
-import type { FastifyInstance } from "fastify";
+// outlive the request. A route reads and checks its request first (a mistake is a 400 naming the
+// field, before the request waits for its turn), then queues the job that calls the library:
+//   tokenize, detokenize                    the model's tokenizer
+//   run_with_cache                          interp-cache.ts
+//   attention, logit_lens, dla              interp-views.ts
+//   patching                                interp-patching.ts
+//   steer                                   interp-steer.ts
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { badRequest } from "./errors.js";
+import { RUN_WITH_CACHE_SCHEMA, runWithCacheJob } from "./interp-cache.js";
+import { PATCHING_SCHEMA, patchingJob } from "./interp-patching.js";
+import { STEER_SCHEMA, steerJob } from "./interp-steer.js";
+import { ATTENTION_SCHEMA, attentionJob, DLA_SCHEMA, dlaJob, LOGIT_LENS_SCHEMA, logitLensJob } from "./interp-views.js";
 import type { ModelRegistry, ServedModel } from "./models.js";
+import { abortError, requestSignal, type ServerLimits } from "./openai.js";
 
 type Json = Record<string, unknown>;
 
@@ -24,8 +35,40 @@ function tokenizerOf(served: ServedModel) {
   return served.tokenizer;
 }
 
-export function interpRoutes(app: FastifyInstance, registry: ModelRegistry, shutdown: AbortSignal): void {
-  void shutdown;
+/** Reads a request and returns the job that answers it (run alone on the model). */
+type Prepare = (served: ServedModel, body: Json) => () => Json;
+
+const ANALYSES: [path: string, schema: Json, prepare: Prepare][] = [
+  ["/v1/interp/run_with_cache", RUN_WITH_CACHE_SCHEMA, runWithCacheJob],
+  ["/v1/interp/attention", ATTENTION_SCHEMA, attentionJob],
+  ["/v1/interp/logit_lens", LOGIT_LENS_SCHEMA, logitLensJob],
+  ["/v1/interp/dla", DLA_SCHEMA, dlaJob],
+  ["/v1/interp/patching", PATCHING_SCHEMA, patchingJob],
+  ["/v1/interp/steer", STEER_SCHEMA, steerJob],
+];
+
+/** Checks the request, then runs its job in the model's turn; a job still waiting when the client leaves, the time runs out or the server stops is dropped. */
+async function analyse(registry: ModelRegistry, limits: ServerLimits, shutdown: AbortSignal, prepare: Prepare, req: FastifyRequest, reply: FastifyReply): Promise<Json> {
+  const body = req.body as Json;
+  const served = await registry.get(body.model);
+  const job = prepare(served, body);
+  const sig = requestSignal(req, reply, limits, shutdown);
+  try {
+    // a job that started runs to its end (it is synchronous); what it answers is then unwanted
+    const result = await served.scheduler.exclusive(job, sig.signal);
+    const why = sig.reason();
+    if (why) throw abortError(why, limits);
+    return { model: served.id, ...result };
+  } catch (err) {
+    const why = sig.reason();
+    throw why ? abortError(why, limits) : err;
+  } finally {
+    sig.done();
+  }
+}
+
+export function interpRoutes(app: FastifyInstance, registry: ModelRegistry, limits: ServerLimits, shutdown: AbortSignal): void {
+  for (const [path, schema, prepare] of ANALYSES) app.post(path, { schema: { body: schema } }, (req, reply) => analyse(registry, limits, shutdown, prepare, req, reply));
   app.post("/v1/interp/tokenize", { schema: { body: TOKENIZE_SCHEMA } }, async (req) => {
     const body = req.body as Json;
     const served = await registry.get(body.model);

@@ -222,7 +222,7 @@ function usage(choices: Choice[]): { prompt_tokens: number; completion_tokens: n
 
 type AbortReason = "timeout" | "shutdown" | "client";
 
-interface RequestSignal {
+export interface RequestSignal {
   signal: AbortSignal;
   /** Why the request was cancelled, or null while it runs. */
   reason: () => AbortReason | null;
@@ -230,7 +230,7 @@ interface RequestSignal {
 }
 
 /** An abort signal for one request: the client leaving, the time limit, or shutdown. */
-function requestSignal(req: FastifyRequest, reply: FastifyReply, limits: ServerLimits, shutdown: AbortSignal): RequestSignal {
+export function requestSignal(req: FastifyRequest, reply: FastifyReply, limits: ServerLimits, shutdown: AbortSignal): RequestSignal {
   const ctl = new AbortController();
   let reason: AbortReason | null = null;
   let finished = false;
@@ -261,7 +261,7 @@ function requestSignal(req: FastifyRequest, reply: FastifyReply, limits: ServerL
 }
 
 /** The error that answers a cancelled request (nobody reads it when the client left). */
-function abortError(why: AbortReason, limits: ServerLimits): ApiError {
+export function abortError(why: AbortReason, limits: ServerLimits): ApiError {
   if (why === "timeout") return new ApiError(408, `the request took longer than the server's limit of ${limits.timeoutMs / 1000} s`, "timeout", "timeout");
   if (why === "shutdown") return new ApiError(503, "the server is shutting down", "server_error", "shutting_down");
   return new ApiError(499, "the client closed the request", "invalid_request_error", "client_closed");
