@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import type { Command } from "commander";
 import { loadModelDir } from "../models/gpt/io.node.js";
+import { loadSae } from "../sae/files.node.js";
 import { ChatTemplate, readChatTemplate } from "../server/chat.js";
 import { createServer } from "../server/app.js";
 import { ModelRegistry, type ModelLoader } from "../server/models.js";
@@ -20,6 +21,7 @@ export function registerServeCommand(program: Command): void {
     .command("serve")
     .description("serve models over HTTP: OpenAI's API (/v1/completions, /v1/chat/completions, streaming) and interpretability endpoints (/v1/interp/...)")
     .option("--model <dirOrName>", `${MODEL_HELP}; repeat the flag to serve several`, (v: string, prev: string[] = []) => [...prev, v])
+    .option("--sae <dir>", "an SAE folder (cfg.json + sae_weights.safetensors) for /v1/interp/feature_steer, named by its folder name; repeat to load several", (v: string, prev: string[] = []) => [...prev, v])
     .option("--models-dir <dir>", "also serve, on first request, any model folder inside this directory (requests name it by its folder name)")
     .option("--max-loaded <n>", "with --models-dir: models from it kept loaded at once", "2")
     .option("--host <address>", "address to listen on (anything but loopback is reachable from other machines: use --api-key)", "127.0.0.1")
@@ -65,6 +67,12 @@ async function serve(o: Opts): Promise<void> {
     const served = await registry.add(dir, modelId(spec));
     const c = served.model.cfg;
     console.error(`loaded ${served.id}: ${c.n_layers} layers, d_model ${c.d_model}, n_ctx ${c.n_ctx}, vocabulary ${c.d_vocab}${served.chat ? ", chat template" : ""} (${dir})`);
+  }
+  for (const dir of (o.sae as string[] | undefined) ?? []) {
+    const sae = await loadSae(dir);
+    const name = basename(resolve(dir));
+    registry.saes.set(name, sae);
+    console.error(`loaded SAE ${name}: ${sae.cfg.d_sae} latents reading ${sae.cfg.hook_name}`);
   }
   const apiKey = (o.apiKey as string | undefined) ?? process.env.DGPT_API_KEY;
   const corsFlag = o.cors as string | undefined;

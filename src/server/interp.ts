@@ -8,11 +8,13 @@
 //   attention, logit_lens, dla              interp-views.ts
 //   patching                                interp-patching.ts
 //   steer                                   interp-steer.ts
+//   feature_steer (SAE latents)             interp-features.ts
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { badRequest } from "./errors.js";
 import { RUN_WITH_CACHE_SCHEMA, runWithCacheJob } from "./interp-cache.js";
 import { PATCHING_SCHEMA, patchingJob } from "./interp-patching.js";
 import { STEER_SCHEMA, steerJob } from "./interp-steer.js";
+import { FEATURE_STEER_SCHEMA, featureSteerJob } from "./interp-features.js";
 import { ATTENTION_SCHEMA, attentionJob, DLA_SCHEMA, dlaJob, LOGIT_LENS_SCHEMA, logitLensJob } from "./interp-views.js";
 import type { ModelRegistry, ServedModel } from "./models.js";
 import { abortError, requestSignal, type ServerLimits } from "./openai.js";
@@ -69,6 +71,8 @@ async function analyse(registry: ModelRegistry, limits: ServerLimits, shutdown: 
 
 export function interpRoutes(app: FastifyInstance, registry: ModelRegistry, limits: ServerLimits, shutdown: AbortSignal): void {
   for (const [path, schema, prepare] of ANALYSES) app.post(path, { schema: { body: schema } }, (req, reply) => analyse(registry, limits, shutdown, prepare, req, reply));
+  const featureSteer: Prepare = (served, body) => featureSteerJob(served, body, registry.saes);
+  app.post("/v1/interp/feature_steer", { schema: { body: FEATURE_STEER_SCHEMA } }, (req, reply) => analyse(registry, limits, shutdown, featureSteer, req, reply));
   app.post("/v1/interp/tokenize", { schema: { body: TOKENIZE_SCHEMA } }, async (req) => {
     const body = req.body as Json;
     const served = await registry.get(body.model);

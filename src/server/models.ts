@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { join, sep } from "node:path";
 import type { HookedTransformer } from "../models/gpt/model.js";
+import type { SparseAutoencoder } from "../sae/sae.js";
 import type { Tokenizer } from "../tokenizers/types.js";
 import type { ChatTemplate } from "./chat.js";
 import { ApiError, badRequest, notFound } from "./errors.js";
@@ -38,6 +39,8 @@ export interface RegistryOptions extends SchedulerOptions {
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*(\/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$/;
 
 export class ModelRegistry {
+  /** SAEs by name (`dgpt serve --sae DIR`), for /v1/interp/feature_steer. */
+  readonly saes = new Map<string, SparseAutoencoder>();
   private readonly fixed = new Map<string, ServedModel>();
   private readonly lazy = new Map<string, Promise<ServedModel>>();
   private readonly root: string | null;
