@@ -19,6 +19,7 @@ import { benchProfile } from "./profile.js";
 import { benchNn, printTable as printNnTable } from "./nn.js";
 import { benchAlign, benchDpo } from "./align.js";
 import { benchOverhead } from "./overhead.js";
+import { benchServe, serveOptions, SERVE_VALUE_FLAGS } from "./serve.js";
 
 const PYTHON = process.env.DGPT_PYTHON ?? "/usr/bin/python3";
 
@@ -63,9 +64,13 @@ function matmulGflops(be: Backend, batch: number, m: number, k: number, n: numbe
  * `npm run bench -- gpt` runs only the named sections (all by default): matmul, elementwise, nn,
  * tokenize, ngram, interp, patching, gpt, sae, align, overhead; `memory` (10,000 steps), `sae-memory` (a long SAE run
  * from the activation store), `profile` (a training
- * step's time per kernel) and `gpt2` (GPT-2 small against PyTorch) only when named.
+ * step's time per kernel), `gpt2` (GPT-2 small against PyTorch) and `serve` (`dgpt serve` under
+ * concurrent load; its flags in bench/serve.ts) only when named.
  */
-const only = (name: string) => process.argv.length <= 2 || process.argv.slice(2).includes(name);
+const args = process.argv.slice(2);
+// section names: the arguments that are not flags nor a flag's value (`serve --models gpt2` is not the gpt2 section)
+const names = args.filter((a, i) => !a.startsWith("--") && !SERVE_VALUE_FLAGS.includes(args[i - 1]));
+const only = (name: string) => names.length === 0 || names.includes(name);
 
 async function main(): Promise<void> {
   if (only("matmul")) await benchMatmul();
@@ -86,12 +91,12 @@ async function main(): Promise<void> {
     console.log("");
     await import("./ngram.js");
   }
-  if (process.argv.includes("memory")) {
+  if (names.includes("memory")) {
     // opt-in (a few minutes): 10,000 training steps of a small GPT
     const steps = Number(process.env.DGPT_MEMORY_STEPS ?? 10_000);
     table(`memory over ${steps} training steps of a small GPT (2 layers, d 64, batch 8 × 32)`, ["step", "wasm heap in use, MiB", "wasm memory size, MiB", "RSS, MiB", "ms/step so far"], benchMemory(steps).rows);
   }
-  if (process.argv.includes("gpt2")) {
+  if (names.includes("gpt2")) {
     // opt-in (a few minutes): GPT-2 small forward, generation and loading, each in a fresh process
     for (const t of benchGpt2()) table(t.title, t.header, t.rows);
   }
@@ -99,12 +104,12 @@ async function main(): Promise<void> {
     const r = benchSae();
     table(`SAE training steps, d_in 128 → d_sae 2048, 4096 activations per step (random activations); speed-up = best PyTorch ms / ours`, r.header, r.rows);
   }
-  if (process.argv.includes("sae-memory")) {
+  if (names.includes("sae-memory")) {
     // opt-in (a few minutes): a long SAE run from the activation store
     const t = benchSaeMemory(Number(process.env.DGPT_SAE_MEMORY_STEPS ?? 2000));
     table(t.title, t.header, t.rows);
   }
-  if (process.argv.includes("profile")) {
+  if (names.includes("profile")) {
     const p = benchProfile();
     table("Where a nanoGPT-recipe training step's time goes (kernel calls timed one by one)", ["kernel", "calls / step", "ms / step", "% of step"], p.rows);
     for (const n of p.notes) console.log(n);
@@ -129,6 +134,13 @@ async function main(): Promise<void> {
     const o = await benchOverhead();
     table(o.title, o.header, o.rows);
     for (const n of o.notes) console.log(n);
+  }
+  if (names.includes("serve")) {
+    // opt-in (minutes; the GPT-2 shape is slow on a laptop): `dgpt serve` under concurrent load, next to PyTorch
+    for (const t of await benchServe(serveOptions(args))) {
+      table(t.title, t.header, t.rows);
+      for (const n of t.notes) console.log(n);
+    }
   }
   if (only("gpt")) {
     const g = benchGpt();
