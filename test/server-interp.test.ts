@@ -14,6 +14,8 @@ import { logitLens } from "../src/interp/lens.js";
 import { logitDiffMetric } from "../src/interp/patching-core.js";
 import { patchHeadsAllPos, patchResidComponent } from "../src/interp/patching.js";
 import { generateSteered } from "../src/steer/steer.js";
+import { SparseAutoencoder } from "../src/sae/sae.js";
+import { steerGenerations } from "../src/sae/steer.js";
 import { actAddVector } from "../src/steer/vectors.js";
 import { Generator } from "../src/tensor/random.js";
 import { CharTokenizer } from "../src/tokenizers/char.js";
@@ -260,6 +262,31 @@ describe("POST /v1/interp/steer", () => {
     await refused("steer", { model: "tiny", prompt: "ab", steering: [{ layer: 2, coefficient: 1, vector: [1] }] }, 400, /steering\[0\]\.layer: layer 2 is out of range/);
     await refused("steer", { model: "tiny", prompt: "ab", steering: [{ layer: 0, coefficient: 1, vector: [1, 2] }] }, 400, /steering\[0\]\.vector: 2 numbers, but the model's d_model is 16/);
     await refused("steer", { model: "tiny", prompt: "ab", steering: [{ layer: 0, coefficient: 1 }] }, 400, /give either "vector" .* not neither/);
+  });
+});
+
+describe("POST /v1/interp/feature_steer", () => {
+  const sae = new SparseAutoencoder({ d_in: 16, d_sae: 32, hook_name: "blocks.1.hook_resid_pre", seed: 2 });
+  before(() => server.registry.saes.set("l1", sae));
+
+  test("the library's generations with and without the latent pushed, from the same seed", async () => {
+    const body = { model: "tiny", prompt: "abc", sae: "l1", latent: 5, mode: "add", value: 6, max_tokens: 6, temperature: 0.8, seed: 4 };
+    const { status, json } = await post("feature_steer", body);
+    assert.equal(status, 200, JSON.stringify(json));
+    const lib = steerGenerations(model, sae, ids("abc"), { latent: 5, mode: "add", value: 6 }, { maxNewTokens: 6, temperature: 0.8, seed: 4 });
+    assert.deepEqual(json.steered.tokens, lib.after);
+    assert.deepEqual(json.unsteered.tokens, lib.before);
+    assert.equal(json.hook, "blocks.1.hook_resid_pre");
+    const zero = await post("feature_steer", { ...body, value: 0 });
+    assert.deepEqual(zero.json.steered.tokens, zero.json.unsteered.tokens, "adding 0 changes nothing");
+  });
+
+  test("an unknown SAE 404, a latent out of range or add without a value 400, an SAE of another width 400", async () => {
+    await refused("feature_steer", { model: "tiny", prompt: "a", sae: "nope", latent: 0, value: 1 }, 404, /no SAE "nope" is loaded \(loaded: l1/);
+    await refused("feature_steer", { model: "tiny", prompt: "a", sae: "l1", latent: 32, value: 1 }, 400, /latent 32 is out of range \[0, 32\)/);
+    await refused("feature_steer", { model: "tiny", prompt: "a", sae: "l1", latent: 0 }, 400, /add needs a finite value/);
+    server.registry.saes.set("wide", new SparseAutoencoder({ d_in: 8, d_sae: 4, hook_name: "blocks.0.hook_resid_pre" }));
+    await refused("feature_steer", { model: "tiny", prompt: "a", sae: "wide", latent: 0, value: 1 }, 400, /reads 8 numbers at blocks.0.hook_resid_pre, but the model "tiny" has 16/);
   });
 });
 

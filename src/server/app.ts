@@ -9,7 +9,8 @@ import cors from "@fastify/cors";
 import { ApiError } from "./errors.js";
 import { interpRoutes } from "./interp.js";
 import type { ModelRegistry } from "./models.js";
-import { openaiRoutes, type ServerLimits } from "./openai.js";
+import { openaiRoutes } from "./openai.js";
+import type { ServerLimits } from "./request.js";
 import { QueueFullError } from "./scheduler.js";
 
 export interface ServerOptions {

@@ -17,7 +17,7 @@ import { STEER_SCHEMA, steerJob } from "./interp-steer.js";
 import { FEATURE_STEER_SCHEMA, featureSteerJob } from "./interp-features.js";
 import { ATTENTION_SCHEMA, attentionJob, DLA_SCHEMA, dlaJob, LOGIT_LENS_SCHEMA, logitLensJob } from "./interp-views.js";
 import type { ModelRegistry, ServedModel } from "./models.js";
-import { abortError, requestSignal, type ServerLimits } from "./openai.js";
+import { abortError, requestSignal, type ServerLimits } from "./request.js";
 
 type Json = Record<string, unknown>;
 
