@@ -225,6 +225,15 @@ function ensureTokenizer(served: ServedModel): Tokenizer {
 const newId = (prefix: string): string => `${prefix}-${randomBytes(12).toString("hex")}`;
 const now = (): number => Math.floor(Date.now() / 1000);
 
+/** A text's token ids; a text the tokenizer cannot encode (a character outside its vocabulary) is the request's mistake. */
+function encodeText(tok: Tokenizer, text: string, param: string, options: EncodeOptions): number[] {
+  try {
+    return (tok.encode as (t: string, o: EncodeOptions) => number[])(text, options);
+  } catch (err) {
+    throw badRequest(`${param}: ${(err as Error).message}`, param);
+  }
+}
+
 function tokenText(tok: Tokenizer, id: number): string {
   return tok.decode([id]);
 }
@@ -254,7 +263,7 @@ async function completions(registry: ModelRegistry, limits: ServerLimits, shutdo
   const tok = ensureTokenizer(served);
   const p = body.prompt;
   // as Hugging Face's tokenizer(text) does: with the tokens its post-processor adds (Llama's <s>; GPT-2's none)
-  const encode = (text: string) => (tok.encode as (t: string, o: EncodeOptions) => number[])(text, { addSpecialTokens: true });
+  const encode = (text: string) => encodeText(tok, text, "prompt", { addSpecialTokens: true });
   const prompts: number[][] = typeof p === "string" ? [encode(p)] : typeof (p as unknown[])[0] === "string" ? (p as string[]).map(encode) : typeof (p as unknown[])[0] === "number" ? [p as number[]] : (p as number[][]);
   const echo = body.echo === true;
   const logprobs = typeof body.logprobs === "number" ? body.logprobs : null;
@@ -361,7 +370,7 @@ async function chatCompletions(registry: ModelRegistry, limits: ServerLimits, sh
   if (!served.chat) throw badRequest(`the model "${served.id}" has no chat template (tokenizer_config.json "chat_template"); use /v1/completions, or start the server with --chat-template FILE`, "model", "no_chat_template");
   const messages: ChatMessage[] = (body.messages as Json[]).map((m, i) => ({ role: m.role as string, content: messageText(m, i), ...(typeof m.name === "string" ? { name: m.name } : {}) }));
   // the template writes any special tokens itself (a BOS at the start), so none are added here
-  const prompt = tok.encode(served.chat.render(messages));
+  const prompt = encodeText(tok, served.chat.render(messages), "messages", {});
   const logprobs = body.logprobs === true ? ((body.top_logprobs as number | null) ?? 0) : null;
   if (body.logprobs !== true && typeof body.top_logprobs === "number" && body.top_logprobs > 0) throw badRequest("top_logprobs needs logprobs: true", "top_logprobs");
   const plan = planFor(served, body, [prompt], null, logprobs, body.max_completion_tokens ?? body.max_tokens);
