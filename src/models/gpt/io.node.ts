@@ -46,6 +46,9 @@ export async function loadModelDir(dir: string, opts: LoadModelDirOptions = {}):
     model.loadStateDict(tensors);
   } catch (err) {
     throw new Error(`${join(dir, "model.safetensors")}: ${(err as Error).message}`);
+  } finally {
+    // the file's tensors are ours alone and now copied into the model: free them at once
+    for (const t of Object.values(tensors)) t.dispose();
   }
   return model;
 }

@@ -59,6 +59,12 @@ export function inplace(self: Tensor, op: string, compute: (previous: Tensor) =>
   if (value.storage !== self.storage) backend().write(self.storage, backend().read(value.storage));
   bumpVersion(self);
   if (recording && value.gradFn !== null) self._setGradFn(value.gradFn);
+  else if (value.storage !== self.storage) {
+    // nothing recorded refers to the out-of-place result: free it now rather than at the next
+    // garbage collection (loading GPT-2's weights with copy_ would otherwise hold a third copy)
+    if (result !== value) result.dispose();
+    value.dispose();
+  }
   return self;
 }
 
