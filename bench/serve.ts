@@ -10,7 +10,7 @@
 // (bench/torch_serve.py: prefill then greedy decode for a batch of B = c sequences, no HTTP).
 //
 // Flags (after `npm run bench -- serve`): --models nanogpt,gpt2  --concurrency 1,4,16
-//   --requests N (per concurrency; default 2·c)  --max-tokens N (default 32)  --max-batch N (the
+//   --requests N (per concurrency; default 128 for nanogpt, 32 for gpt2, so each level runs seconds)  --max-tokens N (default 32)  --max-batch N (the
 //   server's; default 16)  --quick (nanogpt and gpt2, concurrency 1,4, 8 tokens, c requests each).
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -30,12 +30,14 @@ const SHAPES = {
     label: "nanoGPT CPU shape (4L, 4H, d 128, ctx 64, char vocabulary 65)",
     cfg: { n_layers: 4, n_heads: 4, d_model: 128, n_ctx: 64, d_vocab: 65, act_fn: "gelu", tie_embeddings: true, use_bias: false },
     prompt: "ROMEO:\nWhat say ", // 16 characters = 16 tokens
+    requests: 128,
     logitBias: undefined as Record<string, number> | undefined,
   },
   gpt2: {
     label: "GPT-2 small shape (12L, 12H, d 768, ctx 1024, vocab 50257)",
     cfg: { n_layers: 12, n_heads: 12, d_model: 768, n_ctx: 1024, d_vocab: 50257, act_fn: "gelu_new", tie_embeddings: true, use_bias: true },
     prompt: "The quick brown fox jumps over the lazy dog, and then it runs into the",
+    requests: 32,
     logitBias: { "50256": -100 } as Record<string, number> | undefined, // <|endoftext|> never chosen
   },
 } as const;
@@ -44,7 +46,7 @@ type ModelName = keyof typeof SHAPES;
 export interface ServeBenchOptions {
   models: ModelName[];
   concurrency: number[];
-  /** Requests per concurrency level; null: `waves`·c. */
+  /** Requests per concurrency level; null: the model's default (quick: `waves`·c). */
   requests: number | null;
   waves: number;
   maxTokens: number;
@@ -278,7 +280,7 @@ export async function benchServe(o: ServeBenchOptions): Promise<ServeTable[]> {
           await complete(server, { ...body, max_tokens: 2 }); // warm-up: the first forward compiles and allocates
           const rows = [];
           for (const c of o.concurrency) {
-            const total = o.requests ?? o.waves * c;
+            const total = o.requests ?? (o.waves === 1 ? c : SHAPES[name].requests);
             console.error(`serve bench: ${name}: ${total} requests, ${c} at a time`);
             const before = rssMiB(server.child.pid!);
             const r = await load(server, body, c, total, o.maxTokens);

@@ -280,6 +280,7 @@ describe("bounded and safe", () => {
       while (scheduler.load.active + scheduler.load.waiting < 2) await new Promise((r) => setTimeout(r, 1));
       const third = await post(`${s.base}/completions`, long);
       assertError(third, 429, /busy/);
+      assertError(await post(`${s.base}/completions`, { ...long, n: 3 }), 400, /asks for 3 sequences \(prompts × n\), but this server runs at most 2 at once/, "n");
       assert.ok(Number(third.headers.get("retry-after")) >= 1);
       assert.equal((await first).status, 200);
       assert.equal((await second).status, 200);

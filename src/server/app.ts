@@ -11,7 +11,7 @@ import { interpRoutes } from "./interp.js";
 import type { ModelRegistry } from "./models.js";
 import { openaiRoutes } from "./openai.js";
 import type { ServerLimits } from "./request.js";
-import { QueueFullError } from "./scheduler.js";
+import { QueueFullError, TooManySequencesError } from "./scheduler.js";
 
 export interface ServerOptions {
   registry: ModelRegistry;
@@ -106,6 +106,7 @@ function sameSecret(a: string, b: string): boolean {
 /** Any error as the OpenAI-shaped error that answers it. */
 export function toApiError(err: unknown, bodyLimit: number): ApiError {
   if (err instanceof ApiError) return err;
+  if (err instanceof TooManySequencesError) return new ApiError(400, err.message, "invalid_request_error", "too_many_sequences", "n");
   if (err instanceof QueueFullError) return new ApiError(429, err.message, "rate_limit_error", "rate_limit_exceeded", null, { "Retry-After": String(err.retryAfterSeconds) });
   const e = err as FastifyError & { validation?: { instancePath: string; message?: string; params?: Record<string, unknown> }[] };
   if (e.validation?.length) {

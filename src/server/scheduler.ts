@@ -50,6 +50,16 @@ export class QueueFullError extends Error {
   }
 }
 
+/** One request asks for more sequences (prompts × n) than the server ever holds at once. */
+export class TooManySequencesError extends Error {
+  constructor(
+    readonly asked: number,
+    readonly most: number,
+  ) {
+    super(`the request asks for ${asked} sequences (prompts × n), but this server runs at most ${most} at once (--max-batch + --max-queue)`);
+  }
+}
+
 interface Sequence {
   spec: SequenceSpec;
   cache: KVCache;
@@ -107,6 +117,8 @@ export class Scheduler {
 
   /** Throws QueueFullError unless `n` more sequences or jobs can wait (call before answering 200). */
   reserve(n: number): void {
+    // more than could ever be admitted at once: no retry helps, so it is the request's mistake
+    if (n > this.maxBatch + this.maxQueue) throw new TooManySequencesError(n, this.maxBatch + this.maxQueue);
     const free = this.maxBatch - this.active.length;
     const queued = this.waiting.length + this.jobs.length;
     if (queued + n > this.maxQueue + Math.max(0, free)) {
@@ -151,7 +163,13 @@ export class Scheduler {
   }
 
   private wake(): void {
-    this.running ??= this.loop().finally(() => (this.running = null));
+    this.running ??= this.loop()
+      // the steps catch the model's errors; anything else still must not take the process down
+      .catch((err: unknown) => {
+        for (const s of [...this.active.splice(0), ...this.waiting.splice(0)]) this.fail([s], err);
+        for (const j of this.jobs.splice(0)) j.reject(err);
+      })
+      .finally(() => (this.running = null));
   }
 
   private async loop(): Promise<void> {
