@@ -6,7 +6,7 @@ import { INTERVENTION_MODES, type Intervention, checkIntervention, steerGenerati
 import type { SparseAutoencoder } from "../sae/sae.js";
 import { hookShape } from "../models/gpt/hook-shapes.js";
 import { badRequest, notFound } from "./errors.js";
-import { PROMPT_VALUE, pieceOf, promptIds } from "./interp-inputs.js";
+import { generationRequest, PROMPT_VALUE, pieceOf, promptIds } from "./interp-inputs.js";
 import type { ServedModel } from "./models.js";
 
 type Json = Record<string, unknown>;
@@ -33,7 +33,7 @@ export const FEATURE_STEER_SCHEMA: Json = {
 };
 
 export function featureSteerJob(served: ServedModel, body: Json, saes: ReadonlyMap<string, SparseAutoencoder>): () => Json {
-  const { model, tokenizer } = served;
+  const { model } = served;
   const name = body.sae as string;
   const sae = saes.get(name);
   if (!sae) throw notFound(`no SAE "${name}" is loaded${saes.size ? ` (loaded: ${[...saes.keys()].join(", ")})` : "; start the server with --sae DIR"}`, "sae_not_found", "sae");
@@ -50,26 +50,10 @@ export function featureSteerJob(served: ServedModel, body: Json, saes: ReadonlyM
   }
   const bos = body.prepend_bos !== false;
   const prompt = promptIds(served, body.prompt as string | number[], "prompt", bos);
-  const maxTokens = Math.min((body.max_tokens as number | undefined) ?? 16, model.cfg.n_ctx - prompt.length);
-  const topK = body.top_k as number | undefined;
-  const seed = (body.seed as number | undefined) ?? Math.floor(Math.random() * 2 ** 31);
-  const eos = tokenizer?.eosTokenId;
+  const { maxTokens, seed, gen, finish } = generationRequest(served, body, prompt);
   const piece = pieceOf(served);
-  // the end-of-text token ends a generation and is no text
-  const finish = (ids: number[]) => {
-    const stopped = eos !== undefined && ids.at(-1) === eos;
-    const kept = stopped ? ids.slice(0, -1) : ids;
-    return { tokens: kept, text: tokenizer ? tokenizer.decode(kept) : null, finish_reason: stopped ? "stop" : "length" };
-  };
   return () => {
-    const { before, after } = steerGenerations(model, sae, prompt, iv, {
-      maxNewTokens: maxTokens,
-      temperature: (body.temperature as number | undefined) ?? 1,
-      ...(topK !== undefined && topK > 0 ? { topK } : {}),
-      ...(body.top_p !== undefined ? { topP: body.top_p as number } : {}),
-      ...(eos !== undefined ? { stopTokens: [eos] } : {}),
-      seed,
-    });
+    const { before, after } = steerGenerations(model, sae, prompt, iv, { ...gen, seed });
     return { prompt: { tokens: prompt, pieces: prompt.map(piece) }, sae: name, hook: sae.cfg.hook_name, intervention: { latent: iv.latent, mode, value: iv.value ?? null, positions: iv.positions ?? null }, seed, max_tokens: maxTokens, steered: finish(after), unsteered: finish(before) };
   };
 }

@@ -2,6 +2,7 @@
 // (text through the model's tokenizer, or token ids), single tokens (a target, a distractor),
 // layers. Every mistake is a 400 that names the field, so that a library error deep inside an
 // analysis (which would be a 500) is never the first to notice it.
+import type { GenerateOptions } from "../models/gpt/generate.js";
 import type { HookedTransformer } from "../models/gpt/model.js";
 import { TokenizerError, UnknownTokenError } from "../tokenizers/errors.js";
 import { toTokens } from "../tokenizers/pretrained.js";
@@ -112,3 +113,35 @@ export function checkLayer(model: HookedTransformer, layer: number, field: strin
 }
 
 export const clip = (s: string): string => (s.length > 80 ? `${s.slice(0, 80)}…` : s);
+
+/** A steered generation's settings from a request (max_tokens, temperature, top_k, top_p, seed), and how its tokens are answered. */
+export interface GenerationRequest {
+  maxTokens: number;
+  seed: number;
+  gen: Omit<GenerateOptions, "generator">;
+  /** The generated ids as answered: the end-of-text token that ended them is no text and is left out. */
+  finish: (ids: number[]) => { tokens: number[]; text: string | null; finish_reason: "stop" | "length" };
+}
+
+export function generationRequest(served: ServedModel, body: Json, prompt: readonly number[]): GenerationRequest {
+  const { model, tokenizer } = served;
+  const maxTokens = Math.min((body.max_tokens as number | undefined) ?? 16, model.cfg.n_ctx - prompt.length);
+  const topK = body.top_k as number | undefined;
+  const eos = tokenizer?.eosTokenId;
+  return {
+    maxTokens,
+    seed: (body.seed as number | undefined) ?? Math.floor(Math.random() * 2 ** 31),
+    gen: {
+      maxNewTokens: maxTokens,
+      temperature: (body.temperature as number | undefined) ?? 1,
+      ...(topK !== undefined && topK > 0 ? { topK } : {}), // vLLM's -1 (or 0): every token
+      ...(body.top_p !== undefined ? { topP: body.top_p as number } : {}),
+      ...(eos !== undefined ? { stopTokens: [eos] } : {}),
+    },
+    finish: (ids) => {
+      const stopped = eos !== undefined && ids.at(-1) === eos;
+      const kept = stopped ? ids.slice(0, -1) : ids;
+      return { tokens: kept, text: tokenizer ? tokenizer.decode(kept) : null, finish_reason: stopped ? "stop" : "length" };
+    },
+  };
+}

@@ -5,13 +5,12 @@
 // The steering hooks are model-wide, so the whole generation runs as one exclusive job; with
 // compare: true the same seed also generates without steering (steerGenerations), for a
 // before/after pair that differs only by the steering.
-import type { GenerateOptions } from "../models/gpt/generate.js";
 import { type ActivationAddition, generateSteered, steerGenerations } from "../steer/steer.js";
 import { actAddVector, residHook } from "../steer/vectors.js";
 import { tensor } from "../tensor/creation.js";
 import { Generator } from "../tensor/random.js";
 import { badRequest } from "./errors.js";
-import { checkLayer, clip, pieceOf, PROMPT_VALUE, promptIds, tokenizerFor } from "./interp-inputs.js";
+import { checkLayer, clip, generationRequest, pieceOf, PROMPT_VALUE, promptIds, tokenizerFor } from "./interp-inputs.js";
 import type { ServedModel } from "./models.js";
 
 type Json = Record<string, unknown>;
@@ -86,28 +85,12 @@ function readEntry(served: ServedModel, e: Json, i: number, bos: boolean): Entry
 }
 
 export function steerJob(served: ServedModel, body: Json): () => Json {
-  const { model, tokenizer } = served;
+  const { model } = served;
   const bos = body.prepend_bos !== false;
   const prompt = promptIds(served, body.prompt as string | number[], "prompt", bos);
   const entries = (body.steering as Json[]).map((e, i) => readEntry(served, e, i, bos));
-  const maxTokens = Math.min((body.max_tokens as number | undefined) ?? 16, model.cfg.n_ctx - prompt.length);
-  const topK = body.top_k as number | undefined;
-  const seed = (body.seed as number | undefined) ?? Math.floor(Math.random() * 2 ** 31);
-  const eos = tokenizer?.eosTokenId;
-  const gen: Omit<GenerateOptions, "generator"> = {
-    maxNewTokens: maxTokens,
-    temperature: (body.temperature as number | undefined) ?? 1,
-    ...(topK !== undefined && topK > 0 ? { topK } : {}), // vLLM's -1 (or 0): every token
-    ...(body.top_p !== undefined ? { topP: body.top_p as number } : {}),
-    ...(eos !== undefined ? { stopTokens: [eos] } : {}),
-  };
+  const { maxTokens, seed, gen, finish } = generationRequest(served, body, prompt);
   const piece = pieceOf(served);
-  // the end-of-text token ends a generation and is no text: it is left out of what is returned
-  const finish = (ids: number[]) => {
-    const stopped = eos !== undefined && ids.at(-1) === eos;
-    const kept = stopped ? ids.slice(0, -1) : ids;
-    return { tokens: kept, text: tokenizer ? tokenizer.decode(kept) : null, finish_reason: stopped ? "stop" : "length" };
-  };
   return () => {
     const steering: ActivationAddition[] = entries.map((e) => ({
       kind: "add",

@@ -292,11 +292,7 @@ async function completions(registry: ModelRegistry, limits: ServerLimits, shutdo
       sse.end();
       return reply;
     }
-    const choices = await runPlan(plan, sig.signal, undefined, echo && logprobs !== null);
-    const why = sig.reason();
-    if (why) throw abortError(why, limits);
-    const u = usage(choices);
-    (req as { usage?: unknown }).usage = u;
+    const { choices, u } = await runWhole(req, plan, sig, limits, echo && logprobs !== null);
     return {
       id,
       object: "text_completion",
@@ -321,6 +317,16 @@ async function completions(registry: ModelRegistry, limits: ServerLimits, shutdo
   } finally {
     sig.done();
   }
+}
+
+/** Runs a plan to its end for an answer in one piece; the usage also goes to the request's log line. */
+async function runWhole(req: FastifyRequest, plan: Plan, sig: RequestSignal, limits: ServerLimits, promptLogprobs = false): Promise<{ choices: Choice[]; u: ReturnType<typeof usage> }> {
+  const choices = await runPlan(plan, sig.signal, undefined, promptLogprobs);
+  const why = sig.reason();
+  if (why) throw abortError(why, limits);
+  const u = usage(choices);
+  (req as { usage?: unknown }).usage = u;
+  return { choices, u };
 }
 
 /** OpenAI knows "stop" and "length" (a cancelled choice is never answered). */
@@ -398,11 +404,7 @@ async function chatCompletions(registry: ModelRegistry, limits: ServerLimits, sh
       sse.end();
       return reply;
     }
-    const choices = await runPlan(plan, sig.signal);
-    const why = sig.reason();
-    if (why) throw abortError(why, limits);
-    const u = usage(choices);
-    (req as { usage?: unknown }).usage = u;
+    const { choices, u } = await runWhole(req, plan, sig, limits);
     return {
       id,
       object: "chat.completion",
