@@ -1,6 +1,6 @@
 // decoding-gpt: the library entry point (Node and browser alike).
 export * from "./tensor/index.js";
-export { backend, setBackend, jsBackend, type Backend } from "./backend/index.js";
+export { backend, setBackend, jsBackend, createWasmBackend, wasmFeatures, type Backend, type WasmBackend } from "./backend/index.js";
 export * as nn from "./nn/index.js";
 export * as optim from "./optim/index.js";
 export * as F from "./nn/functional/index.js";

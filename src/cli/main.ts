@@ -20,6 +20,7 @@ import { registerSteerCommands } from "./steer.js";
 import { registerAlignCommands } from "./align.js";
 import { registerReproCommands } from "./repro.js";
 import { registerServeCommand } from "./serve.js";
+import { registerLabCommand } from "./lab.js";
 import { CliExit, defaultOut, plainMessage } from "./common.js";
 
 function version(): string {
@@ -79,6 +80,7 @@ export function buildProgram(): Command {
   registerAlignCommands(program);
   registerReproCommands(program);
   registerServeCommand(program);
+  registerLabCommand(program);
   return program;
 }
 

@@ -1,0 +1,113 @@
+// The lab in real headless Chromium (Debian's `chromium`, driven by playwright-core): served by
+// `dgpt lab` (cross-origin isolated: threads), a small GPT trains in the page's worker and its
+// loss falls, pause holds it, samples and generation show text; the static export, served by a
+// plain file server without the isolation headers, runs single-threaded and says so. Skipped when
+// Chromium is not installed, except in CI.
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { extname, join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { buildLab, exportLab, serveLab } from "../src/cli/lab.js";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const skip = !existsSync(CHROMIUM) && !process.env.CI ? `no Chromium at ${CHROMIUM} (apt-get install chromium)` : false;
+
+interface LabWindow {
+  __lab?: { losses: { step: number; loss: number }[]; samples: { step: number; text: string }[]; phase: string; engine: string };
+}
+
+async function openLab(browser: Browser, url: string): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(`page error: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
+  await page.goto(url);
+  await page.waitForFunction(() => !(document.querySelector("[data-engine]")?.textContent ?? "starting").startsWith("starting"), undefined, { timeout: 60_000 });
+  return { page, errors };
+}
+
+/** Sets the model and training fields (small, so a test trains in seconds) and clicks Train. */
+async function train(page: Page, steps: number): Promise<void> {
+  for (const [name, value] of [["n_layers", "1"], ["d_model", "32"], ["n_heads", "2"], ["n_ctx", "32"], ["steps", String(steps)], ["batch", "8"], ["sample_every", "20"], ["lr", "0.01"]]) {
+    await page.fill(`input[name=${name}]`, value);
+  }
+  await page.click("button[name=train]");
+}
+
+const lab = (page: Page) => page.evaluate(() => (window as unknown as LabWindow).__lab!);
+
+describe("dgpt lab", { skip, timeout: 300_000 }, () => {
+  let browser: Browser;
+  let files: Awaited<ReturnType<typeof buildLab>>;
+  const tmp = mkdtempSync(join(tmpdir(), "dgpt-lab-"));
+  before(async () => {
+    files = await buildLab();
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
+  });
+  after(async () => {
+    await browser?.close();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test("served by dgpt lab: threads, the loss falls, pause holds, samples and generation show text", async () => {
+    const server = await serveLab(files, { host: "127.0.0.1", port: 0 });
+    try {
+      const { page, errors } = await openLab(browser, server.url);
+      assert.match(await page.textContent("[data-engine]") ?? "", /WebAssembly, \d+ threads \(cross-origin isolated\)/);
+      await train(page, 200);
+      // pause as soon as it runs: the step count then holds still
+      await page.waitForFunction(() => ((window as unknown as LabWindow).__lab?.losses.length ?? 0) >= 5, undefined, { timeout: 60_000 });
+      await page.click("button[name=pause]");
+      await page.waitForSelector("[data-phase=paused]", { timeout: 30_000 });
+      const held = (await lab(page)).losses.length;
+      await page.waitForTimeout(500);
+      assert.equal((await lab(page)).losses.length, held, "no steps while paused");
+      await page.click("button[name=pause]"); // Resume
+      await page.waitForSelector("[data-phase=done]", { timeout: 240_000 });
+      const state = await lab(page);
+      assert.equal(state.losses.length, 200);
+      const mean = (xs: { loss: number }[]) => xs.reduce((s, x) => s + x.loss, 0) / xs.length;
+      const start = mean(state.losses.slice(0, 10));
+      const end = mean(state.losses.slice(-10));
+      assert.ok(end < start - 0.8, `loss fell from ${start.toFixed(3)} to ${end.toFixed(3)}`);
+      assert.ok(state.samples.length >= 10 && state.samples.every((s) => s.text.length > 0), "a sample every 20 steps");
+      const svg = await page.$eval(".chart svg", (el) => el.querySelectorAll("path, circle").length);
+      assert.ok(svg > 0, "the loss chart is drawn");
+      await page.click("button[name=generate]");
+      await page.waitForFunction(() => (document.querySelector("[data-generated]")?.textContent ?? "").length > 50, undefined, { timeout: 30_000 });
+      assert.deepEqual(errors, []);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("the static export on a plain file server: single-thread mode, said on the page, and it trains", async () => {
+    const dir = exportLab(files, join(tmp, "site"), false);
+    const server = createServer((req, res) => {
+      const path = (req.url ?? "/").split("?")[0];
+      const file = join(dir, path === "/" ? "index.html" : path);
+      if (!file.startsWith(dir) || !existsSync(file)) return void res.writeHead(404).end();
+      const types: Record<string, string> = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".txt": "text/plain" };
+      res.writeHead(200, { "Content-Type": types[extname(file)] ?? "application/octet-stream" }).end(readFileSync(file));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const { page, errors } = await openLab(browser, `http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+      assert.match(await page.textContent("[data-engine]") ?? "", /single-thread mode/);
+      await train(page, 40);
+      await page.waitForSelector("[data-phase=done]", { timeout: 120_000 });
+      const state = await lab(page);
+      assert.equal(state.losses.length, 40);
+      assert.ok(state.losses[39].loss < state.losses[0].loss, "the loss fell");
+      assert.deepEqual(errors, []);
+    } finally {
+      server.close();
+    }
+  });
+});

@@ -1,0 +1,94 @@
+// The lab's training worker: a character-level GPT trained with the library's public API (the
+// same Trainer `dgpt train` uses), one step at a time, with a turn of the event loop between
+// steps so that pause, resume and stop arrive while it trains. With cross-origin isolation it
+// runs the kernels on two threads (its own workers); without, on one.
+import { Generator, HookedTransformer, Trainer, createWasmBackend, generate, setBackend, textBatches, tokenizers } from "../../src/index.js";
+import type { FromWorker, ModelSettings, ToWorker, TrainSettings } from "./protocol.js";
+
+const post = (m: FromWorker) => (self as unknown as Worker).postMessage(m);
+
+let model: HookedTransformer | null = null;
+let tokenizer: tokenizers.CharTokenizer | null = null;
+let paused = false;
+let stopped = false;
+let wake: (() => void) | null = null;
+
+async function setup(): Promise<void> {
+  const isolated = globalThis.crossOriginIsolated === true;
+  // threads share the WebAssembly memory, which only a cross-origin-isolated page may send to workers
+  const threads = isolated ? Math.min(4, Math.max(1, navigator.hardwareConcurrency || 2)) : 1;
+  const be = createWasmBackend({ threads });
+  await be.ready();
+  setBackend(be);
+  post({ type: "ready", threads, isolated });
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+async function train(text: string, ms: ModelSettings, ts: TrainSettings): Promise<void> {
+  stopped = paused = false;
+  tokenizer = tokenizers.CharTokenizer.fromText(text);
+  const ids = Int32Array.from(tokenizer.encode(text));
+  model = new HookedTransformer({ ...ms, d_vocab: tokenizer.vocabSize, act_fn: "gelu", tie_embeddings: true, use_bias: false, seed: ts.seed });
+  const data = textBatches(ids, { batchSize: ts.batchSize, blockSize: ms.n_ctx });
+  const trainer = new Trainer(model, data, {
+    maxIters: ts.steps,
+    batchSize: ts.batchSize,
+    blockSize: ms.n_ctx,
+    lr: ts.lr,
+    minLr: ts.lr / 10,
+    warmupIters: Math.min(50, Math.floor(ts.steps / 10)),
+    lrDecayIters: ts.steps,
+    weightDecay: 0.1,
+    beta1: 0.9,
+    beta2: 0.99,
+    gradClip: 1,
+    gradAccumSteps: 1,
+    evalInterval: ts.sampleEvery,
+    evalIters: 4,
+    seed: ts.seed,
+  });
+  const parameters = model.parameters().reduce((s, p) => s + p.numel(), 0);
+  post({ type: "started", vocabSize: tokenizer.vocabSize, parameters, trainTokens: data.trainTokens });
+  while (trainer.step < ts.steps && !stopped) {
+    const m = trainer.trainStep();
+    post({ type: "step", step: trainer.step, loss: m.loss, ms: m.ms });
+    if (trainer.step % ts.sampleEvery === 0 || trainer.step === ts.steps) {
+      const e = trainer.evaluate();
+      post({ type: "eval", step: trainer.step, train: e.train, val: e.val });
+      post({ type: "sample", step: trainer.step, text: sample("\n", 120, 0.8, trainer.step) });
+    }
+    await nextTurn();
+    if (paused && !stopped) {
+      post({ type: "paused", step: trainer.step });
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  }
+  post({ type: "done", step: trainer.step, stopped });
+}
+
+function sample(prompt: string, maxTokens: number, temperature: number, seed: number): string {
+  if (!model || !tokenizer) throw new Error("train a model first");
+  const known = [...prompt].filter((c) => tokenizer!.tokenToId(c) !== undefined).join("");
+  const ids = tokenizer.encode(known.length ? known : tokenizer.idToToken(0));
+  const out = generate(model, ids.slice(-model.cfg.n_ctx), { maxNewTokens: maxTokens, temperature, generator: new Generator(seed) });
+  return tokenizer.decode(out);
+}
+
+self.onmessage = (ev: MessageEvent<ToWorker>) => {
+  const m = ev.data;
+  try {
+    if (m.type === "start") void train(m.text, m.model, m.train).catch((err: unknown) => post({ type: "error", message: (err as Error).message }));
+    else if (m.type === "pause") paused = true;
+    else if (m.type === "resume" || m.type === "stop") {
+      if (m.type === "stop") stopped = true;
+      paused = false;
+      wake?.();
+      wake = null;
+    } else if (m.type === "generate") post({ type: "generated", text: sample(m.prompt, m.maxTokens, m.temperature, m.seed) });
+  } catch (err) {
+    post({ type: "error", message: (err as Error).message });
+  }
+};
+
+void setup().catch((err: unknown) => post({ type: "error", message: `the engine did not start: ${(err as Error).message}` }));
