@@ -10,37 +10,9 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { extname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { buildLab, exportLab, serveLab } from "../src/cli/lab.js";
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const skip = !existsSync(CHROMIUM) && !process.env.CI ? `no Chromium at ${CHROMIUM} (apt-get install chromium)` : false;
-
-interface LabWindow {
-  __lab?: { losses: { step: number; loss: number }[]; samples: { step: number; text: string }[]; phase: string; engine: string };
-}
-
-async function openLab(browser: Browser, url: string): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  const errors: string[] = [];
-  page.on("pageerror", (e) => errors.push(`page error: ${e.message}`));
-  page.on("console", (m) => {
-    if (m.type() === "error") errors.push(m.text());
-  });
-  await page.goto(url);
-  await page.waitForFunction(() => !(document.querySelector("[data-engine]")?.textContent ?? "starting").startsWith("starting"), undefined, { timeout: 60_000 });
-  return { page, errors };
-}
-
-/** Sets the model and training fields (small, so a test trains in seconds) and clicks Train. */
-async function train(page: Page, steps: number): Promise<void> {
-  for (const [name, value] of [["n_layers", "1"], ["d_model", "32"], ["n_heads", "2"], ["n_ctx", "32"], ["steps", String(steps)], ["batch", "8"], ["sample_every", "20"], ["lr", "0.01"]]) {
-    await page.fill(`input[name=${name}]`, value);
-  }
-  await page.click("button[name=train]");
-}
-
-const lab = (page: Page) => page.evaluate(() => (window as unknown as LabWindow).__lab!);
+import { labState as lab, launchChromium, type LabWindow, openLab, skipWithoutChromium as skip, startTraining as train } from "./lab-page.js";
 
 describe("dgpt lab", { skip, timeout: 300_000 }, () => {
   let browser: Browser;
@@ -48,7 +20,7 @@ describe("dgpt lab", { skip, timeout: 300_000 }, () => {
   const tmp = mkdtempSync(join(tmpdir(), "dgpt-lab-"));
   before(async () => {
     files = await buildLab();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
@@ -79,6 +51,7 @@ describe("dgpt lab", { skip, timeout: 300_000 }, () => {
       assert.ok(state.samples.length >= 10 && state.samples.every((s) => s.text.length > 0), "a sample every 20 steps");
       const svg = await page.$eval(".chart svg", (el) => el.querySelectorAll("path, circle").length);
       assert.ok(svg > 0, "the loss chart is drawn");
+      await page.click("button[name=view-generate]");
       await page.click("button[name=generate]");
       await page.waitForFunction(() => (document.querySelector("[data-generated]")?.textContent ?? "").length > 50, undefined, { timeout: 30_000 });
       assert.deepEqual(errors, []);

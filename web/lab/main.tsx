@@ -1,128 +1,41 @@
-// The lab's page: train a small GPT live in the browser and generate from it. The page only draws;
-// the model lives in a Web Worker (train-worker.ts), so the page stays responsive while it trains.
-// Preact (a 4 kB React-compatible library) because the views are small components with state, and
-// React's way of writing them is the one most students have met; Observable Plot draws the charts,
-// as the library's HTML reports do.
+// The lab's page: train a small GPT live in the browser, then look at it through the views. The
+// page only draws; the model lives in a Web Worker (train-worker.ts), so the page stays responsive
+// while it trains. Preact (a 4 kB React-compatible library) because the views are small components
+// with state, written the React way most students have met; Observable Plot draws the charts, as
+// the library's HTML reports do.
+//
+// Layout: Train on the left, always there (its state survives switching views); the other views
+// on the right, one at a time, chosen in the navigation. Every view stays mounted (only hidden),
+// so switching keeps what it showed.
 import { render } from "preact";
-import { useEffect, useRef, useState } from "preact/hooks";
-import * as Plot from "@observablehq/plot";
-import type { FromWorker, ModelSettings, ToWorker, TrainSettings } from "./protocol.js";
-
-type Phase = "idle" | "training" | "paused" | "done";
-
-interface LabState {
-  losses: { step: number; loss: number }[];
-  evals: { step: number; train: number; val: number }[];
-  samples: { step: number; text: string }[];
-  phase: Phase;
-}
-
-/** What a test (or a curious student in the console) can read: the numbers behind the views. */
-declare global {
-  interface Window {
-    __lab?: LabState & { engine: string };
-  }
-}
-
-const worker = new Worker(new URL("./train-worker.js", import.meta.url), { type: "module" });
-const send = (m: ToWorker) => worker.postMessage(m);
-
-function NumberField(props: { label: string; value: number; min: number; max: number; step?: number; onChange: (v: number) => void; name: string }) {
-  return (
-    <label>
-      {props.label}
-      <input type="number" name={props.name} value={props.value} min={props.min} max={props.max} step={props.step ?? 1} onInput={(e) => props.onChange(Number((e.target as HTMLInputElement).value))} />
-    </label>
-  );
-}
-
-function LossChart(props: { losses: LabState["losses"]; evals: LabState["evals"] }) {
-  const box = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    const el = box.current;
-    if (!el) return;
-    const val = props.evals.map((e) => ({ step: e.step, loss: e.val }));
-    const chart = Plot.plot({
-      width: el.clientWidth || 500,
-      height: 250,
-      x: { label: "step" },
-      y: { label: "loss (nats)", zero: false },
-      marks: [
-        Plot.lineY(props.losses, { x: "step", y: "loss", stroke: "#2f6fdb", strokeOpacity: 0.6 }),
-        Plot.dot(val, { x: "step", y: "loss", fill: "#d9480f", r: 3, title: (d: { loss: number }) => `held out ${d.loss.toFixed(3)}` }),
-        Plot.ruleY([Math.log(65)], { stroke: "#aab", strokeDasharray: "3,3" }),
-      ],
-    });
-    el.replaceChildren(chart);
-  }, [props.losses.length, props.evals.length]);
-  return <div class="chart" ref={box} role="img" aria-label="training loss by step (blue), held-out loss (orange dots)" />;
-}
+import { useEffect, useState } from "preact/hooks";
+import { listen } from "./engine.js";
+import { type ModelInfo, ModelContext } from "./shared.js";
+import { TrainView } from "./views/train.js";
+import { VIEWS } from "./views/index.js";
 
 function App() {
   const [engine, setEngine] = useState("starting the engine…");
-  const [error, setError] = useState<string | null>(null);
-  const [source, setSource] = useState<"tinyshakespeare" | "file">("tinyshakespeare");
-  const [fileText, setFileText] = useState<{ name: string; text: string } | null>(null);
-  const [over, setOver] = useState(false);
-  const [model, setModel] = useState<ModelSettings>({ n_layers: 2, d_model: 64, n_heads: 4, n_ctx: 64 });
-  const [train, setTrain] = useState<TrainSettings>({ steps: 300, lr: 3e-3, batchSize: 16, sampleEvery: 50, seed: 0 });
-  const [lab, setLab] = useState<LabState>({ losses: [], evals: [], samples: [], phase: "idle" });
-  const [info, setInfo] = useState("");
-  const [last, setLast] = useState<{ step: number; loss: number; ms: number } | null>(null);
-  const [prompt, setPrompt] = useState("ROMEO:");
-  const [generated, setGenerated] = useState("");
+  const [ready, setReady] = useState(false);
+  const [model, setModel] = useState<ModelInfo | null>(null);
+  const [view, setView] = useState(VIEWS[0].id);
 
-  useEffect(() => {
-    worker.onmessage = (ev: MessageEvent<FromWorker>) => {
-      const m = ev.data;
-      if (m.type === "ready") setEngine(m.isolated ? `WebAssembly, ${m.threads} threads (cross-origin isolated)` : "WebAssembly, single-thread mode: this host does not send the cross-origin isolation headers (COOP/COEP) that threads need");
-      else if (m.type === "started") setInfo(`${m.parameters.toLocaleString()} parameters, ${m.vocabSize} characters, ${m.trainTokens.toLocaleString()} training tokens`);
-      else if (m.type === "step") {
-        setLast(m);
-        setLab((s) => ({ ...s, losses: [...s.losses, { step: m.step, loss: m.loss }] }));
-      } else if (m.type === "eval") setLab((s) => ({ ...s, evals: [...s.evals, m] }));
-      else if (m.type === "sample") setLab((s) => ({ ...s, samples: [{ step: m.step, text: m.text }, ...s.samples] }));
-      else if (m.type === "paused") setLab((s) => ({ ...s, phase: "paused" }));
-      else if (m.type === "done") setLab((s) => ({ ...s, phase: "done" }));
-      else if (m.type === "generated") setGenerated(m.text);
-      else if (m.type === "error") {
-        setError(m.message);
-        setLab((s) => ({ ...s, phase: s.phase === "idle" ? "idle" : "done" }));
-      }
-    };
-  }, []);
-  useEffect(() => {
-    window.__lab = { ...lab, engine };
-  }, [lab, engine]);
+  useEffect(
+    () =>
+      listen((m) => {
+        if (m.type === "ready") {
+          setReady(true);
+          setEngine(m.isolated ? `WebAssembly, ${m.threads} threads (cross-origin isolated)` : "WebAssembly, single-thread mode: this host does not send the cross-origin isolation headers (COOP/COEP) that threads need");
+        } else if (m.type === "error" && !ready) setEngine(`the engine did not start: ${m.message}`);
+        else if (m.type === "started") setModel({ parameters: m.parameters, vocabSize: m.vocabSize, step: 0, training: true });
+        else if (m.type === "step") setModel((s) => (s ? { ...s, step: m.step } : s));
+        else if (m.type === "done") setModel((s) => (s ? { ...s, training: false } : s));
+      }),
+    [],
+  );
 
-  async function start() {
-    setError(null);
-    let text: string;
-    if (source === "file") {
-      if (!fileText) return setError("choose or drop a text file first");
-      text = fileText.text;
-    } else {
-      const res = await fetch("./corpus/tinyshakespeare.txt");
-      if (!res.ok) return setError("Tiny Shakespeare is not available from this server; drop a text file of your own instead");
-      text = await res.text();
-    }
-    if (model.d_model % model.n_heads !== 0) return setError(`d_model (${model.d_model}) must be divisible by the number of heads (${model.n_heads})`);
-    setLab({ losses: [], evals: [], samples: [], phase: "training" });
-    setLast(null);
-    send({ type: "start", text, model, train });
-  }
-
-  async function readFile(file: File | undefined) {
-    if (!file) return;
-    if (file.size > 20 * 1024 * 1024) return setError(`${file.name} is larger than 20 MB; a smaller text trains as well here`);
-    setFileText({ name: file.name, text: await file.text() });
-    setSource("file");
-  }
-
-  const busy = lab.phase === "training" || lab.phase === "paused";
-  const first = lab.losses[0]?.loss;
   return (
-    <>
+    <ModelContext.Provider value={model}>
       <header>
         <h1>decoding-gpt lab</h1>
         <span class="engine" data-engine>
@@ -132,92 +45,25 @@ function App() {
       <main>
         <section aria-labelledby="train-title">
           <h2 id="train-title">Train a GPT</h2>
-          <p class="what">A character-level GPT learns to continue a text: each step it predicts every next character of 16 random windows and follows the gradient of its cross-entropy. The loss starts near ln(vocabulary) (dashed) and falls as it learns; samples show what it has learned.</p>
-          <fieldset>
-            <legend>Text</legend>
-            <label>
-              source
-              <select name="source" value={source} onChange={(e) => setSource((e.target as HTMLSelectElement).value as "tinyshakespeare" | "file")} disabled={busy}>
-                <option value="tinyshakespeare">Tiny Shakespeare (1 MB)</option>
-                <option value="file">{fileText ? `your file: ${fileText.name}` : "your file…"}</option>
-              </select>
-            </label>
-            <label
-              class={`drop${over ? " over" : ""}`}
-              onDragOver={(e) => {
-                e.preventDefault();
-                setOver(true);
-              }}
-              onDragLeave={() => setOver(false)}
-              onDrop={(e) => {
-                e.preventDefault();
-                setOver(false);
-                void readFile(e.dataTransfer?.files[0]);
-              }}
-            >
-              drop a .txt file here, or choose one
-              <input type="file" name="file" accept=".txt,text/plain" disabled={busy} onChange={(e) => void readFile((e.target as HTMLInputElement).files?.[0])} />
-            </label>
-          </fieldset>
-          <fieldset disabled={busy}>
-            <legend>Model</legend>
-            <NumberField name="n_layers" label="layers" value={model.n_layers} min={1} max={8} onChange={(v) => setModel({ ...model, n_layers: v })} />
-            <NumberField name="d_model" label="d_model" value={model.d_model} min={8} max={256} step={8} onChange={(v) => setModel({ ...model, d_model: v })} />
-            <NumberField name="n_heads" label="heads" value={model.n_heads} min={1} max={8} onChange={(v) => setModel({ ...model, n_heads: v })} />
-            <NumberField name="n_ctx" label="context" value={model.n_ctx} min={8} max={256} onChange={(v) => setModel({ ...model, n_ctx: v })} />
-          </fieldset>
-          <fieldset disabled={busy}>
-            <legend>Training</legend>
-            <NumberField name="steps" label="steps" value={train.steps} min={1} max={100000} onChange={(v) => setTrain({ ...train, steps: v })} />
-            <NumberField name="lr" label="learning rate" value={train.lr} min={0.00001} max={0.1} step={0.0005} onChange={(v) => setTrain({ ...train, lr: v })} />
-            <NumberField name="batch" label="batch" value={train.batchSize} min={1} max={128} onChange={(v) => setTrain({ ...train, batchSize: v })} />
-            <NumberField name="sample_every" label="sample every" value={train.sampleEvery} min={1} max={10000} onChange={(v) => setTrain({ ...train, sampleEvery: v })} />
-          </fieldset>
-          <div class="buttons">
-            <button class="primary" name="train" onClick={() => void start()} disabled={busy || engine.startsWith("starting")}>
-              Train
-            </button>
-            <button name="pause" onClick={() => send({ type: lab.phase === "paused" ? "resume" : "pause" })} disabled={!busy}>
-              {lab.phase === "paused" ? "Resume" : "Pause"}
-            </button>
-            <button name="stop" onClick={() => send({ type: "stop" })} disabled={!busy}>
-              Stop
-            </button>
-          </div>
-          <div class="status" data-phase={lab.phase} data-step={last?.step ?? 0} aria-live="polite">
-            {last ? `step ${last.step} / ${train.steps} · loss ${last.loss.toFixed(3)}${first !== undefined ? ` (from ${first.toFixed(3)})` : ""} · ${last.ms.toFixed(0)} ms/step · ${lab.phase}` : lab.phase === "training" ? "building the model…" : "not trained yet"}
-          </div>
-          <div class="status">{info}</div>
-          {error && <p class="error" role="alert">{error}</p>}
-          <LossChart losses={lab.losses} evals={lab.evals} />
-          <div class="samples" aria-label="samples as it learns">
-            {lab.samples.map((s) => (
-              <div key={s.step}>
-                <div class="step">after step {s.step}</div>
-                <pre>{s.text}</pre>
-              </div>
-            ))}
-          </div>
+          <TrainView engineReady={ready} engine={engine} />
         </section>
-        <section aria-labelledby="gen-title">
-          <h2 id="gen-title">Generate</h2>
-          <p class="what">The trained model continues a prompt one character at a time, each drawn from its predicted distribution (temperature 0.8: a little sharper than the model's own).</p>
-          <label>
-            prompt
-            <textarea name="prompt" rows={3} value={prompt} onInput={(e) => setPrompt((e.target as HTMLTextAreaElement).value)} />
-          </label>
-          <div class="buttons">
-            <button name="generate" onClick={() => send({ type: "generate", prompt, maxTokens: 200, temperature: 0.8, seed: Date.now() % 100000 })} disabled={lab.losses.length === 0 || lab.phase === "training"}>
-              Generate
-            </button>
-          </div>
-          <pre class="output" data-generated>
-            {generated && <strong>{prompt}</strong>}
-            {generated}
-          </pre>
+        <section aria-label="views">
+          <nav role="tablist" aria-label="views of the model">
+            {VIEWS.map((v) => (
+              <button key={v.id} role="tab" name={`view-${v.id}`} aria-selected={v.id === view} class={v.id === view ? "tab active" : "tab"} onClick={() => setView(v.id)}>
+                {v.title}
+              </button>
+            ))}
+          </nav>
+          {VIEWS.map((v) => (
+            <div key={v.id} role="tabpanel" data-view={v.id} hidden={v.id !== view}>
+              <h2>{v.title}</h2>
+              <v.Component />
+            </div>
+          ))}
         </section>
       </main>
-    </>
+    </ModelContext.Provider>
   );
 }
 

@@ -1,5 +1,6 @@
-// The messages between the lab page and its training worker. Training runs in a Web Worker so the
-// page never freezes; the worker owns the model and answers with numbers and text only.
+// The messages between the lab page and its worker. The worker owns the engine and the model
+// (training, generation, analyses); the page only draws. Answers carry numbers and text, never
+// tensors.
 
 export interface ModelSettings {
   n_layers: number;
@@ -22,7 +23,8 @@ export type ToWorker =
   | { type: "pause" }
   | { type: "resume" }
   | { type: "stop" }
-  | { type: "generate"; prompt: string; maxTokens: number; temperature: number; seed: number };
+  /** One analysis of the current model (see analyses.ts): answered by an "analysis" message with the same id. */
+  | { type: "analyse"; id: number; kind: string; args: unknown };
 
 export type FromWorker =
   | { type: "ready"; threads: number; isolated: boolean }
@@ -32,5 +34,5 @@ export type FromWorker =
   | { type: "sample"; step: number; text: string }
   | { type: "paused"; step: number }
   | { type: "done"; step: number; stopped: boolean }
-  | { type: "generated"; text: string }
+  | { type: "analysis"; id: number; result?: unknown; error?: string }
   | { type: "error"; message: string };

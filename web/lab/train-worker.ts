@@ -2,7 +2,8 @@
 // same Trainer `dgpt train` uses), one step at a time, with a turn of the event loop between
 // steps so that pause, resume and stop arrive while it trains. With cross-origin isolation it
 // runs the kernels on two threads (its own workers); without, on one.
-import { Generator, HookedTransformer, Trainer, createWasmBackend, generate, setBackend, textBatches, tokenizers } from "../../src/index.js";
+import { HookedTransformer, Trainer, createWasmBackend, setBackend, textBatches, tokenizers } from "../../src/index.js";
+import { ANALYSES } from "./analyses.js";
 import type { FromWorker, ModelSettings, ToWorker, TrainSettings } from "./protocol.js";
 
 const post = (m: FromWorker) => (self as unknown as Worker).postMessage(m);
@@ -56,7 +57,7 @@ async function train(text: string, ms: ModelSettings, ts: TrainSettings): Promis
     if (trainer.step % ts.sampleEvery === 0 || trainer.step === ts.steps) {
       const e = trainer.evaluate();
       post({ type: "eval", step: trainer.step, train: e.train, val: e.val });
-      post({ type: "sample", step: trainer.step, text: sample("\n", 120, 0.8, trainer.step) });
+      post({ type: "sample", step: trainer.step, text: (ANALYSES.sample({ model, tokenizer }, { prompt: "\n", maxTokens: 120, temperature: 0.8, seed: trainer.step } as never) as { text: string }).text });
     }
     await nextTurn();
     if (paused && !stopped) {
@@ -65,14 +66,6 @@ async function train(text: string, ms: ModelSettings, ts: TrainSettings): Promis
     }
   }
   post({ type: "done", step: trainer.step, stopped });
-}
-
-function sample(prompt: string, maxTokens: number, temperature: number, seed: number): string {
-  if (!model || !tokenizer) throw new Error("train a model first");
-  const known = [...prompt].filter((c) => tokenizer!.tokenToId(c) !== undefined).join("");
-  const ids = tokenizer.encode(known.length ? known : tokenizer.idToToken(0));
-  const out = generate(model, ids.slice(-model.cfg.n_ctx), { maxNewTokens: maxTokens, temperature, generator: new Generator(seed) });
-  return tokenizer.decode(out);
 }
 
 self.onmessage = (ev: MessageEvent<ToWorker>) => {
@@ -85,9 +78,15 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
       paused = false;
       wake?.();
       wake = null;
-    } else if (m.type === "generate") post({ type: "generated", text: sample(m.prompt, m.maxTokens, m.temperature, m.seed) });
+    } else if (m.type === "analyse") {
+      const fn = ANALYSES[m.kind];
+      if (!fn) post({ type: "analysis", id: m.id, error: `no analysis "${m.kind}"` });
+      else if (!model || !tokenizer) post({ type: "analysis", id: m.id, error: "train a model first" });
+      else post({ type: "analysis", id: m.id, result: fn({ model, tokenizer }, m.args as never) });
+    }
   } catch (err) {
-    post({ type: "error", message: (err as Error).message });
+    if (m.type === "analyse") post({ type: "analysis", id: m.id, error: (err as Error).message });
+    else post({ type: "error", message: (err as Error).message });
   }
 };
 

@@ -1,0 +1,34 @@
+// What the lab's views ask of the model, by name: each analysis runs in the worker on the model
+// trained there (with its tokenizer) and answers plain JSON. A view adds its analysis here and
+// calls it from the page with `analyse(kind, args)` (engine.ts).
+import { Generator, type HookedTransformer, generate, tokenizers } from "../../src/index.js";
+
+export interface LabModel {
+  model: HookedTransformer;
+  tokenizer: tokenizers.CharTokenizer;
+}
+
+export type Analysis = (m: LabModel, args: never) => unknown;
+
+/** The ids of a text in the model's vocabulary; characters it never saw are left out (and said). */
+export function encodeKnown(m: LabModel, text: string): { ids: number[]; dropped: string[] } {
+  const ids: number[] = [];
+  const dropped: string[] = [];
+  for (const c of text) {
+    const id = m.tokenizer.tokenToId(c);
+    if (id === undefined) dropped.push(c);
+    else ids.push(id);
+  }
+  return { ids, dropped };
+}
+
+function sample(m: LabModel, args: { prompt: string; maxTokens: number; temperature: number; seed: number }): { text: string; dropped: string[] } {
+  const { ids, dropped } = encodeKnown(m, args.prompt);
+  const prompt = ids.length ? ids : [0];
+  const out = generate(m.model, prompt.slice(-m.model.cfg.n_ctx), { maxNewTokens: args.maxTokens, temperature: args.temperature, generator: new Generator(args.seed) });
+  return { text: m.tokenizer.decode(out), dropped };
+}
+
+export const ANALYSES: Record<string, Analysis> = {
+  sample: sample as Analysis,
+};
