@@ -46,7 +46,7 @@ export const labState = (page: Page) => page.evaluate(() => (window as unknown a
  * character model on Tiny Shakespeare), and the view `view` opened; `close` ends it all.
  */
 export async function labWithModel(steps = 40, view?: string): Promise<{ page: Page; errors: string[]; close: () => Promise<void> }> {
-  const server = await serveLab(await buildLab(), { host: "127.0.0.1", port: 0 });
+  const server = await serveLab(await buildLab({ download: false }), { host: "127.0.0.1", port: 0 });
   const browser = await launchChromium();
   const { page, errors } = await openLab(browser, server.url);
   await startTraining(page, steps);

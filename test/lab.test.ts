@@ -19,7 +19,7 @@ describe("dgpt lab", { skip, timeout: 300_000 }, () => {
   let files: Awaited<ReturnType<typeof buildLab>>;
   const tmp = mkdtempSync(join(tmpdir(), "dgpt-lab-"));
   before(async () => {
-    files = await buildLab();
+    files = await buildLab({ download: false });
     browser = await launchChromium();
   });
   after(async () => {

@@ -13,7 +13,7 @@ import { LOCAL_DATA, packageRoot } from "./common.js";
 import { intOption } from "./options.js";
 
 /** The lab's files by URL path: the page, its styles, the two bundles, and the built-in text when there is a copy here. */
-export async function buildLab(): Promise<Map<string, { type: string; body: Uint8Array | string }>> {
+export async function buildLab(opts: { download?: boolean } = {}): Promise<Map<string, { type: string; body: Uint8Array | string }>> {
   const dir = join(packageRoot(), "web", "lab");
   if (!existsSync(join(dir, "main.tsx"))) throw new Error(`the lab's sources are not in ${dir}`);
   const out = await build({
@@ -34,14 +34,25 @@ export async function buildLab(): Promise<Map<string, { type: string; body: Uint
   for (const f of out.outputFiles) files.set(`/${f.path.split("/").pop()}`, { type: "text/javascript; charset=utf-8", body: f.contents });
   files.set("/", { type: "text/html; charset=utf-8", body: readFileSync(join(dir, "index.html")) });
   files.set("/lab.css", { type: "text/css; charset=utf-8", body: readFileSync(join(dir, "lab.css")) });
-  try {
-    // a local copy or the download cache only: the lab never waits on the network to start
-    const corpus = await loadCorpus("tinyshakespeare", { localDirs: LOCAL_DATA, offline: true });
-    files.set("/corpus/tinyshakespeare.txt", { type: "text/plain; charset=utf-8", body: corpus.text });
-  } catch {
-    // the page then asks for a file of the user's own
-  }
+  const corpus = await builtInText(opts.download ?? true);
+  if (corpus !== null) files.set("/corpus/tinyshakespeare.txt", { type: "text/plain; charset=utf-8", body: corpus });
   return files;
+}
+
+/** Tiny Shakespeare: a local copy or the cache, else (when allowed) downloaded once into the cache; null when neither works. */
+async function builtInText(download: boolean): Promise<string | null> {
+  try {
+    return (await loadCorpus("tinyshakespeare", { localDirs: LOCAL_DATA, offline: true })).text;
+  } catch {
+    if (!download) return null;
+  }
+  try {
+    console.error("downloading Tiny Shakespeare (1 MB, once) for the lab…");
+    return (await loadCorpus("tinyshakespeare", { localDirs: LOCAL_DATA, timeoutMs: 20_000 })).text;
+  } catch (err) {
+    console.error(`note: Tiny Shakespeare could not be downloaded (${(err as Error).message}); the lab will ask for a text file`);
+    return null;
+  }
 }
 
 /**
@@ -110,7 +121,6 @@ export function registerLabCommand(program: Command): void {
     .option("--overwrite", "replace --export if it exists")
     .action(async (o: Record<string, string | boolean | undefined>) => {
       const files = await buildLab();
-      if (!files.has("/corpus/tinyshakespeare.txt")) console.error("note: no local copy of Tiny Shakespeare (run `dgpt train --preset char-small` once to download it); the lab will ask for a text file");
       if (typeof o.export === "string") {
         const dir = exportLab(files, o.export, o.overwrite === true);
         console.log(`wrote the lab to ${dir} (serve it with any static web server; without COOP/COEP headers it runs single-threaded)`);
