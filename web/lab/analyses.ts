@@ -2,6 +2,8 @@
 // trained there (with its tokenizer) and answers plain JSON. A view adds its analysis here and
 // calls it from the page with `analyse(kind, args)` (engine.ts).
 import { Generator, type HookedTransformer, generate, tokenizers } from "../../src/index.js";
+import { attention } from "./analyses-attention.js";
+import { lens } from "./analyses-lens.js";
 
 export interface LabModel {
   model: HookedTransformer;
@@ -31,4 +33,6 @@ function sample(m: LabModel, args: { prompt: string; maxTokens: number; temperat
 
 export const ANALYSES: Record<string, Analysis> = {
   sample: sample as Analysis,
+  attention: attention as Analysis,
+  lens: lens as Analysis,
 };

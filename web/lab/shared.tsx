@@ -29,3 +29,16 @@ export function NumberField(props: { label: string; value: number; min: number; 
 export function NeedsModel() {
   return <p class="what">Train a model first (the Train view): this view looks inside it.</p>;
 }
+
+/** A character as a label: the invisible ones (space, newline, tab) as visible signs. */
+export const showChar = (c: string): string => (c === " " ? "␣" : c === "\n" ? "⏎" : c === "\t" ? "⇥" : c);
+
+/** A weight or probability in [0, 1] as a background: white at 0, the accent blue at 1. */
+export function shade(p: number): string {
+  const t = Math.max(0, Math.min(1, p));
+  const mix = (a: number, b: number) => Math.round(a + (b - a) * t);
+  return `rgb(${mix(255, 31)}, ${mix(255, 79)}, ${mix(255, 176)})`;
+}
+
+/** Text that stays readable on shade(p). */
+export const inkOn = (p: number): string => (p > 0.55 ? "white" : "#1d2330");
