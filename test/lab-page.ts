@@ -1,5 +1,6 @@
 // What the lab's browser tests share: Chromium (Debian's, via playwright-core), the lab served by
-// `dgpt lab`'s own server, and a page with a small model trained in it, ready for a view to look.
+// `dgpt lab`'s own server, and a page ready for a view to look (with a small model trained in it,
+// for the views that look inside one).
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -41,17 +42,11 @@ export async function startTraining(page: Page, steps: number): Promise<void> {
 /** The numbers behind the Train view. */
 export const labState = (page: Page) => page.evaluate(() => (window as unknown as LabWindow).__lab!);
 
-/**
- * A lab page served by `dgpt lab` with a model trained for `steps` steps (a 1-layer, d 32
- * character model on Tiny Shakespeare), and the view `view` opened; `close` ends it all.
- */
-export async function labWithModel(steps = 40, view?: string): Promise<{ page: Page; errors: string[]; close: () => Promise<void> }> {
+/** A lab page served by `dgpt lab`, nothing trained, with the view `view` opened; `close` ends it all. */
+export async function labPage(view?: string): Promise<{ page: Page; errors: string[]; close: () => Promise<void> }> {
   const server = await serveLab(await buildLab({ download: false }), { host: "127.0.0.1", port: 0 });
   const browser = await launchChromium();
   const { page, errors } = await openLab(browser, server.url);
-  await startTraining(page, steps);
-  await page.waitForSelector("[data-phase=done]", { timeout: 120_000 });
-  assert.equal((await labState(page)).losses.length, steps);
   if (view) await page.click(`button[name=view-${view}]`);
   return {
     page,
@@ -61,4 +56,17 @@ export async function labWithModel(steps = 40, view?: string): Promise<{ page: P
       await server.close();
     },
   };
+}
+
+/**
+ * A lab page served by `dgpt lab` with a model trained for `steps` steps (a 1-layer, d 32
+ * character model on Tiny Shakespeare), and the view `view` opened; `close` ends it all.
+ */
+export async function labWithModel(steps = 40, view?: string): Promise<{ page: Page; errors: string[]; close: () => Promise<void> }> {
+  const lab = await labPage();
+  await startTraining(lab.page, steps);
+  await lab.page.waitForSelector("[data-phase=done]", { timeout: 120_000 });
+  assert.equal((await labState(lab.page)).losses.length, steps);
+  if (view) await lab.page.click(`button[name=view-${view}]`);
+  return lab;
 }

@@ -1,9 +1,12 @@
-// What the lab's views ask of the model, by name: each analysis runs in the worker on the model
-// trained there (with its tokenizer) and answers plain JSON. A view adds its analysis here and
-// calls it from the page with `analyse(kind, args)` (engine.ts).
+// What the lab's views ask of the worker, by name, answered as plain JSON. ANALYSES run on the
+// model trained there (with its tokenizer); TEXT_ANALYSES on the text alone (tokenizers, n-gram
+// counts), so their views work before any training. A view adds its analysis here and calls it
+// from the page with `analyse(kind, args)` (engine.ts).
 import { Generator, type HookedTransformer, generate, tokenizers } from "../../src/index.js";
 import { attention } from "./analyses-attention.js";
 import { lens } from "./analyses-lens.js";
+import { NGRAM_ANALYSES } from "./analyses-ngram.js";
+import { TOKENIZER_ANALYSES } from "./analyses-tokenizer.js";
 
 export interface LabModel {
   model: HookedTransformer;
@@ -35,4 +38,11 @@ export const ANALYSES: Record<string, Analysis> = {
   sample: sample as Analysis,
   attention: attention as Analysis,
   lens: lens as Analysis,
+};
+
+export type TextAnalysis = (text: string, args: never) => unknown;
+
+export const TEXT_ANALYSES: Record<string, TextAnalysis> = {
+  ...TOKENIZER_ANALYSES,
+  ...NGRAM_ANALYSES,
 };

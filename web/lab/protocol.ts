@@ -23,7 +23,9 @@ export type ToWorker =
   | { type: "pause" }
   | { type: "resume" }
   | { type: "stop" }
-  /** One analysis of the current model (see analyses.ts): answered by an "analysis" message with the same id. */
+  /** The text the text analyses (TEXT_ANALYSES: tokenizers, n-grams) study; sent once, kept. */
+  | { type: "text"; text: string }
+  /** One analysis of the current model or of the text (see analyses.ts): answered by an "analysis" message with the same id. */
   | { type: "analyse"; id: number; kind: string; args: unknown };
 
 export type FromWorker =

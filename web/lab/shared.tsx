@@ -1,4 +1,5 @@
-// What the lab's views share: number inputs, and whether there is a trained model to look at.
+// What the lab's views share: number inputs, whether there is a trained model to look at, and
+// the numbers they drew, for tests.
 import { createContext } from "preact";
 import { useContext } from "preact/hooks";
 
@@ -9,6 +10,17 @@ export interface ModelInfo {
   /** Steps trained so far, and whether the run is still going. */
   step: number;
   training: boolean;
+}
+
+/** What a test (or a curious student in the console) can read: the numbers a view last drew, by view. */
+declare global {
+  interface Window {
+    __views?: Record<string, unknown>;
+  }
+}
+
+export function exposeToTests(view: string, data: unknown): void {
+  window.__views = { ...window.__views, [view]: data };
 }
 
 export const ModelContext = createContext<ModelInfo | null>(null);

@@ -3,13 +3,15 @@
 // steps so that pause, resume and stop arrive while it trains. With cross-origin isolation it
 // runs the kernels on two threads (its own workers); without, on one.
 import { HookedTransformer, Trainer, createWasmBackend, setBackend, textBatches, tokenizers } from "../../src/index.js";
-import { ANALYSES } from "./analyses.js";
+import { ANALYSES, TEXT_ANALYSES } from "./analyses.js";
 import type { FromWorker, ModelSettings, ToWorker, TrainSettings } from "./protocol.js";
 
 const post = (m: FromWorker) => (self as unknown as Worker).postMessage(m);
 
 let model: HookedTransformer | null = null;
 let tokenizer: tokenizers.CharTokenizer | null = null;
+/** The text the text analyses study (the page sends it); no model needed for those. */
+let text: string | null = null;
 let paused = false;
 let stopped = false;
 let wake: (() => void) | null = null;
@@ -78,11 +80,16 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
       paused = false;
       wake?.();
       wake = null;
-    } else if (m.type === "analyse") {
-      const fn = ANALYSES[m.kind];
-      if (!fn) post({ type: "analysis", id: m.id, error: `no analysis "${m.kind}"` });
+    } else if (m.type === "text") text = m.text;
+    else if (m.type === "analyse") {
+      const onText = TEXT_ANALYSES[m.kind];
+      const onModel = ANALYSES[m.kind];
+      if (onText) {
+        if (text === null) post({ type: "analysis", id: m.id, error: "no text yet" });
+        else post({ type: "analysis", id: m.id, result: onText(text, m.args as never) });
+      } else if (!onModel) post({ type: "analysis", id: m.id, error: `no analysis "${m.kind}"` });
       else if (!model || !tokenizer) post({ type: "analysis", id: m.id, error: "train a model first" });
-      else post({ type: "analysis", id: m.id, result: fn({ model, tokenizer }, m.args as never) });
+      else post({ type: "analysis", id: m.id, result: onModel({ model, tokenizer }, m.args as never) });
     }
   } catch (err) {
     if (m.type === "analyse") post({ type: "analysis", id: m.id, error: (err as Error).message });
