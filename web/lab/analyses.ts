@@ -2,6 +2,9 @@
 // trained there (with its tokenizer) and answers plain JSON. A view adds its analysis here and
 // calls it from the page with `analyse(kind, args)` (engine.ts).
 import { Generator, type HookedTransformer, generate, tokenizers } from "../../src/index.js";
+import { dla } from "./analyses-dla.js";
+import { generateWithProbabilities } from "./analyses-generate.js";
+import { patching } from "./analyses-patching.js";
 
 export interface LabModel {
   model: HookedTransformer;
@@ -31,4 +34,7 @@ function sample(m: LabModel, args: { prompt: string; maxTokens: number; temperat
 
 export const ANALYSES: Record<string, Analysis> = {
   sample: sample as Analysis,
+  generate: generateWithProbabilities as Analysis,
+  dla: dla as Analysis,
+  patching: patching as Analysis,
 };

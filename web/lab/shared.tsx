@@ -1,4 +1,5 @@
-// What the lab's views share: number inputs, and whether there is a trained model to look at.
+// What the lab's views share: number inputs, characters made visible, and whether there is a trained
+// model to look at.
 import { createContext } from "preact";
 import { useContext } from "preact/hooks";
 
@@ -29,3 +30,9 @@ export function NumberField(props: { label: string; value: number; min: number; 
 export function NeedsModel() {
   return <p class="what">Train a model first (the Train view): this view looks inside it.</p>;
 }
+
+/** A character as a chip or an input can show it: whitespace made visible. */
+export const visible = (c: string): string => (c === "\n" ? "↵" : c === " " ? "␣" : c === "\t" ? "⇥" : c);
+
+/** The character a one-character input means: ␣ and ↵ typed or shown there are a space and a newline. */
+export const fromVisible = (c: string): string => (c === "␣" ? " " : c === "↵" ? "\n" : c === "⇥" ? "\t" : c);
