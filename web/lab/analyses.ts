@@ -7,6 +7,9 @@ import { attention } from "./analyses-attention.js";
 import { lens } from "./analyses-lens.js";
 import { NGRAM_ANALYSES } from "./analyses-ngram.js";
 import { TOKENIZER_ANALYSES } from "./analyses-tokenizer.js";
+import { dla } from "./analyses-dla.js";
+import { generateWithProbabilities } from "./analyses-generate.js";
+import { patching } from "./analyses-patching.js";
 
 export interface LabModel {
   model: HookedTransformer;
@@ -38,6 +41,9 @@ export const ANALYSES: Record<string, Analysis> = {
   sample: sample as Analysis,
   attention: attention as Analysis,
   lens: lens as Analysis,
+  generate: generateWithProbabilities as Analysis,
+  dla: dla as Analysis,
+  patching: patching as Analysis,
 };
 
 export type TextAnalysis = (text: string, args: never) => unknown;

@@ -1,5 +1,5 @@
-// What the lab's views share: number inputs, whether there is a trained model to look at, and
-// the numbers they drew, for tests.
+// What the lab's views share: number inputs, characters made visible, shades for numbers in
+// [0, 1], whether there is a trained model to look at, and the numbers they drew, for tests.
 import { createContext } from "preact";
 import { useContext } from "preact/hooks";
 
@@ -42,8 +42,14 @@ export function NeedsModel() {
   return <p class="what">Train a model first (the Train view): this view looks inside it.</p>;
 }
 
-/** A character as a label: the invisible ones (space, newline, tab) as visible signs. */
-export const showChar = (c: string): string => (c === " " ? "␣" : c === "\n" ? "⏎" : c === "\t" ? "⇥" : c);
+/** A character as a chip or an input can show it: whitespace made visible. */
+export const visible = (c: string): string => (c === "\n" ? "↵" : c === " " ? "␣" : c === "\t" ? "⇥" : c);
+
+/** The character a one-character input means: ␣ and ↵ typed or shown there are a space and a newline. */
+export const fromVisible = (c: string): string => (c === "␣" ? " " : c === "↵" ? "\n" : c === "⇥" ? "\t" : c);
+
+/** A character as a label (the same signs as `visible`). */
+export const showChar = visible;
 
 /** A weight or probability in [0, 1] as a background: white at 0, the accent blue at 1. */
 export function shade(p: number): string {

@@ -27,6 +27,8 @@ export interface GenerateOptions {
   generator?: Generator;
   /** Called with each new token as soon as it is chosen (streaming). */
   onToken?: (id: number) => void;
+  /** Called with each step's logits (d_vocab), the very row the next token is sampled from: to show its probabilities. */
+  onLogits?: (logits: Float32Array) => void;
 }
 
 /** Picks the next token from a row of logits. */
@@ -102,6 +104,7 @@ export function* generateTokens(model: HookedTransformer, prompt: readonly numbe
           return last.reshape(-1).dataSync() as Float32Array;
         }),
       );
+      opts.onLogits?.(logits);
       const next = sampleLogits(logits, opts, ids, g);
       ids.push(next);
       out.push(next);

@@ -1,36 +1,102 @@
-// The Generate view: the trained model continues a prompt, one character at a time.
+// The Generate view: the trained model continues a prompt one character at a time, each character
+// shown as a chip shaded by the probability it had; hovering or focusing a chip shows the five
+// characters the model found likeliest at that step. Sampling is the library's (generateTokens),
+// seeded, so the same seed and temperature give the same text, as `dgpt generate` does.
+import { Fragment } from "preact";
 import { useState } from "preact/hooks";
+import type { GenerateResult, GeneratedToken } from "../analyses-generate.js";
 import { analyse } from "../engine.js";
-import { NeedsModel, useModel } from "../shared.js";
+import { NeedsModel, NumberField, useModel, visible } from "../shared.js";
+
+/** The chip's shade: the accent colour at an opacity of p (white text once it is dark). */
+const shade = (p: number) => ({ background: `rgba(47, 111, 219, ${(0.08 + 0.92 * p).toFixed(3)})`, color: p > 0.55 ? "white" : "inherit" });
+
+function Alternatives(props: { token: GeneratedToken | null; greedy: boolean }) {
+  const t = props.token;
+  return (
+    <div class="alternatives" aria-live="polite" data-alternatives>
+      {!t ? (
+        <span class="what">Hover over a character (or focus it with Tab) to see what else the model considered there.</span>
+      ) : (
+        <>
+          <div class="what">
+            chose <code>{visible(t.text)}</code> with p = {t.p.toFixed(3)}; the five likeliest{props.greedy ? " (the model's own probabilities)" : ""}:
+          </div>
+          {t.top.map((a) => (
+            <div key={a.text} class={a.text === t.text ? "alt chosen" : "alt"}>
+              <code>{visible(a.text)}</code>
+              <span class="bar" style={{ width: `${(100 * a.p).toFixed(1)}%` }} />
+              <span class="num">{a.p.toFixed(3)}</span>
+            </div>
+          ))}
+        </>
+      )}
+    </div>
+  );
+}
 
 export function GenerateView() {
   const model = useModel();
   const [prompt, setPrompt] = useState("ROMEO:");
-  const [out, setOut] = useState<{ text: string; dropped: string[] } | null>(null);
+  const [temperature, setTemperature] = useState(0.8);
+  const [seed, setSeed] = useState(0);
+  const [maxTokens, setMaxTokens] = useState(200);
+  const [out, setOut] = useState<GenerateResult | null>(null);
+  const [active, setActive] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [runs, setRuns] = useState(0);
   if (!model) return <NeedsModel />;
   const run = () => {
     setError(null);
-    analyse<{ text: string; dropped: string[] }>("sample", { prompt, maxTokens: 200, temperature: 0.8, seed: Date.now() % 100000 }).then(setOut, (e: Error) => setError(e.message));
+    setBusy(true);
+    analyse<GenerateResult>("generate", { prompt, maxTokens, temperature, seed }).then(
+      (r) => {
+        setOut(r);
+        setRuns((n) => n + 1);
+        setActive(null);
+        setBusy(false);
+      },
+      (e: Error) => {
+        setError(e.message);
+        setBusy(false);
+      },
+    );
   };
+  const greedy = out !== null && out.temperature === 0;
   return (
     <>
-      <p class="what">The trained model continues a prompt one character at a time, each drawn from its predicted distribution (temperature 0.8: a little sharper than the model's own).</p>
+      <p class="what">
+        The model continues the prompt one character at a time. Each character is shaded by the probability it had in the distribution it was drawn from, softmax(logits / temperature); at temperature 0 (greedy: always the likeliest) by the model's own softmax(logits). The same seed gives the same text.
+      </p>
       <label>
         prompt
-        <textarea name="prompt" rows={3} value={prompt} onInput={(e) => setPrompt((e.target as HTMLTextAreaElement).value)} />
+        <textarea name="prompt" rows={2} value={prompt} onInput={(e) => setPrompt((e.target as HTMLTextAreaElement).value)} />
       </label>
+      <fieldset>
+        <NumberField name="temperature" label="temperature (0 = greedy)" value={temperature} min={0} max={3} step={0.1} onChange={setTemperature} />
+        <NumberField name="seed" label="seed" value={seed} min={0} max={1e9} onChange={setSeed} />
+        <NumberField name="max_tokens" label="characters" value={maxTokens} min={1} max={1000} onChange={setMaxTokens} />
+      </fieldset>
       <div class="buttons">
-        <button name="generate" onClick={run} disabled={model.training}>
+        <button name="generate" class="primary" onClick={run} disabled={model.training || busy}>
           Generate
         </button>
       </div>
       {error && <p class="error">{error}</p>}
       {out && out.dropped.length > 0 && <p class="what">Left out of the prompt, not in the model's vocabulary: {JSON.stringify([...new Set(out.dropped)].join(""))}</p>}
-      <pre class="output" data-generated>
-        {out && <strong>{prompt}</strong>}
-        {out?.text}
-      </pre>
+      <div class="output prob-chips" data-generated data-runs={runs} onMouseLeave={() => setActive(null)}>
+        {out && <strong>{out.prompt}</strong>}
+        {out?.tokens.map((t, i) => (
+          <Fragment key={i}>
+            <span class={i === active ? "prob-chip active" : "prob-chip"} tabIndex={0} style={shade(t.p)} data-p={t.p} data-top={JSON.stringify(t.top)} title={`p = ${t.p.toFixed(3)}`} onMouseEnter={() => setActive(i)} onFocus={() => setActive(i)}>
+              {visible(t.text)}
+            </span>
+            {t.text === "\n" && <br />}
+          </Fragment>
+        ))}
+      </div>
+      <Alternatives token={active !== null && out ? out.tokens[active] : null} greedy={greedy} />
     </>
   );
 }

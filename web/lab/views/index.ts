@@ -3,9 +3,11 @@
 // and its analysis in ../analyses.ts (ANALYSES if it looks at the model, TEXT_ANALYSES if only at the text).
 import type { FunctionComponent } from "preact";
 import { AttentionView } from "./attention.js";
+import { DlaView } from "./dla.js";
 import { GenerateView } from "./generate.js";
 import { LensView } from "./lens.js";
 import { NgramView } from "./ngram.js";
+import { PatchingView } from "./patching.js";
 import { TokenizerView } from "./tokenizer.js";
 
 export interface LabView {
@@ -20,4 +22,6 @@ export const VIEWS: LabView[] = [
   { id: "generate", title: "Generate", Component: GenerateView },
   { id: "attention", title: "Attention", Component: AttentionView },
   { id: "lens", title: "Logit lens", Component: LensView },
+  { id: "dla", title: "Direct logit attribution", Component: DlaView },
+  { id: "patching", title: "Activation patching", Component: PatchingView },
 ];
