@@ -1,7 +1,8 @@
 // What the lab's views share: number inputs, characters made visible, shades for numbers in
 // [0, 1], whether there is a trained model to look at, and the numbers they drew, for tests.
 import { createContext } from "preact";
-import { useContext } from "preact/hooks";
+import { useContext, useState } from "preact/hooks";
+import { analyse } from "./engine.js";
 
 /** The model the worker holds: null until a training run has started. */
 export interface ModelInfo {
@@ -60,3 +61,31 @@ export function shade(p: number): string {
 
 /** Text that stays readable on shade(p). */
 export const inkOn = (p: number): string => (p > 0.55 ? "white" : "#1d2330");
+
+/** One analysis as a view runs it: its last answer or error, whether one is running, and how many have answered (tests wait on that). */
+export interface AnalysisState<T> {
+  answer: T | null;
+  error: string | null;
+  busy: boolean;
+  runs: number;
+  /** Runs the analysis with `args`; resolves with the answer, or null when it failed (then `error` says why). */
+  run: (args: unknown) => Promise<T | null>;
+}
+
+export function useAnalysis<T>(kind: string): AnalysisState<T> {
+  const [state, setState] = useState<Omit<AnalysisState<T>, "run">>({ answer: null, error: null, busy: false, runs: 0 });
+  const run = (args: unknown) => {
+    setState((s) => ({ ...s, error: null, busy: true }));
+    return analyse<T>(kind, args).then(
+      (answer) => {
+        setState((s) => ({ answer, error: null, busy: false, runs: s.runs + 1 }));
+        return answer;
+      },
+      (e: Error) => {
+        setState((s) => ({ ...s, error: e.message, busy: false }));
+        return null;
+      },
+    );
+  };
+  return { ...state, run };
+}

@@ -5,8 +5,7 @@
 import * as Plot from "@observablehq/plot";
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { DlaAnswer, DlaPart } from "../analyses-dla.js";
-import { analyse } from "../engine.js";
-import { fromVisible, NeedsModel, useModel, visible } from "../shared.js";
+import { fromVisible, NeedsModel, useModel, visible, useAnalysis } from "../shared.js";
 
 const COLORS: Record<DlaPart["kind"], string> = { embed: "#8a94a6", attn: "#2f6fdb", mlp: "#d9480f", bias: "#c2c8d2" };
 
@@ -41,20 +40,9 @@ export function DlaView() {
   const [target, setTarget] = useState("");
   const [versus, setVersus] = useState("");
   const [sorted, setSorted] = useState(false);
-  const [answer, setAnswer] = useState<DlaAnswer | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [runs, setRuns] = useState(0);
+  const { answer, error, runs, run: attribute } = useAnalysis<DlaAnswer>("dla");
   if (!model) return <NeedsModel />;
-  const run = () => {
-    setError(null);
-    analyse<DlaAnswer>("dla", { prompt, target: fromVisible(target), versus: fromVisible(versus) }).then(
-      (a) => {
-        setAnswer(a);
-        setRuns((n) => n + 1);
-      },
-      (e: Error) => setError(e.message),
-    );
-  };
+  const run = () => void attribute({ prompt, target: fromVisible(target), versus: fromVisible(versus) });
   const what = answer && (answer.versus !== null ? `logit(${JSON.stringify(answer.target)}) − logit(${JSON.stringify(answer.versus)})` : `logit(${JSON.stringify(answer.target)})`);
   const sum = answer?.parts.reduce((s, p) => s + p.value, 0);
   return (

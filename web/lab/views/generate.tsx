@@ -5,8 +5,7 @@
 import { Fragment } from "preact";
 import { useState } from "preact/hooks";
 import type { GenerateResult, GeneratedToken } from "../analyses-generate.js";
-import { analyse } from "../engine.js";
-import { NeedsModel, NumberField, useModel, visible } from "../shared.js";
+import { NeedsModel, NumberField, useModel, visible, useAnalysis } from "../shared.js";
 
 /** The chip's shade: the accent colour at an opacity of p (white text once it is dark). */
 const shade = (p: number) => ({ background: `rgba(47, 111, 219, ${(0.08 + 0.92 * p).toFixed(3)})`, color: p > 0.55 ? "white" : "inherit" });
@@ -41,28 +40,10 @@ export function GenerateView() {
   const [temperature, setTemperature] = useState(0.8);
   const [seed, setSeed] = useState(0);
   const [maxTokens, setMaxTokens] = useState(200);
-  const [out, setOut] = useState<GenerateResult | null>(null);
   const [active, setActive] = useState<number | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [runs, setRuns] = useState(0);
+  const { answer: out, error, busy, runs, run: generate } = useAnalysis<GenerateResult>("generate");
   if (!model) return <NeedsModel />;
-  const run = () => {
-    setError(null);
-    setBusy(true);
-    analyse<GenerateResult>("generate", { prompt, maxTokens, temperature, seed }).then(
-      (r) => {
-        setOut(r);
-        setRuns((n) => n + 1);
-        setActive(null);
-        setBusy(false);
-      },
-      (e: Error) => {
-        setError(e.message);
-        setBusy(false);
-      },
-    );
-  };
+  const run = () => void generate({ prompt, maxTokens, temperature, seed }).then(() => setActive(null));
   const greedy = out !== null && out.temperature === 0;
   return (
     <>

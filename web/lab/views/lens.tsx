@@ -2,8 +2,7 @@
 // (ln_final and the unembedding applied to blocks.L.hook_resid_pre), position by position.
 import { useState } from "preact/hooks";
 import type { LensAnswer } from "../analyses-lens.js";
-import { analyse } from "../engine.js";
-import { NeedsModel, inkOn, shade, showChar, useModel } from "../shared.js";
+import { NeedsModel, inkOn, shade, showChar, useModel, useAnalysis } from "../shared.js";
 
 /** "0_pre" → "resid_pre 0", "final_post" → "output": the rows by the hook they read. */
 const rowName = (label: string) => (label === "final_post" ? "output" : `resid_pre ${label.split("_")[0]}`);
@@ -67,13 +66,9 @@ function LensTable(props: { out: LensAnswer }) {
 export function LensView() {
   const model = useModel();
   const [prompt, setPrompt] = useState("ROMEO: what light");
-  const [out, setOut] = useState<LensAnswer | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { answer: out, error, run: readLens } = useAnalysis<LensAnswer>("lens");
   if (!model) return <NeedsModel />;
-  const run = () => {
-    setError(null);
-    analyse<LensAnswer>("lens", { prompt }).then(setOut, (e: Error) => setError(e.message));
-  };
+  const run = () => void readLens({ prompt });
   return (
     <>
       <p class="what">The logit lens: each row reads the residual stream entering a block (and, last, the model's output) through the final layer norm and the unembedding, so each cell is the next character the model would predict at that position if it stopped there, with its probability (shade), and below it the probability of the character that actually comes next (framed where the top guess is right).</p>

@@ -4,8 +4,7 @@
 import * as Plot from "@observablehq/plot";
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { PatchingAnswer } from "../analyses-patching.js";
-import { analyse } from "../engine.js";
-import { fromVisible, NeedsModel, useModel, visible } from "../shared.js";
+import { fromVisible, NeedsModel, useModel, visible, useAnalysis } from "../shared.js";
 
 interface Cell {
   layer: number;
@@ -49,26 +48,10 @@ export function PatchingView() {
   const [corrupted, setCorrupted] = useState("Good morrow, my lord, a");
   const [correct, setCorrect] = useState("␣");
   const [incorrect, setIncorrect] = useState("n");
-  const [answer, setAnswer] = useState<PatchingAnswer | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [runs, setRuns] = useState(0);
+  const { answer, error, busy, runs, run: patch } = useAnalysis<PatchingAnswer>("patching");
   if (!model) return <NeedsModel />;
-  const run = () => {
-    setError(null);
-    setBusy(true);
-    analyse<PatchingAnswer>("patching", { clean, corrupted, correct: fromVisible(correct), incorrect: fromVisible(incorrect) }).then(
-      (a) => {
-        setAnswer(a);
-        setRuns((n) => n + 1);
-        setBusy(false);
-      },
-      (e: Error) => {
-        setError(e.message);
-        setBusy(false);
-      },
-    );
-  };
+  const run = () => void patch({ clean, corrupted, correct: fromVisible(correct), incorrect: fromVisible(incorrect) });
+
   const text = (name: string, label: string, value: string, set: (v: string) => void, one = false) => (
     <label>
       {label}
