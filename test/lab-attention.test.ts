@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Page } from "playwright-core";
-import { labWithModel, skipWithoutChromium as skip } from "./lab-page.js";
+import { labWithModel, skipWithoutChromium as skip, waitForText } from "./lab-page.js";
 
 const PROMPT = "the cat sat. the cat sat."; // repeats, so the duplicate and induction detectors have pairs to score
 const N = PROMPT.length; // every character is in Tiny Shakespeare, and N ≤ the test model's n_ctx (32)
@@ -60,7 +60,7 @@ describe("lab views: attention and logit lens", { skip, timeout: 180_000 }, () =
     // the pointer on a cell names its query, key and weight
     await page.hover(`[data-view=attention] rect[data-q="5"][data-k="4"]`);
     const w54 = one[0].cells.find((c) => c.q === 5 && c.k === 4)!.w;
-    assert.equal(await page.textContent("[data-hover]"), `L0 H0: query ${JSON.stringify(PROMPT[5])} (position 5) → key ${JSON.stringify(PROMPT[4])} (position 4): weight ${w54.toFixed(3)}`);
+    await waitForText(page, "[data-hover]", `L0 H0: query ${JSON.stringify(PROMPT[5])} (position 5) → key ${JSON.stringify(PROMPT[4])} (position 4): weight ${w54.toFixed(3)}`);
 
     await page.selectOption("select[name=head]", "all");
     const all = await heatmaps(page);

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { Page } from "playwright-core";
-import { labWithModel, skipWithoutChromium as skip } from "./lab-page.js";
+import { labWithModel, skipWithoutChromium as skip, waitForCount } from "./lab-page.js";
 
 interface Chip {
   text: string;
@@ -60,7 +60,7 @@ describe("the lab's model views: generate, direct logit attribution, activation 
     assert.deepEqual(again.map((c) => c.p), sampled.map((c) => c.p));
     // hovering a chip shows its five alternatives
     await page.hover(".prob-chip >> nth=3");
-    assert.equal(await page.locator("[data-alternatives] .alt").count(), 5);
+    assert.equal(await waitForCount(page, "[data-alternatives] .alt", 5), 5);
   });
 
   test("direct logit attribution: the parts add up to the logit (difference) a forward pass gives", async () => {
@@ -77,7 +77,8 @@ describe("the lab's model views: generate, direct logit attribution, activation 
     const top = await json<Dla>(page, "data-dla");
     assert.equal(top.versus, null);
     check(top);
-    assert.equal(await page.locator("[data-view=dla] svg rect, [data-view=dla] svg path").count() > 0, true, "the bars are drawn");
+    // the chart is drawn by an effect after the numbers render: wait for it rather than count at once
+    assert.ok((await waitForCount(page, "[data-view=dla] svg rect", 1)) > 0, "the bars are drawn");
     await page.fill("input[name=dla_target]", "e");
     await page.fill("input[name=dla_versus]", "a");
     await runView(page, "dla", "dla");
@@ -102,7 +103,7 @@ describe("the lab's model views: generate, direct logit attribution, activation 
     assert.ok(Math.abs(r.clean - r.corrupted) > 1e-2, `the metric tells the prompts apart: ${r.clean} vs ${r.corrupted}`);
     assert.ok(Math.abs(r.normalized[0][changed] - 1) < 1e-3, `layer 0 at position ${changed}: ${r.normalized[0][changed]}`);
     for (let p = 0; p < changed; p++) assert.ok(Math.abs(r.normalized[0][p]) < 1e-3, `layer 0 at position ${p}: ${r.normalized[0][p]}`);
-    const cells = await page.locator("[data-view=patching] svg g[aria-label=cell] rect").count();
+    const cells = await waitForCount(page, "[data-view=patching] svg g[aria-label=cell] rect", r.normalized.length * r.positions.length);
     assert.equal(cells, r.normalized.length * r.positions.length, "a heatmap cell per layer and position");
     assert.deepEqual(errors, []);
   });

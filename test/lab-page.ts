@@ -70,3 +70,21 @@ export async function labWithModel(steps = 40, view?: string): Promise<{ page: P
   if (view) await lab.page.click(`button[name=view-${view}]`);
   return lab;
 }
+
+/**
+ * Waits until `selector` matches at least `n` elements (charts are drawn by effects after the
+ * numbers render, and a hover's readout a frame after the pointer moves), then returns the count.
+ */
+export async function waitForCount(page: Page, selector: string, n: number): Promise<number> {
+  await page.waitForFunction(([sel, k]) => document.querySelectorAll(sel as string).length >= (k as number), [selector, n] as const, { timeout: 30_000 });
+  return page.locator(selector).count();
+}
+
+/** Waits until `selector`'s text is `text` (failing with what it was); see waitForCount. */
+export async function waitForText(page: Page, selector: string, text: string): Promise<void> {
+  try {
+    await page.waitForFunction(([sel, t]) => document.querySelector(sel)?.textContent === t, [selector, text] as const, { timeout: 30_000 });
+  } catch {
+    assert.equal(await page.textContent(selector), text);
+  }
+}

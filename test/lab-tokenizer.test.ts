@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import type { Page } from "playwright-core";
 import { toPalettePng } from "../scripts/png-palette.js";
-import { labPage, skipWithoutChromium as skip } from "./lab-page.js";
+import { labPage, skipWithoutChromium as skip, waitForCount } from "./lab-page.js";
 
 interface Bigram {
   chars: string[];
@@ -89,8 +89,8 @@ describe("lab: text views (no model)", { skip, timeout: 120_000 }, () => {
     assert.ok(b.residual < 1e-9, `π P = π (residual ${b.residual})`);
     assert.ok(b.maxGap < 1e-5, `π is the character frequency (largest gap ${b.maxGap})`);
     assert.ok(b.freq.every((f, i) => i === 0 || f <= b.freq[i - 1]!), "most frequent first");
-    assert.equal(await page.$$eval("[data-view=ngram] .heatmap svg rect", (els) => els.length), 30 * 31, "the heatmap's cells");
-    assert.ok((await page.$$eval("[data-view=ngram] .bars svg rect", (els) => els.length)) >= 30, "the stationary bars");
+    assert.equal(await waitForCount(page, "[data-view=ngram] .heatmap svg rect", 30 * 31), 30 * 31, "the heatmap's cells");
+    assert.ok((await waitForCount(page, "[data-view=ngram] .bars svg rect", 30)) >= 30, "the stationary bars");
 
     await page.click("button[name=ngram-sample]");
     await page.waitForFunction(() => (document.querySelector("[data-sample=trigram]")?.textContent ?? "").length > 100, undefined, { timeout: 30_000 });

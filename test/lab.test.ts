@@ -12,7 +12,7 @@ import { extname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Browser } from "playwright-core";
 import { buildLab, exportLab, serveLab } from "../src/cli/lab.js";
-import { labState as lab, launchChromium, type LabWindow, openLab, skipWithoutChromium as skip, startTraining as train } from "./lab-page.js";
+import { labState as lab, launchChromium, type LabWindow, openLab, skipWithoutChromium as skip, startTraining as train, waitForCount } from "./lab-page.js";
 
 describe("dgpt lab", { skip, timeout: 300_000 }, () => {
   let browser: Browser;
@@ -49,8 +49,7 @@ describe("dgpt lab", { skip, timeout: 300_000 }, () => {
       const end = mean(state.losses.slice(-10));
       assert.ok(end < start - 0.8, `loss fell from ${start.toFixed(3)} to ${end.toFixed(3)}`);
       assert.ok(state.samples.length >= 10 && state.samples.every((s) => s.text.length > 0), "a sample every 20 steps");
-      const svg = await page.$eval(".chart svg", (el) => el.querySelectorAll("path, circle").length);
-      assert.ok(svg > 0, "the loss chart is drawn");
+      assert.ok((await waitForCount(page, ".chart svg path", 1)) > 0, "the loss chart is drawn");
       await page.click("button[name=view-generate]");
       await page.click("button[name=generate]");
       await page.waitForFunction(() => (document.querySelector("[data-generated]")?.textContent ?? "").length > 50, undefined, { timeout: 30_000 });
