@@ -92,7 +92,12 @@ export async function serveLab(files: Map<string, { type: string; body: Uint8Arr
     server.listen(opts.port, opts.host, ok);
   });
   const { port } = server.address() as AddressInfo;
-  return { url: `http://${opts.host.includes(":") ? `[${opts.host}]` : opts.host}:${port}/`, close: () => new Promise((ok) => server.close(() => ok())) };
+  const close = () =>
+    new Promise<void>((ok) => {
+      server.close(() => ok());
+      server.closeAllConnections(); // an open tab's keep-alive connection must not hold the process
+    });
+  return { url: `http://${opts.host.includes(":") ? `[${opts.host}]` : opts.host}:${port}/`, close };
 }
 
 /** Writes the lab as static files into `dir` (atomically: a sibling folder renamed into place). */
@@ -126,8 +131,12 @@ export function registerLabCommand(program: Command): void {
         console.log(`wrote the lab to ${dir} (serve it with any static web server; without COOP/COEP headers it runs single-threaded)`);
         return;
       }
-      const { url } = await serveLab(files, { host: o.host as string, port: intOption(o as Record<string, string>, "port", 5173, 0, 65535) });
-      console.error(`the lab is at ${url} — open it in a browser; Ctrl-C to stop`);
-      await new Promise<void>((done) => process.once("SIGINT", () => done()));
+      const server = await serveLab(files, { host: o.host as string, port: intOption(o as Record<string, string>, "port", 5173, 0, 65535) });
+      console.error(`the lab is at ${server.url} — open it in a browser; Ctrl-C to stop`);
+      await new Promise<void>((done) => {
+        const stop = () => void server.close().then(done);
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      });
     });
 }
