@@ -50,6 +50,17 @@ describe("dgpt lab", { skip, timeout: 300_000 }, () => {
       assert.ok(end < start - 0.8, `loss fell from ${start.toFixed(3)} to ${end.toFixed(3)}`);
       assert.ok(state.samples.length >= 10 && state.samples.every((s) => s.text.length > 0), "a sample every 20 steps");
       assert.ok((await waitForCount(page, ".chart svg path", 1)) > 0, "the loss chart is drawn");
+      // a second run of the same size: the first's weights and Adam moments were freed, so the
+      // engine's memory after it is what it was after the first
+      const memory = () => page.evaluate(async () => {
+        const { analyse } = (window as unknown as { __engine: { analyse: (k: string, a: unknown) => Promise<{ bytesInUse: number }> } }).__engine;
+        return (await analyse("memory", {})).bytesInUse;
+      });
+      const afterFirst = await memory();
+      await page.click("button[name=train]");
+      await page.waitForSelector("[data-phase=training]", { timeout: 30_000 });
+      await page.waitForSelector("[data-phase=done]", { timeout: 240_000 });
+      assert.equal(await memory(), afterFirst, "WebAssembly memory in use after a second run equals that after the first");
       await page.click("button[name=view-generate]");
       await page.click("button[name=generate]");
       await page.waitForFunction(() => (document.querySelector("[data-generated]")?.textContent ?? "").length > 50, undefined, { timeout: 30_000 });

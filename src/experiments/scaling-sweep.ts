@@ -174,11 +174,6 @@ export function trainScalingRun(plan: PlannedRun, ids: IdArray, vocabSize: numbe
     trainLoss: tail.reduce((a, b) => a + b, 0) / tail.length,
     seconds: (performance.now() - t0) / 1000,
   };
-  // free the run's weights, gradients and Adam moments now rather than when the collector runs
-  for (const st of trainer.optimizer.state.values()) for (const v of Object.values(st)) if (typeof v !== "number") v.dispose();
-  for (const p of model.parameters()) {
-    p.grad = null;
-    p.dispose();
-  }
+  trainer.dispose(); // the run's weights, gradients and Adam moments, now
   return record;
 }

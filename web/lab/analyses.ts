@@ -2,7 +2,7 @@
 // model trained there (with its tokenizer); TEXT_ANALYSES on the text alone (tokenizers, n-gram
 // counts), so their views work before any training. A view adds its analysis here and calls it
 // from the page with `analyse(kind, args)` (engine.ts).
-import { Generator, type HookedTransformer, generate, tokenizers } from "../../src/index.js";
+import { Generator, type HookedTransformer, backend, generate, tokenizers } from "../../src/index.js";
 import { attention } from "./analyses-attention.js";
 import { lens } from "./analyses-lens.js";
 import { NGRAM_ANALYSES } from "./analyses-ngram.js";
@@ -37,8 +37,12 @@ function sample(m: LabModel, args: { prompt: string; maxTokens: number; temperat
   return { text: m.tokenizer.decode(out), dropped };
 }
 
+/** WebAssembly memory in use (bytes): flat across repeated runs, as a test checks. */
+const memory = () => ({ bytesInUse: (backend() as unknown as { heap?: { bytesInUse: number } }).heap?.bytesInUse ?? null });
+
 export const ANALYSES: Record<string, Analysis> = {
   sample: sample as Analysis,
+  memory: memory as Analysis,
   attention: attention as Analysis,
   lens: lens as Analysis,
   generate: generateWithProbabilities as Analysis,

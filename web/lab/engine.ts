@@ -35,3 +35,6 @@ export function analyse<T>(kind: string, args: unknown): Promise<T> {
     send({ type: "analyse", id, kind, args });
   });
 }
+
+// for tests, and for the curious in the browser's console: `await __engine.analyse("memory", {})`
+(globalThis as unknown as { __engine?: unknown }).__engine = { analyse };

@@ -9,6 +9,7 @@ import type { FromWorker, ModelSettings, ToWorker, TrainSettings } from "./proto
 const post = (m: FromWorker) => (self as unknown as Worker).postMessage(m);
 
 let model: HookedTransformer | null = null;
+let trainer: Trainer | null = null;
 let tokenizer: tokenizers.CharTokenizer | null = null;
 /** The text the text analyses study (the page sends it); no model needed for those. */
 let text: string | null = null;
@@ -30,11 +31,15 @@ const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 async function train(text: string, ms: ModelSettings, ts: TrainSettings): Promise<void> {
   stopped = paused = false;
+  // the previous model's weights and Adam moments go now: memory stays flat run after run
+  trainer?.dispose();
+  trainer = model = null;
   tokenizer = tokenizers.CharTokenizer.fromText(text);
   const ids = Int32Array.from(tokenizer.encode(text));
-  model = new HookedTransformer({ ...ms, d_vocab: tokenizer.vocabSize, act_fn: "gelu", tie_embeddings: true, use_bias: false, seed: ts.seed });
+  const gpt = (model = new HookedTransformer({ ...ms, d_vocab: tokenizer.vocabSize, act_fn: "gelu", tie_embeddings: true, use_bias: false, seed: ts.seed }));
+  const tok = tokenizer;
   const data = textBatches(ids, { batchSize: ts.batchSize, blockSize: ms.n_ctx });
-  const trainer = new Trainer(model, data, {
+  const run = (trainer = new Trainer(gpt, data, {
     maxIters: ts.steps,
     batchSize: ts.batchSize,
     blockSize: ms.n_ctx,
@@ -50,24 +55,24 @@ async function train(text: string, ms: ModelSettings, ts: TrainSettings): Promis
     evalInterval: ts.sampleEvery,
     evalIters: 4,
     seed: ts.seed,
-  });
-  const parameters = model.parameters().reduce((s, p) => s + p.numel(), 0);
+  }));
+  const parameters = gpt.parameters().reduce((s, p) => s + p.numel(), 0);
   post({ type: "started", vocabSize: tokenizer.vocabSize, parameters, trainTokens: data.trainTokens });
-  while (trainer.step < ts.steps && !stopped) {
-    const m = trainer.trainStep();
-    post({ type: "step", step: trainer.step, loss: m.loss, ms: m.ms });
-    if (trainer.step % ts.sampleEvery === 0 || trainer.step === ts.steps) {
-      const e = trainer.evaluate();
-      post({ type: "eval", step: trainer.step, train: e.train, val: e.val });
-      post({ type: "sample", step: trainer.step, text: (ANALYSES.sample({ model, tokenizer }, { prompt: "\n", maxTokens: 120, temperature: 0.8, seed: trainer.step } as never) as { text: string }).text });
+  while (run.step < ts.steps && !stopped) {
+    const m = run.trainStep();
+    post({ type: "step", step: run.step, loss: m.loss, ms: m.ms });
+    if (run.step % ts.sampleEvery === 0 || run.step === ts.steps) {
+      const e = run.evaluate();
+      post({ type: "eval", step: run.step, train: e.train, val: e.val });
+      post({ type: "sample", step: run.step, text: (ANALYSES.sample({ model: gpt, tokenizer: tok }, { prompt: "\n", maxTokens: 120, temperature: 0.8, seed: run.step } as never) as { text: string }).text });
     }
     await nextTurn();
     if (paused && !stopped) {
-      post({ type: "paused", step: trainer.step });
+      post({ type: "paused", step: run.step });
       await new Promise<void>((resolve) => (wake = resolve));
     }
   }
-  post({ type: "done", step: trainer.step, stopped });
+  post({ type: "done", step: run.step, stopped });
 }
 
 self.onmessage = (ev: MessageEvent<ToWorker>) => {
