@@ -113,6 +113,11 @@ describe("the official openai client, unchanged", () => {
       assert.ok(l.token_logprobs![i]! <= best + 1e-9);
       if (i >= 3) assert.ok(Math.abs(l.token_logprobs![i]! - best) < 1e-6, "greedy picks the most likely token");
     }
+    // scoring a text (max_tokens 0, echo, logprobs): the prompt's own log-probabilities, nothing generated
+    const scored = await client.completions.create({ model: "tiny", prompt: "fox", max_tokens: 0, echo: true, logprobs: 0 });
+    assert.equal(scored.usage?.completion_tokens, 0);
+    assert.equal(scored.choices[0].text, "fox");
+    assert.deepEqual(scored.choices[0].logprobs!.token_logprobs!.slice(0, 3), l.token_logprobs!.slice(0, 3), "the same prompt log-probabilities as with generation");
     // the reported log-probabilities are the model's own: exp of the full distribution sums to 1
     const [f, o] = tokenizer.encode("fo");
     const logits = model.lastLogits([[f]]).dataSync();
