@@ -16,10 +16,11 @@ export interface GptBenchResult {
   notes: string[];
 }
 
-function torchGpt(threads: number): { msPerIter: number; genTokensPerSec: number } | null {
+/** bench/torch_gpt.py (the same model in PyTorch eager) on `threads` threads: the median of `iters` iterations; null without PyTorch. */
+export function torchGpt(threads: number, iters = 40): { msPerIter: number; genTokensPerSec: number } | null {
   try {
     const t = String(threads);
-    const out = execFileSync(process.env.DGPT_PYTHON ?? "/usr/bin/python3", [fileURLToPath(new URL("./torch_gpt.py", import.meta.url)), JSON.stringify({ iters: 40 })], {
+    const out = execFileSync(process.env.DGPT_PYTHON ?? "/usr/bin/python3", [fileURLToPath(new URL("./torch_gpt.py", import.meta.url)), JSON.stringify({ iters })], {
       encoding: "utf8",
       env: { ...process.env, OMP_NUM_THREADS: t, OPENBLAS_NUM_THREADS: t, MKL_NUM_THREADS: t },
     });
@@ -33,21 +34,30 @@ function nanogptModel(): HookedTransformer {
   return new HookedTransformer({ n_layers: 4, n_heads: 4, d_model: 128, n_ctx: 64, d_vocab: 65, act_fn: "gelu", tie_embeddings: true, use_bias: false, seed: 1337 });
 }
 
-export function benchGpt(opts: { iters?: number; memorySteps?: number } = {}): GptBenchResult {
-  const iters = opts.iters ?? 40;
+/** The recipe's model and its Trainer (AdamW, clipping, batch 12 × 64) on random tokens. */
+export function nanogptTrainer(): { model: HookedTransformer; trainer: Trainer } {
   manualSeed(0);
   const ids = randint(0, 65, [200_000]).dataSync() as Int32Array;
   const model = nanogptModel();
-  const trainer = new Trainer(model, textBatches(ids, { batchSize: 12, blockSize: 64 }), { ...NANOGPT_CPU_TRAIN, maxIters: 1_000_000 });
+  return { model, trainer: new Trainer(model, textBatches(ids, { batchSize: 12, blockSize: 64 }), { ...NANOGPT_CPU_TRAIN, maxIters: 1_000_000 }) };
+}
+
+/** The median of `iters` training iterations after 5 of warm-up (PyTorch's side does the same): robust to the machine's other jobs. */
+export function medianStepMs(trainer: Trainer, iters: number): number {
   for (let i = 0; i < 5; i++) trainer.trainStep();
-  // the median iteration (PyTorch's side does the same): robust to the machine's other jobs
   const times: number[] = [];
   for (let i = 0; i < iters; i++) {
     const t0 = performance.now();
     trainer.trainStep();
     times.push(performance.now() - t0);
   }
-  const ours = times.sort((a, b) => a - b)[iters >> 1];
+  return times.sort((a, b) => a - b)[iters >> 1];
+}
+
+export function benchGpt(opts: { iters?: number; memorySteps?: number } = {}): GptBenchResult {
+  const iters = opts.iters ?? 40;
+  const { model, trainer } = nanogptTrainer();
+  const ours = medianStepMs(trainer, iters);
 
   // generation: 100 new tokens from 1, with and without the cache
   const gen = (useCache: boolean) => {
@@ -72,8 +82,8 @@ export function benchGpt(opts: { iters?: number; memorySteps?: number } = {}): G
   const inUse1 = heap?.bytesInUse ?? 0;
   const rss1 = process.memoryUsage().rss;
 
-  const t1 = torchGpt(1);
-  const t2 = torchGpt(2);
+  const t1 = torchGpt(1, iters);
+  const t2 = torchGpt(2, iters);
   const threads = (backend() as Partial<WasmBackend>).threads ?? 1;
   const rows: (string | number)[][] = [
     [`train iteration, ms (ours: ${backend().name}, ${threads} thread${threads > 1 ? "s" : ""})`, ours, t1?.msPerIter ?? NaN, t2?.msPerIter ?? NaN, ours / Math.min(t1?.msPerIter ?? NaN, t2?.msPerIter ?? NaN)],

@@ -20,6 +20,7 @@ import { benchNn, printTable as printNnTable } from "./nn.js";
 import { benchAlign, benchDpo } from "./align.js";
 import { benchOverhead } from "./overhead.js";
 import { benchServe, serveOptions, SERVE_VALUE_FLAGS } from "./serve.js";
+import { benchLab } from "./lab.js";
 
 const PYTHON = process.env.DGPT_PYTHON ?? "/usr/bin/python3";
 
@@ -64,8 +65,9 @@ function matmulGflops(be: Backend, batch: number, m: number, k: number, n: numbe
  * `npm run bench -- gpt` runs only the named sections (all by default): matmul, elementwise, nn,
  * tokenize, ngram, interp, patching, gpt, sae, align, overhead; `memory` (10,000 steps), `sae-memory` (a long SAE run
  * from the activation store), `profile` (a training
- * step's time per kernel), `gpt2` (GPT-2 small against PyTorch) and `serve` (`dgpt serve` under
- * concurrent load; its flags in bench/serve.ts) only when named.
+ * step's time per kernel), `gpt2` (GPT-2 small against PyTorch), `serve` (`dgpt serve` under
+ * concurrent load; its flags in bench/serve.ts) and `lab` (the in-browser lab in headless Chromium
+ * against Node and PyTorch; `--quick` for fewer steps) only when named.
  */
 const args = process.argv.slice(2);
 // section names: the arguments that are not flags nor a flag's value (`serve --models gpt2` is not the gpt2 section)
@@ -141,6 +143,12 @@ async function main(): Promise<void> {
       table(t.title, t.header, t.rows);
       for (const n of t.notes) console.log(n);
     }
+  }
+  if (names.includes("lab")) {
+    // opt-in (about a minute; needs Chromium): the lab's training step, first paint and toy model
+    const l = await benchLab({ quick: args.includes("--quick") });
+    table(l.title, l.header, l.rows);
+    for (const n of l.notes) console.log(n);
   }
   if (only("gpt")) {
     const g = benchGpt();

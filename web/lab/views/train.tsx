@@ -10,7 +10,8 @@ import { NumberField } from "../shared.js";
 type Phase = "idle" | "training" | "paused" | "done";
 
 export interface TrainState {
-  losses: { step: number; loss: number }[];
+  /** each step's loss and its trainStep time in the worker (ms) */
+  losses: { step: number; loss: number; ms: number }[];
   evals: { step: number; train: number; val: number }[];
   samples: { step: number; text: string }[];
   phase: Phase;
@@ -62,7 +63,7 @@ export function TrainView(props: { engineReady: boolean; engine: string }) {
         if (m.type === "started") setInfo({ text: `${m.parameters.toLocaleString()} parameters, ${m.vocabSize} characters, ${m.trainTokens.toLocaleString()} training tokens`, vocab: m.vocabSize });
         else if (m.type === "step") {
           setLast(m);
-          setLab((s) => ({ ...s, losses: [...s.losses, { step: m.step, loss: m.loss }] }));
+          setLab((s) => ({ ...s, losses: [...s.losses, { step: m.step, loss: m.loss, ms: m.ms }] }));
         } else if (m.type === "eval") setLab((s) => ({ ...s, evals: [...s.evals, m] }));
         else if (m.type === "sample") setLab((s) => ({ ...s, samples: [{ step: m.step, text: m.text }, ...s.samples] }));
         else if (m.type === "paused") setLab((s) => ({ ...s, phase: "paused" }));
