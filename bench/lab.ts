@@ -162,7 +162,7 @@ export async function benchLab(opts: { quick?: boolean } = {}): Promise<LabBench
   const rows = [
     row(`Node, WebAssembly only (${threadsOf(wasm)})`, wasmMs),
     row(`Node, native tier (${threadsOf(native)})`, native?.ms ?? NaN),
-    row(`Chromium, the lab's worker (${lab.engine.replace(/^WebAssembly, /, "")})`, lab.stepMs),
+    row(`Chromium, the lab's worker: ${lab.engine.replace(/^WebAssembly, /, "")}`, lab.stepMs),
     row("PyTorch eager, 1 thread", t1?.msPerIter ?? NaN),
     row("PyTorch eager, 2 threads", t2?.msPerIter ?? NaN),
   ];
