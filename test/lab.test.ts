@@ -4,15 +4,19 @@
 // plain file server without the isolation headers, runs single-threaded and says so. Skipped when
 // Chromium is not installed, except in CI.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { extname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import type { Browser } from "playwright-core";
+import { HookedTransformer, generate, saveModelDir, tokenizers } from "../src/node.js";
 import { buildLab, exportLab, serveLab } from "../src/cli/lab.js";
 import { labState as lab, launchChromium, type LabWindow, openLab, skipWithoutChromium as skip, startTraining as train, waitForCount } from "./lab-page.js";
+
+const SHAKESPEARE = fileURLToPath(new URL("../../shared/data/tinyshakespeare.txt", import.meta.url));
 
 describe("dgpt lab", { skip, timeout: 300_000 }, () => {
   let browser: Browser;
@@ -64,6 +68,38 @@ describe("dgpt lab", { skip, timeout: 300_000 }, () => {
       await page.click("button[name=view-generate]");
       await page.click("button[name=generate]");
       await page.waitForFunction(() => (document.querySelector("[data-generated]")?.textContent ?? "").length > 50, undefined, { timeout: 30_000 });
+      assert.deepEqual(errors, []);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("a model folder from `dgpt train` loads by file input, and the views read it: greedy text as the library's", async () => {
+    const text = readFileSync(SHAKESPEARE, "utf8");
+    const tok = tokenizers.CharTokenizer.fromText(text);
+    const model = new HookedTransformer({ n_layers: 2, d_model: 32, n_heads: 2, n_ctx: 32, d_vocab: tok.vocabSize, act_fn: "gelu", tie_embeddings: true, use_bias: false, seed: 11 });
+    const dir = join(tmp, "folder-model");
+    await saveModelDir(dir, model);
+    writeFileSync(join(dir, "tokenizer.json"), tokenizers.serializeTokenizer(tok));
+    const server = await serveLab(files, { host: "127.0.0.1", port: 0 });
+    try {
+      const { page, errors } = await openLab(browser, server.url);
+      // a missing file is said, nothing loads
+      await page.setInputFiles("input[name=model_files]", [join(dir, "config.json")]);
+      await page.waitForSelector("[role=alert]", { timeout: 10_000 });
+      assert.match((await page.textContent("[role=alert]")) ?? "", /missing: model.safetensors, tokenizer.json/);
+      await page.setInputFiles("input[name=model_files]", ["config.json", "model.safetensors", "tokenizer.json"].map((f) => join(dir, f)));
+      await page.waitForFunction(() => (document.querySelector("[data-loaded]")?.textContent ?? "").startsWith("loaded"), undefined, { timeout: 30_000 });
+      assert.match((await page.textContent("[data-loaded]")) ?? "", /2 layers, d_model 32/);
+      await page.click("button[name=view-generate]");
+      await page.fill("textarea[name=prompt]", "ROMEO:");
+      await page.fill("input[name=temperature]", "0");
+      await page.fill("input[name=max_tokens]", "30");
+      await page.click("button[name=generate]");
+      await waitForCount(page, ".prob-chip", 30);
+      const shown = (await page.$$eval(".prob-chip", (els) => els.map((e) => e.textContent ?? ""))).map((c) => (c === "␣" ? " " : c === "↵" ? "\n" : c)).join("");
+      const expected = tok.decode(generate(model, tok.encode("ROMEO:"), { maxNewTokens: 30, temperature: 0 }));
+      assert.equal(shown, expected, "the page's greedy continuation is the library's, on the same weights");
       assert.deepEqual(errors, []);
     } finally {
       await server.close();

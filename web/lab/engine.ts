@@ -19,7 +19,8 @@ worker.onmessage = (ev: MessageEvent<FromWorker>) => {
   for (const l of listeners) l(m);
 };
 
-export const send = (m: ToWorker): void => worker.postMessage(m);
+/** Sends a message to the worker; `transfer` hands buffers over instead of copying them (a model's weights). */
+export const send = (m: ToWorker, transfer: Transferable[] = []): void => worker.postMessage(m, transfer);
 
 /** Calls `fn` with every message from the worker (but analysis answers); returns the unsubscribe. */
 export function listen(fn: (m: FromWorker) => void): () => void {

@@ -28,6 +28,7 @@ function App() {
           setEngine(m.isolated ? `WebAssembly, ${m.threads} threads (cross-origin isolated)` : "WebAssembly, single-thread mode: this host does not send the cross-origin isolation headers (COOP/COEP) that threads need");
         } else if (m.type === "error" && !ready) setEngine(`the engine did not start: ${m.message}`);
         else if (m.type === "started") setModel({ parameters: m.parameters, vocabSize: m.vocabSize, step: 0, training: true });
+        else if (m.type === "loaded") setModel({ parameters: m.parameters, vocabSize: m.vocabSize, step: 0, training: false });
         else if (m.type === "step") setModel((s) => (s ? { ...s, step: m.step } : s));
         else if (m.type === "done") setModel((s) => (s ? { ...s, training: false } : s));
       }),

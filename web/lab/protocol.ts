@@ -20,6 +20,8 @@ export interface TrainSettings {
 
 export type ToWorker =
   | { type: "start"; text: string; model: ModelSettings; train: TrainSettings }
+  /** A model folder the student chose: config.json and tokenizer.json as text, model.safetensors' bytes. */
+  | { type: "load"; name: string; config: string; tokenizer: string; weights: ArrayBuffer }
   | { type: "pause" }
   | { type: "resume" }
   | { type: "stop" }
@@ -31,6 +33,7 @@ export type ToWorker =
 export type FromWorker =
   | { type: "ready"; threads: number; isolated: boolean }
   | { type: "started"; vocabSize: number; parameters: number; trainTokens: number }
+  | { type: "loaded"; name: string; vocabSize: number; parameters: number; layers: number; dModel: number }
   | { type: "step"; step: number; loss: number; ms: number }
   | { type: "eval"; step: number; train: number; val: number }
   | { type: "sample"; step: number; text: string }

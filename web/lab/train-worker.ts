@@ -2,7 +2,7 @@
 // same Trainer `dgpt train` uses), one step at a time, with a turn of the event loop between
 // steps so that pause, resume and stop arrive while it trains. With cross-origin isolation it
 // runs the kernels on two threads (its own workers); without, on one.
-import { HookedTransformer, Trainer, createWasmBackend, setBackend, textBatches, tokenizers } from "../../src/index.js";
+import { HookedTransformer, Trainer, createWasmBackend, loadTensors, setBackend, textBatches, tokenizers } from "../../src/index.js";
 import { ANALYSES, TEXT_ANALYSES } from "./analyses.js";
 import type { FromWorker, ModelSettings, ToWorker, TrainSettings } from "./protocol.js";
 
@@ -75,10 +75,38 @@ async function train(text: string, ms: ModelSettings, ts: TrainSettings): Promis
   post({ type: "done", step: run.step, stopped });
 }
 
+/**
+ * A model folder as `dgpt train` writes it (config.json, model.safetensors, tokenizer.json), so the
+ * views can look at a model trained on the command line. Character-level only: the views read
+ * prompts a character at a time.
+ */
+function loadFolder(name: string, configText: string, tokenizerText: string, weights: ArrayBuffer): void {
+  const config = JSON.parse(configText) as Record<string, unknown>;
+  if (config.model_type !== "decoding-gpt") throw new Error(`${name}/config.json is not a decoding-gpt model (model_type ${JSON.stringify(config.model_type)}); the lab loads folders that \`dgpt train\` writes`);
+  const tok = tokenizers.loadTokenizer(tokenizerText);
+  if (!(tok instanceof tokenizers.CharTokenizer)) throw new Error(`${name}/tokenizer.json is a ${tok.kind} tokenizer; the lab's views read characters, so it loads character-level models only`);
+  const { model_type: _type, ...fields } = config;
+  const gpt = new HookedTransformer(fields as never);
+  const { tensors } = loadTensors(new Uint8Array(weights));
+  try {
+    gpt.loadStateDict(tensors);
+  } finally {
+    for (const t of Object.values(tensors)) t.dispose();
+  }
+  if (gpt.cfg.d_vocab < tok.vocabSize) throw new Error(`${name}: the tokenizer has ${tok.vocabSize} tokens but the model only ${gpt.cfg.d_vocab}`);
+  trainer?.dispose();
+  trainer = null;
+  model = gpt;
+  tokenizer = tok;
+  const parameters = gpt.parameters().reduce((s, p) => s + p.numel(), 0);
+  post({ type: "loaded", name, vocabSize: tok.vocabSize, parameters, layers: gpt.cfg.n_layers, dModel: gpt.cfg.d_model });
+}
+
 self.onmessage = (ev: MessageEvent<ToWorker>) => {
   const m = ev.data;
   try {
     if (m.type === "start") void train(m.text, m.model, m.train).catch((err: unknown) => post({ type: "error", message: (err as Error).message }));
+    else if (m.type === "load") loadFolder(m.name, m.config, m.tokenizer, m.weights);
     else if (m.type === "pause") paused = true;
     else if (m.type === "resume" || m.type === "stop") {
       if (m.type === "stop") stopped = true;

@@ -56,6 +56,7 @@ export function TrainView(props: { engineReady: boolean; engine: string }) {
   const [lab, setLab] = useState<TrainState>({ losses: [], evals: [], samples: [], phase: "idle" });
   const [info, setInfo] = useState<{ text: string; vocab: number }>({ text: "", vocab: 0 });
   const [last, setLast] = useState<{ step: number; loss: number; ms: number } | null>(null);
+  const [loaded, setLoaded] = useState("");
 
   useEffect(
     () =>
@@ -68,7 +69,10 @@ export function TrainView(props: { engineReady: boolean; engine: string }) {
         else if (m.type === "sample") setLab((s) => ({ ...s, samples: [{ step: m.step, text: m.text }, ...s.samples] }));
         else if (m.type === "paused") setLab((s) => ({ ...s, phase: "paused" }));
         else if (m.type === "done") setLab((s) => ({ ...s, phase: "done" }));
-        else if (m.type === "error") {
+        else if (m.type === "loaded") {
+          setError(null);
+          setLoaded(`loaded ${m.name}: ${m.layers} layers, d_model ${m.dModel}, ${m.parameters.toLocaleString()} parameters, ${m.vocabSize} characters — the views now look at it`);
+        } else if (m.type === "error") {
           setError(m.message);
           setLab((s) => ({ ...s, phase: s.phase === "idle" ? "idle" : "done" }));
         }
@@ -103,6 +107,19 @@ export function TrainView(props: { engineReady: boolean; engine: string }) {
     setSource("file");
   }
 
+  /** A model folder from `dgpt train` (its config.json, model.safetensors and tokenizer.json), for the views. */
+  async function loadFolder(files: FileList | null | undefined) {
+    const byName = new Map(Array.from(files ?? [], (f) => [f.name, f] as const));
+    const missing = ["config.json", "model.safetensors", "tokenizer.json"].filter((n) => !byName.has(n));
+    if (missing.length) return setError(`choose the model folder's config.json, model.safetensors and tokenizer.json together (missing: ${missing.join(", ")})`);
+    const weights = byName.get("model.safetensors")!;
+    if (weights.size > 512 * 1024 * 1024) return setError(`model.safetensors is ${(weights.size / 2 ** 20).toFixed(0)} MB; the lab loads models up to 512 MB`);
+    setError(null);
+    setLoaded("loading…");
+    const buffer = await weights.arrayBuffer();
+    send({ type: "load", name: weights.webkitRelativePath.split("/")[0] || "your model", config: await byName.get("config.json")!.text(), tokenizer: await byName.get("tokenizer.json")!.text(), weights: buffer }, [buffer]);
+  }
+
   const busy = lab.phase === "training" || lab.phase === "paused";
   const first = lab.losses[0]?.loss;
   return (
@@ -133,6 +150,18 @@ export function TrainView(props: { engineReady: boolean; engine: string }) {
           drop a .txt file here, or choose one
           <input type="file" name="file" accept=".txt,text/plain" disabled={busy} onChange={(e) => void readFile((e.target as HTMLInputElement).files?.[0])} />
         </label>
+      </fieldset>
+      <fieldset disabled={busy}>
+        <legend>Or load a model</legend>
+        <label>
+          a `dgpt train` folder's config.json, model.safetensors and tokenizer.json (character-level)
+          <input type="file" name="model_files" multiple accept=".json,.safetensors" onChange={(e) => void loadFolder((e.target as HTMLInputElement).files)} />
+        </label>
+        {loaded && (
+          <div class="status" data-loaded>
+            {loaded}
+          </div>
+        )}
       </fieldset>
       <fieldset disabled={busy}>
         <legend>Model</legend>
