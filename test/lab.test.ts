@@ -4,7 +4,8 @@
 // plain file server without the isolation headers, runs single-threaded and says so. Skipped when
 // Chromium is not installed, except in CI.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { unzipSync } from "fflate";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -12,7 +13,7 @@ import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import type { Browser } from "playwright-core";
-import { HookedTransformer, generate, saveModelDir, tokenizers } from "../src/node.js";
+import { HookedTransformer, generate, loadModelDir, saveModelDir, tokenizers } from "../src/node.js";
 import { buildLab, exportLab, serveLab } from "../src/cli/lab.js";
 import { labState as lab, launchChromium, type LabWindow, openLab, skipWithoutChromium as skip, startTraining as train, waitForCount } from "./lab-page.js";
 
@@ -65,7 +66,28 @@ describe("dgpt lab", { skip, timeout: 300_000 }, () => {
       await page.waitForSelector("[data-phase=training]", { timeout: 30_000 });
       await page.waitForSelector("[data-phase=done]", { timeout: 240_000 });
       assert.equal(await memory(), afterFirst, "WebAssembly memory in use after a second run equals that after the first");
+      // the trained model downloaded as a zipped Hugging Face folder: loaded in Node (as a GPT-2
+      // checkpoint), its greedy continuation is the page's
+      const [download] = await Promise.all([page.waitForEvent("download"), page.click("button[name=download]")]);
+      const zipPath = join(tmp, "lab-model.zip");
+      await download.saveAs(zipPath);
+      const folder = join(tmp, "downloaded");
+      for (const [name, bytes] of Object.entries(unzipSync(readFileSync(zipPath)))) {
+        mkdirSync(folder, { recursive: true });
+        writeFileSync(join(folder, name), bytes);
+      }
+      const hf = await loadModelDir(folder);
+      const hfTok = tokenizers.loadTokenizer(readFileSync(join(folder, "tokenizer.json"), "utf8"));
       await page.click("button[name=view-generate]");
+      await page.fill("textarea[name=prompt]", "ROMEO:");
+      await page.fill("input[name=temperature]", "0");
+      await page.fill("input[name=max_tokens]", "20");
+      await page.click("button[name=generate]");
+      await waitForCount(page, ".prob-chip", 20);
+      const greedy = (await page.$$eval(".prob-chip", (els) => els.map((e) => e.textContent ?? ""))).map((c) => (c === "␣" ? " " : c === "↵" ? "\n" : c)).join("");
+      assert.equal(greedy, hfTok.decode(generate(hf, hfTok.encode("ROMEO:"), { maxNewTokens: 20, temperature: 0 })), "the downloaded folder continues as the page's model does");
+      await page.fill("input[name=temperature]", "0.8");
+      await page.fill("input[name=max_tokens]", "200");
       await page.click("button[name=generate]");
       await page.waitForFunction(() => (document.querySelector("[data-generated]")?.textContent ?? "").length > 50, undefined, { timeout: 30_000 });
       assert.deepEqual(errors, []);

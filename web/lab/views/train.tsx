@@ -3,7 +3,7 @@
 // student's own by file choice or drag-and-drop.
 import { useEffect, useRef, useState } from "preact/hooks";
 import * as Plot from "@observablehq/plot";
-import { listen, send } from "../engine.js";
+import { analyse, listen, send } from "../engine.js";
 import type { ModelSettings, TrainSettings } from "../protocol.js";
 import { NumberField } from "../shared.js";
 
@@ -120,6 +120,21 @@ export function TrainView(props: { engineReady: boolean; engine: string }) {
     send({ type: "load", name: weights.webkitRelativePath.split("/")[0] || "your model", config: await byName.get("config.json")!.text(), tokenizer: await byName.get("tokenizer.json")!.text(), weights: buffer }, [buffer]);
   }
 
+  /** The model as a zipped Hugging Face folder, downloaded by the browser. */
+  async function download() {
+    setError(null);
+    try {
+      const { zip, family } = await analyse<{ zip: Uint8Array<ArrayBuffer>; family: string }>("export", {});
+      const url = URL.createObjectURL(new Blob([zip], { type: "application/zip" }));
+      const a = Object.assign(document.createElement("a"), { href: url, download: "lab-model.zip" });
+      a.click();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      setLoaded(`downloaded lab-model.zip: a Hugging Face ${family} folder (unzip it; transformers' from_pretrained and dgpt --model read it)`);
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  }
+
   const busy = lab.phase === "training" || lab.phase === "paused";
   const first = lab.losses[0]?.loss;
   return (
@@ -186,6 +201,9 @@ export function TrainView(props: { engineReady: boolean; engine: string }) {
         </button>
         <button name="stop" onClick={() => send({ type: "stop" })} disabled={!busy}>
           Stop
+        </button>
+        <button name="download" onClick={() => void download()} disabled={busy || lab.phase === "idle"} title="the trained model as a Hugging Face folder (zip)">
+          Download
         </button>
       </div>
       <div class="status" data-phase={lab.phase} data-step={last?.step ?? 0} aria-live="polite">
