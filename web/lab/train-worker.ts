@@ -2,7 +2,7 @@
 // same Trainer `dgpt train` uses), one step at a time, with a turn of the event loop between
 // steps so that pause, resume and stop arrive while it trains. With cross-origin isolation it
 // runs the kernels on two threads (its own workers); without, on one.
-import { HookedTransformer, Trainer, createWasmBackend, loadTensors, setBackend, textBatches, tokenizers } from "../../src/index.js";
+import { HookedTransformer, NANOGPT_CPU_TRAIN, Trainer, createWasmBackend, loadTensors, setBackend, textBatches, tokenizers } from "../../src/index.js";
 import { ANALYSES, TEXT_ANALYSES } from "./analyses.js";
 import type { FromWorker, ModelSettings, ToWorker, TrainSettings } from "./protocol.js";
 
@@ -39,7 +39,9 @@ async function train(text: string, ms: ModelSettings, ts: TrainSettings): Promis
   const gpt = (model = new HookedTransformer({ ...ms, d_vocab: tokenizer.vocabSize, act_fn: "gelu", tie_embeddings: true, use_bias: false, seed: ts.seed }));
   const tok = tokenizer;
   const data = textBatches(ids, { batchSize: ts.batchSize, blockSize: ms.n_ctx });
+  // nanoGPT's CPU recipe (AdamW β 0.9/0.99, weight decay 0.1, clipping at 1), at the page's size and length
   const run = (trainer = new Trainer(gpt, data, {
+    ...NANOGPT_CPU_TRAIN,
     maxIters: ts.steps,
     batchSize: ts.batchSize,
     blockSize: ms.n_ctx,
@@ -47,11 +49,6 @@ async function train(text: string, ms: ModelSettings, ts: TrainSettings): Promis
     minLr: ts.lr / 10,
     warmupIters: Math.min(50, Math.floor(ts.steps / 10)),
     lrDecayIters: ts.steps,
-    weightDecay: 0.1,
-    beta1: 0.9,
-    beta2: 0.99,
-    gradClip: 1,
-    gradAccumSteps: 1,
     evalInterval: ts.sampleEvery,
     evalIters: 4,
     seed: ts.seed,
