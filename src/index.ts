@@ -20,7 +20,7 @@ export { processWeights, type ProcessingOptions } from "./models/gpt/processing.
 export { makeConfig, type GPTConfig, type GPTConfigInput } from "./models/gpt/config.js";
 export { FAMILIES, familyOf, isHfConfig } from "./models/pretrained/families.js";
 export { GPT2, gpt2Config, gpt2WeightRules } from "./models/pretrained/gpt2.js";
-export { EXPORT_FAMILIES, GPT2_EXPORT, LLAMA_EXPORT, hfExportFamily, hfExportFamilyOf, hfExportProblem, type HfExportFamily } from "./models/pretrained/hf-export.js";
+export { EXPORT_FAMILIES, GPT2_EXPORT, LLAMA_EXPORT, hfExportFamily, hfExportFamilyOf, hfExportProblem, hfTokenizerJson, type HfExportFamily } from "./models/pretrained/hf-export.js";
 export type { PretrainedFamily, WeightRule } from "./models/pretrained/family.js";
 export { HookPoint, type HookFn } from "./models/gpt/hooks.js";
 export { generate, generateTokens, sampleLogits, type GenerateOptions } from "./models/gpt/generate.js";

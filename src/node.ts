@@ -13,7 +13,7 @@ export { saveNgram, loadNgram } from "./models/ngram.node.js";
 export { saveModelDir, loadModelDir } from "./models/gpt/io.node.js";
 export { fromPretrained, fromPretrainedNoProcessing, pretrainedTokenizer, type FromPretrainedOptions } from "./models/pretrained/from-pretrained.node.js";
 export { loadModelDirTokenizer } from "./models/pretrained/tokenizer.node.js";
-export { saveHfModel, hfTokenizerJson } from "./models/pretrained/export.node.js";
+export { saveHfModel } from "./models/pretrained/export.node.js";
 export { pretrainedSnapshot, TOKENIZER_FILES, type PretrainedHubOptions, type PretrainedSnapshot } from "./models/pretrained/hub.node.js";
 export { MODEL_ALIASES, resolveModelName, type ModelAlias } from "./models/pretrained/aliases.js";
 export { cachedCommit, HubError, type HubErrorKind, type HubFile, type HubOptions, HubSnapshot, hubCacheDir, hubEndpoint, hubOffline, hubToken, openHubRepo, repoCacheDir, type DownloadProgress } from "./io/hub.node.js";

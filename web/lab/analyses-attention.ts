@@ -27,6 +27,6 @@ export function attention(m: LabModel, args: { prompt: string }): AttentionAnswe
     // the detectors score the patterns drawn, not a second run (a detector needs a pair of positions)
     const scores = tokens.length < 2 ? null : (Object.fromEntries(HEAD_NAMES.map((name) => [name, detectHead(m.model, tokens, name, { patterns })])) as Record<HeadName, number[][]>);
     cache.dispose();
-    return { chars: tokens.map((id) => m.tokenizer.idToToken(id)), patterns, scores, dropped, cut: ids.length - tokens.length };
+    return { chars: tokens.map((id) => m.tokenizer.decode([id])), patterns, scores, dropped, cut: ids.length - tokens.length };
   });
 }

@@ -5,7 +5,7 @@
 // target (or the logit difference target − versus). The logit is also read off a plain forward
 // pass, so the view (and its test) can check that the parts add up to what the model says.
 import { directLogitAttribution, noGrad, tidy } from "../../src/index.js";
-import { encodeKnown, type LabModel } from "./analyses.js";
+import { encodeKnown, oneToken, type LabModel } from "./analyses.js";
 
 export interface DlaArgs {
   prompt: string;
@@ -34,18 +34,13 @@ export interface DlaAnswer {
   forwardLogit: number;
 }
 
-function oneChar(m: LabModel, c: string, what: string): number {
-  const id = m.tokenizer.tokenToId(c);
-  if ([...c].length !== 1 || id === undefined) throw new Error(`the ${what} must be one character the model knows, got ${JSON.stringify(c)}`);
-  return id;
-}
 
 export function dla(m: LabModel, args: DlaArgs): DlaAnswer {
   const { ids, dropped } = encodeKnown(m, args.prompt);
   if (!ids.length) throw new Error("the prompt has no character the model knows");
   const tokens = ids.slice(-m.model.cfg.n_ctx);
-  const target = args.target ? oneChar(m, args.target, "target") : undefined;
-  const incorrect = args.versus ? oneChar(m, args.versus, "versus character") : undefined;
+  const target = args.target ? oneToken(m, args.target, "target") : undefined;
+  const incorrect = args.versus ? oneToken(m, args.versus, "versus") : undefined;
   const r = directLogitAttribution(m.model, tokens, { target, incorrect });
   const comp = new Map(r.components.labels.map((l, i) => [l, r.components.values[i]]));
   const parts: DlaPart[] = [];

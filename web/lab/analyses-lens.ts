@@ -23,7 +23,7 @@ export function lens(m: LabModel, args: { prompt: string }): LensAnswer {
   if (ids.length === 0) throw new Error("the prompt has no character the model knows");
   const tokens = ids.slice(-m.model.cfg.n_ctx);
   const r = logitLens(m.model, tokens, { k: 1 });
-  const char = (id: number) => m.tokenizer.idToToken(id);
+  const char = (id: number) => m.tokenizer.decode([id]);
   // NaN (no next character) does not survive JSON: null instead
   const nextProb = r.targetProb.map((row) => row.map((p) => (Number.isNaN(p) ? null : p)));
   const greedy = generate(m.model, tokens, { maxNewTokens: 1, temperature: 0 });

@@ -4,7 +4,7 @@
 // measure the logit difference correct − incorrect at the last position;
 //   normalized = (patched − corrupted) / (clean − corrupted)   (1: the clean behaviour is back, 0: no effect).
 import { interp } from "../../src/index.js";
-import { encodeKnown, type LabModel } from "./analyses.js";
+import { encodeKnown, oneToken, type LabModel } from "./analyses.js";
 
 export interface PatchingArgs {
   clean: string;
@@ -24,11 +24,6 @@ export interface PatchingAnswer {
   corrupted: number;
 }
 
-function oneChar(m: LabModel, c: string, what: string): number {
-  const id = m.tokenizer.tokenToId(c);
-  if ([...c].length !== 1 || id === undefined) throw new Error(`the ${what} character must be one character the model knows, got ${JSON.stringify(c)}`);
-  return id;
-}
 
 export function patching(m: LabModel, args: PatchingArgs): PatchingAnswer {
   const clean = encodeKnown(m, args.clean);
@@ -36,10 +31,10 @@ export function patching(m: LabModel, args: PatchingArgs): PatchingAnswer {
   const unknown = [...clean.dropped, ...corrupted.dropped];
   // dropping unknown characters would silently shift one prompt against the other
   if (unknown.length) throw new Error(`characters the model never saw: ${JSON.stringify([...new Set(unknown)].join(""))}`);
-  if (clean.ids.length !== corrupted.ids.length) throw new Error(`the clean prompt has ${clean.ids.length} characters and the corrupted one ${corrupted.ids.length}; patching needs the same length`);
+  if (clean.ids.length !== corrupted.ids.length) throw new Error(`the clean prompt has ${clean.ids.length} tokens and the corrupted one ${corrupted.ids.length}; patching needs the same number`);
   if (!clean.ids.length) throw new Error("the prompts are empty");
-  if (clean.ids.length > m.model.cfg.n_ctx) throw new Error(`the prompts are longer than the model's context (${m.model.cfg.n_ctx} characters)`);
-  const metric = interp.logitDiffMetric(oneChar(m, args.correct, "correct"), oneChar(m, args.incorrect, "incorrect"));
+  if (clean.ids.length > m.model.cfg.n_ctx) throw new Error(`the prompts are longer than the model's context (${m.model.cfg.n_ctx} tokens)`);
+  const metric = interp.logitDiffMetric(oneToken(m, args.correct, "correct answer"), oneToken(m, args.incorrect, "incorrect answer"));
   const r = interp.patchResidComponent(m.model, { clean: [clean.ids], corrupted: [corrupted.ids], metric, component: "resid_pre" });
   const char = (id: number) => m.tokenizer.decode([id]);
   return { positions: clean.ids.map((id, i) => ({ clean: char(id), corrupted: char(corrupted.ids[i]) })), normalized: r.normalized, values: r.values, clean: r.clean, corrupted: r.corrupted };

@@ -2,7 +2,7 @@
 // model trained there (with its tokenizer); TEXT_ANALYSES on the text alone (tokenizers, n-gram
 // counts), so their views work before any training. A view adds its analysis here and calls it
 // from the page with `analyse(kind, args)` (engine.ts).
-import { Generator, type HookedTransformer, backend, generate, hfExportFamily, saveTensors, tidy, tokenizers } from "../../src/index.js";
+import { Generator, type HookedTransformer, backend, generate, hfExportFamily, hfTokenizerJson, saveTensors, tidy, tokenizers } from "../../src/index.js";
 import { zipSync } from "fflate";
 import { attention } from "./analyses-attention.js";
 import { lens } from "./analyses-lens.js";
@@ -14,13 +14,20 @@ import { patching } from "./analyses-patching.js";
 
 export interface LabModel {
   model: HookedTransformer;
-  tokenizer: tokenizers.CharTokenizer;
+  /** Characters for the lab's own models; a BPE (GPT-2's or one trained here) for others. */
+  tokenizer: tokenizers.Tokenizer;
+  /** The text the model was trained on in the page (null for a loaded model): analyses that need a corpus read it. */
+  text: string | null;
 }
 
 export type Analysis = (m: LabModel, args: never) => unknown;
 
-/** The ids of a text in the model's vocabulary; characters it never saw are left out (and said). */
+/**
+ * The ids of a text in the model's vocabulary. A character tokenizer has no id for a character it
+ * never saw: those are left out (and said); byte-level BPEs encode any text.
+ */
 export function encodeKnown(m: LabModel, text: string): { ids: number[]; dropped: string[] } {
+  if (!(m.tokenizer instanceof tokenizers.CharTokenizer)) return { ids: m.tokenizer.encode(text), dropped: [] };
   const ids: number[] = [];
   const dropped: string[] = [];
   for (const c of text) {
@@ -29,6 +36,13 @@ export function encodeKnown(m: LabModel, text: string): { ids: number[]; dropped
     else ids.push(id);
   }
   return { ids, dropped };
+}
+
+/** The id of a text that must be exactly one token of the model's vocabulary (a target, a versus); the error names `what`. */
+export function oneToken(m: LabModel, text: string, what: string): number {
+  const { ids, dropped } = encodeKnown(m, text);
+  if (ids.length !== 1 || dropped.length) throw new Error(`the ${what} must be one token the model knows, got ${JSON.stringify(text)}${ids.length > 1 ? ` (${ids.length} tokens: ${ids.map((i) => JSON.stringify(m.tokenizer.decode([i]))).join(" ")})` : ""}`);
+  return ids[0];
 }
 
 function sample(m: LabModel, args: { prompt: string; maxTokens: number; temperature: number; seed: number }): { text: string; dropped: string[] } {
@@ -52,11 +66,13 @@ function exportHf(m: LabModel): { zip: Uint8Array; family: string } {
 
 function zipFolder(m: LabModel): { zip: Uint8Array; family: string } {
   const family = hfExportFamily(m.model);
+  const tokenizerJson = hfTokenizerJson(m.tokenizer);
+  if (!tokenizerJson) throw new Error(`the model's ${m.tokenizer.kind} tokenizer has no Hugging Face tokenizer.json form`);
   const text = (o: unknown) => new TextEncoder().encode(JSON.stringify(o, null, 2) + "\n");
   const files = {
     "config.json": text(family.configJson(m.model)),
     "model.safetensors": saveTensors(family.stateDict(m.model), { format: "pt" }),
-    "tokenizer.json": text(m.tokenizer.toHfJSON()),
+    "tokenizer.json": text(tokenizerJson),
     "tokenizer_config.json": text({ tokenizer_class: "PreTrainedTokenizerFast", model_max_length: m.model.cfg.n_ctx }),
   };
   // safetensors is already dense float32: storing it (level 0) is as small and much faster
@@ -75,6 +91,10 @@ export const ANALYSES: Record<string, Analysis> = {
 };
 
 export type TextAnalysis = (text: string, args: never) => unknown;
+
+/** Analyses that need neither a model nor the text (toy models the view trains itself). */
+export type StandaloneAnalysis = (args: never) => unknown;
+export const STANDALONE_ANALYSES: Record<string, StandaloneAnalysis> = {};
 
 export const TEXT_ANALYSES: Record<string, TextAnalysis> = {
   ...TOKENIZER_ANALYSES,

@@ -3,14 +3,16 @@
 // steps so that pause, resume and stop arrive while it trains. With cross-origin isolation it
 // runs the kernels on two threads (its own workers); without, on one.
 import { HookedTransformer, NANOGPT_CPU_TRAIN, Trainer, createWasmBackend, loadTensors, setBackend, textBatches, tokenizers } from "../../src/index.js";
-import { ANALYSES, TEXT_ANALYSES } from "./analyses.js";
+import { ANALYSES, STANDALONE_ANALYSES, TEXT_ANALYSES } from "./analyses.js";
 import type { FromWorker, ModelSettings, ToWorker, TrainSettings } from "./protocol.js";
 
 const post = (m: FromWorker) => (self as unknown as Worker).postMessage(m);
 
 let model: HookedTransformer | null = null;
 let trainer: Trainer | null = null;
-let tokenizer: tokenizers.CharTokenizer | null = null;
+let tokenizer: tokenizers.Tokenizer | null = null;
+/** The text the model was trained on here (null for a loaded model): the corpus of analyses that need one. */
+let modelText: string | null = null;
 /** The text the text analyses study (the page sends it); no model needed for those. */
 let text: string | null = null;
 let paused = false;
@@ -35,6 +37,7 @@ async function train(text: string, ms: ModelSettings, ts: TrainSettings): Promis
   trainer?.dispose();
   trainer = model = null;
   tokenizer = tokenizers.CharTokenizer.fromText(text);
+  modelText = text;
   const ids = Int32Array.from(tokenizer.encode(text));
   const gpt = (model = new HookedTransformer({ ...ms, d_vocab: tokenizer.vocabSize, act_fn: "gelu", tie_embeddings: true, use_bias: false, seed: ts.seed }));
   const tok = tokenizer;
@@ -61,7 +64,7 @@ async function train(text: string, ms: ModelSettings, ts: TrainSettings): Promis
     if (run.step % ts.sampleEvery === 0 || run.step === ts.steps) {
       const e = run.evaluate();
       post({ type: "eval", step: run.step, train: e.train, val: e.val });
-      post({ type: "sample", step: run.step, text: (ANALYSES.sample({ model: gpt, tokenizer: tok }, { prompt: "\n", maxTokens: 120, temperature: 0.8, seed: run.step } as never) as { text: string }).text });
+      post({ type: "sample", step: run.step, text: (ANALYSES.sample({ model: gpt, tokenizer: tok, text }, { prompt: "\n", maxTokens: 120, temperature: 0.8, seed: run.step } as never) as { text: string }).text });
     }
     await nextTurn();
     if (paused && !stopped) {
@@ -95,6 +98,7 @@ function loadFolder(name: string, configText: string, tokenizerText: string, wei
   trainer = null;
   model = gpt;
   tokenizer = tok;
+  modelText = null;
   const parameters = gpt.parameters().reduce((s, p) => s + p.numel(), 0);
   post({ type: "loaded", name, vocabSize: tok.vocabSize, parameters, layers: gpt.cfg.n_layers, dModel: gpt.cfg.d_model });
 }
@@ -114,12 +118,14 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
     else if (m.type === "analyse") {
       const onText = TEXT_ANALYSES[m.kind];
       const onModel = ANALYSES[m.kind];
-      if (onText) {
+      const alone = STANDALONE_ANALYSES[m.kind];
+      if (alone) post({ type: "analysis", id: m.id, result: alone(m.args as never) });
+      else if (onText) {
         if (text === null) post({ type: "analysis", id: m.id, error: "no text yet" });
         else post({ type: "analysis", id: m.id, result: onText(text, m.args as never) });
       } else if (!onModel) post({ type: "analysis", id: m.id, error: `no analysis "${m.kind}"` });
       else if (!model || !tokenizer) post({ type: "analysis", id: m.id, error: "train a model first" });
-      else post({ type: "analysis", id: m.id, result: onModel({ model, tokenizer }, m.args as never) });
+      else post({ type: "analysis", id: m.id, result: onModel({ model, tokenizer, text: modelText }, m.args as never) });
     }
   } catch (err) {
     if (m.type === "analyse") post({ type: "analysis", id: m.id, error: (err as Error).message });

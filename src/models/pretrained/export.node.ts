@@ -11,21 +11,11 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { saveSafetensors } from "../../io/checkpoint.node.js";
 import { writeFileAtomic } from "../../io/files.node.js";
-import { BpeTokenizer } from "../../tokenizers/bpe.js";
-import { CharTokenizer } from "../../tokenizers/char.js";
-import { SentencePieceBpeTokenizer } from "../../tokenizers/sentencepiece.js";
 import type { Tokenizer } from "../../tokenizers/types.js";
 import type { HookedTransformer } from "../gpt/model.js";
-import { bosEosTokens, hfExportFamily } from "./hf-export.js";
+import { bosEosTokens, hfExportFamily, hfTokenizerJson } from "./hf-export.js";
 
 const json = (o: unknown) => new TextEncoder().encode(JSON.stringify(o, null, 2) + "\n");
-
-/** The tokenizer in Hugging Face's tokenizer.json form, or null when it has none (a word tokenizer). */
-export function hfTokenizerJson(tok: Tokenizer): Record<string, unknown> | null {
-  if (tok instanceof BpeTokenizer || tok instanceof SentencePieceBpeTokenizer) return tok.toJSON();
-  if (tok instanceof CharTokenizer) return tok.toHfJSON();
-  return null;
-}
 
 /**
  * Writes `model` (and its tokenizer) to `dir` as a Hugging Face directory of its family (GPT-2 or

@@ -6,6 +6,9 @@
 // what it cannot express (e.g. LayerNorm with rotary positions: Llama's, refused for its norm).
 // Browser-safe.
 import type { Tensor } from "../../tensor/tensor.js";
+import { BpeTokenizer } from "../../tokenizers/bpe.js";
+import { CharTokenizer } from "../../tokenizers/char.js";
+import { SentencePieceBpeTokenizer } from "../../tokenizers/sentencepiece.js";
 import type { Tokenizer } from "../../tokenizers/types.js";
 import type { HookedTransformer } from "../gpt/model.js";
 import { gpt2ConfigJson, gpt2ExportProblem, gpt2StateDict } from "./gpt2-export.js";
@@ -87,4 +90,11 @@ export function bosEosTokens(tokenizer: Tokenizer | null): { bos?: [string, numb
     return name === undefined ? undefined : [name, specials[name]];
   };
   return { bos: find(BOS_NAMES), eos: find(EOS_NAMES) };
+}
+
+/** The tokenizer in Hugging Face's tokenizer.json form, or null when it has none (a word tokenizer). */
+export function hfTokenizerJson(tok: Tokenizer): Record<string, unknown> | null {
+  if (tok instanceof BpeTokenizer || tok instanceof SentencePieceBpeTokenizer) return tok.toJSON();
+  if (tok instanceof CharTokenizer) return tok.toHfJSON();
+  return null;
 }
